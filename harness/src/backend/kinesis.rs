@@ -1,0 +1,308 @@
+//! Kinesis operations in the harness's own types. The only file that names Kinesis SDK types.
+
+use std::time::Duration;
+
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::{EncryptionType, PutRecordsRequestEntry, ShardIteratorType, StreamMode, StreamModeDetails};
+
+use super::error::BackendError;
+
+/// A record acknowledged by Kinesis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutAck {
+    /// Shard it went to.
+    pub shard_id: String,
+    /// Its sequence number.
+    pub sequence: String,
+}
+
+/// One PutRecords entry's failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryFailure {
+    /// `ProvisionedThroughputExceededException` or `InternalFailure`.
+    pub code: String,
+    /// Message.
+    pub message: String,
+}
+
+/// A record read back.
+#[derive(Debug, Clone)]
+pub struct ReadRecord {
+    /// Sequence number.
+    pub sequence: String,
+    /// Partition key.
+    pub partition_key: String,
+    /// Data as returned.
+    pub data: Vec<u8>,
+    /// Server-side encrypted at rest.
+    pub encrypted: bool,
+}
+
+/// One GetRecords answer.
+#[derive(Debug, Clone)]
+pub struct RecordsPage {
+    /// Records in order.
+    pub records: Vec<ReadRecord>,
+    /// Where to continue (None: the shard is closed).
+    pub next_iterator: Option<String>,
+    /// How far behind the tip.
+    pub millis_behind: i64,
+}
+
+/// Where an iterator starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Start {
+    /// Oldest record.
+    TrimHorizon,
+    /// After the newest.
+    Latest,
+    /// At this sequence number.
+    At(String),
+    /// Just after this sequence number.
+    After(String),
+}
+
+/// Stream status and encryption as DescribeStreamSummary gives them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamInfo {
+    /// `ACTIVE`, `UPDATING`, `CREATING`, `DELETING`.
+    pub status: String,
+    /// `NONE` or `KMS`.
+    pub encryption: String,
+    /// Key id when encrypted.
+    pub key_id: Option<String>,
+    /// Open shards.
+    pub open_shards: u32,
+}
+
+/// Kinesis, for one principal.
+#[derive(Debug, Clone)]
+pub struct KinesisApi {
+    client: aws_sdk_kinesis::Client,
+}
+
+impl KinesisApi {
+    /// Wrap a client.
+    pub fn new(client: aws_sdk_kinesis::Client) -> Self {
+        Self { client }
+    }
+
+    /// CreateStream, provisioned with `shards` or on-demand.
+    pub async fn create_stream(&self, name: &str, shards: u32, on_demand: bool) -> Result<(), BackendError> {
+        let mut req = self.client.create_stream().stream_name(name);
+        if on_demand {
+            let details = StreamModeDetails::builder()
+                .stream_mode(StreamMode::OnDemand)
+                .build()
+                .map_err(|e| BackendError::new("CreateStream", "ConstructionFailure", e.to_string()))?;
+            req = req.stream_mode_details(details);
+        } else {
+            req = req.shard_count(shards as i32);
+        }
+        req.send().await.map_err(|e| BackendError::from_sdk("CreateStream", e))?;
+        Ok(())
+    }
+
+    /// DeleteStream.
+    pub async fn delete_stream(&self, name: &str) -> Result<(), BackendError> {
+        self.client
+            .delete_stream()
+            .stream_name(name)
+            .enforce_consumer_deletion(true)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("DeleteStream", e))?;
+        Ok(())
+    }
+
+    /// DescribeStreamSummary.
+    pub async fn describe(&self, name: &str) -> Result<StreamInfo, BackendError> {
+        let out = self
+            .client
+            .describe_stream_summary()
+            .stream_name(name)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("DescribeStreamSummary", e))?;
+        let d = out
+            .stream_description_summary()
+            .ok_or_else(|| BackendError::new("DescribeStreamSummary", "ResponseError", "no summary"))?;
+        Ok(StreamInfo {
+            status: d.stream_status().as_str().to_string(),
+            encryption: d.encryption_type().map(|e| e.as_str().to_string()).unwrap_or_else(|| "NONE".into()),
+            key_id: d.key_id().map(str::to_string),
+            open_shards: d.open_shard_count() as u32,
+        })
+    }
+
+    /// StartStreamEncryption with a KMS key (id, ARN or alias, e.g. `alias/aws/kinesis`).
+    pub async fn start_encryption(&self, name: &str, key_id: &str) -> Result<(), BackendError> {
+        self.client
+            .start_stream_encryption()
+            .stream_name(name)
+            .encryption_type(EncryptionType::Kms)
+            .key_id(key_id)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("StartStreamEncryption", e))?;
+        Ok(())
+    }
+
+    /// StopStreamEncryption.
+    pub async fn stop_encryption(&self, name: &str, key_id: &str) -> Result<(), BackendError> {
+        self.client
+            .stop_stream_encryption()
+            .stream_name(name)
+            .encryption_type(EncryptionType::Kms)
+            .key_id(key_id)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("StopStreamEncryption", e))?;
+        Ok(())
+    }
+
+    /// ListStreams (first page).
+    pub async fn list_streams(&self) -> Result<Vec<String>, BackendError> {
+        let out = self.client.list_streams().send().await.map_err(|e| BackendError::from_sdk("ListStreams", e))?;
+        Ok(out.stream_names().to_vec())
+    }
+
+    /// ListShards: shard ids.
+    pub async fn list_shards(&self, name: &str) -> Result<Vec<String>, BackendError> {
+        let out = self
+            .client
+            .list_shards()
+            .stream_name(name)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("ListShards", e))?;
+        Ok(out.shards().iter().map(|s| s.shard_id().to_string()).collect())
+    }
+
+    /// DescribeStream: shard ids with their hash ranges (start, end as decimal strings).
+    pub async fn describe_shards(&self, name: &str) -> Result<Vec<(String, String, String)>, BackendError> {
+        let out = self
+            .client
+            .describe_stream()
+            .stream_name(name)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("DescribeStream", e))?;
+        let d = out
+            .stream_description()
+            .ok_or_else(|| BackendError::new("DescribeStream", "ResponseError", "no description"))?;
+        Ok(d.shards()
+            .iter()
+            .map(|s| {
+                let r = s.hash_key_range();
+                (
+                    s.shard_id().to_string(),
+                    r.map(|r| r.starting_hash_key().to_string()).unwrap_or_default(),
+                    r.map(|r| r.ending_hash_key().to_string()).unwrap_or_default(),
+                )
+            })
+            .collect())
+    }
+
+    /// PutRecord.
+    pub async fn put_record(&self, stream: &str, partition_key: &str, data: Vec<u8>) -> Result<PutAck, BackendError> {
+        let out = self
+            .client
+            .put_record()
+            .stream_name(stream)
+            .partition_key(partition_key)
+            .data(Blob::new(data))
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("PutRecord", e))?;
+        Ok(PutAck { shard_id: out.shard_id().to_string(), sequence: out.sequence_number().to_string() })
+    }
+
+    /// PutRecords: per-entry outcome, in order.
+    pub async fn put_records(
+        &self,
+        stream: &str,
+        entries: Vec<(String, Vec<u8>)>,
+    ) -> Result<Vec<Result<PutAck, EntryFailure>>, BackendError> {
+        let mut req = self.client.put_records().stream_name(stream);
+        for (pk, data) in entries {
+            let entry = PutRecordsRequestEntry::builder()
+                .partition_key(pk)
+                .data(Blob::new(data))
+                .build()
+                .map_err(|e| BackendError::new("PutRecords", "ConstructionFailure", e.to_string()))?;
+            req = req.records(entry);
+        }
+        let out = req.send().await.map_err(|e| BackendError::from_sdk("PutRecords", e))?;
+        Ok(out
+            .records()
+            .iter()
+            .map(|r| match (r.sequence_number(), r.shard_id(), r.error_code()) {
+                (Some(seq), Some(shard), None) => Ok(PutAck { shard_id: shard.to_string(), sequence: seq.to_string() }),
+                _ => Err(EntryFailure {
+                    code: r.error_code().unwrap_or("InternalFailure").to_string(),
+                    message: r.error_message().unwrap_or_default().to_string(),
+                }),
+            })
+            .collect())
+    }
+
+    /// GetShardIterator.
+    pub async fn shard_iterator(&self, stream: &str, shard_id: &str, start: &Start) -> Result<String, BackendError> {
+        let mut req = self.client.get_shard_iterator().stream_name(stream).shard_id(shard_id);
+        req = match start {
+            Start::TrimHorizon => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
+            Start::Latest => req.shard_iterator_type(ShardIteratorType::Latest),
+            Start::At(s) => req.shard_iterator_type(ShardIteratorType::AtSequenceNumber).starting_sequence_number(s),
+            Start::After(s) => req.shard_iterator_type(ShardIteratorType::AfterSequenceNumber).starting_sequence_number(s),
+        };
+        let out = req.send().await.map_err(|e| BackendError::from_sdk("GetShardIterator", e))?;
+        out.shard_iterator()
+            .map(str::to_string)
+            .ok_or_else(|| BackendError::new("GetShardIterator", "ResponseError", "no iterator"))
+    }
+
+    /// GetShardIterator at a timestamp.
+    pub async fn shard_iterator_at(&self, stream: &str, shard_id: &str, at: Duration) -> Result<String, BackendError> {
+        let out = self
+            .client
+            .get_shard_iterator()
+            .stream_name(stream)
+            .shard_id(shard_id)
+            .shard_iterator_type(ShardIteratorType::AtTimestamp)
+            .timestamp(aws_smithy_types::DateTime::from_secs_f64(at.as_secs_f64()))
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("GetShardIterator", e))?;
+        out.shard_iterator()
+            .map(str::to_string)
+            .ok_or_else(|| BackendError::new("GetShardIterator", "ResponseError", "no iterator"))
+    }
+
+    /// GetRecords.
+    pub async fn get_records(&self, iterator: &str, limit: i32) -> Result<RecordsPage, BackendError> {
+        let out = self
+            .client
+            .get_records()
+            .shard_iterator(iterator)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("GetRecords", e))?;
+        let records = out
+            .records()
+            .iter()
+            .map(|r| ReadRecord {
+                sequence: r.sequence_number().to_string(),
+                partition_key: r.partition_key().unwrap_or_default().to_string(),
+                data: r.data().as_ref().to_vec(),
+                encrypted: r.encryption_type() == Some(&EncryptionType::Kms),
+            })
+            .collect();
+        Ok(RecordsPage {
+            records,
+            next_iterator: out.next_shard_iterator().map(str::to_string),
+            millis_behind: out.millis_behind_latest().unwrap_or(0),
+        })
+    }
+}

@@ -1,0 +1,242 @@
+//! KMS operations in the harness's own types. The only file that names KMS SDK types.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_kms::primitives::Blob;
+use aws_sdk_kms::types::DataKeySpec;
+use zeroize::Zeroizing;
+
+use super::error::BackendError;
+
+/// A key's identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    /// Key id.
+    pub id: String,
+    /// Key ARN.
+    pub arn: String,
+    /// `Enabled`, `Disabled`, `PendingDeletion`, ...
+    pub state: String,
+}
+
+/// A data key from GenerateDataKey. The plaintext is zeroized on drop and never printed.
+pub struct DataKeyOut {
+    /// 256-bit plaintext key.
+    pub plaintext: Zeroizing<[u8; 32]>,
+    /// CiphertextBlob.
+    pub blob: Vec<u8>,
+    /// ARN of the KMS key.
+    pub key_arn: String,
+}
+
+impl std::fmt::Debug for DataKeyOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataKeyOut").field("plaintext", &"<redacted>").field("key_arn", &self.key_arn).finish()
+    }
+}
+
+fn context(ctx: &BTreeMap<String, String>) -> Option<HashMap<String, String>> {
+    (!ctx.is_empty()).then(|| ctx.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+fn key32(op: &'static str, bytes: Option<&Blob>) -> Result<Zeroizing<[u8; 32]>, BackendError> {
+    let b = bytes.ok_or_else(|| BackendError::new(op, "ResponseError", "no plaintext"))?;
+    let mut k = Zeroizing::new([0u8; 32]);
+    if b.as_ref().len() != 32 {
+        return Err(BackendError::new(op, "ResponseError", "plaintext is not 32 bytes"));
+    }
+    k.copy_from_slice(b.as_ref());
+    Ok(k)
+}
+
+/// KMS, for one principal.
+#[derive(Debug, Clone)]
+pub struct KmsApi {
+    client: aws_sdk_kms::Client,
+}
+
+impl KmsApi {
+    /// Wrap a client.
+    pub fn new(client: aws_sdk_kms::Client) -> Self {
+        Self { client }
+    }
+
+    /// CreateKey (symmetric).
+    pub async fn create_key(&self, description: &str) -> Result<KeyInfo, BackendError> {
+        let out = self
+            .client
+            .create_key()
+            .description(description)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("CreateKey", e))?;
+        let m = out.key_metadata().ok_or_else(|| BackendError::new("CreateKey", "ResponseError", "no metadata"))?;
+        Ok(KeyInfo {
+            id: m.key_id().to_string(),
+            arn: m.arn().unwrap_or_default().to_string(),
+            state: m.key_state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        })
+    }
+
+    /// DescribeKey.
+    pub async fn describe_key(&self, key: &str) -> Result<KeyInfo, BackendError> {
+        let out = self
+            .client
+            .describe_key()
+            .key_id(key)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("DescribeKey", e))?;
+        let m = out.key_metadata().ok_or_else(|| BackendError::new("DescribeKey", "ResponseError", "no metadata"))?;
+        Ok(KeyInfo {
+            id: m.key_id().to_string(),
+            arn: m.arn().unwrap_or_default().to_string(),
+            state: m.key_state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        })
+    }
+
+    /// ListKeys (first page): key ids.
+    pub async fn list_keys(&self) -> Result<Vec<String>, BackendError> {
+        let out = self.client.list_keys().send().await.map_err(|e| BackendError::from_sdk("ListKeys", e))?;
+        Ok(out.keys().iter().filter_map(|k| k.key_id().map(str::to_string)).collect())
+    }
+
+    /// CreateAlias.
+    pub async fn create_alias(&self, alias: &str, key: &str) -> Result<(), BackendError> {
+        self.client
+            .create_alias()
+            .alias_name(alias)
+            .target_key_id(key)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("CreateAlias", e))?;
+        Ok(())
+    }
+
+    /// ListAliases: (alias, target key id).
+    pub async fn list_aliases(&self) -> Result<Vec<(String, String)>, BackendError> {
+        let out = self.client.list_aliases().send().await.map_err(|e| BackendError::from_sdk("ListAliases", e))?;
+        Ok(out
+            .aliases()
+            .iter()
+            .map(|a| (a.alias_name().unwrap_or_default().to_string(), a.target_key_id().unwrap_or_default().to_string()))
+            .collect())
+    }
+
+    /// GenerateDataKey (AES_256) bound to `ctx`.
+    pub async fn generate_data_key(&self, key: &str, ctx: &BTreeMap<String, String>) -> Result<DataKeyOut, BackendError> {
+        let out = self
+            .client
+            .generate_data_key()
+            .key_id(key)
+            .key_spec(DataKeySpec::Aes256)
+            .set_encryption_context(context(ctx))
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("GenerateDataKey", e))?;
+        Ok(DataKeyOut {
+            plaintext: key32("GenerateDataKey", out.plaintext())?,
+            blob: out.ciphertext_blob().map(|b| b.as_ref().to_vec()).unwrap_or_default(),
+            key_arn: out.key_id().unwrap_or_default().to_string(),
+        })
+    }
+
+    /// Decrypt a data key blob bound to `ctx`.
+    pub async fn decrypt_data_key(&self, blob: &[u8], ctx: &BTreeMap<String, String>) -> Result<Zeroizing<[u8; 32]>, BackendError> {
+        let out = self
+            .client
+            .decrypt()
+            .ciphertext_blob(Blob::new(blob.to_vec()))
+            .set_encryption_context(context(ctx))
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("Decrypt", e))?;
+        key32("Decrypt", out.plaintext())
+    }
+
+    /// Encrypt up to 4 KiB.
+    pub async fn encrypt(&self, key: &str, plaintext: &[u8], ctx: &BTreeMap<String, String>) -> Result<Vec<u8>, BackendError> {
+        let out = self
+            .client
+            .encrypt()
+            .key_id(key)
+            .plaintext(Blob::new(plaintext.to_vec()))
+            .set_encryption_context(context(ctx))
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("Encrypt", e))?;
+        Ok(out.ciphertext_blob().map(|b| b.as_ref().to_vec()).unwrap_or_default())
+    }
+
+    /// Decrypt arbitrary ciphertext.
+    pub async fn decrypt(&self, blob: &[u8], ctx: &BTreeMap<String, String>) -> Result<Zeroizing<Vec<u8>>, BackendError> {
+        let out = self
+            .client
+            .decrypt()
+            .ciphertext_blob(Blob::new(blob.to_vec()))
+            .set_encryption_context(context(ctx))
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("Decrypt", e))?;
+        Ok(Zeroizing::new(out.plaintext().map(|b| b.as_ref().to_vec()).unwrap_or_default()))
+    }
+
+    /// EnableKey.
+    pub async fn enable_key(&self, key: &str) -> Result<(), BackendError> {
+        self.client.enable_key().key_id(key).send().await.map_err(|e| BackendError::from_sdk("EnableKey", e))?;
+        Ok(())
+    }
+
+    /// DisableKey.
+    pub async fn disable_key(&self, key: &str) -> Result<(), BackendError> {
+        self.client.disable_key().key_id(key).send().await.map_err(|e| BackendError::from_sdk("DisableKey", e))?;
+        Ok(())
+    }
+
+    /// ScheduleKeyDeletion with a waiting period in days (7..=30).
+    pub async fn schedule_key_deletion(&self, key: &str, days: i32) -> Result<(), BackendError> {
+        self.client
+            .schedule_key_deletion()
+            .key_id(key)
+            .pending_window_in_days(days)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("ScheduleKeyDeletion", e))?;
+        Ok(())
+    }
+
+    /// CancelKeyDeletion (the key returns Disabled).
+    pub async fn cancel_key_deletion(&self, key: &str) -> Result<(), BackendError> {
+        self.client
+            .cancel_key_deletion()
+            .key_id(key)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("CancelKeyDeletion", e))?;
+        Ok(())
+    }
+
+    /// EnableKeyRotation with a period in days.
+    pub async fn enable_key_rotation(&self, key: &str, days: i32) -> Result<(), BackendError> {
+        self.client
+            .enable_key_rotation()
+            .key_id(key)
+            .rotation_period_in_days(days)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("EnableKeyRotation", e))?;
+        Ok(())
+    }
+
+    /// GetKeyRotationStatus: (enabled, period days).
+    pub async fn key_rotation_status(&self, key: &str) -> Result<(bool, Option<i32>), BackendError> {
+        let out = self
+            .client
+            .get_key_rotation_status()
+            .key_id(key)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("GetKeyRotationStatus", e))?;
+        Ok((out.key_rotation_enabled(), out.rotation_period_in_days()))
+    }
+}

@@ -1,0 +1,174 @@
+//! The transport layer: the in-process connector that hands each request to the embedded
+//! service without a socket, and the observing wrapper around any connector that counts KMS
+//! calls and request bytes per operation. Cross-cutting work lives here, never at call sites.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+use crate::clock::SharedClock;
+use crate::emulator::Service;
+
+/// Hands requests to an embedded [`Service`] in process.
+#[derive(Debug, Clone)]
+pub struct InProcess {
+    service: Service,
+}
+
+impl InProcess {
+    /// A connector for `service`.
+    pub fn new(service: Service) -> Self {
+        Self { service }
+    }
+}
+
+fn to_http(request: &HttpRequest) -> Result<http::Request<Bytes>, String> {
+    let mut b = http::Request::builder().method(request.method()).uri(request.uri());
+    for (name, value) in request.headers() {
+        b = b.header(name, value);
+    }
+    let body = request.body().bytes().map(Bytes::copy_from_slice).unwrap_or_default();
+    b.body(body).map_err(|e| e.to_string())
+}
+
+impl HttpConnector for InProcess {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let service = self.service.clone();
+        HttpConnectorFuture::new(async move {
+            let req = to_http(&request).map_err(|e| {
+                aws_smithy_runtime_api::client::result::ConnectorError::other(e.into(), None)
+            })?;
+            let resp = service.handle(req);
+            let (parts, body) = resp.into_parts();
+            let resp = http::Response::from_parts(parts, SdkBody::from(body));
+            HttpResponse::try_from(resp)
+                .map_err(|e| aws_smithy_runtime_api::client::result::ConnectorError::other(e.into(), None))
+        })
+    }
+}
+
+impl HttpClient for InProcess {
+    fn http_connector(&self, _: &HttpConnectorSettings, _: &RuntimeComponents) -> SharedHttpConnector {
+        SharedHttpConnector::new(self.clone())
+    }
+}
+
+/// One KMS request seen at the transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedKmsCall {
+    /// Operation, e.g. `GenerateDataKey`.
+    pub op: String,
+    /// Principal (the access key id that signed it).
+    pub principal: String,
+    /// When the response came back, on the harness clock.
+    pub at: Duration,
+    /// HTTP 200.
+    pub ok: bool,
+}
+
+/// What the transport saw, shared by the clients of one path.
+#[derive(Debug, Default)]
+pub struct TransportLog {
+    kms: Mutex<Vec<ObservedKmsCall>>,
+    request_bytes: Mutex<BTreeMap<String, (u64, u64)>>,
+}
+
+impl TransportLog {
+    /// A fresh log.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Every KMS request seen.
+    pub fn kms_calls(&self) -> Vec<ObservedKmsCall> {
+        self.kms.lock().clone()
+    }
+
+    /// Requests and body bytes sent, by operation.
+    pub fn request_bytes(&self) -> BTreeMap<String, (u64, u64)> {
+        self.request_bytes.lock().clone()
+    }
+
+    /// Forget everything (after warm-up).
+    pub fn reset(&self) {
+        self.kms.lock().clear();
+        self.request_bytes.lock().clear();
+    }
+}
+
+fn principal_of(request: &HttpRequest) -> String {
+    request
+        .headers()
+        .get("authorization")
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').next())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Wraps any HTTP client; observes every attempt.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    inner: SharedHttpClient,
+    log: Arc<TransportLog>,
+    clock: SharedClock,
+}
+
+impl Observed {
+    /// Observe `inner`, logging into `log` with times from `clock`.
+    pub fn new(inner: SharedHttpClient, log: Arc<TransportLog>, clock: SharedClock) -> Self {
+        Self { inner, log, clock }
+    }
+}
+
+#[derive(Debug)]
+struct ObservedConnector {
+    inner: SharedHttpConnector,
+    log: Arc<TransportLog>,
+    clock: SharedClock,
+}
+
+impl HttpConnector for ObservedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let target = request.headers().get("x-amz-target").unwrap_or("").to_string();
+        let principal = principal_of(&request);
+        let body_len = request.body().content_length().unwrap_or(0);
+        let (service, op) = target.split_once('.').map(|(s, o)| (s.to_string(), o.to_string())).unwrap_or_default();
+        {
+            let mut bytes = self.log.request_bytes.lock();
+            let e = bytes.entry(op.clone()).or_default();
+            e.0 += 1;
+            e.1 += body_len;
+        }
+        let fut = self.inner.call(request);
+        let log = self.log.clone();
+        let clock = self.clock.clone();
+        HttpConnectorFuture::new(async move {
+            let result = fut.await;
+            if service == "TrentService" {
+                let ok = matches!(&result, Ok(r) if r.status().is_success());
+                log.kms.lock().push(ObservedKmsCall { op, principal, at: clock.now(), ok });
+            }
+            result
+        })
+    }
+}
+
+impl HttpClient for Observed {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        SharedHttpConnector::new(ObservedConnector {
+            inner: self.inner.http_connector(settings, components),
+            log: self.log.clone(),
+            clock: self.clock.clone(),
+        })
+    }
+}

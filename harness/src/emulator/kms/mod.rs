@@ -1,0 +1,205 @@
+//! The embedded KMS: keys and their states, the request quota, and a log of every call made,
+//! directly by a client or by Kinesis on a caller's behalf.
+
+pub mod failure;
+pub mod keys;
+pub mod ops;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use zeroize::Zeroizing;
+
+use super::bucket::TokenBucket;
+pub use failure::KmsFailure;
+pub use keys::{KeyState, KeyStore};
+
+/// One KMS request as the service saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KmsCallEvent {
+    /// Operation name, e.g. `GenerateDataKey`.
+    pub op: String,
+    /// The key's id (empty where none was resolved).
+    pub key_id: String,
+    /// The principal the call was made by or for.
+    pub principal: String,
+    /// The stream ARN when Kinesis made the call on the principal's behalf (SSE).
+    pub via_stream: Option<String>,
+    /// When (since the epoch, on the service's clock).
+    pub at: Duration,
+    /// Whether it succeeded.
+    pub ok: bool,
+}
+
+/// Who is calling, and on whose behalf.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    /// Principal name.
+    pub principal: &'a str,
+    /// Stream ARN when Kinesis calls on the principal's behalf.
+    pub via_stream: Option<&'a str>,
+}
+
+/// A fresh data key: plaintext (zeroized on drop), its blob, and the key ARN.
+pub struct GeneratedKey {
+    /// Plaintext data key.
+    pub plaintext: Zeroizing<Vec<u8>>,
+    /// CiphertextBlob.
+    pub blob: Vec<u8>,
+    /// ARN of the KMS key.
+    pub key_arn: String,
+}
+
+impl std::fmt::Debug for GeneratedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeneratedKey")
+            .field("plaintext", &"<redacted>")
+            .field("key_arn", &self.key_arn)
+            .finish()
+    }
+}
+
+/// KMS state: keys, quota, and the call log.
+#[derive(Debug)]
+pub struct Kms {
+    /// Keys and aliases.
+    pub store: KeyStore,
+    quota: TokenBucket,
+    calls: Vec<KmsCallEvent>,
+}
+
+/// A permission check the caller supplies (the service's IAM), so this module needs no IAM.
+pub type Authorize<'a> = &'a dyn Fn(&str, &str) -> bool;
+
+impl Kms {
+    /// A KMS with a request quota of `quota_per_sec` shared by every operation.
+    pub fn new(account: &str, region: &str, quota_per_sec: f64) -> Self {
+        Self {
+            store: KeyStore::new(account, region),
+            quota: TokenBucket::per_second(quota_per_sec),
+            calls: Vec::new(),
+        }
+    }
+
+    /// Change the shared request quota.
+    pub fn set_quota(&mut self, per_sec: f64) {
+        self.quota.set_rate(per_sec);
+    }
+
+    /// The shared request quota.
+    pub fn quota(&self) -> f64 {
+        self.quota.rate_per_sec()
+    }
+
+    /// Every call so far.
+    pub fn calls(&self) -> &[KmsCallEvent] {
+        &self.calls
+    }
+
+    fn log(&mut self, op: &str, key_id: &str, caller: Caller<'_>, now: Duration, ok: bool) {
+        self.calls.push(KmsCallEvent {
+            op: op.to_string(),
+            key_id: key_id.to_string(),
+            principal: caller.principal.to_string(),
+            via_stream: caller.via_stream.map(str::to_string),
+            at: now,
+            ok,
+        });
+    }
+
+    /// Admit one request against the quota, resolve the key and check the permission; logs the
+    /// call whatever the outcome. Returns the key id.
+    pub fn admit(
+        &mut self,
+        op: &str,
+        key_ref: &str,
+        caller: Caller<'_>,
+        authorize: Authorize<'_>,
+        now: Duration,
+    ) -> Result<String, KmsFailure> {
+        let result = self.admit_inner(op, key_ref, caller, authorize, now);
+        if result.is_err() {
+            self.log(op, key_ref, caller, now, false);
+        }
+        result
+    }
+
+    fn admit_inner(
+        &mut self,
+        op: &str,
+        key_ref: &str,
+        caller: Caller<'_>,
+        authorize: Authorize<'_>,
+        now: Duration,
+    ) -> Result<String, KmsFailure> {
+        if !self.quota.try_take(1.0, now) {
+            return Err(KmsFailure::Throttled);
+        }
+        let id = self.store.resolve(key_ref, now)?;
+        let arn = self.store.key(&id).map(|k| k.arn.clone()).unwrap_or_default();
+        if !authorize(&format!("kms:{op}"), &arn) {
+            return Err(KmsFailure::AccessDenied(format!(
+                "User: {} is not authorized to perform: kms:{op} on resource: {arn}",
+                caller.principal
+            )));
+        }
+        Ok(id)
+    }
+
+    /// GenerateDataKey: `bytes` of fresh key, sealed under the key, bound to `context`.
+    pub fn generate_data_key(
+        &mut self,
+        key_ref: &str,
+        bytes: usize,
+        context: &BTreeMap<String, String>,
+        caller: Caller<'_>,
+        authorize: Authorize<'_>,
+        now: Duration,
+    ) -> Result<GeneratedKey, KmsFailure> {
+        let id = self.admit("GenerateDataKey", key_ref, caller, authorize, now)?;
+        let mut plaintext = Zeroizing::new(vec![0u8; bytes]);
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, plaintext.as_mut_slice());
+        let sealed = self.store.seal(&id, &plaintext, context, now);
+        self.log("GenerateDataKey", &id, caller, now, sealed.is_ok());
+        let (blob, key_arn) = sealed?;
+        Ok(GeneratedKey { plaintext, blob, key_arn })
+    }
+
+    /// Encrypt up to 4 KiB under the key.
+    pub fn encrypt(
+        &mut self,
+        key_ref: &str,
+        plaintext: &[u8],
+        context: &BTreeMap<String, String>,
+        caller: Caller<'_>,
+        authorize: Authorize<'_>,
+        now: Duration,
+    ) -> Result<(Vec<u8>, String), KmsFailure> {
+        let id = self.admit("Encrypt", key_ref, caller, authorize, now)?;
+        let sealed = self.store.seal(&id, plaintext, context, now);
+        self.log("Encrypt", &id, caller, now, sealed.is_ok());
+        sealed
+    }
+
+    /// Decrypt a blob; the key is the one the blob names.
+    pub fn decrypt(
+        &mut self,
+        blob: &[u8],
+        context: &BTreeMap<String, String>,
+        caller: Caller<'_>,
+        authorize: Authorize<'_>,
+        now: Duration,
+    ) -> Result<(Zeroizing<Vec<u8>>, String), KmsFailure> {
+        let key_id = match KeyStore::blob_key_id(blob) {
+            Ok(id) => id,
+            Err(e) => {
+                self.log("Decrypt", "", caller, now, false);
+                return Err(e);
+            }
+        };
+        let id = self.admit("Decrypt", &key_id, caller, authorize, now)?;
+        let opened = self.store.open(blob, context, now);
+        self.log("Decrypt", &id, caller, now, opened.is_ok());
+        opened
+    }
+}

@@ -1,0 +1,13 @@
+//! The embedded Kinesis + KMS service: AWS JSON 1.1 with AWS's error names, reached in process
+//! through the real SDK clients or on a loopback port. It knows nothing of scenarios.
+
+pub mod bucket;
+pub mod iam;
+pub mod kinesis;
+pub mod kms;
+pub mod server;
+pub mod service;
+pub mod sigv4;
+pub mod wire;
+
+pub use service::{Control, Service, ServiceConfig};

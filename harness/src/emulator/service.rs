@@ -1,0 +1,364 @@
+//! The service: one request in, one response out. Authentication, dispatch by `X-Amz-Target`,
+//! AWS-shaped errors. Knows nothing of scenarios; the harness changes it through [`Control`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use parking_lot::{Mutex, RwLock};
+
+use super::iam::Iam;
+use super::kinesis::sse::SseKeys;
+use super::kinesis::{ShardLimits, Stream, Streams};
+use super::kms::{Kms, KmsCallEvent};
+use super::sigv4::{self, AuthError};
+use super::wire::{ApiError, MAX_BODY_BYTES};
+use crate::clock::SharedClock;
+
+/// Settings of one embedded service.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Account id in ARNs.
+    pub account_id: String,
+    /// Region in ARNs.
+    pub region: String,
+    /// KMS requests per second shared by every operation (10,000 by default, as AWS's quota).
+    pub kms_quota_per_sec: f64,
+    /// How long Kinesis reuses an SSE data key per stream and caller (about 5 minutes on AWS).
+    pub sse_reuse_period: Duration,
+    /// The length of a "day" in KMS deletion waiting periods (24 h; shorter in tests).
+    pub kms_day: Duration,
+    /// How long a stream stays UPDATING after Start/StopStreamEncryption.
+    pub encryption_update_delay: Duration,
+    /// Check SigV4 signatures (the loopback server does; the in-process client may skip it).
+    pub verify_signatures: bool,
+    /// Per-shard limits of new streams.
+    pub shard_limits: ShardLimits,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            account_id: "111122223333".into(),
+            region: "us-east-1".into(),
+            kms_quota_per_sec: 10_000.0,
+            sse_reuse_period: Duration::from_secs(300),
+            kms_day: Duration::from_secs(86_400),
+            encryption_update_delay: Duration::from_millis(500),
+            verify_signatures: true,
+            shard_limits: ShardLimits::default(),
+        }
+    }
+}
+
+/// Shared state of the service.
+#[derive(Debug)]
+pub struct Inner {
+    account: String,
+    region: String,
+    config: RwLock<ServiceConfig>,
+    clock: SharedClock,
+    pub(crate) iam: RwLock<Iam>,
+    pub(crate) kms: Mutex<Kms>,
+    pub(crate) streams: Streams,
+    pub(crate) sse: SseKeys,
+    sse_reuse_by_stream: Mutex<std::collections::HashMap<String, Duration>>,
+}
+
+impl Inner {
+    /// Account id.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// Region.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The ARN a stream of this name has.
+    pub fn stream_arn(&self, name: &str) -> String {
+        format!("arn:aws:kinesis:{}:{}:stream/{}", self.region, self.account, name)
+    }
+
+    /// Whether `principal` may do `action` on `resource`.
+    pub fn allowed(&self, principal: &str, action: &str, resource: &str) -> bool {
+        self.iam.read().authorize(principal, action, resource).allowed()
+    }
+
+    /// The SSE data-key reuse window of a stream (its own if set, else the service's).
+    pub fn sse_reuse_period(&self, stream_arn: &str) -> Duration {
+        match self.sse_reuse_by_stream.lock().get(stream_arn) {
+            Some(d) => *d,
+            None => self.config.read().sse_reuse_period,
+        }
+    }
+
+    /// Length of a KMS "day".
+    pub fn kms_day(&self) -> Duration {
+        self.config.read().kms_day
+    }
+
+    /// How long a stream stays UPDATING.
+    pub fn encryption_update_delay(&self) -> Duration {
+        self.config.read().encryption_update_delay
+    }
+
+    /// Limits for new shards.
+    pub fn shard_limits(&self) -> ShardLimits {
+        self.config.read().shard_limits
+    }
+
+    /// Resolve the key StartStreamEncryption names, creating the AWS-managed key on first use;
+    /// key problems are named as Kinesis names them.
+    pub fn resolve_stream_key(&self, key_id: &str, now: Duration) -> Result<String, ApiError> {
+        let mut kms = self.kms.lock();
+        if key_id == "alias/aws/kinesis" {
+            kms.store.aws_kinesis_key(now);
+        }
+        let id = kms.store.usable(key_id, now).map_err(|e| e.via_kinesis())?;
+        Ok(kms.store.key(&id).map(|k| k.arn.clone()).unwrap_or_default())
+    }
+}
+
+/// One request's context: who is calling, and when.
+pub struct Ctx<'a> {
+    /// The service.
+    pub svc: &'a Inner,
+    /// The calling principal's name.
+    pub principal: &'a str,
+    /// Time of the request on the service's clock.
+    pub now: Duration,
+}
+
+impl Ctx<'_> {
+    /// Whether the caller may do `action` on `resource`.
+    pub fn allowed(&self, action: &str, resource: &str) -> bool {
+        self.svc.allowed(self.principal, action, resource)
+    }
+
+    /// A permission check closure for KMS.
+    pub fn authorizer(&self) -> impl Fn(&str, &str) -> bool + '_ {
+        move |action: &str, resource: &str| self.allowed(action, resource)
+    }
+
+    /// Kinesis's `AccessDeniedException` unless allowed.
+    pub fn authorize(&self, action: &str, resource: &str) -> Result<(), ApiError> {
+        if self.allowed(action, resource) {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            "AccessDeniedException",
+            format!(
+                "User: arn:aws:iam::{}:user/{} is not authorized to perform: {action} on resource: {resource} because no identity-based policy allows the {action} action",
+                self.svc.account, self.principal
+            ),
+        ))
+    }
+
+    /// Find a stream by name or ARN, and check `kinesis:<op>` on it.
+    pub fn stream(&self, name: Option<&str>, arn: Option<&str>, op: &str) -> Result<Arc<Mutex<Stream>>, ApiError> {
+        let name = match (name, arn) {
+            (Some(n), _) => n.to_string(),
+            (None, Some(a)) => a.rsplit_once(":stream/").map(|(_, n)| n.to_string()).ok_or_else(|| {
+                ApiError::new("InvalidArgumentException", format!("StreamARN {a} is not a stream ARN"))
+            })?,
+            (None, None) => return Err(ApiError::new("InvalidArgumentException", "StreamName or StreamARN is required")),
+        };
+        self.authorize(&format!("kinesis:{op}"), &self.svc.stream_arn(&name))?;
+        self.svc.streams.get(&name).ok_or_else(|| {
+            ApiError::new(
+                "ResourceNotFoundException",
+                format!("Stream {name} under account {} not found.", self.svc.account),
+            )
+        })
+    }
+}
+
+/// The embedded Kinesis + KMS service. Cheap to clone; every clone is the same service.
+#[derive(Debug, Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+/// A service answer: status, headers and body, as they go on the wire.
+pub type ServiceResponse = http::Response<Bytes>;
+
+fn respond(result: Result<serde_json::Value, ApiError>) -> ServiceResponse {
+    let (status, body, error) = match result {
+        Ok(v) => (200, Bytes::from(v.to_string()), None),
+        Err(e) => (e.status, e.body(), Some(e.code)),
+    };
+    let mut b = http::Response::builder()
+        .status(status)
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amzn-requestid", request_id());
+    if let Some(code) = error {
+        b = b.header("x-amzn-errortype", code);
+    }
+    b.body(body).unwrap_or_else(|_| http::Response::new(Bytes::new()))
+}
+
+fn request_id() -> String {
+    let mut b = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut b);
+    hex::encode(b)
+}
+
+fn auth_error(e: AuthError) -> ApiError {
+    ApiError::new(e.code(), e.to_string()).with_status(e.status())
+}
+
+impl Service {
+    /// A service with the given settings and clock, with the default principals.
+    pub fn new(config: ServiceConfig, clock: SharedClock) -> Self {
+        let kms = Kms::new(&config.account_id, &config.region, config.kms_quota_per_sec);
+        let iam = Iam::with_defaults(&config.account_id);
+        Self {
+            inner: Arc::new(Inner {
+                account: config.account_id.clone(),
+                region: config.region.clone(),
+                config: RwLock::new(config),
+                clock,
+                iam: RwLock::new(iam),
+                kms: Mutex::new(kms),
+                streams: Streams::default(),
+                sse: SseKeys::default(),
+                sse_reuse_by_stream: Mutex::new(Default::default()),
+            }),
+        }
+    }
+
+    /// The clock the service reads.
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    /// The harness's control interface (not an AWS API).
+    pub fn control(&self) -> Control<'_> {
+        Control { inner: &self.inner }
+    }
+
+    /// Handle one HTTP request.
+    pub fn handle(&self, request: http::Request<Bytes>) -> ServiceResponse {
+        respond(self.handle_inner(request))
+    }
+
+    fn handle_inner(&self, request: http::Request<Bytes>) -> Result<serde_json::Value, ApiError> {
+        let (parts, body) = request.into_parts();
+        if body.len() > MAX_BODY_BYTES {
+            return Err(ApiError::validation(format!("request body of {} bytes exceeds {MAX_BODY_BYTES}", body.len())).with_status(413));
+        }
+        let target = parts
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| ApiError::new("UnknownOperationException", "missing X-Amz-Target"))?;
+        let (service, op) = target
+            .split_once('.')
+            .ok_or_else(|| ApiError::new("UnknownOperationException", format!("unknown target {target}")))?;
+        let principal = self.authenticate(&parts, &body)?;
+        let ctx = Ctx { svc: &self.inner, principal: &principal, now: self.inner.clock.now() };
+        match service {
+            "Kinesis_20131202" => super::kinesis::ops::handle(op, &body, &ctx),
+            "TrentService" => super::kms::ops::handle(op, &body, &ctx),
+            _ => Err(ApiError::new("UnknownOperationException", format!("unknown target {target}"))),
+        }
+    }
+
+    fn authenticate(&self, parts: &http::request::Parts, body: &[u8]) -> Result<String, ApiError> {
+        let verify = self.inner.config.read().verify_signatures;
+        let iam = self.inner.iam.read();
+        let credential = if verify {
+            sigv4::verify(&parts.method, &parts.uri, &parts.headers, body, |akid| {
+                iam.principal_by_access_key(akid).map(|p| p.secret_access_key.clone())
+            })
+        } else {
+            sigv4::parse_credential(&parts.headers)
+        }
+        .map_err(auth_error)?;
+        let principal = iam.principal_by_access_key(&credential.access_key_id).ok_or_else(|| {
+            auth_error(AuthError::UnknownAccessKey(credential.access_key_id.clone()))
+        })?;
+        Ok(principal.name.clone())
+    }
+}
+
+/// The harness's handle on the service's world: policies, key states, quotas, limits.
+pub struct Control<'a> {
+    inner: &'a Inner,
+}
+
+impl Control<'_> {
+    /// Add a statement to a principal's policy (e.g. an explicit Deny).
+    pub fn attach(&self, principal: &str, statement: super::iam::Statement) -> Result<super::iam::StatementId, super::iam::IamError> {
+        self.inner.iam.write().attach(principal, statement)
+    }
+
+    /// Remove a statement added by [`Control::attach`].
+    pub fn detach(&self, principal: &str, id: super::iam::StatementId) -> Result<(), super::iam::IamError> {
+        self.inner.iam.write().detach(principal, id)
+    }
+
+    /// Change the KMS request quota.
+    pub fn set_kms_quota(&self, per_sec: f64) {
+        self.inner.kms.lock().set_quota(per_sec);
+        self.inner.config.write().kms_quota_per_sec = per_sec;
+    }
+
+    /// Change the SSE data-key reuse window.
+    pub fn set_sse_reuse_period(&self, period: Duration) {
+        self.inner.config.write().sse_reuse_period = period;
+    }
+
+    /// Set one stream's SSE data-key reuse window.
+    pub fn set_stream_reuse_period(&self, stream: &str, period: Duration) {
+        let arn = self.inner.stream_arn(stream);
+        self.inner.sse_reuse_by_stream.lock().insert(arn, period);
+    }
+
+    /// The ARN of a stream of this name.
+    pub fn stream_arn(&self, stream: &str) -> String {
+        self.inner.stream_arn(stream)
+    }
+
+    /// Change how long Start/StopStreamEncryption keep a stream UPDATING.
+    pub fn set_encryption_update_delay(&self, delay: Duration) {
+        self.inner.config.write().encryption_update_delay = delay;
+    }
+
+    /// Change the length of a KMS "day" (deletion waiting periods).
+    pub fn set_kms_day(&self, day: Duration) {
+        self.inner.config.write().kms_day = day;
+    }
+
+    /// Change a stream's per-shard limits.
+    pub fn set_shard_limits(&self, stream: &str, limits: ShardLimits) -> bool {
+        match self.inner.streams.get(stream) {
+            Some(s) => {
+                s.lock().shards.iter_mut().for_each(|sh| sh.set_limits(limits));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Delete a key at once, as if its waiting period had passed.
+    pub fn delete_key_now(&self, key_ref: &str) -> Result<(), ApiError> {
+        let now = self.inner.clock.now();
+        let mut kms = self.inner.kms.lock();
+        let id = kms.store.resolve(key_ref, now).map_err(|e| e.direct())?;
+        kms.store.delete_now(&id);
+        Ok(())
+    }
+
+    /// Every KMS request the service has handled.
+    pub fn kms_calls(&self) -> Vec<KmsCallEvent> {
+        self.inner.kms.lock().calls().to_vec()
+    }
+
+    /// Turn signature checking on or off.
+    pub fn set_verify_signatures(&self, on: bool) {
+        self.inner.config.write().verify_signatures = on;
+    }
+}

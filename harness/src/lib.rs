@@ -1,0 +1,16 @@
+//! kinesis-crypto-bench: what encryption costs a Kinesis pipeline, and what happens when keys
+//! and permissions fail.
+//!
+//! The flow runs one way (see the project's style notes): scenario -> workload -> path ->
+//! backend -> (embedded service | AWS endpoint) -> metrics -> result -> report.
+
+pub mod backend;
+pub mod clock;
+pub mod emulator;
+pub mod metrics;
+pub mod path;
+pub mod report;
+pub mod result;
+pub mod runner;
+pub mod scenario;
+pub mod workload;

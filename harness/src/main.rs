@@ -1,0 +1,185 @@
+//! The `kinesis-crypto-bench` command: run scenarios, validate them, serve the embedded service.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use kcb::backend::Target;
+use kcb::clock::{SharedClock, SystemClock, TokioClock};
+use kcb::emulator::{server, Service, ServiceConfig};
+use kcb::runner::{self, output, RunEnv};
+use kcb::scenario::{self, ClockMode, Scenario};
+
+/// Exit code when an expectation fails.
+const EXIT_EXPECTATION_FAILED: u8 = 1;
+/// Exit code for bad input (a scenario that does not validate, a bad flag).
+const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code when a run could not be carried out (setup failed, output not writable).
+const EXIT_RUN_FAILED: u8 = 3;
+
+#[derive(Parser)]
+#[command(name = "kinesis-crypto-bench", version, about = "What encryption costs a Kinesis pipeline, and what happens when keys and permissions fail")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario and print a table (exit 0: every expectation holds; 1: one failed;
+    /// 2: the scenario is invalid; 3: the run could not be carried out).
+    Run {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        /// Output directory (default reports/runs/<scenario>-<timestamp>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print result.json to stdout instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Run against this endpoint (e.g. a `serve` on loopback, LocalStack) instead of the
+        /// embedded service. The harness's principals sign as admin/producer/consumer.
+        #[arg(long)]
+        endpoint_url: Option<String>,
+        /// Region for --endpoint-url.
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+        /// Never draw a progress bar.
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// Check scenario files without running them (exit 2 if any is invalid).
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Serve the embedded Kinesis + KMS service on a loopback port (SigV4 checked).
+    Serve {
+        /// Port (0 = any free port).
+        #[arg(long, default_value_t = 4567)]
+        port: u16,
+        /// Loopback address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// KMS requests per second.
+        #[arg(long, default_value_t = 10_000.0)]
+        kms_quota: f64,
+        /// SSE data-key reuse window (e.g. 5m, 30s).
+        #[arg(long, default_value = "5m")]
+        sse_reuse_period: humantime::Duration,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KCB_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Validate { files } => validate(&files),
+        Command::Run { scenario, out, json, endpoint_url, region, no_progress } => {
+            let s = match scenario::load(&scenario) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(EXIT_BAD_INPUT);
+                }
+            };
+            let target = endpoint_url.map(|url| (url, region));
+            match run(s, out, json, target, !no_progress) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(EXIT_RUN_FAILED)
+                }
+            }
+        }
+        Command::Serve { port, host, kms_quota, sse_reuse_period } => match serve(SocketAddr::new(host, port), kms_quota, sse_reuse_period.into()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(EXIT_RUN_FAILED)
+            }
+        },
+    }
+}
+
+fn validate(files: &[PathBuf]) -> ExitCode {
+    let mut bad = false;
+    for f in files {
+        match scenario::load(f) {
+            Ok(s) => println!("ok: {} ({}, {} paths)", f.display(), s.name, s.paths.len()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                bad = true;
+            }
+        }
+    }
+    if bad {
+        ExitCode::from(EXIT_BAD_INPUT)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn runtime(virtual_clock: bool) -> anyhow::Result<tokio::runtime::Runtime> {
+    let rt = if virtual_clock {
+        tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
+    };
+    rt.context("cannot start the async runtime")
+}
+
+fn run(s: Scenario, out: Option<PathBuf>, json: bool, endpoint: Option<(String, String)>, progress: bool) -> anyhow::Result<ExitCode> {
+    let virtual_clock = s.clock == ClockMode::Virtual;
+    let rt = runtime(virtual_clock)?;
+    let raw = s.raw_toml.clone();
+    let output = rt.block_on(async move {
+        let clock: SharedClock = if virtual_clock { Arc::new(TokioClock::new()) } else { Arc::new(SystemClock) };
+        let (target, service) = match endpoint {
+            Some((url, region)) => (Target::Endpoint { url, region }, None),
+            None => {
+                let config = ServiceConfig { verify_signatures: false, ..ServiceConfig::default() };
+                let svc = Service::new(config, clock.clone());
+                (Target::Embedded(svc.clone()), Some(svc))
+            }
+        };
+        let env = RunEnv { target, service, clock, progress };
+        runner::run(Arc::new(s), env).await
+    })?;
+    let dir = out.unwrap_or_else(|| output::default_dir(&output.result.scenario.name, &output.result.started_at));
+    let result_file = output::write(&output, &raw, &dir)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&output.result)?);
+    } else {
+        println!("{}", kcb::report::render(&output.result));
+        println!("result: {}", result_file.display());
+    }
+    let failed = output.result.expectations.iter().any(|e| !e.passed);
+    Ok(if failed { ExitCode::from(EXIT_EXPECTATION_FAILED) } else { ExitCode::SUCCESS })
+}
+
+fn serve(addr: SocketAddr, kms_quota: f64, reuse: std::time::Duration) -> anyhow::Result<()> {
+    let rt = runtime(false)?;
+    rt.block_on(async move {
+        let config = ServiceConfig { kms_quota_per_sec: kms_quota, sse_reuse_period: reuse, ..ServiceConfig::default() };
+        let service = Service::new(config, Arc::new(SystemClock));
+        let running = server::start(service, addr).await?;
+        println!("kinesis-crypto-bench embedded Kinesis + KMS listening on {}", running.endpoint_url());
+        println!("region: us-east-1   SigV4 required; principals (access key id / secret access key):");
+        for p in ["admin", "producer", "consumer", "resharder"] {
+            println!("  {p:<10} {p} / {}", kcb::emulator::iam::default_secret(p));
+        }
+        println!("example: AWS_ACCESS_KEY_ID=admin AWS_SECRET_ACCESS_KEY=admin-secret aws --endpoint-url {} --region us-east-1 kinesis list-streams", running.endpoint_url());
+        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+        running.task.abort();
+        Ok(())
+    })
+}

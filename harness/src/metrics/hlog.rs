@@ -1,0 +1,287 @@
+//! Histograms saved whole as an HdrHistogram interval log (`.hlog`): one line per histogram,
+//! `Tag=<tag>,<start s>,<length s>,<max>,<base64 of the V2 deflate-compressed histogram>`,
+//! the format HdrHistogram's own tools read and merge.
+//!
+//! Runs from several machines are combined by reading their logs and adding the histograms
+//! that share a tag ([`read_hlog`] already adds same-tag intervals within one log).
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use hdrhistogram::serialization::interval_log::{
+    IntervalLogIterator, IntervalLogWriterBuilder, LogEntry, Tag,
+};
+use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
+use hdrhistogram::Histogram;
+
+use super::latency::new_histogram_us;
+use super::MetricsError;
+
+/// Write `entries` to `path` as one tagged interval each, all starting at `start` and lasting
+/// until now (the time of the call; zero if the clock reads earlier than `start`).
+///
+/// Tags (e.g. "envelope.put") must not contain ',', ' ', '\r' or '\n'.
+pub fn write_hlog(
+    path: &Path,
+    start: SystemTime,
+    entries: &[(&str, &Histogram<u64>)],
+) -> Result<(), MetricsError> {
+    let interval = SystemTime::now()
+        .duration_since(start)
+        .unwrap_or(Duration::ZERO);
+    write_hlog_interval(path, start, interval, entries)
+}
+
+/// Write `entries` to `path` as one tagged interval each, all starting at `start` (written as
+/// the log's StartTime and BaseTime, so each interval's own timestamp is 0) and lasting
+/// `interval`: for runs on a virtual clock, whose length is not wall time.
+pub fn write_hlog_interval(
+    path: &Path,
+    start: SystemTime,
+    interval: Duration,
+    entries: &[(&str, &Histogram<u64>)],
+) -> Result<(), MetricsError> {
+    let io_err = |source| MetricsError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut buf: Vec<u8> = Vec::new();
+    let mut serializer = V2DeflateSerializer::new();
+    {
+        let mut writer = IntervalLogWriterBuilder::new()
+            .add_comment("kinesis-crypto-bench latency histograms, values in microseconds")
+            .with_start_time(start)
+            .with_base_time(start)
+            .begin_log_with(&mut buf, &mut serializer)
+            .map_err(io_err)?;
+        for (tag, hist) in entries {
+            let checked = Tag::new(tag).ok_or_else(|| MetricsError::InvalidTag {
+                path: path.to_path_buf(),
+                tag: (*tag).to_owned(),
+            })?;
+            writer
+                .write_histogram(hist, Duration::ZERO, interval, Some(checked))
+                .map_err(|e| MetricsError::HlogWrite {
+                    path: path.to_path_buf(),
+                    tag: (*tag).to_owned(),
+                    message: e.to_string(),
+                })?;
+        }
+    }
+    let mut file = std::fs::File::create(path).map_err(io_err)?;
+    file.write_all(&buf).map_err(io_err)?;
+    file.sync_all().map_err(io_err)
+}
+
+/// Read every interval of the log at `path`, as `(tag, histogram)` in order of first
+/// appearance; intervals sharing a tag are added together. Untagged intervals get the tag "".
+/// The histograms returned auto-resize, so callers can go on adding to them.
+pub fn read_hlog(path: &Path) -> Result<Vec<(String, Histogram<u64>)>, MetricsError> {
+    let bytes = std::fs::read(path).map_err(|source| MetricsError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let parse_err = |offset, message: String| MetricsError::HlogParse {
+        path: path.to_path_buf(),
+        offset,
+        message,
+    };
+    let mut out: Vec<(String, Histogram<u64>)> = Vec::new();
+    let mut deserializer = Deserializer::new();
+    for entry in IntervalLogIterator::new(&bytes) {
+        let interval = match entry {
+            Ok(LogEntry::Interval(i)) => i,
+            Ok(LogEntry::StartTime(_)) | Ok(LogEntry::BaseTime(_)) => continue,
+            Err(e) => {
+                let offset = match e {
+                    hdrhistogram::serialization::interval_log::LogIteratorError::ParseError {
+                        offset,
+                    } => offset,
+                };
+                return Err(parse_err(offset, "not an interval log line".to_owned()));
+            }
+        };
+        let encoded = interval.encoded_histogram();
+        let offset = offset_of(&bytes, encoded.as_bytes());
+        let raw = base64_decode(encoded)
+            .ok_or_else(|| parse_err(offset, "histogram is not valid base64".to_owned()))?;
+        let decoded: Histogram<u64> = deserializer
+            .deserialize(&mut raw.as_slice())
+            .map_err(|e| parse_err(offset, format!("histogram does not decode: {e:?}")))?;
+        let tag = interval.tag().map(|t| t.as_str()).unwrap_or("").to_owned();
+        let slot = match out.iter().position(|(t, _)| *t == tag) {
+            Some(i) => i,
+            None => {
+                out.push((tag, new_histogram_us()));
+                out.len() - 1
+            }
+        };
+        let target = &mut out[slot].1;
+        if target.add(&decoded).is_err() {
+            for v in decoded.iter_recorded() {
+                target.saturating_record_n(v.value_iterated_to(), v.count_at_value());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Byte offset of `part` within `whole` when it is a sub-slice of it, else 0.
+fn offset_of(whole: &[u8], part: &[u8]) -> usize {
+    let start = whole.as_ptr() as usize;
+    let p = part.as_ptr() as usize;
+    if p >= start && p <= start + whole.len() {
+        p - start
+    } else {
+        0
+    }
+}
+
+/// Decode standard base64 (RFC 4648 alphabet, '=' padding), as interval logs use it.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    fn value(c: u8) -> Option<u32> {
+        match c {
+            b'A'..=b'Z' => Some(u32::from(c - b'A')),
+            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
+            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }
+    }
+    let body = text.trim_end().trim_end_matches('=').as_bytes();
+    if body.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(body.len() * 3 / 4);
+    for chunk in body.chunks(4) {
+        let mut acc = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            acc |= value(*c)? << (18 - 6 * i);
+        }
+        let bytes = acc.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::LatencyHistogram;
+
+    fn temp_path(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("kcb-hlog-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        dir.join(name)
+    }
+
+    fn filled(seed: u64, n: u64) -> LatencyHistogram {
+        let mut h = LatencyHistogram::new();
+        let mut x = seed;
+        for _ in 0..n {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            h.record_us(1 + (x >> 40) % 2_000_000);
+        }
+        h
+    }
+
+    #[test]
+    fn round_trip_keeps_histograms_whole() {
+        let path = temp_path("round-trip.hlog");
+        let put = filled(1, 5_000);
+        let e2e = filled(2, 3_000);
+        let empty = LatencyHistogram::new();
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let written = write_hlog_interval(
+            &path,
+            start,
+            Duration::from_secs(60),
+            &[
+                ("envelope.put", put.inner()),
+                ("envelope.e2e", e2e.inner()),
+                ("plaintext.put", empty.inner()),
+            ],
+        );
+        assert!(written.is_ok(), "{written:?}");
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(text.contains("#[StartTime: 1700000000.000"), "{text}");
+        assert!(text.contains("Tag=envelope.put,0.000,60.000,"), "{text}");
+        let read = read_hlog(&path);
+        let read = match read {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        let tags: Vec<&str> = read.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(tags, ["envelope.put", "envelope.e2e", "plaintext.put"]);
+        assert_eq!(read[0].1, *put.inner());
+        assert_eq!(read[1].1, *e2e.inner());
+        assert_eq!(read[2].1.len(), 0);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn same_tags_merge_by_addition() {
+        let path = temp_path("merge.hlog");
+        let a = filled(3, 1_000);
+        let b = filled(4, 2_000);
+        let start = SystemTime::now();
+        let written = write_hlog(
+            &path,
+            start,
+            &[("sse-kms.put", a.inner()), ("sse-kms.put", b.inner())],
+        );
+        assert!(written.is_ok(), "{written:?}");
+        let read = read_hlog(&path).unwrap_or_default();
+        assert_eq!(read.len(), 1);
+        let mut sum = a.clone();
+        sum.add(&b);
+        assert_eq!(read[0].1, *sum.inner());
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn bad_tags_and_bad_files_are_errors_naming_the_path() {
+        let path = temp_path("bad.hlog");
+        let h = LatencyHistogram::new();
+        let e = write_hlog(&path, SystemTime::now(), &[("has space", h.inner())]);
+        assert!(matches!(e, Err(MetricsError::InvalidTag { .. })), "{e:?}");
+
+        let _ = std::fs::write(&path, "Tag=x,0.0,1.0,2.0,@@@not-base64@@@\n");
+        let e = read_hlog(&path);
+        assert!(matches!(e, Err(MetricsError::HlogParse { .. })), "{e:?}");
+
+        let _ = std::fs::write(&path, "Tag=x,0.0,1.0,2.0,AAAA\n");
+        let e = read_hlog(&path);
+        match e {
+            Err(err @ MetricsError::HlogParse { .. }) => {
+                assert!(err.to_string().contains("bad.hlog"), "{err}")
+            }
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+
+        let missing = temp_path("missing.hlog");
+        assert!(matches!(read_hlog(&missing), Err(MetricsError::Io { .. })));
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (plain, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64_decode(enc).as_deref(), Some(plain.as_bytes()));
+        }
+        assert_eq!(base64_decode("Z"), None);
+        assert_eq!(base64_decode("Zm9*"), None);
+    }
+}

@@ -1,0 +1,404 @@
+//! The ledger: a per-record account, by record id, of what was sent, acknowledged, given up
+//! on, read back, decrypted, corrupted, unreadable or lost.
+//!
+//! [`LedgerTracker`] is shared by reference across producer and consumer threads (every method
+//! takes `&self`; one short mutex section per event). [`LedgerTracker::finish`] folds the
+//! events into a [`Ledger`] of counts.
+//!
+//! How an id is counted:
+//! - `sent`, `acked` and `failed` count distinct ids. An ack or a give-up for an id never
+//!   marked sent marks it sent too. An id both acked and given up on (a retry gave up, yet an
+//!   earlier attempt's ack arrived) counts as acked only, so `sent == acked + failed` holds
+//!   once every sent id has an outcome; ids still in flight make [`Ledger::balances`] false.
+//! - `read` counts every read, duplicates included; `decrypted` and `corrupted` count reads
+//!   (valid and failed-verification ones); `duplicated` counts reads of an id already read.
+//! - `unreadable` and `lost` count distinct *acked* ids. An acked id's fate is its best read:
+//!   valid, else corrupted, else unreadable (stored but not decryptable: the key is gone),
+//!   else lost (never read at all).
+//! - An id read but never acked (a put that timed out or was given up on, yet landed) is
+//!   counted in `read` (and `decrypted` / `corrupted` / `duplicated` as its reads say), never
+//!   in `lost` or `unreadable`.
+
+use std::collections::HashMap;
+
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+
+/// What reading one record back found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReadOutcome {
+    /// Decrypted (or, on the plaintext path, parsed) and verified against what was sent.
+    Valid,
+    /// Bytes came back but failed verification (authentication tag, checksum or content).
+    Corrupted,
+    /// Stored but not decryptable: the key is disabled, denied or deleted.
+    Unreadable,
+}
+
+const SENT: u8 = 1;
+const ACKED: u8 = 1 << 1;
+const FAILED: u8 = 1 << 2;
+const READ_VALID: u8 = 1 << 3;
+const READ_CORRUPTED: u8 = 1 << 4;
+const READ_UNREADABLE: u8 = 1 << 5;
+
+#[derive(Debug, Default, Clone, Copy)]
+struct RecordState {
+    flags: u8,
+    reads: u32,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    records: HashMap<u64, RecordState>,
+    reads: u64,
+    valid_reads: u64,
+    corrupted_reads: u64,
+    duplicate_reads: u64,
+}
+
+/// Collects ledger events from any number of threads (`&self` methods behind one mutex).
+#[derive(Debug, Default)]
+pub struct LedgerTracker {
+    inner: Mutex<Inner>,
+}
+
+impl LedgerTracker {
+    /// An empty ledger.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn mark(&self, id: u64, flags: u8) {
+        let mut inner = self.inner.lock();
+        inner.records.entry(id).or_default().flags |= flags;
+    }
+
+    /// Record `id` handed to the producer for sending (counted once however often resent).
+    pub fn sent(&self, id: u64) {
+        self.mark(id, SENT);
+    }
+
+    /// Record `id` acknowledged by the stream (it has a sequence number).
+    pub fn acked(&self, id: u64) {
+        self.mark(id, SENT | ACKED);
+    }
+
+    /// Record that the producer gave up on `id` after its retries.
+    pub fn failed(&self, id: u64) {
+        self.mark(id, SENT | FAILED);
+    }
+
+    /// Record one read of `id` and what it found.
+    pub fn read(&self, id: u64, outcome: ReadOutcome) {
+        let mut inner = self.inner.lock();
+        let state = inner.records.entry(id).or_default();
+        let duplicate = state.reads > 0;
+        state.reads = state.reads.saturating_add(1);
+        state.flags |= match outcome {
+            ReadOutcome::Valid => READ_VALID,
+            ReadOutcome::Corrupted => READ_CORRUPTED,
+            ReadOutcome::Unreadable => READ_UNREADABLE,
+        };
+        inner.reads += 1;
+        if duplicate {
+            inner.duplicate_reads += 1;
+        }
+        match outcome {
+            ReadOutcome::Valid => inner.valid_reads += 1,
+            ReadOutcome::Corrupted => inner.corrupted_reads += 1,
+            ReadOutcome::Unreadable => {}
+        }
+    }
+
+    /// The counts as they stand. May be called mid-run for a snapshot; calling it again
+    /// after more events gives the updated counts.
+    pub fn finish(&self) -> Ledger {
+        let inner = self.inner.lock();
+        let mut ledger = Ledger {
+            read: inner.reads,
+            decrypted: inner.valid_reads,
+            corrupted: inner.corrupted_reads,
+            duplicated: inner.duplicate_reads,
+            ..Ledger::default()
+        };
+        for state in inner.records.values() {
+            let f = state.flags;
+            if f & SENT != 0 {
+                ledger.sent += 1;
+            }
+            if f & ACKED != 0 {
+                ledger.acked += 1;
+                if f & (READ_VALID | READ_CORRUPTED) != 0 {
+                    // read back: its reads are already counted
+                } else if f & READ_UNREADABLE != 0 {
+                    ledger.unreadable += 1;
+                } else {
+                    ledger.lost += 1;
+                }
+            } else if f & FAILED != 0 {
+                ledger.failed += 1;
+            }
+        }
+        ledger
+    }
+}
+
+/// Counts of what happened to the records of one path (see the module doc for each rule).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ledger {
+    /// Distinct records sent.
+    pub sent: u64,
+    /// Distinct records acknowledged by the stream.
+    pub acked: u64,
+    /// Distinct records given up on after retries and never acknowledged.
+    pub failed: u64,
+    /// Every read, duplicates included.
+    pub read: u64,
+    /// Reads that decrypted (or, for plaintext, parsed) and verified.
+    pub decrypted: u64,
+    /// Acknowledged records never read at all.
+    pub lost: u64,
+    /// Reads of a record already read before.
+    pub duplicated: u64,
+    /// Reads whose bytes failed verification.
+    pub corrupted: u64,
+    /// Acknowledged records read but never decryptable (the key was gone).
+    pub unreadable: u64,
+}
+
+impl Ledger {
+    /// Whether every sent record reached an outcome: `sent == acked + failed`.
+    pub fn balances(&self) -> bool {
+        self.sent == self.acked.saturating_add(self.failed)
+    }
+
+    /// Sent records with neither an ack nor a give-up (still in flight when counted).
+    pub fn in_flight(&self) -> u64 {
+        self.sent
+            .saturating_sub(self.acked.saturating_add(self.failed))
+    }
+
+    /// Whether every acknowledged record was read back and verified, none corrupted.
+    pub fn intact(&self) -> bool {
+        self.lost == 0 && self.unreadable == 0 && self.corrupted == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    #[test]
+    fn happy_path_balances() {
+        let t = LedgerTracker::new();
+        for id in 0..10 {
+            t.sent(id);
+            t.acked(id);
+            t.read(id, ReadOutcome::Valid);
+        }
+        let l = t.finish();
+        assert_eq!(
+            l,
+            Ledger {
+                sent: 10,
+                acked: 10,
+                read: 10,
+                decrypted: 10,
+                ..Default::default()
+            }
+        );
+        assert!(l.balances());
+        assert!(l.intact());
+    }
+
+    #[test]
+    fn each_fate_is_counted() {
+        let t = LedgerTracker::new();
+        for id in 0..8 {
+            t.sent(id);
+        }
+        for id in 0..6 {
+            t.acked(id);
+        }
+        t.failed(6);
+        // 7 stays in flight
+        t.read(0, ReadOutcome::Valid);
+        t.read(0, ReadOutcome::Valid); // duplicate
+        t.read(1, ReadOutcome::Corrupted);
+        t.read(2, ReadOutcome::Unreadable);
+        t.read(2, ReadOutcome::Unreadable); // duplicate, still one unreadable id
+        t.read(3, ReadOutcome::Unreadable);
+        t.read(3, ReadOutcome::Valid); // key came back: not unreadable
+                                       // 4 and 5 are never read: lost
+        t.read(6, ReadOutcome::Valid); // given up on, yet landed: read, not lost
+        let l = t.finish();
+        assert_eq!(
+            l,
+            Ledger {
+                sent: 8,
+                acked: 6,
+                failed: 1,
+                read: 8,
+                decrypted: 4,
+                lost: 2,
+                duplicated: 3,
+                corrupted: 1,
+                unreadable: 1,
+            }
+        );
+        assert!(!l.balances());
+        assert_eq!(l.in_flight(), 1);
+        assert!(!l.intact());
+    }
+
+    #[test]
+    fn unacked_reads_are_never_lost() {
+        let t = LedgerTracker::new();
+        t.sent(1); // timed out, never acked, never given up on
+        t.read(1, ReadOutcome::Valid);
+        t.read(2, ReadOutcome::Unreadable); // never even marked sent
+        let l = t.finish();
+        assert_eq!((l.lost, l.unreadable, l.read, l.decrypted), (0, 0, 2, 1));
+    }
+
+    #[test]
+    fn ack_after_give_up_counts_as_acked() {
+        let t = LedgerTracker::new();
+        t.failed(9);
+        t.acked(9);
+        let l = t.finish();
+        assert_eq!((l.sent, l.acked, l.failed), (1, 1, 0));
+        assert!(l.balances());
+    }
+
+    #[test]
+    fn tracker_is_shared_across_threads() {
+        let t = std::sync::Arc::new(LedgerTracker::new());
+        let handles: Vec<_> = (0..4u64)
+            .map(|k| {
+                let t = t.clone();
+                std::thread::spawn(move || {
+                    for i in 0..500 {
+                        let id = k * 1_000 + i;
+                        t.sent(id);
+                        t.acked(id);
+                        t.read(id, ReadOutcome::Valid);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            assert!(h.join().is_ok());
+        }
+        let l = t.finish();
+        assert_eq!(
+            (l.sent, l.acked, l.decrypted, l.lost),
+            (2_000, 2_000, 2_000, 0)
+        );
+    }
+
+    #[derive(Debug, Clone)]
+    enum Event {
+        Sent(u64),
+        Acked(u64),
+        Failed(u64),
+        Read(u64, ReadOutcome),
+    }
+
+    fn event() -> impl Strategy<Value = Event> {
+        let id = 0u64..24;
+        let outcome = prop_oneof![
+            Just(ReadOutcome::Valid),
+            Just(ReadOutcome::Corrupted),
+            Just(ReadOutcome::Unreadable)
+        ];
+        prop_oneof![
+            id.clone().prop_map(Event::Sent),
+            id.clone().prop_map(Event::Acked),
+            id.clone().prop_map(Event::Failed),
+            (id, outcome).prop_map(|(i, o)| Event::Read(i, o)),
+        ]
+    }
+
+    /// The ledger recomputed from the event list by a slow, obvious model.
+    fn model(events: &[Event]) -> Ledger {
+        let mut sent = BTreeSet::new();
+        let mut acked = BTreeSet::new();
+        let mut failed = BTreeSet::new();
+        let mut reads: BTreeMap<u64, Vec<ReadOutcome>> = BTreeMap::new();
+        for e in events {
+            match *e {
+                Event::Sent(i) => {
+                    sent.insert(i);
+                }
+                Event::Acked(i) => {
+                    sent.insert(i);
+                    acked.insert(i);
+                }
+                Event::Failed(i) => {
+                    sent.insert(i);
+                    failed.insert(i);
+                }
+                Event::Read(i, o) => reads.entry(i).or_default().push(o),
+            }
+        }
+        let all: Vec<ReadOutcome> = reads.values().flatten().copied().collect();
+        let count = |o: ReadOutcome| all.iter().filter(|x| **x == o).count() as u64;
+        let fate = |i: &u64| reads.get(i).cloned().unwrap_or_default();
+        Ledger {
+            sent: sent.len() as u64,
+            acked: acked.len() as u64,
+            failed: failed.difference(&acked).count() as u64,
+            read: all.len() as u64,
+            decrypted: count(ReadOutcome::Valid),
+            corrupted: count(ReadOutcome::Corrupted),
+            duplicated: reads.values().map(|v| v.len() as u64 - 1).sum(),
+            lost: acked.iter().filter(|i| fate(i).is_empty()).count() as u64,
+            unreadable: acked
+                .iter()
+                .filter(|i| {
+                    let f = fate(i);
+                    !f.is_empty() && f.iter().all(|o| *o == ReadOutcome::Unreadable)
+                })
+                .count() as u64,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn invariants_hold_for_any_events(events in proptest::collection::vec(event(), 0..200)) {
+            let t = LedgerTracker::new();
+            for e in &events {
+                match *e {
+                    Event::Sent(i) => t.sent(i),
+                    Event::Acked(i) => t.acked(i),
+                    Event::Failed(i) => t.failed(i),
+                    Event::Read(i, o) => t.read(i, o),
+                }
+            }
+            let l = t.finish();
+            prop_assert_eq!(l, model(&events));
+            // Structural invariants, whatever the order of events.
+            prop_assert!(l.acked + l.failed <= l.sent);
+            prop_assert_eq!(l.balances(), l.in_flight() == 0);
+            prop_assert!(l.decrypted + l.corrupted <= l.read);
+            prop_assert!(l.duplicated <= l.read);
+            prop_assert!(l.lost + l.unreadable <= l.acked);
+            // Every acked id read validly or corrupted is one distinct id read.
+            let distinct_reads = l.read - l.duplicated;
+            prop_assert!(l.acked - l.lost <= distinct_reads);
+            // Once every sent id has an outcome, the ledger balances.
+            let ids: BTreeSet<u64> = events.iter().map(|e| match *e {
+                Event::Sent(i) | Event::Acked(i) | Event::Failed(i) | Event::Read(i, _) => i,
+            }).collect();
+            for i in &ids { t.acked(*i); }
+            let closed = t.finish();
+            prop_assert!(closed.balances());
+            prop_assert_eq!(closed.read, l.read);
+        }
+    }
+}

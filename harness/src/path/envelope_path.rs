@@ -1,0 +1,123 @@
+//! The client-side envelope path: data keys from KMS GenerateDataKey (through the caching CMM
+//! when configured), records sealed with AES-256-GCM or ChaCha20-Poly1305, data keys opened with
+//! KMS Decrypt (cached the same way). Plaintext keys are zeroized when their last use ends.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use rand::RngCore;
+use zeroize::Zeroizing;
+
+use super::envelope::cache::{CacheLimits, DecryptCache, EncryptCache};
+use super::envelope::format::{self, DataKey, EncryptedDataKey, EncryptionContext, Suite, KMS_PROVIDER_ID};
+use super::OpenError;
+use crate::backend::{BackendError, KmsApi};
+
+/// Envelope encryption for one path: a producer-side KMS client that generates data keys and a
+/// consumer-side one that decrypts them.
+pub struct EnvelopePath {
+    suite: Suite,
+    key_id: String,
+    context: EncryptionContext,
+    producer_kms: KmsApi,
+    consumer_kms: KmsApi,
+    encrypt_cache: Option<Mutex<EncryptCache>>,
+    decrypt_cache: Option<Mutex<DecryptCache>>,
+    overhead: Mutex<Option<usize>>,
+}
+
+impl std::fmt::Debug for EnvelopePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnvelopePath")
+            .field("suite", &self.suite.name())
+            .field("key_id", &self.key_id)
+            .field("cached", &self.encrypt_cache.is_some())
+            .finish()
+    }
+}
+
+impl EnvelopePath {
+    /// An envelope path sealing under KMS key `key_id` with `context` bound.
+    pub fn new(
+        suite: Suite,
+        key_id: String,
+        context: EncryptionContext,
+        cache: Option<CacheLimits>,
+        producer_kms: KmsApi,
+        consumer_kms: KmsApi,
+    ) -> Self {
+        Self {
+            suite,
+            key_id,
+            context,
+            producer_kms,
+            consumer_kms,
+            encrypt_cache: cache.map(|l| Mutex::new(EncryptCache::new(l))),
+            decrypt_cache: cache.map(|l| Mutex::new(DecryptCache::new(l))),
+            overhead: Mutex::new(None),
+        }
+    }
+
+    /// Bytes an envelope adds to its plaintext (known after the first data key).
+    pub fn overhead_bytes(&self) -> usize {
+        self.overhead.lock().unwrap_or(0)
+    }
+
+    async fn data_key(&self, len: u64, now: Duration) -> Result<Arc<DataKey>, BackendError> {
+        if let Some(cache) = &self.encrypt_cache {
+            if let Some(k) = cache.lock().get(&self.context, len, now) {
+                return Ok(k);
+            }
+        }
+        let out = self.producer_kms.generate_data_key(&self.key_id, &self.context).await?;
+        let key = Arc::new(DataKey {
+            plaintext: out.plaintext.clone(),
+            encrypted: EncryptedDataKey { provider_id: KMS_PROVIDER_ID.into(), key_id: out.key_arn.clone(), ciphertext: out.blob.clone() },
+        });
+        *self.overhead.lock() = Some(format::overhead_bytes(&self.context, std::slice::from_ref(&key.encrypted)));
+        if let Some(cache) = &self.encrypt_cache {
+            cache.lock().put(&self.context, key.clone(), len, now);
+        }
+        Ok(key)
+    }
+
+    /// Seal one payload.
+    pub async fn seal(&self, payload: &[u8], now: Duration) -> Result<Vec<u8>, BackendError> {
+        let key = self.data_key(payload.len() as u64, now).await?;
+        let mut nonce = [0u8; format::NONCE_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        format::seal(self.suite, &key, &self.context, nonce, payload)
+            .map_err(|e| BackendError::new("Seal", "EnvelopeSealFailed", e.to_string()))
+    }
+
+    async fn plaintext_key(&self, edk: &EncryptedDataKey, now: Duration) -> Result<Arc<Zeroizing<[u8; 32]>>, OpenError> {
+        if let Some(cache) = &self.decrypt_cache {
+            if let Some(k) = cache.lock().get(&edk.ciphertext, now) {
+                return Ok(k);
+            }
+        }
+        let key = self
+            .consumer_kms
+            .decrypt_data_key(&edk.ciphertext, &self.context)
+            .await
+            .map_err(OpenError::from_kms)?;
+        let key = Arc::new(key);
+        if let Some(cache) = &self.decrypt_cache {
+            cache.lock().put(&edk.ciphertext, key.clone(), now);
+        }
+        Ok(key)
+    }
+
+    /// Open one record: parse, get the data key, then check the context, verify and decrypt.
+    pub async fn open(&self, data: &[u8], now: Duration) -> Result<Vec<u8>, OpenError> {
+        let (header, _) = format::parse_header(data).map_err(|e| OpenError::Corrupted(e.to_string()))?;
+        let edk = header
+            .encrypted_keys
+            .iter()
+            .find(|k| k.provider_id == KMS_PROVIDER_ID)
+            .ok_or_else(|| OpenError::Corrupted("no aws-kms encrypted data key".into()))?;
+        let key = self.plaintext_key(edk, now).await?;
+        format::open(data, &key, &self.context).map_err(|e| OpenError::Corrupted(e.to_string()))
+    }
+}

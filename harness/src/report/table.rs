@@ -1,0 +1,349 @@
+//! The console report: a header naming the run, then three tables with one row per path
+//! (latency; KMS calls and record size; the record ledger and errors), then the scenario's
+//! expectations, each PASS or FAIL with the value measured. Plain text, no colours.
+
+use std::fmt::Write as _;
+
+use super::{format_bytes, format_count, format_measured, format_signed_us, format_us, format_usd};
+use crate::result::{PathResult, RunResult};
+use Align::{Left, Right};
+
+/// How a column's cells line up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Align {
+    Left,
+    Right,
+}
+
+/// A plain-text table: headers, rows, columns padded to their widest cell.
+struct Table {
+    headers: Vec<(&'static str, Align)>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(headers: &[(&'static str, Align)]) -> Self {
+        Self {
+            headers: headers.to_vec(),
+            rows: Vec::new(),
+        }
+    }
+
+    fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    fn render_into(&self, out: &mut String) {
+        let width = |s: &str| s.chars().count();
+        let widths: Vec<usize> = self
+            .headers
+            .iter()
+            .enumerate()
+            .map(|(i, (h, _))| {
+                self.rows
+                    .iter()
+                    .filter_map(|r| r.get(i))
+                    .map(|c| width(c))
+                    .chain(std::iter::once(width(h)))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let line = |cells: &mut dyn Iterator<Item = &str>, out: &mut String| {
+            let mut text = String::new();
+            for (i, cell) in cells.enumerate() {
+                let (w, align) = (
+                    widths.get(i).copied().unwrap_or(0),
+                    self.headers.get(i).map(|h| h.1).unwrap_or(Align::Left),
+                );
+                if i > 0 {
+                    text.push_str("  ");
+                }
+                let pad = " ".repeat(w.saturating_sub(width(cell)));
+                match align {
+                    Align::Left => {
+                        text.push_str(cell);
+                        text.push_str(&pad);
+                    }
+                    Align::Right => {
+                        text.push_str(&pad);
+                        text.push_str(cell);
+                    }
+                }
+            }
+            out.push_str(text.trim_end());
+            out.push('\n');
+        };
+        line(&mut self.headers.iter().map(|h| h.0), out);
+        let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+        line(&mut rule.iter().map(String::as_str), out);
+        for r in &self.rows {
+            line(&mut r.iter().map(String::as_str), out);
+        }
+    }
+}
+
+/// The whole console report for `result`.
+pub fn render(result: &RunResult) -> String {
+    let mut out = String::new();
+    header(result, &mut out);
+    latency_table(result, &mut out);
+    kms_size_table(result, &mut out);
+    ledger_table(result, &mut out);
+    expectations(result, &mut out);
+    out
+}
+
+fn header(r: &RunResult, out: &mut String) {
+    let s = &r.scenario;
+    let m = &r.machine;
+    let _ = writeln!(
+        out,
+        "kinesis-crypto-bench {}  scenario {} ({})  seed {}",
+        r.harness_version, s.name, s.file, s.seed
+    );
+    let _ = writeln!(
+        out,
+        "started {}  wall {} s  measured {} s after {} s warm-up  {} rec/s  {} shards",
+        r.started_at,
+        format_measured(Some(round_to(r.wall_secs, 1))),
+        format_measured(Some(s.duration_secs)),
+        format_measured(Some(s.warmup_secs)),
+        format_measured(Some(s.rate_per_sec)),
+        s.shards
+    );
+    let _ = writeln!(
+        out,
+        "endpoint {}  clock {}  machine {} ({}, {}, {} cpus, {})",
+        r.endpoint, r.clock, m.hostname, m.os, m.arch, m.cpus, m.cpu_model
+    );
+}
+
+fn round_to(x: f64, decimals: i32) -> f64 {
+    let f = 10f64.powi(decimals);
+    (x * f).round() / f
+}
+
+fn latency_table(r: &RunResult, out: &mut String) {
+    let _ = writeln!(out, "\nLatency, from the intended send time");
+    let mut t = Table::new(&[
+        ("path", Left),
+        ("kind", Left),
+        ("put p50", Right),
+        ("put p99", Right),
+        ("e2e p50", Right),
+        ("e2e p99", Right),
+        ("+p50 vs plain", Right),
+        ("+p99 vs plain", Right),
+        ("lag p99", Right),
+    ]);
+    for p in &r.paths {
+        let (d50, d99) = match p.overhead_vs_plaintext_us {
+            Some(o) => (format_signed_us(o.p50), format_signed_us(o.p99)),
+            None => ("-".to_owned(), "-".to_owned()),
+        };
+        t.row(vec![
+            p.name.clone(),
+            p.kind.clone(),
+            format_us(p.put_latency_us.p50),
+            format_us(p.put_latency_us.p99),
+            format_us(p.e2e_latency_us.p50),
+            format_us(p.e2e_latency_us.p99),
+            d50,
+            d99,
+            format_us(p.schedule_lag_us.p99),
+        ]);
+    }
+    t.render_into(out);
+}
+
+fn kms_size_table(r: &RunResult, out: &mut String) {
+    let _ = writeln!(out, "\nKMS calls and record size");
+    let mut t = Table::new(&[
+        ("path", Left),
+        ("KMS calls", Right),
+        ("max/window", Right),
+        ("$/30 days", Right),
+        ("counted by", Left),
+        ("record", Right),
+        ("ratio", Right),
+        ("max plaintext that fits", Right),
+        ("per 5 MiB batch", Right),
+    ]);
+    for p in &r.paths {
+        let k = &p.kms_calls;
+        t.row(vec![
+            p.name.clone(),
+            format_count(k.total),
+            if k.window_secs > 0.0 {
+                format!(
+                    "{} per {} s",
+                    format_count(k.max_per_window),
+                    format_measured(Some(k.window_secs))
+                )
+            } else {
+                format_count(k.max_per_window)
+            },
+            format_usd(k.monthly_cost_usd),
+            if k.service.is_some() {
+                "service"
+            } else {
+                "client"
+            }
+            .to_owned(),
+            format_bytes(p.inflation.record_bytes.round().max(0.0) as u64),
+            format!("{:.2}x", p.inflation.ratio),
+            format_bytes(p.inflation.max_plaintext_that_fits),
+            format_count(p.inflation.records_per_5mib_batch),
+        ]);
+    }
+    t.render_into(out);
+}
+
+fn ledger_table(r: &RunResult, out: &mut String) {
+    let _ = writeln!(out, "\nRecords and errors");
+    let mut t = Table::new(&[
+        ("path", Left),
+        ("sent", Right),
+        ("acked", Right),
+        ("failed", Right),
+        ("read", Right),
+        ("lost", Right),
+        ("dup", Right),
+        ("corrupt", Right),
+        ("unreadable", Right),
+        ("retries", Right),
+        ("errors", Left),
+    ]);
+    for p in &r.paths {
+        let l = &p.ledger;
+        t.row(vec![
+            p.name.clone(),
+            format_count(l.sent),
+            format_count(l.acked),
+            format_count(l.failed),
+            format_count(l.read),
+            format_count(l.lost),
+            format_count(l.duplicated),
+            format_count(l.corrupted),
+            format_count(l.unreadable),
+            format_count(p.attempts.retries),
+            compact_errors(p),
+        ]);
+    }
+    t.render_into(out);
+}
+
+/// "KMSThrottling=3 ProvisionedThroughputExceeded=12": names without the "Exception" suffix.
+fn compact_errors(p: &PathResult) -> String {
+    if p.errors.is_empty() {
+        return "-".to_owned();
+    }
+    p.errors
+        .iter()
+        .map(|(name, count)| {
+            let short = name.strip_suffix("Exception").unwrap_or(name);
+            format!("{short}={count}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn expectations(r: &RunResult, out: &mut String) {
+    if r.expectations.is_empty() {
+        let _ = writeln!(out, "\nExpectations: none");
+        return;
+    }
+    let passed = r.expectations.iter().filter(|e| e.passed).count();
+    let _ = writeln!(
+        out,
+        "\nExpectations: {passed} of {} passed",
+        r.expectations.len()
+    );
+    let mut t = Table::new(&[
+        ("", Left),
+        ("path", Left),
+        ("expectation", Left),
+        ("measured", Right),
+    ]);
+    for e in &r.expectations {
+        t.row(vec![
+            if e.passed { "PASS" } else { "FAIL" }.to_owned(),
+            e.path.clone(),
+            e.text.clone(),
+            format_measured(e.measured),
+        ]);
+    }
+    t.render_into(out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::sample_run_result;
+
+    const GOLDEN: &str = "\
+kinesis-crypto-bench 0.1.0  scenario steady-1k (scenarios/steady-1k.toml)  seed 42
+started 2025-01-31T12:00:00.000Z  wall 65.4 s  measured 60 s after 5 s warm-up  100 rec/s  2 shards
+endpoint embedded  clock real  machine bench-1 (linux 6.1.0, x86_64, 2 cpus, AMD EPYC 9R14)
+
+Latency, from the intended send time
+path       kind       put p50  put p99  e2e p50  e2e p99  +p50 vs plain  +p99 vs plain  lag p99
+---------  ---------  -------  -------  -------  -------  -------------  -------------  -------
+plaintext  plaintext  1.21 ms  2.95 ms  20.1 ms  48.9 ms              -              -   310 µs
+envelope   envelope   1.48 ms  3.42 ms  20.7 ms  50.3 ms        +270 µs        +470 µs   310 µs
+sse-kms    sse-kms    1.26 ms  3.01 ms  20.2 ms  49.0 ms         +50 µs         +60 µs   310 µs
+
+KMS calls and record size
+path       KMS calls  max/window  $/30 days  counted by   record  ratio  max plaintext that fits  per 5 MiB batch
+---------  ---------  ----------  ---------  ----------  -------  -----  -----------------------  ---------------
+plaintext          0           0         $0  client      1,024 B  1.00x              1,048,576 B              500
+envelope          24  4 per 10 s      $3.11  client      1,617 B  1.58x              1,047,983 B              500
+sse-kms            2  1 per 10 s     $0.259  service     1,024 B  1.00x              1,048,576 B              500
+
+Records and errors
+path        sent  acked  failed   read  lost  dup  corrupt  unreadable  retries  errors
+---------  -----  -----  ------  -----  ----  ---  -------  ----------  -------  ------------------------------------------------
+plaintext  6,000  6,000       0  6,000     0    0        0           0        0  -
+envelope   6,000  6,000       0  6,001     2    3        1           0       15  KMSThrottling=3 ProvisionedThroughputExceeded=12
+sse-kms    6,000  6,000       0  6,000     0    0        0           0        0  -
+
+Expectations: 1 of 3 passed
+      path      expectation              measured
+----  --------  -----------------------  --------
+PASS  envelope  put p99 overhead < 1 ms       470
+FAIL  envelope  no record lost                  2
+FAIL  sse-kms   kms calls per 10 s <= 1         -
+";
+
+    #[test]
+    fn golden_report() {
+        let got = render(&sample_run_result());
+        if got != GOLDEN {
+            for (i, (g, w)) in got.lines().zip(GOLDEN.lines()).enumerate() {
+                assert_eq!(g, w, "line {} differs", i + 1);
+            }
+            assert_eq!(got, GOLDEN);
+        }
+    }
+
+    #[test]
+    fn empty_result_still_renders() {
+        let mut r = sample_run_result();
+        r.paths.clear();
+        r.expectations.clear();
+        let text = render(&r);
+        assert!(text.contains("Expectations: none"));
+        assert!(text.contains("path       kind") || text.contains("path  kind"));
+    }
+
+    #[test]
+    fn cells_align_by_characters_not_bytes() {
+        let mut t = Table::new(&[("a", Right), ("b", Left)]);
+        t.row(vec!["1 µs".to_owned(), "x".to_owned()]);
+        t.row(vec!["10 ms".to_owned(), "y".to_owned()]);
+        let mut out = String::new();
+        t.render_into(&mut out);
+        assert_eq!(out, "    a  b\n-----  -\n 1 µs  x\n10 ms  y\n");
+    }
+}

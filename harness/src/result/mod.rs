@@ -1,0 +1,933 @@
+//! The run result: the one contract between a run and everything that reads it (the report,
+//! the capacity plan, the regression gate). Versioned JSON, described by the committed schema
+//! `harness/schema/result.schema.json`, which the tests check this model against.
+//!
+//! Change a field here, change the schema and [`SCHEMA_VERSION`] with it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::metrics::{KmsCalls, LatencySummary, Ledger, Overhead};
+
+/// The version of the result format this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Largest Kinesis record (partition key + data blob), bytes: 1 MiB.
+pub const KINESIS_MAX_RECORD_BYTES: u64 = 1_048_576;
+
+/// Largest PutRecords request, bytes: 5 MiB.
+pub const PUT_RECORDS_MAX_BYTES: u64 = 5 * 1_048_576;
+
+/// Most records in one PutRecords request.
+pub const PUT_RECORDS_MAX_RECORDS: u64 = 500;
+
+/// The protection path kinds a [`PathResult::kind`] may name.
+pub const PATH_KINDS: [&str; 3] = ["plaintext", "envelope", "sse-kms"];
+
+/// Errors reading or writing a result file; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultError {
+    /// Reading, writing or renaming the file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The result file.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid JSON or does not match the result model.
+    #[error("{path}: not a valid run result: {source}")]
+    Json {
+        /// The result file.
+        path: PathBuf,
+        /// What the JSON parser said, with line and column.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The file was written in a result format version this build cannot read.
+    #[error("{path}: result schema_version {found} cannot be read; this build reads version {supported}")]
+    UnsupportedVersion {
+        /// The result file.
+        path: PathBuf,
+        /// The version the file declares.
+        found: u64,
+        /// The version this build reads ([`SCHEMA_VERSION`]).
+        supported: u32,
+    },
+    /// A number in the result is NaN or infinite, which JSON cannot hold.
+    #[error("{path}: refusing to write a result holding a NaN or infinite number: {message}")]
+    NonFinite {
+        /// The result file.
+        path: PathBuf,
+        /// Where the number is (line and column of the written JSON).
+        message: String,
+    },
+}
+
+/// Everything one run measured, for every path it ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunResult {
+    /// Format version of this file ([`SCHEMA_VERSION`] when written by this build).
+    pub schema_version: u32,
+    /// Version of the harness that ran.
+    pub harness_version: String,
+    /// The scenario that ran, as validated.
+    pub scenario: ScenarioEcho,
+    /// The machine it ran on.
+    pub machine: Machine,
+    /// When the run started, RFC 3339 in UTC (see [`rfc3339_utc`]).
+    pub started_at: String,
+    /// Wall-clock length of the run, seconds (warm-up included).
+    pub wall_secs: f64,
+    /// Where Kinesis and KMS were reached: "embedded" or the endpoint URL.
+    pub endpoint: String,
+    /// "real" or "virtual" (a test clock that runs the schedule faster than time).
+    pub clock: String,
+    /// One result per protection path, in the scenario's order.
+    pub paths: Vec<PathResult>,
+    /// The scenario's expectations, each checked against what was measured.
+    pub expectations: Vec<ExpectationResult>,
+}
+
+/// The scenario as it ran: enough to tell runs apart and replay one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioEcho {
+    /// Scenario name.
+    pub name: String,
+    /// Scenario file it was read from.
+    pub file: String,
+    /// Seed of every random choice in the run.
+    pub seed: u64,
+    /// Measured length, seconds (after warm-up).
+    pub duration_secs: f64,
+    /// Warm-up before measuring, seconds.
+    pub warmup_secs: f64,
+    /// Target send rate, records per second.
+    pub rate_per_sec: f64,
+    /// Shards in the stream.
+    pub shards: u32,
+}
+
+/// The machine a run ran on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Machine {
+    /// Host name ("unknown" when it cannot be read).
+    pub hostname: String,
+    /// Operating system, with the kernel release where known (e.g. "linux 6.1.0").
+    pub os: String,
+    /// CPU architecture (e.g. "x86_64").
+    pub arch: String,
+    /// Logical CPUs available to the process.
+    pub cpus: u32,
+    /// CPU model name from /proc/cpuinfo ("unknown" when absent).
+    pub cpu_model: String,
+}
+
+impl Machine {
+    /// Describe this machine. Reads /proc where present; never fails or panics.
+    pub fn detect() -> Machine {
+        let read = |p: &str| {
+            std::fs::read_to_string(p)
+                .ok()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+        };
+        let hostname = read("/proc/sys/kernel/hostname")
+            .or_else(|| read("/etc/hostname"))
+            .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
+            .unwrap_or_else(|| "unknown".to_owned());
+        let os = match read("/proc/sys/kernel/osrelease") {
+            Some(release) => format!("{} {}", std::env::consts::OS, release),
+            None => std::env::consts::OS.to_owned(),
+        };
+        let cpus = std::thread::available_parallelism()
+            .map(|n| u32::try_from(n.get()).unwrap_or(u32::MAX))
+            .unwrap_or(1);
+        let cpu_model = read("/proc/cpuinfo")
+            .and_then(|text| cpu_model_from_cpuinfo(&text))
+            .unwrap_or_else(|| "unknown".to_owned());
+        Machine {
+            hostname,
+            os,
+            arch: std::env::consts::ARCH.to_owned(),
+            cpus,
+            cpu_model,
+        }
+    }
+}
+
+/// The first "model name" (x86) or "Model" / "cpu model" (Arm, others) in /proc/cpuinfo text.
+fn cpu_model_from_cpuinfo(text: &str) -> Option<String> {
+    for wanted in ["model name", "Model", "cpu model", "cpu"] {
+        for line in text.lines() {
+            if let Some((key, value)) = line.split_once(':') {
+                let value = value.trim();
+                if key.trim() == wanted && !value.is_empty() {
+                    return Some(value.to_owned());
+                }
+            }
+        }
+    }
+    None
+}
+
+/// What one protection path measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathResult {
+    /// The path's name in the scenario.
+    pub name: String,
+    /// "plaintext", "envelope" or "sse-kms" (see [`PATH_KINDS`]).
+    pub kind: String,
+    /// The path's settings as the scenario gave them (a JSON object; `{}` when none).
+    pub settings: serde_json::Value,
+    /// From intended send time to acknowledgement, µs.
+    pub put_latency_us: LatencySummary,
+    /// From intended send time to a verified read, µs.
+    pub e2e_latency_us: LatencySummary,
+    /// How far behind its intended time each send started, µs.
+    pub schedule_lag_us: LatencySummary,
+    /// Latency added over the plaintext path (`None` for plaintext itself, or when no
+    /// plaintext path ran), µs.
+    pub overhead_vs_plaintext_us: Option<Overhead>,
+    /// KMS requests this path caused.
+    pub kms_calls: KmsCallsResult,
+    /// How much bigger records got.
+    pub inflation: Inflation,
+    /// Errors by AWS error name (e.g. "KMSDisabledException").
+    pub errors: BTreeMap<String, u64>,
+    /// Calls and attempts made.
+    pub attempts: Attempts,
+    /// What happened to each record.
+    pub ledger: Ledger,
+}
+
+/// KMS requests one path caused. The top-level fields are those of `service` when the
+/// service's own count is known (the embedded KMS, or CloudTrail), else those of `client`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KmsCallsResult {
+    /// Requests in the run.
+    pub total: u64,
+    /// Requests by operation name.
+    pub by_operation: BTreeMap<String, u64>,
+    /// Requests in each window of `window_secs`.
+    pub per_window: Vec<u64>,
+    /// Length of one window, seconds.
+    pub window_secs: f64,
+    /// The most requests in one window.
+    pub max_per_window: u64,
+    /// Requests per window on average.
+    pub mean_per_window: f64,
+    /// Projected cost of a 30-day month at this rate, US dollars, before the free tier.
+    pub monthly_cost_usd: f64,
+    /// Peak requests in one second over the KMS request quota per second.
+    pub quota_share: f64,
+    /// Requests counted by the harness's own KMS client.
+    pub client: KmsCalls,
+    /// Requests counted by the KMS service (including those Kinesis makes under SSE-KMS),
+    /// when known.
+    pub service: Option<KmsCalls>,
+}
+
+impl KmsCallsResult {
+    /// Combine the client's and (when known) the service's counts, copying the service's to
+    /// the top level when present, else the client's.
+    pub fn new(client: KmsCalls, service: Option<KmsCalls>) -> KmsCallsResult {
+        let top = service.as_ref().unwrap_or(&client);
+        KmsCallsResult {
+            total: top.total,
+            by_operation: top.by_operation.clone(),
+            per_window: top.per_window.clone(),
+            window_secs: top.window_secs,
+            max_per_window: top.max_per_window,
+            mean_per_window: top.mean_per_window,
+            monthly_cost_usd: top.monthly_cost_usd,
+            quota_share: top.quota_share,
+            client,
+            service,
+        }
+    }
+}
+
+/// How much bigger records are than their plaintext, on average and size by size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inflation {
+    /// Mean plaintext payload, bytes.
+    pub plaintext_bytes: f64,
+    /// Mean record data blob as stored, bytes.
+    pub record_bytes: f64,
+    /// Mean bytes per record in the request body on the wire (JSON + base64 included).
+    pub wire_bytes: f64,
+    /// Mean `record_bytes - plaintext_bytes`.
+    pub overhead_bytes: f64,
+    /// Mean `record_bytes / plaintext_bytes`.
+    pub ratio: f64,
+    /// Largest plaintext whose record still fits in a 1 MiB Kinesis record, bytes.
+    pub max_plaintext_that_fits: u64,
+    /// Records of the mean size that fit one PutRecords call (5 MiB, at most 500).
+    pub records_per_5mib_batch: u64,
+    /// Inflation measured at each plaintext size.
+    pub by_size: Vec<SizeInflation>,
+}
+
+impl Inflation {
+    /// Records of `record_bytes` each that fit one PutRecords call: 5 MiB, at most 500.
+    pub fn records_per_put_records_batch(record_bytes: u64) -> u64 {
+        (PUT_RECORDS_MAX_BYTES / record_bytes.max(1)).min(PUT_RECORDS_MAX_RECORDS)
+    }
+}
+
+/// Inflation at one plaintext size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SizeInflation {
+    /// Plaintext payload, bytes.
+    pub plaintext_bytes: u64,
+    /// Record data blob as stored, bytes.
+    pub record_bytes: u64,
+    /// Bytes of this record in the request body on the wire.
+    pub wire_bytes: u64,
+    /// `record_bytes - plaintext_bytes` (negative if the path compresses).
+    pub overhead_bytes: i64,
+    /// `record_bytes / max(plaintext_bytes, 1)`.
+    pub ratio: f64,
+    /// Whether the record fits the 1 MiB Kinesis record limit.
+    pub fits_1mib: bool,
+}
+
+impl SizeInflation {
+    /// Derive the overhead, ratio and fit from the three measured sizes.
+    pub fn new(plaintext_bytes: u64, record_bytes: u64, wire_bytes: u64) -> SizeInflation {
+        let overhead = i128::from(record_bytes) - i128::from(plaintext_bytes);
+        SizeInflation {
+            plaintext_bytes,
+            record_bytes,
+            wire_bytes,
+            overhead_bytes: i64::try_from(overhead).unwrap_or(if overhead < 0 {
+                i64::MIN
+            } else {
+                i64::MAX
+            }),
+            ratio: record_bytes as f64 / plaintext_bytes.max(1) as f64,
+            fits_1mib: record_bytes <= KINESIS_MAX_RECORD_BYTES,
+        }
+    }
+}
+
+/// Calls and attempts one path made against Kinesis.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attempts {
+    /// PutRecord / PutRecords calls, each counted once however often retried.
+    pub put_calls: u64,
+    /// HTTP attempts of those calls (first tries plus retries).
+    pub put_attempts: u64,
+    /// Retries (attempts beyond the first).
+    pub retries: u64,
+    /// GetRecords calls.
+    pub get_calls: u64,
+    /// Records sent again after a partial PutRecords failure or a retried call.
+    pub records_resent: u64,
+}
+
+/// One expectation of the scenario, checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectationResult {
+    /// The expectation as written in the scenario.
+    pub text: String,
+    /// The path it concerns.
+    pub path: String,
+    /// The value measured, in the expectation's own unit (`None` when nothing was measured).
+    pub measured: Option<f64>,
+    /// Whether the expectation held.
+    pub passed: bool,
+}
+
+impl RunResult {
+    /// Write the result to `path` as pretty JSON (through a temporary file renamed into
+    /// place, so a reader never sees half a result). Refuses NaN and infinite numbers.
+    pub fn write(&self, path: &Path) -> Result<(), ResultError> {
+        let json_err = |source| ResultError::Json {
+            path: path.to_path_buf(),
+            source,
+        };
+        let io_err = |source| ResultError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut text = serde_json::to_string_pretty(self).map_err(json_err)?;
+        text.push('\n');
+        // serde_json writes NaN and infinities as null, which would not read back.
+        if let Err(e) = serde_json::from_str::<RunResult>(&text) {
+            return Err(ResultError::NonFinite {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            });
+        }
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        std::fs::write(&tmp, text).map_err(io_err)?;
+        std::fs::rename(&tmp, path).map_err(io_err)
+    }
+
+    /// Read a result from `path`; an error when its `schema_version` is not
+    /// [`SCHEMA_VERSION`] or it does not match the model.
+    pub fn read(path: &Path) -> Result<RunResult, ResultError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ResultError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_json(&text, path)
+    }
+
+    /// Parse a result from JSON text; `origin` names where it came from in errors.
+    pub fn from_json(text: &str, origin: &Path) -> Result<RunResult, ResultError> {
+        let json_err = |source| ResultError::Json {
+            path: origin.to_path_buf(),
+            source,
+        };
+        let value: serde_json::Value = serde_json::from_str(text).map_err(json_err)?;
+        if let Some(found) = value.get("schema_version").and_then(|v| v.as_u64()) {
+            if found != u64::from(SCHEMA_VERSION) {
+                return Err(ResultError::UnsupportedVersion {
+                    path: origin.to_path_buf(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+        }
+        serde_json::from_value(value).map_err(json_err)
+    }
+
+    /// The path result named `name`.
+    pub fn path(&self, name: &str) -> Option<&PathResult> {
+        self.paths.iter().find(|p| p.name == name)
+    }
+}
+
+/// `time` as RFC 3339 in UTC with millisecond precision, e.g. "2025-01-31T12:00:00.250Z".
+/// Times before 1970 are written as the epoch.
+pub fn rfc3339_utc(time: SystemTime) -> String {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
+    let rem = secs % 86_400;
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60,
+        since.subsec_millis()
+    )
+}
+
+/// A fully populated result with three paths, for tests here and in the report.
+#[cfg(test)]
+pub(crate) fn sample_run_result() -> RunResult {
+    fn lat(
+        p50: u64,
+        p90: u64,
+        p99: u64,
+        p999: u64,
+        max: u64,
+        count: u64,
+        mean: f64,
+    ) -> LatencySummary {
+        LatencySummary {
+            p50,
+            p90,
+            p99,
+            p999,
+            max,
+            count,
+            mean,
+        }
+    }
+    fn calls(total: u64, ops: &[(&str, u64)], per_window: Vec<u64>, run_secs: f64) -> KmsCalls {
+        let per_sec = total as f64 / run_secs;
+        let monthly = crate::metrics::monthly_requests(per_sec);
+        KmsCalls {
+            total,
+            by_operation: ops.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+            by_principal: [("role/producer".to_owned(), total)].into_iter().collect(),
+            by_key: [("alias/kcb".to_owned(), total)].into_iter().collect(),
+            window_secs: 10.0,
+            max_per_window: per_window.iter().copied().max().unwrap_or(0),
+            mean_per_window: total as f64 / per_window.len().max(1) as f64,
+            per_window,
+            calls_per_sec: per_sec,
+            monthly_requests: monthly,
+            monthly_cost_usd: crate::metrics::monthly_cost_usd(monthly),
+            peak_per_sec: 3,
+            quota_share: 3.0 / 10_000.0,
+        }
+    }
+    let ledger = |sent, read, lost, dup, corrupt, unreadable| Ledger {
+        sent,
+        acked: sent,
+        failed: 0,
+        read,
+        decrypted: read - corrupt - unreadable,
+        lost,
+        duplicated: dup,
+        corrupted: corrupt,
+        unreadable,
+    };
+    let plain_put = lat(1_210, 1_800, 2_950, 5_100, 9_800, 6_000, 1_302.5);
+    let plain_e2e = lat(20_100, 31_000, 48_900, 61_000, 88_000, 6_000, 21_800.0);
+    let env_put = lat(1_480, 2_100, 3_420, 12_800, 40_100, 6_000, 1_590.25);
+    let env_e2e = lat(20_650, 31_900, 50_300, 70_000, 95_000, 5_998, 22_400.0);
+    let sse_put = lat(1_260, 1_850, 3_010, 5_300, 10_200, 6_000, 1_340.0);
+    let sse_e2e = lat(20_180, 31_100, 49_000, 62_000, 90_000, 6_000, 21_900.0);
+    let lag = lat(45, 80, 310, 1_200, 2_400, 6_000, 60.5);
+    let none = KmsCallsResult::new(KmsCalls::default(), None);
+    let envelope_calls = KmsCallsResult::new(
+        calls(
+            24,
+            &[("Decrypt", 12), ("GenerateDataKey", 12)],
+            vec![4, 4, 4, 4, 4, 4],
+            60.0,
+        ),
+        None,
+    );
+    let sse_client = KmsCalls::default();
+    let sse_service = calls(2, &[("GenerateDataKey", 2)], vec![1, 0, 0, 0, 0, 1], 60.0);
+    let sse_calls = KmsCallsResult::new(sse_client, Some(sse_service));
+    let inflation = |record: f64, wire: f64, max_fit: u64, sizes: &[(u64, u64, u64)]| Inflation {
+        plaintext_bytes: 1_024.0,
+        record_bytes: record,
+        wire_bytes: wire,
+        overhead_bytes: record - 1_024.0,
+        ratio: record / 1_024.0,
+        max_plaintext_that_fits: max_fit,
+        records_per_5mib_batch: Inflation::records_per_put_records_batch(record as u64),
+        by_size: sizes
+            .iter()
+            .map(|(p, r, w)| SizeInflation::new(*p, *r, *w))
+            .collect(),
+    };
+    RunResult {
+        schema_version: SCHEMA_VERSION,
+        harness_version: "0.1.0".to_owned(),
+        scenario: ScenarioEcho {
+            name: "steady-1k".to_owned(),
+            file: "scenarios/steady-1k.toml".to_owned(),
+            seed: 42,
+            duration_secs: 60.0,
+            warmup_secs: 5.0,
+            rate_per_sec: 100.0,
+            shards: 2,
+        },
+        machine: Machine {
+            hostname: "bench-1".to_owned(),
+            os: "linux 6.1.0".to_owned(),
+            arch: "x86_64".to_owned(),
+            cpus: 2,
+            cpu_model: "AMD EPYC 9R14".to_owned(),
+        },
+        started_at: "2025-01-31T12:00:00.000Z".to_owned(),
+        wall_secs: 65.4,
+        endpoint: "embedded".to_owned(),
+        clock: "real".to_owned(),
+        paths: vec![
+            PathResult {
+                name: "plaintext".to_owned(),
+                kind: "plaintext".to_owned(),
+                settings: serde_json::json!({}),
+                put_latency_us: plain_put,
+                e2e_latency_us: plain_e2e,
+                schedule_lag_us: lag,
+                overhead_vs_plaintext_us: None,
+                kms_calls: none,
+                inflation: inflation(
+                    1_024.0,
+                    1_400.0,
+                    1_048_576,
+                    &[(16, 16, 80), (1_024, 1_024, 1_400)],
+                ),
+                errors: BTreeMap::new(),
+                attempts: Attempts {
+                    put_calls: 120,
+                    put_attempts: 120,
+                    retries: 0,
+                    get_calls: 1_300,
+                    records_resent: 0,
+                },
+                ledger: ledger(6_000, 6_000, 0, 0, 0, 0),
+            },
+            PathResult {
+                name: "envelope".to_owned(),
+                kind: "envelope".to_owned(),
+                settings: serde_json::json!({"reuse_period_secs": 300, "cipher": "aes-256-gcm"}),
+                put_latency_us: env_put,
+                e2e_latency_us: env_e2e,
+                schedule_lag_us: lag,
+                overhead_vs_plaintext_us: Some(Overhead::between(&env_put, &plain_put)),
+                kms_calls: envelope_calls,
+                inflation: inflation(
+                    1_617.0,
+                    2_190.0,
+                    1_047_983,
+                    &[(16, 609, 864), (1_024, 1_617, 2_190)],
+                ),
+                errors: [
+                    ("KMSThrottlingException".to_owned(), 3),
+                    ("ProvisionedThroughputExceededException".to_owned(), 12),
+                ]
+                .into_iter()
+                .collect(),
+                attempts: Attempts {
+                    put_calls: 120,
+                    put_attempts: 135,
+                    retries: 15,
+                    get_calls: 1_310,
+                    records_resent: 40,
+                },
+                ledger: ledger(6_000, 6_001, 2, 3, 1, 0),
+            },
+            PathResult {
+                name: "sse-kms".to_owned(),
+                kind: "sse-kms".to_owned(),
+                settings: serde_json::json!({"key": "alias/kcb"}),
+                put_latency_us: sse_put,
+                e2e_latency_us: sse_e2e,
+                schedule_lag_us: lag,
+                overhead_vs_plaintext_us: Some(Overhead::between(&sse_put, &plain_put)),
+                kms_calls: sse_calls,
+                inflation: inflation(
+                    1_024.0,
+                    1_400.0,
+                    1_048_576,
+                    &[(16, 16, 80), (1_024, 1_024, 1_400)],
+                ),
+                errors: BTreeMap::new(),
+                attempts: Attempts {
+                    put_calls: 120,
+                    put_attempts: 120,
+                    retries: 0,
+                    get_calls: 1_300,
+                    records_resent: 0,
+                },
+                ledger: ledger(6_000, 6_000, 0, 0, 0, 0),
+            },
+        ],
+        expectations: vec![
+            ExpectationResult {
+                text: "put p99 overhead < 1 ms".to_owned(),
+                path: "envelope".to_owned(),
+                measured: Some(470.0),
+                passed: true,
+            },
+            ExpectationResult {
+                text: "no record lost".to_owned(),
+                path: "envelope".to_owned(),
+                measured: Some(2.0),
+                passed: false,
+            },
+            ExpectationResult {
+                text: "kms calls per 10 s <= 1".to_owned(),
+                path: "sse-kms".to_owned(),
+                measured: None,
+                passed: false,
+            },
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    const SCHEMA: &str = include_str!("../../schema/result.schema.json");
+
+    fn schema() -> Value {
+        match serde_json::from_str(SCHEMA) {
+            Ok(v) => v,
+            Err(e) => panic!("schema is not JSON: {e}"),
+        }
+    }
+
+    fn validator() -> jsonschema::Validator {
+        match jsonschema::validator_for(&schema()) {
+            Ok(v) => v,
+            Err(e) => panic!("schema does not compile: {e}"),
+        }
+    }
+
+    fn sample_json() -> Value {
+        match serde_json::to_value(sample_run_result()) {
+            Ok(v) => v,
+            Err(e) => panic!("sample does not serialize: {e}"),
+        }
+    }
+
+    fn errors(v: &jsonschema::Validator, instance: &Value) -> Vec<String> {
+        v.iter_errors(instance)
+            .map(|e| format!("{} at {}", e, e.instance_path))
+            .collect()
+    }
+
+    fn temp_path(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("kcb-result-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        dir.join(name)
+    }
+
+    #[test]
+    fn sample_validates_against_the_schema() {
+        let v = validator();
+        let instance = sample_json();
+        assert_eq!(errors(&v, &instance), Vec::<String>::new());
+    }
+
+    #[test]
+    fn missing_required_fields_fail_the_schema() {
+        let v = validator();
+        for pointer in [
+            "/clock",
+            "/scenario/seed",
+            "/machine/cpu_model",
+            "/paths/0/ledger",
+            "/paths/1/ledger/lost",
+            "/paths/1/put_latency_us/p99",
+            "/paths/1/overhead_vs_plaintext_us",
+            "/paths/2/kms_calls/service",
+            "/paths/2/kms_calls/client/by_key",
+            "/paths/1/inflation/by_size/0/fits_1mib",
+            "/paths/1/attempts/retries",
+            "/expectations/0/measured",
+        ] {
+            let mut instance = sample_json();
+            let (parent, key) = match pointer.rsplit_once('/') {
+                Some(split) => split,
+                None => panic!("bad pointer {pointer}"),
+            };
+            match instance.pointer_mut(parent).and_then(Value::as_object_mut) {
+                Some(obj) => assert!(obj.remove(key).is_some(), "{pointer} not in the sample"),
+                None => panic!("{parent} is not an object in the sample"),
+            }
+            assert!(
+                !v.is_valid(&instance),
+                "schema accepted a result without {pointer}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_fields_and_wrong_types_fail_the_schema() {
+        let v = validator();
+        let mut extra = sample_json();
+        if let Some(obj) = extra
+            .pointer_mut("/paths/0/ledger")
+            .and_then(Value::as_object_mut)
+        {
+            obj.insert("misplaced".to_owned(), Value::from(1));
+        }
+        assert!(!v.is_valid(&extra));
+        let mut wrong = sample_json();
+        if let Some(x) = wrong.pointer_mut("/paths/0/ledger/sent") {
+            *x = Value::from(-1);
+        }
+        assert!(!v.is_valid(&wrong));
+        let mut kind = sample_json();
+        if let Some(x) = kind.pointer_mut("/paths/0/kind") {
+            *x = Value::from("rot13");
+        }
+        assert!(!v.is_valid(&kind));
+    }
+
+    /// Every object the schema closes lists each property as required, and the sample has
+    /// exactly those keys: the schema and the Rust model cannot drift apart silently.
+    #[test]
+    fn schema_properties_match_the_model() {
+        fn check(schema_node: &Value, instance: &Value, defs: &Value, at: &str) {
+            let node = match schema_node.get("$ref").and_then(Value::as_str) {
+                Some(r) => {
+                    let name = r.trim_start_matches("#/$defs/");
+                    match defs.get(name) {
+                        Some(d) => d,
+                        None => panic!("{at}: dangling $ref {r}"),
+                    }
+                }
+                None => schema_node,
+            };
+            if let Some(variants) = node.get("anyOf").and_then(Value::as_array) {
+                if instance.is_null() {
+                    return;
+                }
+                for variant in variants {
+                    if variant.get("type").and_then(Value::as_str) != Some("null") {
+                        check(variant, instance, defs, at);
+                    }
+                }
+                return;
+            }
+            if let Some(props) = node.get("properties").and_then(Value::as_object) {
+                let mut declared: Vec<&str> = props.keys().map(String::as_str).collect();
+                declared.sort_unstable();
+                let mut required: Vec<&str> = node
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                required.sort_unstable();
+                assert_eq!(declared, required, "{at}: every property must be required");
+                assert_eq!(
+                    node.get("additionalProperties"),
+                    Some(&Value::Bool(false)),
+                    "{at}: must be closed"
+                );
+                let obj = match instance.as_object() {
+                    Some(o) => o,
+                    None => panic!("{at}: sample is not an object"),
+                };
+                let mut present: Vec<&str> = obj.keys().map(String::as_str).collect();
+                present.sort_unstable();
+                assert_eq!(declared, present, "{at}: schema and model differ");
+                for (k, sub) in props {
+                    if let Some(value) = obj.get(k) {
+                        check(sub, value, defs, &format!("{at}/{k}"));
+                    }
+                }
+            } else if let Some(items) = node.get("items") {
+                for (i, value) in instance.as_array().into_iter().flatten().enumerate() {
+                    check(items, value, defs, &format!("{at}/{i}"));
+                }
+            }
+        }
+        let schema = schema();
+        let defs = schema.get("$defs").cloned().unwrap_or(Value::Null);
+        check(&schema, &sample_json(), &defs, "");
+    }
+
+    #[test]
+    fn write_then_read_round_trips() {
+        let path = temp_path("round-trip.json");
+        let sample = sample_run_result();
+        assert!(sample.write(&path).is_ok());
+        match RunResult::read(&path) {
+            Ok(back) => assert_eq!(back, sample),
+            Err(e) => panic!("{e}"),
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn other_versions_are_refused() {
+        let mut value = sample_json();
+        value["schema_version"] = Value::from(2);
+        let e = RunResult::from_json(&value.to_string(), Path::new("r.json"));
+        match e {
+            Err(ResultError::UnsupportedVersion {
+                found, supported, ..
+            }) => assert_eq!((found, supported), (2, SCHEMA_VERSION)),
+            other => panic!("expected UnsupportedVersion, got {other:?}"),
+        }
+        let missing = temp_path("missing.json");
+        assert!(matches!(
+            RunResult::read(&missing),
+            Err(ResultError::Io { .. })
+        ));
+        let e = RunResult::from_json("{\"schema_version\": 1}", Path::new("short.json"));
+        match e {
+            Err(err @ ResultError::Json { .. }) => assert!(err.to_string().contains("short.json")),
+            other => panic!("expected a Json error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn non_finite_numbers_are_refused() {
+        let mut r = sample_run_result();
+        r.wall_secs = f64::NAN;
+        let path = temp_path("nan.json");
+        assert!(matches!(r.write(&path), Err(ResultError::NonFinite { .. })));
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn kms_calls_result_prefers_the_service_count() {
+        let client = KmsCalls {
+            total: 5,
+            ..Default::default()
+        };
+        let service = KmsCalls {
+            total: 7,
+            max_per_window: 3,
+            ..Default::default()
+        };
+        let both = KmsCallsResult::new(client.clone(), Some(service));
+        assert_eq!(
+            (both.total, both.max_per_window, both.client.total),
+            (7, 3, 5)
+        );
+        let only = KmsCallsResult::new(client, None);
+        assert_eq!((only.total, only.service), (5, None));
+    }
+
+    #[test]
+    fn size_inflation_by_hand() {
+        let s = SizeInflation::new(16, 609, 864);
+        assert_eq!(s.overhead_bytes, 593);
+        assert!((s.ratio - 609.0 / 16.0).abs() < 1e-12);
+        assert!(s.fits_1mib);
+        assert!(!SizeInflation::new(1_048_576, 1_048_577, 0).fits_1mib);
+        assert_eq!(SizeInflation::new(0, 10, 10).ratio, 10.0);
+        assert_eq!(Inflation::records_per_put_records_batch(1_024), 500);
+        assert_eq!(Inflation::records_per_put_records_batch(1_048_576), 5);
+        assert_eq!(Inflation::records_per_put_records_batch(0), 500);
+    }
+
+    #[test]
+    fn rfc3339_by_hand() {
+        let at = |s: u64, ms: u64| UNIX_EPOCH + std::time::Duration::from_millis(s * 1_000 + ms);
+        assert_eq!(rfc3339_utc(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_utc(at(951_782_400, 5)), "2000-02-29T00:00:00.005Z");
+        assert_eq!(
+            rfc3339_utc(at(1_738_324_800, 250)),
+            "2025-01-31T12:00:00.250Z"
+        );
+        assert_eq!(
+            rfc3339_utc(at(4_107_542_399, 999)),
+            "2100-02-28T23:59:59.999Z"
+        );
+    }
+
+    #[test]
+    fn machine_detect_never_fails() {
+        let m = Machine::detect();
+        assert!(m.cpus >= 1);
+        assert!(!m.hostname.is_empty() && !m.os.is_empty() && !m.cpu_model.is_empty());
+        let text = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel\t\t: 17\nmodel name\t: AMD EPYC 9R14\n";
+        assert_eq!(
+            cpu_model_from_cpuinfo(text).as_deref(),
+            Some("AMD EPYC 9R14")
+        );
+        assert_eq!(
+            cpu_model_from_cpuinfo("Model : Raspberry Pi 4").as_deref(),
+            Some("Raspberry Pi 4")
+        );
+        assert_eq!(cpu_model_from_cpuinfo("nothing here"), None);
+    }
+}

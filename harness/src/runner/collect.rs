@@ -1,0 +1,163 @@
+//! From one path's run state to its `PathResult`: latency summaries, KMS calls (client side
+//! and, on the embedded service, server side) per reuse window, inflation, errors, ledger.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::emulator::kms::KmsCallEvent;
+use crate::metrics::kms_calls::{KmsCallLog, KmsCalls};
+use crate::metrics::latency::{LatencySummary, Overhead};
+use crate::result::{Attempts, Inflation, KmsCallsResult, PathResult, SizeInflation, KINESIS_MAX_RECORD_BYTES};
+use crate::scenario::{PathSpec, Protection};
+use crate::workload::{sizes, PathRun};
+
+/// The window KMS calls are counted in: the envelope cache's max age, the SSE reuse period, or
+/// the whole run.
+pub fn kms_window(spec: &PathSpec, run_length: Duration) -> Duration {
+    let w = match &spec.protection {
+        Protection::Envelope(e) => e.cache.as_ref().and_then(|c| c.max_age),
+        Protection::SseKms(s) => Some(s.reuse_period),
+        Protection::Plaintext => None,
+    };
+    w.unwrap_or(run_length).max(Duration::from_millis(1))
+}
+
+/// The path's settings as the result echoes them.
+pub fn settings(spec: &PathSpec) -> serde_json::Value {
+    serde_json::to_value(&spec.protection).unwrap_or(json!(null))
+}
+
+fn client_calls(run: &PathRun, window: Duration, length: Duration, quota: f64) -> KmsCalls {
+    let log = KmsCallLog::new();
+    for c in run.log.kms_calls() {
+        log.record(&c.op, &c.principal, "", c.at.saturating_sub(run.clock.start()));
+    }
+    log.report(window, length, quota)
+}
+
+/// The service's own count of the calls this path caused: on its stream's behalf, or direct on
+/// its key, from the run's start.
+pub fn service_calls(
+    events: &[KmsCallEvent],
+    run: &PathRun,
+    stream_arn: &str,
+    key: Option<&str>,
+    window: Duration,
+    length: Duration,
+    quota: f64,
+) -> KmsCalls {
+    let log = KmsCallLog::new();
+    let start = run.clock.start();
+    let key_matches = |e: &KmsCallEvent| key.is_some_and(|k| !e.key_id.is_empty() && k.ends_with(&e.key_id));
+    for e in events.iter().filter(|e| e.at >= start) {
+        let ours = match &e.via_stream {
+            Some(s) => s == stream_arn,
+            None => key_matches(e) && e.principal != "admin",
+        };
+        if ours {
+            let who = match &e.via_stream {
+                Some(_) => format!("{} (via kinesis)", e.principal),
+                None => e.principal.clone(),
+            };
+            log.record(&e.op, &who, &e.key_id, e.at - start);
+        }
+    }
+    log.report(window, length, quota)
+}
+
+/// Largest partition key the producers use, bytes (it counts against the 1 MiB record limit).
+fn max_partition_key_bytes(partition_keys: u32) -> u64 {
+    format!("pk-{}", partition_keys.saturating_sub(1)).len() as u64
+}
+
+fn inflation(run: &PathRun) -> Inflation {
+    let s = &run.scenario;
+    let overhead = run.path.overhead_bytes() as u64;
+    let pk = max_partition_key_bytes(s.workload.partition_keys);
+    let totals = *run.sealed.lock();
+    let n = totals.records.max(1) as f64;
+    let (plain, record) = (totals.plaintext_bytes as f64 / n, totals.record_bytes as f64 / n);
+    let requests = run.log.request_bytes();
+    let put_request_bytes: u64 = ["PutRecord", "PutRecords"]
+        .iter()
+        .filter_map(|op| requests.get(*op))
+        .map(|(_, bytes)| bytes)
+        .sum();
+    let wire = if totals.records > 0 { put_request_bytes as f64 / totals.records as f64 } else { 0.0 };
+    let framing = (wire - record * 4.0 / 3.0).max(0.0);
+    let measured = run.sizes.lock().clone();
+    let by_size = sizes::named_sizes(&s.workload.record_size)
+        .into_iter()
+        .map(|p| {
+            let rec = measured.get(&p).copied().unwrap_or(p + overhead);
+            let wire = (rec.div_ceil(3) * 4) as f64 + framing;
+            let mut row = SizeInflation::new(p, rec, wire.round() as u64);
+            row.fits_1mib = rec + pk <= KINESIS_MAX_RECORD_BYTES;
+            row
+        })
+        .collect();
+    let max_fit = KINESIS_MAX_RECORD_BYTES.saturating_sub(overhead + pk);
+    Inflation {
+        plaintext_bytes: plain,
+        record_bytes: record,
+        wire_bytes: wire,
+        overhead_bytes: record - plain,
+        ratio: if plain > 0.0 { record / plain } else { 1.0 },
+        max_plaintext_that_fits: max_fit,
+        records_per_5mib_batch: Inflation::records_per_put_records_batch((record + pk as f64).ceil() as u64),
+        by_size,
+    }
+}
+
+fn attempts(run: &PathRun) -> Attempts {
+    let a = &run.attempts;
+    Attempts {
+        put_calls: a.put_calls.load(Ordering::Relaxed),
+        put_attempts: a.put_attempts.load(Ordering::Relaxed),
+        retries: a.retries.load(Ordering::Relaxed),
+        get_calls: a.get_calls.load(Ordering::Relaxed),
+        records_resent: a.records_resent.load(Ordering::Relaxed),
+    }
+}
+
+/// Everything measured for one path.
+pub struct Collected<'a> {
+    /// The path's run state.
+    pub run: &'a PathRun,
+    /// Its spec.
+    pub spec: &'a PathSpec,
+    /// The service's KMS count, when the service is embedded.
+    pub service: Option<KmsCalls>,
+    /// Measured run length (load and drain).
+    pub length: Duration,
+}
+
+/// Build the path's result; `plaintext` is the plaintext path's put and e2e summaries, if any.
+pub fn path_result(c: Collected<'_>, plaintext: Option<(&LatencySummary, &LatencySummary)>) -> PathResult {
+    let run = c.run;
+    let window = kms_window(c.spec, c.length);
+    let quota = run.scenario.kms.quota_per_sec as f64;
+    let client = client_calls(run, window, c.length, quota);
+    let put = run.put_latency.summary();
+    let e2e = run.e2e_latency.summary();
+    let overhead = match (&c.spec.protection, plaintext) {
+        (Protection::Plaintext, _) | (_, None) => None,
+        (_, Some((p, _))) => Some(Overhead::between(&put, p)),
+    };
+    PathResult {
+        name: run.name.clone(),
+        kind: c.spec.protection.kind().to_string(),
+        settings: settings(c.spec),
+        put_latency_us: put,
+        e2e_latency_us: e2e,
+        schedule_lag_us: run.lag.summary(),
+        overhead_vs_plaintext_us: overhead,
+        kms_calls: KmsCallsResult::new(client, c.service),
+        inflation: inflation(run),
+        errors: run.errors.lock().clone(),
+        attempts: attempts(run),
+        ledger: run.ledger.finish(),
+    }
+}

@@ -1,0 +1,275 @@
+//! One scenario run: provision each path, run the open-loop load on every path side by side,
+//! drain the consumers, collect a `RunResult`, tear down.
+
+pub mod collect;
+pub mod expect;
+pub mod output;
+pub mod setup;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use parking_lot::Mutex;
+
+use crate::backend::{BackendError, Principal, Target, TransportLog};
+use crate::clock::SharedClock;
+use crate::emulator::Service;
+use crate::metrics::latency::SharedLatency;
+use crate::metrics::ledger::LedgerTracker;
+use crate::result::{self, Machine, RunResult, ScenarioEcho};
+use crate::scenario::{ClockMode, Protection, Scenario};
+use crate::workload::context::Attempts;
+use crate::workload::{consumer, producer, PathRun, RetryPolicy, RunClock};
+
+use setup::Provisioned;
+
+/// Why a run could not be carried out (a measured failure is a result, not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Setting up a path's stream or key failed.
+    #[error("setting up path '{path}': {source}")]
+    Setup {
+        /// The path.
+        path: String,
+        /// The cause.
+        source: BackendError,
+    },
+    /// A task of the run failed to finish.
+    #[error("a producer or consumer task failed: {0}")]
+    Task(String),
+}
+
+/// A finished run: the result and the histograms behind it.
+pub struct RunOutput {
+    /// The result.
+    pub result: RunResult,
+    /// Each path's runs state, kept for the histograms.
+    pub paths: Vec<Arc<PathRun>>,
+}
+
+/// Where the load goes and what clock it keeps.
+pub struct RunEnv {
+    /// Clients' target.
+    pub target: Target,
+    /// The embedded service, when that is the target (for its control interface and counts).
+    pub service: Option<Service>,
+    /// The clock (tokio's paused clock for virtual runs).
+    pub clock: SharedClock,
+    /// Show a progress bar (only drawn on a terminal).
+    pub progress: bool,
+}
+
+fn run_tag(scenario: &Scenario) -> String {
+    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_nanos() as u64;
+    format!("{:08x}", (nanos ^ scenario.seed.rotate_left(17)) as u32)
+}
+
+async fn provision_all(scenario: &Scenario, env: &RunEnv) -> Result<Vec<Provisioned>, RunError> {
+    let admin = Principal::new(&env.target, "admin", TransportLog::new(), env.clock.clone());
+    let tag = run_tag(scenario);
+    let mut made = Vec::new();
+    for spec in &scenario.paths {
+        let stream = setup::stream_name(&scenario.name, &spec.name, &tag);
+        if let (Some(svc), Protection::SseKms(s)) = (&env.service, &spec.protection) {
+            svc.control().set_stream_reuse_period(&stream, s.reuse_period);
+        }
+        match setup::provision(&admin, scenario, spec, &stream).await {
+            Ok(p) => made.push(p),
+            Err(source) => {
+                setup::teardown(&env.target, env.clock.clone(), &made).await;
+                return Err(RunError::Setup { path: spec.name.clone(), source });
+            }
+        }
+    }
+    Ok(made)
+}
+
+fn path_runs(scenario: &Arc<Scenario>, env: &RunEnv, made: &[Provisioned], clock: &RunClock) -> Vec<Arc<PathRun>> {
+    let retry = RetryPolicy {
+        max_attempts: scenario.retry.max_attempts,
+        base_backoff: scenario.retry.base_backoff,
+        max_backoff: scenario.retry.max_backoff,
+    };
+    scenario
+        .paths
+        .iter()
+        .zip(made)
+        .map(|(spec, p)| {
+            let log = TransportLog::new();
+            let producer = setup::principal(&env.target, "producer", &log, &env.clock);
+            let consumer = setup::principal(&env.target, "consumer", &log, &env.clock);
+            Arc::new(PathRun {
+                name: spec.name.clone(),
+                path: setup::make_path(spec, p.key.as_deref(), &producer, &consumer),
+                stream: p.stream.clone(),
+                producer,
+                consumer,
+                log,
+                scenario: scenario.clone(),
+                clock: clock.clone(),
+                retry,
+                ledger: LedgerTracker::new(),
+                put_latency: SharedLatency::new(),
+                e2e_latency: SharedLatency::new(),
+                lag: SharedLatency::new(),
+                errors: Mutex::new(BTreeMap::new()),
+                attempts: Attempts::default(),
+                sizes: Mutex::new(BTreeMap::new()),
+                sealed: Mutex::new(Default::default()),
+                acks: Mutex::new(HashMap::new()),
+                producers_left: AtomicU64::new(scenario.workload.producers as u64),
+                stop: AtomicBool::new(false),
+            })
+        })
+        .collect()
+}
+
+fn progress_bar(scenario: &Scenario, clock: &RunClock, show: bool) -> Option<(indicatif::ProgressBar, tokio::task::JoinHandle<()>)> {
+    if !show || !std::io::stderr().is_terminal() || scenario.clock == ClockMode::Virtual {
+        return None;
+    }
+    let total = scenario.duration.as_millis() as u64;
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {elapsed}/{duration}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(scenario.name.clone());
+    let (b, c) = (bar.clone(), clock.clone());
+    let task = tokio::spawn(async move {
+        loop {
+            b.set_position((c.elapsed().as_millis() as u64).min(total));
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    Some((bar, task))
+}
+
+/// Drain: wait until every acknowledged record is read (or unreadable) or the drain time is up.
+async fn drain(runs: &[Arc<PathRun>], clock: &RunClock, drain_timeout: Duration) {
+    let deadline = clock.elapsed() + drain_timeout;
+    loop {
+        let drained = runs.iter().all(|r| r.ledger.finish().lost == 0);
+        if drained || clock.elapsed() >= deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    runs.iter().for_each(|r| r.stop.store(true, Ordering::SeqCst));
+}
+
+async fn load(runs: &[Arc<PathRun>], scenario: &Scenario) -> Result<(), RunError> {
+    let mut producers = Vec::new();
+    let mut consumers = Vec::new();
+    for run in runs {
+        let n = scenario.workload.producers as u64;
+        for k in 0..n {
+            producers.push(tokio::spawn(producer::run(run.clone(), k, n)));
+        }
+        let shards = run
+            .consumer
+            .kinesis
+            .list_shards(&run.stream)
+            .await
+            .map_err(|e| RunError::Task(format!("ListShards on {}: {e}", run.stream)))?;
+        let c = scenario.workload.consumers.max(1) as usize;
+        for k in 0..c.min(shards.len().max(1)) {
+            let mine: Vec<String> = shards.iter().skip(k).step_by(c).cloned().collect();
+            consumers.push(tokio::spawn(consumer::run(run.clone(), mine, k as u64)));
+        }
+    }
+    for p in producers {
+        p.await.map_err(|e| RunError::Task(e.to_string()))?;
+    }
+    if let Some(first) = runs.first() {
+        drain(runs, &first.clock, scenario.drain_timeout).await;
+    }
+    for c in consumers {
+        c.await.map_err(|e| RunError::Task(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Run a scenario.
+pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunError> {
+    let wall = Instant::now();
+    let started = SystemTime::now();
+    if let Some(svc) = &env.service {
+        svc.control().set_kms_quota(scenario.kms.quota_per_sec as f64);
+    }
+    let made = provision_all(&scenario, &env).await?;
+    let clock = RunClock::new(env.clock.clone(), scenario.clock == ClockMode::Virtual);
+    let runs = path_runs(&scenario, &env, &made, &clock);
+    let bar = progress_bar(&scenario, &clock, env.progress);
+    let loaded = load(&runs, &scenario).await;
+    if let Some((bar, task)) = bar {
+        task.abort();
+        bar.finish_and_clear();
+    }
+    let length = clock.elapsed();
+    let result = loaded.map(|_| collect_all(&scenario, &env, &runs, &made, length, started, wall.elapsed()));
+    setup::teardown(&env.target, env.clock.clone(), &made).await;
+    Ok(RunOutput { result: result?, paths: runs })
+}
+
+fn collect_all(
+    scenario: &Scenario,
+    env: &RunEnv,
+    runs: &[Arc<PathRun>],
+    made: &[Provisioned],
+    length: Duration,
+    started: SystemTime,
+    wall: Duration,
+) -> RunResult {
+    let events = env.service.as_ref().map(|s| s.control().kms_calls());
+    let plain = runs
+        .iter()
+        .zip(&scenario.paths)
+        .find(|(_, s)| matches!(s.protection, Protection::Plaintext))
+        .map(|(r, _)| (r.put_latency.summary(), r.e2e_latency.summary()));
+    let paths: Vec<_> = runs
+        .iter()
+        .zip(&scenario.paths)
+        .zip(made)
+        .map(|((run, spec), p)| {
+            let window = collect::kms_window(spec, length);
+            let quota = scenario.kms.quota_per_sec as f64;
+            let service = match (&events, &env.service) {
+                (Some(ev), Some(svc)) => {
+                    let arn = svc.control().stream_arn(&p.stream);
+                    Some(collect::service_calls(ev, run, &arn, p.key.as_deref(), window, length, quota))
+                }
+                _ => None,
+            };
+            let c = collect::Collected { run, spec, service, length };
+            collect::path_result(c, plain.as_ref().map(|(a, b)| (a, b)))
+        })
+        .collect();
+    let expectations = expect::evaluate(&scenario.expect, &paths);
+    RunResult {
+        schema_version: result::SCHEMA_VERSION,
+        harness_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario: ScenarioEcho {
+            name: scenario.name.clone(),
+            file: scenario.source.display().to_string(),
+            seed: scenario.seed,
+            duration_secs: scenario.duration.as_secs_f64(),
+            warmup_secs: scenario.warmup.as_secs_f64(),
+            rate_per_sec: scenario.workload.rate_per_sec,
+            shards: scenario.stream.shards,
+        },
+        machine: Machine::detect(),
+        started_at: result::rfc3339_utc(started),
+        wall_secs: wall.as_secs_f64(),
+        endpoint: env.target.label(),
+        clock: match scenario.clock {
+            ClockMode::Real => "real".into(),
+            ClockMode::Virtual => "virtual".into(),
+        },
+        paths,
+        expectations,
+    }
+}

@@ -1,0 +1,275 @@
+//! Serde types mirroring the scenario TOML exactly as written.
+//!
+//! Every table denies unknown fields. Numbers are read as `i64`/`f64` and enumerations as
+//! strings so that `validate` can say what would be valid instead of serde's generic message;
+//! durations stay strings until `validate` parses them. Nothing here has defaults applied.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawScenario {
+    /// Scenario name, shown in reports.
+    pub name: String,
+    /// Measured run length after the warm-up, e.g. "10s".
+    pub duration: RawDuration,
+    /// Load before measuring starts, e.g. "2s".
+    pub warmup: Option<RawDuration>,
+    /// Seed for every random choice of the run.
+    pub seed: Option<i64>,
+    /// "real" or "virtual".
+    pub clock: Option<String>,
+    /// Time consumers get to read everything after load stops, e.g. "10s".
+    pub drain_timeout: Option<RawDuration>,
+    /// `[stream]`.
+    pub stream: Option<RawStream>,
+    /// `[workload]`.
+    pub workload: RawWorkload,
+    /// `[[paths]]`.
+    pub paths: Vec<RawPath>,
+    /// `[kms]`.
+    pub kms: Option<RawKms>,
+    /// `[retry]`.
+    pub retry: Option<RawRetry>,
+    /// `[expect]`: metric keys and per-path subtables, interpreted by `expect`.
+    pub expect: Option<toml::Table>,
+}
+
+/// `[stream]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStream {
+    /// Shard count (provisioned mode only).
+    pub shards: Option<i64>,
+    /// "provisioned" or "on-demand".
+    pub mode: Option<String>,
+}
+
+/// `[workload]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWorkload {
+    /// Records per second on each path.
+    pub rate_per_sec: f64,
+    /// Plaintext record size(s) in bytes.
+    pub record_size: RawSize,
+    /// "put-record" or "put-records".
+    pub api: Option<String>,
+    /// `[workload.batch]`, only with api = "put-records".
+    pub batch: Option<RawBatch>,
+    /// Producer tasks per path.
+    pub producers: Option<i64>,
+    /// Consumer tasks per path.
+    pub consumers: Option<i64>,
+    /// Distinct partition keys.
+    pub partition_keys: Option<i64>,
+}
+
+/// `[workload.batch]`: how PutRecords batches are closed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBatch {
+    /// Records per request.
+    pub max_records: Option<i64>,
+    /// Bytes per request (data + partition keys).
+    pub max_bytes: Option<i64>,
+    /// Longest wait after a batch's first record, e.g. "50ms".
+    pub linger: Option<RawDuration>,
+}
+
+/// `record_size`: a number, an array of numbers, or a one-key distribution table.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum RawSize {
+    /// `record_size = 1024`.
+    Fixed(i64),
+    /// `record_size = [64, 1024]`.
+    List(Vec<i64>),
+    /// `record_size = { uniform = { min_bytes = .., max_bytes = .. } }`.
+    Uniform(RawUniform),
+    /// `record_size = { log_normal = { median_bytes = .., sigma = .., max_bytes = .. } }`.
+    LogNormal(RawLogNormal),
+}
+
+/// `{ uniform = { ... } }`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawUniform {
+    /// Smallest size, bytes.
+    pub min_bytes: i64,
+    /// Largest size, bytes.
+    pub max_bytes: i64,
+}
+
+/// `{ log_normal = { ... } }`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLogNormal {
+    /// Median size, bytes.
+    pub median_bytes: i64,
+    /// Standard deviation of ln(size).
+    pub sigma: f64,
+    /// Cap on a drawn size, bytes.
+    pub max_bytes: i64,
+}
+
+/// The one-key table form of `record_size`.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RawSizeDist {
+    Uniform(RawUniform),
+    LogNormal(RawLogNormal),
+}
+
+/// One `[[paths]]` entry: every key any kind accepts; `validate` rejects keys foreign to `kind`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPath {
+    /// "plaintext", "envelope" or "sse-kms".
+    pub kind: String,
+    /// Unique path name; defaults to the kind.
+    pub name: Option<String>,
+    /// envelope: "aes-256-gcm" or "chacha20-poly1305".
+    pub aead: Option<String>,
+    /// envelope: encryption context (bound as AAD and sent to KMS).
+    pub encryption_context: Option<BTreeMap<String, String>>,
+    /// envelope: data-key cache.
+    pub cache: Option<RawCache>,
+    /// sse-kms: "customer-managed" or "aws-managed".
+    pub key: Option<String>,
+    /// sse-kms: data key reuse window, e.g. "5m".
+    pub reuse_period: Option<RawDuration>,
+}
+
+/// `[paths.cache]` / `cache = { ... }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCache {
+    /// Longest time one data key is served, e.g. "5m".
+    pub max_age: Option<RawDuration>,
+    /// Most records one data key encrypts.
+    pub max_messages: Option<i64>,
+    /// Most plaintext bytes one data key encrypts.
+    pub max_bytes: Option<i64>,
+    /// Cache entries.
+    pub capacity: Option<i64>,
+}
+
+/// `[kms]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawKms {
+    /// KMS requests per second before throttling.
+    pub quota_per_sec: Option<i64>,
+}
+
+/// `[retry]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRetry {
+    /// Attempts per request, the first included.
+    pub max_attempts: Option<i64>,
+    /// First backoff, e.g. "10ms".
+    pub base_backoff: Option<RawDuration>,
+    /// Longest backoff, e.g. "1s".
+    pub max_backoff: Option<RawDuration>,
+}
+
+/// A duration as written, e.g. "30s"; `validate` parses it with humantime.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawDuration(pub String);
+
+impl<'de> Deserialize<'de> for RawDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(DurationVisitor)
+    }
+}
+
+struct DurationVisitor;
+
+impl Visitor<'_> for DurationVisitor {
+    type Value = RawDuration;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(r#"a duration string with a unit, like "250ms", "30s", "5m" or "1h""#)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDuration, E> {
+        Ok(RawDuration(v.to_owned()))
+    }
+}
+
+impl<'de> Deserialize<'de> for RawSize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SizeVisitor)
+    }
+}
+
+struct SizeVisitor;
+
+impl<'de> Visitor<'de> for SizeVisitor {
+    type Value = RawSize;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "a size in bytes (1024), a list of sizes ([64, 1024]), \
+             { uniform = { min_bytes = .., max_bytes = .. } } or \
+             { log_normal = { median_bytes = .., sigma = .., max_bytes = .. } }",
+        )
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawSize, E> {
+        Ok(RawSize::Fixed(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawSize, E> {
+        Ok(RawSize::Fixed(i64::try_from(v).unwrap_or(i64::MAX)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawSize, A::Error> {
+        let mut sizes = Vec::new();
+        while let Some(SizeElement(size)) = seq.next_element()? {
+            sizes.push(size);
+        }
+        Ok(RawSize::List(sizes))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawSize, A::Error> {
+        let dist = RawSizeDist::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(match dist {
+            RawSizeDist::Uniform(u) => RawSize::Uniform(u),
+            RawSizeDist::LogNormal(l) => RawSize::LogNormal(l),
+        })
+    }
+}
+
+/// One entry of a `record_size` list: an integer number of bytes.
+struct SizeElement(i64);
+
+impl<'de> Deserialize<'de> for SizeElement {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_i64(SizeElementVisitor)
+    }
+}
+
+struct SizeElementVisitor;
+
+impl Visitor<'_> for SizeElementVisitor {
+    type Value = SizeElement;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a size in bytes, e.g. 1024")
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<SizeElement, E> {
+        Ok(SizeElement(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<SizeElement, E> {
+        Ok(SizeElement(i64::try_from(v).unwrap_or(i64::MAX)))
+    }
+}

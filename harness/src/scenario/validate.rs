@@ -1,0 +1,584 @@
+//! Raw TOML mirror -> validated [`Scenario`]: defaults applied, every range checked.
+//!
+//! Each function takes the field path of what it checks, so a problem names the exact field.
+//! Ranges and defaults are the constants below; `scenarios/README.md` documents the same.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use super::error::{FieldPath, Problem};
+use super::raw::{
+    RawBatch, RawCache, RawDuration, RawPath, RawRetry, RawScenario, RawSize, RawStream,
+    RawWorkload,
+};
+use super::{
+    expect, Aead, CacheSpec, ClockMode, EnvelopeSpec, KmsSpec, PathSpec, Protection, PutApi,
+    RetrySpec, Scenario, SizeSpec, SseKey, SseKmsSpec, StreamMode, StreamSpec, WorkloadSpec,
+    MAX_RECORD_BYTES, MIN_RECORD_BYTES,
+};
+
+type R<T> = Result<T, Problem>;
+
+const MS: Duration = Duration::from_millis(1);
+const SEC: Duration = Duration::from_secs(1);
+const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(24 * 3600);
+const MIB: i64 = 1024 * 1024;
+/// Capacity an on-demand stream starts with, in shards (4 MB/s write).
+const ON_DEMAND_SHARDS: u32 = 4;
+/// Highest records/s per path.
+const MAX_RATE_PER_SEC: f64 = 50_000.0;
+
+/// An integer field's valid range (inclusive), default and unit.
+struct Ints {
+    lo: i64,
+    hi: i64,
+    default: i64,
+    unit: &'static str,
+}
+
+const SEED: Ints = ints(0, i64::MAX, 0, "");
+const SHARDS: Ints = ints(1, 64, 1, " shards");
+const PRODUCERS: Ints = ints(1, 64, 1, " producers");
+const CONSUMERS: Ints = ints(1, 16, 1, " consumers");
+const PARTITION_KEYS: Ints = ints(1, 100_000, 64, " keys");
+const RECORD_BYTES: Ints = ints(
+    MIN_RECORD_BYTES as i64,
+    MAX_RECORD_BYTES as i64,
+    1024,
+    " bytes (32 = the record header, 10485760 = 10 MiB)",
+);
+const BATCH_RECORDS: Ints = ints(1, 500, 500, " records");
+const BATCH_BYTES: Ints = ints(1, 5 * MIB, 5 * MIB, " bytes (5 MiB)");
+const CACHE_MESSAGES: Ints = ints(1, 1 << 32, 1, " records");
+const CACHE_BYTES: Ints = ints(1, i64::MAX, 1, " bytes");
+const CACHE_CAPACITY: Ints = ints(1, 100_000, 100, " entries");
+const KMS_QUOTA: Ints = ints(1, 100_000, 10_000, " requests/s");
+const ATTEMPTS: Ints = ints(1, 20, 5, " attempts");
+
+/// An integer field's rule: `lo..=hi`, the default when absent, the unit after the bounds.
+const fn ints(lo: i64, hi: i64, default: i64, unit: &'static str) -> Ints {
+    Ints {
+        lo,
+        hi,
+        default,
+        unit,
+    }
+}
+
+/// A duration field's valid range (inclusive) and default.
+struct Durs {
+    lo: Duration,
+    hi: Duration,
+    default: Duration,
+}
+
+/// A duration field's rule: `lo..=hi` and the default when absent.
+const fn durs(lo: Duration, hi: Duration, default: Duration) -> Durs {
+    Durs { lo, hi, default }
+}
+
+const DRAIN: Durs = durs(MS, HOUR, Duration::from_secs(10));
+const LINGER: Durs = durs(
+    Duration::ZERO,
+    Duration::from_secs(10),
+    Duration::from_millis(50),
+);
+const CACHE_AGE: Durs = durs(MS, DAY, Duration::from_secs(300));
+const REUSE: Durs = durs(SEC, DAY, Duration::from_secs(300));
+const BASE_BACKOFF: Durs = durs(MS, MINUTE, Duration::from_millis(10));
+const MAX_BACKOFF: Durs = durs(MS, Duration::from_secs(300), SEC);
+
+const CLOCKS: &[(&str, ClockMode)] = &[("real", ClockMode::Real), ("virtual", ClockMode::Virtual)];
+const MODES: &[(&str, StreamMode)] = &[
+    ("provisioned", StreamMode::Provisioned),
+    ("on-demand", StreamMode::OnDemand),
+];
+const APIS: &[(&str, bool)] = &[("put-record", false), ("put-records", true)];
+const AEADS: &[(&str, Aead)] = &[
+    ("aes-256-gcm", Aead::Aes256Gcm),
+    ("chacha20-poly1305", Aead::Chacha20Poly1305),
+];
+const KEYS: &[(&str, SseKey)] = &[
+    ("customer-managed", SseKey::CustomerManaged),
+    ("aws-managed", SseKey::AwsManaged),
+];
+const KINDS: &[(&str, Kind)] = &[
+    ("plaintext", Kind::Plaintext),
+    ("envelope", Kind::Envelope),
+    ("sse-kms", Kind::SseKms),
+];
+
+/// A path kind before its settings are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Plaintext,
+    Envelope,
+    SseKms,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        KINDS
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("?", |(n, _)| n)
+    }
+}
+
+/// Validates a whole file; `source` and `text` are kept on the result.
+pub(crate) fn scenario(raw: RawScenario, source: &Path, text: &str) -> R<Scenario> {
+    let root = FieldPath::root();
+    let at = |key: &str| root.key(key);
+    let name = scenario_name(&at("name"), &raw.name)?;
+    let clock = choice_or(&at("clock"), raw.clock.as_deref(), CLOCKS, ClockMode::Real)?;
+    let duration = run_duration(&at("duration"), &raw.duration, clock)?;
+    let warmup = raw
+        .warmup
+        .as_ref()
+        .map_or(Ok(Duration::ZERO), |w| warmup(&at("warmup"), w, duration))?;
+    let seed = SEED.get(&at("seed"), raw.seed)?;
+    let drain_timeout = DRAIN.get(&at("drain_timeout"), raw.drain_timeout.as_ref())?;
+    let stream = stream(&at("stream"), &raw.stream.unwrap_or_default())?;
+    let workload = workload(&at("workload"), &raw.workload)?;
+    let paths = paths(&at("paths"), &raw.paths)?;
+    let quota = raw.kms.unwrap_or_default().quota_per_sec;
+    let kms = KmsSpec {
+        quota_per_sec: KMS_QUOTA.get(&at("kms").key("quota_per_sec"), quota)?,
+    };
+    let retry = retry(&at("retry"), &raw.retry.unwrap_or_default())?;
+    let names: Vec<&str> = paths.iter().map(|p| p.name.as_str()).collect();
+    let expect = match &raw.expect {
+        Some(table) => expect::expectations(&at("expect"), table, &names)?,
+        None => Vec::new(),
+    };
+    let (source, raw_toml) = (source.to_owned(), text.to_owned());
+    Ok(Scenario {
+        name,
+        source,
+        raw_toml,
+        duration,
+        warmup,
+        seed,
+        clock,
+        stream,
+        workload,
+        paths,
+        kms,
+        retry,
+        drain_timeout,
+        expect,
+    })
+}
+
+fn scenario_name(field: &FieldPath, name: &str) -> R<String> {
+    let printable = !name.chars().any(char::is_control);
+    if !name.trim().is_empty() && name.chars().count() <= 128 && printable {
+        return Ok(name.to_owned());
+    }
+    Err(Problem::new(
+        field,
+        format!("must be 1 to 128 printable characters (got {name:?})"),
+    ))
+}
+
+fn run_duration(field: &FieldPath, raw: &RawDuration, clock: ClockMode) -> R<Duration> {
+    let d = dur(field, raw)?;
+    let (max, limit) = match clock {
+        ClockMode::Real => (
+            HOUR,
+            "1h with clock = \"real\"; use clock = \"virtual\" for up to 24h",
+        ),
+        ClockMode::Virtual => (DAY, "24h"),
+    };
+    if d.is_zero() || d > max {
+        return Err(Problem::new(
+            field,
+            format!("must be > 0 and <= {limit} (got {:?})", raw.0),
+        ));
+    }
+    Ok(d)
+}
+
+fn warmup(field: &FieldPath, raw: &RawDuration, duration: Duration) -> R<Duration> {
+    let w = dur(field, raw)?;
+    if w >= duration {
+        let limit = humantime::format_duration(duration);
+        let msg = format!(
+            "must be less than duration ({limit}); \"0s\" for none (got {:?})",
+            raw.0
+        );
+        return Err(Problem::new(field, msg));
+    }
+    Ok(w)
+}
+
+fn stream(field: &FieldPath, raw: &RawStream) -> R<StreamSpec> {
+    let mode = choice_or(
+        &field.key("mode"),
+        raw.mode.as_deref(),
+        MODES,
+        StreamMode::Provisioned,
+    )?;
+    let shards = match (mode, raw.shards) {
+        (StreamMode::Provisioned, n) => SHARDS.get(&field.key("shards"), n)?,
+        (StreamMode::OnDemand, None) => ON_DEMAND_SHARDS,
+        (StreamMode::OnDemand, Some(_)) => {
+            let msg =
+                "not settable with mode = \"on-demand\" (on-demand streams start at 4 shards' \
+                       capacity); remove it or use mode = \"provisioned\"";
+            return Err(Problem::new(&field.key("shards"), msg));
+        }
+    };
+    Ok(StreamSpec { shards, mode })
+}
+
+fn workload(field: &FieldPath, raw: &RawWorkload) -> R<WorkloadSpec> {
+    let at = |key: &str| field.key(key);
+    let rate = raw.rate_per_sec;
+    if !(rate.is_finite() && rate > 0.0 && rate <= MAX_RATE_PER_SEC) {
+        let msg = format!("must be > 0 and <= {MAX_RATE_PER_SEC} records/s (got {rate})");
+        return Err(Problem::new(&at("rate_per_sec"), msg));
+    }
+    Ok(WorkloadSpec {
+        rate_per_sec: rate,
+        record_size: record_size(&at("record_size"), &raw.record_size)?,
+        api: put_api(field, raw.api.as_deref(), raw.batch.as_ref())?,
+        producers: PRODUCERS.get(&at("producers"), raw.producers)?,
+        consumers: CONSUMERS.get(&at("consumers"), raw.consumers)?,
+        partition_keys: PARTITION_KEYS.get(&at("partition_keys"), raw.partition_keys)?,
+    })
+}
+
+fn record_size(field: &FieldPath, raw: &RawSize) -> R<SizeSpec> {
+    match raw {
+        RawSize::Fixed(n) => Ok(SizeSpec::Fixed(RECORD_BYTES.check(field, *n)?)),
+        RawSize::List(sizes) => size_list(field, sizes),
+        RawSize::Uniform(u) => {
+            let at = |key: &str| field.key("uniform").key(key);
+            let min_bytes = RECORD_BYTES.check(&at("min_bytes"), u.min_bytes)?;
+            let max_bytes = RECORD_BYTES.check(&at("max_bytes"), u.max_bytes)?;
+            if min_bytes > max_bytes {
+                let msg = format!("must be >= min_bytes ({min_bytes}) (got {max_bytes})");
+                return Err(Problem::new(&at("max_bytes"), msg));
+            }
+            Ok(SizeSpec::Uniform {
+                min_bytes,
+                max_bytes,
+            })
+        }
+        RawSize::LogNormal(l) => {
+            let at = |key: &str| field.key("log_normal").key(key);
+            let median_bytes = RECORD_BYTES.check(&at("median_bytes"), l.median_bytes)?;
+            let max_bytes = RECORD_BYTES.check(&at("max_bytes"), l.max_bytes)?;
+            if median_bytes > max_bytes {
+                let msg = format!("must be <= max_bytes ({max_bytes}) (got {median_bytes})");
+                return Err(Problem::new(&at("median_bytes"), msg));
+            }
+            let sigma = l.sigma;
+            if !(sigma.is_finite() && sigma > 0.0 && sigma <= 4.0) {
+                return Err(Problem::new(
+                    &at("sigma"),
+                    format!("must be > 0 and <= 4 (got {sigma})"),
+                ));
+            }
+            Ok(SizeSpec::LogNormal {
+                median_bytes,
+                sigma,
+                max_bytes,
+            })
+        }
+    }
+}
+
+fn size_list(field: &FieldPath, sizes: &[i64]) -> R<SizeSpec> {
+    if sizes.is_empty() || sizes.len() > 1000 {
+        let msg = format!(
+            "must list 1 to 1000 sizes in bytes, e.g. [64, 1024] (got {})",
+            sizes.len()
+        );
+        return Err(Problem::new(field, msg));
+    }
+    let checked = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| RECORD_BYTES.check(&field.index(i), *n));
+    Ok(SizeSpec::List(checked.collect::<R<Vec<u64>>>()?))
+}
+
+fn put_api(workload: &FieldPath, api: Option<&str>, batch: Option<&RawBatch>) -> R<PutApi> {
+    let batched = choice_or(&workload.key("api"), api, APIS, false)?;
+    let field = workload.key("batch");
+    let at = |key: &str| field.key(key);
+    match (batched, batch) {
+        (false, None) => Ok(PutApi::PutRecord),
+        (false, Some(_)) => {
+            let msg =
+                "only valid with api = \"put-records\"; remove it or set api = \"put-records\"";
+            Err(Problem::new(&field, msg))
+        }
+        (true, b) => Ok(PutApi::PutRecords {
+            max_records: BATCH_RECORDS.get(&at("max_records"), b.and_then(|b| b.max_records))?,
+            max_bytes: BATCH_BYTES.get(&at("max_bytes"), b.and_then(|b| b.max_bytes))?,
+            linger: LINGER.get(&at("linger"), b.and_then(|b| b.linger.as_ref()))?,
+        }),
+    }
+}
+
+fn paths(field: &FieldPath, raw: &[RawPath]) -> R<Vec<PathSpec>> {
+    if raw.is_empty() {
+        let msg = "list at least one [[paths]] entry with kind = \"plaintext\", \"envelope\" or \"sse-kms\"";
+        return Err(Problem::new(field, msg));
+    }
+    let mut out: Vec<PathSpec> = Vec::with_capacity(raw.len());
+    for (i, p) in raw.iter().enumerate() {
+        let spec = path(&field.index(i), p)?;
+        if let Some(first) = out.iter().position(|o| o.name == spec.name) {
+            let msg = format!(
+                "{:?} is already the name of paths[{first}]; give each path a unique `name`",
+                spec.name
+            );
+            return Err(Problem::new(&field.index(i).key("name"), msg));
+        }
+        out.push(spec);
+    }
+    Ok(out)
+}
+
+fn path(field: &FieldPath, p: &RawPath) -> R<PathSpec> {
+    let kind = choice(&field.key("kind"), &p.kind, KINDS)?;
+    reject_foreign_keys(field, p, kind)?;
+    let name = match &p.name {
+        Some(n) => path_name(&field.key("name"), n)?,
+        None => kind.name().to_owned(),
+    };
+    let protection = match kind {
+        Kind::Plaintext => Protection::Plaintext,
+        Kind::Envelope => Protection::Envelope(envelope(field, p)?),
+        Kind::SseKms => Protection::SseKms(sse_kms(field, p)?),
+    };
+    Ok(PathSpec { name, protection })
+}
+
+/// Keys that belong to one kind only: name, whether it is set, the kind it belongs to.
+fn kind_keys(p: &RawPath) -> [(&'static str, bool, Kind); 5] {
+    [
+        ("aead", p.aead.is_some(), Kind::Envelope),
+        (
+            "encryption_context",
+            p.encryption_context.is_some(),
+            Kind::Envelope,
+        ),
+        ("cache", p.cache.is_some(), Kind::Envelope),
+        ("key", p.key.is_some(), Kind::SseKms),
+        ("reuse_period", p.reuse_period.is_some(), Kind::SseKms),
+    ]
+}
+
+fn reject_foreign_keys(field: &FieldPath, p: &RawPath, kind: Kind) -> R<()> {
+    let keys = kind_keys(p);
+    let Some((key, _, owner)) = keys.iter().find(|(_, set, owner)| *set && *owner != kind) else {
+        return Ok(());
+    };
+    let mut valid = vec!["kind", "name"];
+    valid.extend(keys.iter().filter(|k| k.2 == kind).map(|k| k.0));
+    let (kind, owner, valid) = (kind.name(), owner.name(), valid.join(", "));
+    let msg = format!("not a setting of kind {kind:?} (it belongs to kind {owner:?}); keys valid for {kind:?}: {valid}");
+    Err(Problem::new(&field.key(key), msg))
+}
+
+fn path_name(field: &FieldPath, name: &str) -> R<String> {
+    let chars_ok = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let first_ok = name.starts_with(|c: char| c.is_ascii_alphanumeric());
+    if chars_ok && first_ok && name.len() <= 64 {
+        return Ok(name.to_owned());
+    }
+    let msg = format!("must be 1 to 64 ASCII letters, digits, '-' or '_', starting with a letter or digit (got {name:?})");
+    Err(Problem::new(field, msg))
+}
+
+fn envelope(field: &FieldPath, p: &RawPath) -> R<EnvelopeSpec> {
+    let aead = choice_or(
+        &field.key("aead"),
+        p.aead.as_deref(),
+        AEADS,
+        Aead::Aes256Gcm,
+    )?;
+    let context = p.encryption_context.clone().unwrap_or_default();
+    check_context(&field.key("encryption_context"), &context)?;
+    let cache = p
+        .cache
+        .as_ref()
+        .map(|c| cache(&field.key("cache"), c))
+        .transpose()?;
+    Ok(EnvelopeSpec {
+        aead,
+        encryption_context: context,
+        cache,
+    })
+}
+
+fn check_context(field: &FieldPath, context: &BTreeMap<String, String>) -> R<()> {
+    match context
+        .keys()
+        .find(|k| k.is_empty() || k.starts_with("aws-crypto-"))
+    {
+        None => Ok(()),
+        Some(key) => {
+            let msg = "keys must be non-empty and must not start with \"aws-crypto-\" (reserved by the AWS Encryption SDK)";
+            Err(Problem::new(&field.key(key), msg))
+        }
+    }
+}
+
+fn cache(field: &FieldPath, c: &RawCache) -> R<CacheSpec> {
+    let at = |key: &str| field.key(key);
+    let max_age = c
+        .max_age
+        .as_ref()
+        .map(|d| CACHE_AGE.check(&at("max_age"), d))
+        .transpose()?;
+    let max_messages = c
+        .max_messages
+        .map(|n| CACHE_MESSAGES.check(&at("max_messages"), n))
+        .transpose()?;
+    let max_bytes = c
+        .max_bytes
+        .map(|n| CACHE_BYTES.check(&at("max_bytes"), n))
+        .transpose()?;
+    if max_age.is_none() && max_messages.is_none() && max_bytes.is_none() {
+        let msg =
+            "set at least one limit: max_age, max_messages or max_bytes (without one a data key \
+                   would serve forever); remove `cache` for no cache";
+        return Err(Problem::new(field, msg));
+    }
+    let capacity = CACHE_CAPACITY.get(&at("capacity"), c.capacity)?;
+    Ok(CacheSpec {
+        max_age,
+        max_messages,
+        max_bytes,
+        capacity,
+    })
+}
+
+fn sse_kms(field: &FieldPath, p: &RawPath) -> R<SseKmsSpec> {
+    Ok(SseKmsSpec {
+        key: choice_or(
+            &field.key("key"),
+            p.key.as_deref(),
+            KEYS,
+            SseKey::CustomerManaged,
+        )?,
+        reuse_period: REUSE.get(&field.key("reuse_period"), p.reuse_period.as_ref())?,
+    })
+}
+
+fn retry(field: &FieldPath, raw: &RawRetry) -> R<RetrySpec> {
+    let at = |key: &str| field.key(key);
+    let max_attempts = ATTEMPTS.get(&at("max_attempts"), raw.max_attempts)?;
+    let base_backoff = BASE_BACKOFF.get(&at("base_backoff"), raw.base_backoff.as_ref())?;
+    let max_backoff = match &raw.max_backoff {
+        Some(d) => MAX_BACKOFF.check(&at("max_backoff"), d)?,
+        None => MAX_BACKOFF.default.max(base_backoff),
+    };
+    if max_backoff < base_backoff {
+        let base = humantime::format_duration(base_backoff);
+        return Err(Problem::new(
+            &at("max_backoff"),
+            format!("must be >= retry.base_backoff ({base})"),
+        ));
+    }
+    Ok(RetrySpec {
+        max_attempts,
+        base_backoff,
+        max_backoff,
+    })
+}
+
+impl Ints {
+    /// `got` if it is in range, converted to the field's type.
+    fn check<T: TryFrom<i64>>(&self, field: &FieldPath, got: i64) -> R<T> {
+        let (lo, hi, unit) = (self.lo, self.hi, self.unit);
+        let out_of_range = || {
+            Problem::new(
+                field,
+                format!("must be between {lo} and {hi}{unit} (got {got})"),
+            )
+        };
+        if got < lo || got > hi {
+            return Err(out_of_range());
+        }
+        T::try_from(got).map_err(|_| out_of_range())
+    }
+
+    /// `got` checked, or the default when the key is absent.
+    fn get<T: TryFrom<i64>>(&self, field: &FieldPath, got: Option<i64>) -> R<T> {
+        self.check(field, got.unwrap_or(self.default))
+    }
+}
+
+impl Durs {
+    /// The parsed duration if it is in range.
+    fn check(&self, field: &FieldPath, raw: &RawDuration) -> R<Duration> {
+        let d = dur(field, raw)?;
+        if d < self.lo || d > self.hi {
+            let (lo, hi) = (fmt_dur(self.lo), fmt_dur(self.hi));
+            return Err(Problem::new(
+                field,
+                format!("must be between {lo} and {hi} (got {:?})", raw.0),
+            ));
+        }
+        Ok(d)
+    }
+
+    /// `raw` checked, or the default when the key is absent.
+    fn get(&self, field: &FieldPath, raw: Option<&RawDuration>) -> R<Duration> {
+        raw.map_or(Ok(self.default), |r| self.check(field, r))
+    }
+}
+
+/// A bound for a message: whole hours as "24h" (humantime would say "1day"), else humantime.
+fn fmt_dur(d: Duration) -> String {
+    let secs = d.as_secs();
+    if d.subsec_nanos() == 0 && secs >= 3600 && secs.is_multiple_of(3600) {
+        format!("{}h", secs / 3600)
+    } else {
+        humantime::format_duration(d).to_string()
+    }
+}
+
+/// A humantime duration string, e.g. "250ms", "30s", "5m", "1h 30m".
+fn dur(field: &FieldPath, raw: &RawDuration) -> R<Duration> {
+    humantime::parse_duration(raw.0.trim()).map_err(|e| {
+        let msg = format!(
+            "{e}; write a number and a unit, like \"250ms\", \"30s\", \"5m\" or \"1h\" (got {:?})",
+            raw.0
+        );
+        Problem::new(field, msg)
+    })
+}
+
+/// One of the named options, e.g. `clock = "real"`.
+fn choice<T: Copy>(field: &FieldPath, got: &str, options: &[(&str, T)]) -> R<T> {
+    if let Some((_, value)) = options.iter().find(|(name, _)| *name == got) {
+        return Ok(*value);
+    }
+    let names: Vec<String> = options.iter().map(|(n, _)| format!("{n:?}")).collect();
+    Err(Problem::new(
+        field,
+        format!("must be one of {} (got {got:?})", names.join(", ")),
+    ))
+}
+
+fn choice_or<T: Copy>(
+    field: &FieldPath,
+    got: Option<&str>,
+    options: &[(&str, T)],
+    default: T,
+) -> R<T> {
+    got.map_or(Ok(default), |g| choice(field, g, options))
+}

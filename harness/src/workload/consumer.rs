@@ -1,0 +1,119 @@
+//! A consumer: polls its shards with GetRecords (at most five calls a second per shard, the
+//! AWS limit), opens each record through the path, verifies it and records it in the ledger,
+//! until the producers are done and every acknowledged record has been read or the drain
+//! deadline has passed.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::context::{Attempts, PathRun, Stopwatch};
+use super::payload;
+use crate::backend::{ReadRecord, Start};
+use crate::metrics::ledger::ReadOutcome;
+use crate::path::OpenError;
+
+/// Time between polls of one shard: 5 GetRecords calls a second per shard is AWS's limit.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
+
+struct ShardCursor {
+    shard_id: String,
+    iterator: Option<String>,
+    last_sequence: Option<String>,
+}
+
+/// Run a consumer over `shards` until told to stop.
+pub async fn run(run: Arc<PathRun>, shards: Vec<String>, k: u64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(super::producer::seed_for(run.scenario.seed, &run.name, 1000 + k));
+    let mut cursors: Vec<ShardCursor> = shards
+        .into_iter()
+        .map(|shard_id| ShardCursor { shard_id, iterator: None, last_sequence: None })
+        .collect();
+    loop {
+        let done = run.stop.load(Ordering::SeqCst);
+        for c in cursors.iter_mut() {
+            poll(&run, c, &mut rng).await;
+        }
+        if done {
+            break;
+        }
+        let now = run.clock.elapsed();
+        run.clock.sleep_until(now + POLL_INTERVAL).await;
+    }
+}
+
+async fn poll(run: &PathRun, c: &mut ShardCursor, rng: &mut ChaCha8Rng) {
+    if c.iterator.is_none() {
+        let start = match &c.last_sequence {
+            Some(seq) => Start::After(seq.clone()),
+            None => Start::TrimHorizon,
+        };
+        match run.consumer.kinesis.shard_iterator(&run.stream, &c.shard_id, &start).await {
+            Ok(it) => c.iterator = Some(it),
+            Err(e) => {
+                run.error(&e.code);
+                return;
+            }
+        }
+    }
+    let Some(it) = c.iterator.clone() else { return };
+    Attempts::bump(&run.attempts.get_calls);
+    match run.consumer.kinesis.get_records(&it, 10_000).await {
+        Ok(page) => {
+            for record in &page.records {
+                handle(run, c, record, rng).await;
+                c.last_sequence = Some(record.sequence.clone());
+            }
+            c.iterator = page.next_iterator;
+        }
+        Err(e) => {
+            run.error(&e.code);
+            if e.code == "ExpiredIteratorException" {
+                c.iterator = None;
+            }
+        }
+    }
+}
+
+fn id_of(run: &PathRun, shard: &str, sequence: &str) -> Option<u64> {
+    run.acks.lock().get(&(shard.to_string(), sequence.to_string())).copied()
+}
+
+/// Open, verify and account one record.
+async fn handle(run: &PathRun, c: &ShardCursor, record: &ReadRecord, rng: &mut ChaCha8Rng) {
+    let watch = Stopwatch::start();
+    let mut attempt = 1;
+    let opened = loop {
+        match run.path.open(&record.data, run.clock.start() + run.clock.elapsed()).await {
+            Err(OpenError::Retry(e)) if attempt < run.retry.max_attempts => {
+                run.error(&e.code);
+                attempt += 1;
+                Attempts::bump(&run.attempts.retries);
+                let now = run.clock.elapsed();
+                run.clock.sleep_until(now + run.retry.backoff(attempt, rng)).await;
+            }
+            other => break other,
+        }
+    };
+    let known = id_of(run, &c.shard_id, &record.sequence);
+    let fallback = || known.unwrap_or(u64::MAX - run.ledger.finish().read);
+    match opened {
+        Ok(plain) => match payload::verify(&plain) {
+            Ok(stamp) => {
+                run.ledger.read(stamp.id, ReadOutcome::Valid);
+                if run.measured(stamp.intended) {
+                    run.e2e_latency.record(run.clock.latency_since(stamp.intended, watch.elapsed()));
+                }
+            }
+            Err(_) => run.ledger.read(fallback(), ReadOutcome::Corrupted),
+        },
+        Err(OpenError::Corrupted(_)) => run.ledger.read(fallback(), ReadOutcome::Corrupted),
+        Err(OpenError::Unreadable(e)) | Err(OpenError::Retry(e)) => {
+            run.error(&e.code);
+            run.ledger.read(fallback(), ReadOutcome::Unreadable);
+        }
+    }
+}

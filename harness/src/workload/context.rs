@@ -1,0 +1,183 @@
+//! What one path's producers and consumers share while a run goes on: the path, its stream,
+//! its principals' clients, the run clock, and the metrics they record into.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::backend::{Principal, TransportLog};
+use crate::clock::SharedClock;
+use crate::metrics::latency::SharedLatency;
+use crate::metrics::ledger::LedgerTracker;
+use crate::path::Path;
+use crate::scenario::Scenario;
+
+use super::retry::RetryPolicy;
+
+/// The run's clock: time since the run's start, on the injected clock, and sleeps on it.
+#[derive(Debug, Clone)]
+pub struct RunClock {
+    clock: SharedClock,
+    start: Duration,
+    virtual_time: bool,
+}
+
+impl RunClock {
+    /// A run clock starting now. `virtual_time`: the clock is tokio's paused clock, so work
+    /// takes no time on it and latencies add the real time each call took.
+    pub fn new(clock: SharedClock, virtual_time: bool) -> Self {
+        let start = clock.now();
+        Self { clock, start, virtual_time }
+    }
+
+    /// The run's start, since the epoch.
+    pub fn start(&self) -> Duration {
+        self.start
+    }
+
+    /// Time since the run's start.
+    pub fn elapsed(&self) -> Duration {
+        self.clock.now().saturating_sub(self.start)
+    }
+
+    /// Sleep until `at` (since the start).
+    pub async fn sleep_until(&self, at: Duration) {
+        let now = self.elapsed();
+        if at > now {
+            tokio::time::sleep(at - now).await;
+        }
+    }
+
+    /// Latency of something intended at `intended` that finished now, having spent `busy` of
+    /// real time in calls: on the virtual clock the calls' real time is added.
+    pub fn latency_since(&self, intended: Duration, busy: Duration) -> Duration {
+        let on_clock = self.elapsed().saturating_sub(intended);
+        if self.virtual_time {
+            on_clock + busy
+        } else {
+            on_clock
+        }
+    }
+
+    /// True on the virtual clock.
+    pub fn is_virtual(&self) -> bool {
+        self.virtual_time
+    }
+}
+
+/// A real-time stopwatch for call durations.
+#[derive(Debug, Clone, Copy)]
+pub struct Stopwatch(Instant);
+
+impl Stopwatch {
+    /// Start.
+    pub fn start() -> Self {
+        Self(Instant::now())
+    }
+
+    /// Real time since start.
+    pub fn elapsed(&self) -> Duration {
+        self.0.elapsed()
+    }
+}
+
+/// Counters of calls and attempts.
+#[derive(Debug, Default)]
+pub struct Attempts {
+    /// Put calls that ended (success or give-up).
+    pub put_calls: AtomicU64,
+    /// Put attempts, retries included.
+    pub put_attempts: AtomicU64,
+    /// Retries of any call.
+    pub retries: AtomicU64,
+    /// GetRecords calls.
+    pub get_calls: AtomicU64,
+    /// Records sent again after a partial PutRecords failure.
+    pub records_resent: AtomicU64,
+}
+
+impl Attempts {
+    /// Add one to a counter.
+    pub fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Sums over every sealed record.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SealTotals {
+    /// Records sealed.
+    pub records: u64,
+    /// Plaintext bytes.
+    pub plaintext_bytes: u64,
+    /// Record (data blob) bytes.
+    pub record_bytes: u64,
+}
+
+/// One path's run state.
+pub struct PathRun {
+    /// Path name from the scenario.
+    pub name: String,
+    /// The protection.
+    pub path: Path,
+    /// Its stream.
+    pub stream: String,
+    /// The producer principal's clients.
+    pub producer: Principal,
+    /// The consumer principal's clients.
+    pub consumer: Principal,
+    /// The transport log of both.
+    pub log: Arc<TransportLog>,
+    /// The scenario.
+    pub scenario: Arc<Scenario>,
+    /// The run clock.
+    pub clock: RunClock,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+    /// Per-record ledger.
+    pub ledger: LedgerTracker,
+    /// Put latency from the intended send time, µs (measured records only).
+    pub put_latency: SharedLatency,
+    /// End-to-end latency from the intended send time to verified read, µs.
+    pub e2e_latency: SharedLatency,
+    /// How late sends started against the schedule, µs.
+    pub lag: SharedLatency,
+    /// Errors by AWS name.
+    pub errors: Mutex<BTreeMap<String, u64>>,
+    /// Call counters.
+    pub attempts: Attempts,
+    /// Record bytes seen per plaintext size.
+    pub sizes: Mutex<BTreeMap<u64, u64>>,
+    /// Records sealed, and their plaintext and record bytes in all.
+    pub sealed: Mutex<SealTotals>,
+    /// (shard, sequence) -> record id, from acknowledgements.
+    pub acks: Mutex<HashMap<(String, String), u64>>,
+    /// Producers still sending.
+    pub producers_left: AtomicU64,
+    /// Set when consumers must stop.
+    pub stop: AtomicBool,
+}
+
+impl PathRun {
+    /// Note one sealed record's sizes.
+    pub fn sealed_sizes(&self, plaintext: usize, record: usize) {
+        self.sizes.lock().insert(plaintext as u64, record as u64);
+        let mut t = self.sealed.lock();
+        t.records += 1;
+        t.plaintext_bytes += plaintext as u64;
+        t.record_bytes += record as u64;
+    }
+
+    /// Count one error by name.
+    pub fn error(&self, code: &str) {
+        *self.errors.lock().entry(code.to_string()).or_default() += 1;
+    }
+
+    /// True if the record intended at `intended` is past the warm-up and so measured.
+    pub fn measured(&self, intended: Duration) -> bool {
+        intended >= self.scenario.warmup
+    }
+}

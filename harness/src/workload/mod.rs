@@ -1,0 +1,13 @@
+//! Open-loop load: a pure pacer, producers that send at intended times, consumers that read
+//! everything back, and the payload that lets the ledger account for every record.
+
+pub mod consumer;
+pub mod context;
+pub mod pacer;
+pub mod payload;
+pub mod producer;
+pub mod retry;
+pub mod sizes;
+
+pub use context::{PathRun, RunClock};
+pub use retry::RetryPolicy;

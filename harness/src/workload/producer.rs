@@ -1,0 +1,170 @@
+//! A producer: sends its share of the schedule at the intended times, through the path, with
+//! PutRecord or batched PutRecords, retrying as the policy says and recording every outcome.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::context::{Attempts, PathRun, Stopwatch};
+use super::pacer::Pacer;
+use super::{payload, sizes};
+use crate::backend::{BackendError, ErrorClass, PutAck};
+use crate::scenario::PutApi;
+
+/// A record sealed and waiting to be put.
+struct Pending {
+    id: u64,
+    intended: Duration,
+    partition_key: String,
+    data: Vec<u8>,
+    busy: Duration,
+}
+
+/// Seed of producer `k` of a path (replayable, different per path and producer).
+pub fn seed_for(seed: u64, path: &str, k: u64) -> u64 {
+    let h = path.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    seed ^ h ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// Run producer `k` of `n` to the end of the schedule.
+pub async fn run(run: Arc<PathRun>, k: u64, n: u64) {
+    let s = run.scenario.clone();
+    let pacer = Pacer::new(s.workload.rate_per_sec, s.warmup + s.duration);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed_for(s.seed, &run.name, k));
+    let (max_records, max_bytes, linger) = match s.workload.api {
+        PutApi::PutRecord => (1usize, u64::MAX, Duration::ZERO),
+        PutApi::PutRecords { max_records, max_bytes, linger } => (max_records as usize, max_bytes, linger),
+    };
+    let mut batch: Vec<Pending> = Vec::new();
+    for id in pacer.share(k, n) {
+        let due = pacer.due(id);
+        if let Some(first) = batch.first() {
+            let deadline = first.intended + linger;
+            if deadline <= due {
+                run.clock.sleep_until(deadline).await;
+                flush(&run, &mut batch, &mut rng).await;
+            }
+        }
+        run.clock.sleep_until(due).await;
+        if run.measured(due) {
+            run.lag.record(run.clock.elapsed().saturating_sub(due));
+        }
+        let size = sizes::size_of(&s.workload.record_size, id, &mut rng);
+        let Some(p) = seal(&run, id, due, size, &mut rng).await else { continue };
+        let bytes: u64 = batch.iter().map(|p| p.data.len() as u64).sum();
+        if !batch.is_empty() && (batch.len() >= max_records || bytes + p.data.len() as u64 > max_bytes) {
+            flush(&run, &mut batch, &mut rng).await;
+        }
+        batch.push(p);
+        if batch.len() >= max_records {
+            flush(&run, &mut batch, &mut rng).await;
+        }
+    }
+    if let Some(first) = batch.first() {
+        run.clock.sleep_until(first.intended + linger).await;
+        flush(&run, &mut batch, &mut rng).await;
+    }
+    run.producers_left.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Build and seal one record, retrying KMS errors worth retrying.
+async fn seal(run: &PathRun, id: u64, due: Duration, size: usize, rng: &mut ChaCha8Rng) -> Option<Pending> {
+    let s = &run.scenario;
+    let body = payload::build(s.seed, id, due, size);
+    run.ledger.sent(id);
+    let partition_key = format!("pk-{}", id % s.workload.partition_keys.max(1) as u64);
+    let watch = Stopwatch::start();
+    let mut attempt = 1;
+    loop {
+        match run.path.seal(&body, run.clock.start() + run.clock.elapsed()).await {
+            Ok(data) => {
+                run.sealed_sizes(body.len(), data.len());
+                return Some(Pending { id, intended: due, partition_key, data, busy: watch.elapsed() });
+            }
+            Err(e) => {
+                run.error(&e.code);
+                if !retry_after(run, &e, &mut attempt, rng).await {
+                    run.ledger.failed(id);
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// After an error: back off and return true if another attempt is due.
+async fn retry_after(run: &PathRun, e: &BackendError, attempt: &mut u32, rng: &mut ChaCha8Rng) -> bool {
+    if e.class() == ErrorClass::Fatal || *attempt >= run.retry.max_attempts {
+        return false;
+    }
+    *attempt += 1;
+    Attempts::bump(&run.attempts.retries);
+    let wait = run.retry.backoff(*attempt, rng);
+    let now = run.clock.elapsed();
+    run.clock.sleep_until(now + wait).await;
+    true
+}
+
+fn acked(run: &PathRun, p: &Pending, ack: PutAck, busy: std::time::Duration) {
+    run.ledger.acked(p.id);
+    run.acks.lock().insert((ack.shard_id, ack.sequence), p.id);
+    if run.measured(p.intended) {
+        run.put_latency.record(run.clock.latency_since(p.intended, p.busy + busy));
+    }
+}
+
+/// Put a batch (one record with PutRecord, else PutRecords), resending failed entries.
+async fn flush(run: &PathRun, batch: &mut Vec<Pending>, rng: &mut ChaCha8Rng) {
+    if batch.is_empty() {
+        return;
+    }
+    let single = matches!(run.scenario.workload.api, PutApi::PutRecord);
+    let mut pending: Vec<Pending> = std::mem::take(batch);
+    let watch = Stopwatch::start();
+    let mut attempt = 1;
+    loop {
+        Attempts::bump(&run.attempts.put_attempts);
+        let outcome = if single {
+            let p = &pending[0];
+            run.producer.kinesis.put_record(&run.stream, &p.partition_key, p.data.clone()).await.map(|a| vec![Ok(a)])
+        } else {
+            let entries = pending.iter().map(|p| (p.partition_key.clone(), p.data.clone())).collect();
+            run.producer.kinesis.put_records(&run.stream, entries).await
+        };
+        let (retry_code, err) = match outcome {
+            Ok(results) => {
+                let mut failed = Vec::new();
+                let mut code = None;
+                for (p, r) in pending.into_iter().zip(results) {
+                    match r {
+                        Ok(ack) => acked(run, &p, ack, watch.elapsed()),
+                        Err(f) => {
+                            run.error(&f.code);
+                            code = Some(f.code.clone());
+                            failed.push(p);
+                        }
+                    }
+                }
+                pending = failed;
+                if pending.is_empty() {
+                    break;
+                }
+                run.attempts.records_resent.fetch_add(pending.len() as u64, Ordering::Relaxed);
+                (code.unwrap_or_default(), None)
+            }
+            Err(e) => {
+                run.error(&e.code);
+                (e.code.clone(), Some(e))
+            }
+        };
+        let e = err.unwrap_or_else(|| BackendError::new("PutRecords", &retry_code, "entries failed"));
+        if !retry_after(run, &e, &mut attempt, rng).await {
+            pending.iter().for_each(|p| run.ledger.failed(p.id));
+            break;
+        }
+    }
+    Attempts::bump(&run.attempts.put_calls);
+}
