@@ -8,10 +8,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-use kcb::backend::Target;
-use kcb::clock::{SharedClock, SystemClock, TokioClock};
+use kcb::clock::SystemClock;
 use kcb::emulator::{server, Service, ServiceConfig};
-use kcb::runner::{self, output, RunEnv};
+use kcb::runner::{self, output};
 use kcb::scenario::{self, ClockMode, Scenario};
 
 /// Exit code when an expectation fails.
@@ -128,32 +127,10 @@ fn validate(files: &[PathBuf]) -> ExitCode {
     }
 }
 
-fn runtime(virtual_clock: bool) -> anyhow::Result<tokio::runtime::Runtime> {
-    let rt = if virtual_clock {
-        tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
-    };
-    rt.context("cannot start the async runtime")
-}
-
 fn run(s: Scenario, out: Option<PathBuf>, json: bool, endpoint: Option<(String, String)>, progress: bool) -> anyhow::Result<ExitCode> {
-    let virtual_clock = s.clock == ClockMode::Virtual;
-    let rt = runtime(virtual_clock)?;
+    let rt = runner::runtime(s.clock == ClockMode::Virtual).context("cannot start the async runtime")?;
     let raw = s.raw_toml.clone();
-    let output = rt.block_on(async move {
-        let clock: SharedClock = if virtual_clock { Arc::new(TokioClock::new()) } else { Arc::new(SystemClock) };
-        let (target, service) = match endpoint {
-            Some((url, region)) => (Target::Endpoint { url, region }, None),
-            None => {
-                let config = ServiceConfig { verify_signatures: false, ..ServiceConfig::default() };
-                let svc = Service::new(config, clock.clone());
-                (Target::Embedded(svc.clone()), Some(svc))
-            }
-        };
-        let env = RunEnv { target, service, clock, progress };
-        runner::run(Arc::new(s), env).await
-    })?;
+    let output = rt.block_on(runner::run_scenario(Arc::new(s), endpoint, progress))?;
     let dir = out.unwrap_or_else(|| output::default_dir(&output.result.scenario.name, &output.result.started_at));
     let result_file = output::write(&output, &raw, &dir)?;
     if json {
@@ -167,7 +144,7 @@ fn run(s: Scenario, out: Option<PathBuf>, json: bool, endpoint: Option<(String, 
 }
 
 fn serve(addr: SocketAddr, kms_quota: f64, reuse: std::time::Duration) -> anyhow::Result<()> {
-    let rt = runtime(false)?;
+    let rt = runner::runtime(false).context("cannot start the async runtime")?;
     rt.block_on(async move {
         let config = ServiceConfig { kms_quota_per_sec: kms_quota, sse_reuse_period: reuse, ..ServiceConfig::default() };
         let service = Service::new(config, Arc::new(SystemClock));

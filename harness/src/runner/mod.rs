@@ -62,6 +62,38 @@ pub struct RunEnv {
     pub progress: bool,
 }
 
+/// The async runtime a run needs: a paused current-thread runtime for the virtual clock (time
+/// moves only when every task waits), else two worker threads.
+pub fn runtime(virtual_clock: bool) -> std::io::Result<tokio::runtime::Runtime> {
+    if virtual_clock {
+        tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
+    }
+}
+
+/// Run `scenario` on a fresh embedded service, or against `endpoint` (URL, region). Call inside
+/// the runtime [`runtime`] made for the scenario's clock.
+pub async fn run_scenario(scenario: Arc<Scenario>, endpoint: Option<(String, String)>, progress: bool) -> Result<RunOutput, RunError> {
+    let virtual_clock = scenario.clock == ClockMode::Virtual;
+    let clock: SharedClock = if virtual_clock {
+        Arc::new(crate::clock::TokioClock::new())
+    } else {
+        Arc::new(crate::clock::SystemClock)
+    };
+    let (target, service) = match endpoint {
+        Some((url, region)) => (Target::Endpoint { url, region }, None),
+        None => {
+            // In process the service trusts the access key the SDK signed with; the loopback
+            // server checks signatures.
+            let config = crate::emulator::ServiceConfig { verify_signatures: false, ..Default::default() };
+            let svc = Service::new(config, clock.clone());
+            (Target::Embedded(svc.clone()), Some(svc))
+        }
+    };
+    run(scenario, RunEnv { target, service, clock, progress }).await
+}
+
 fn run_tag(scenario: &Scenario) -> String {
     let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_nanos() as u64;
     format!("{:08x}", (nanos ^ scenario.seed.rotate_left(17)) as u32)

@@ -88,7 +88,7 @@ pub fn seal(
     let slot = (stream_arn.to_string(), principal.to_string());
     let fresh = writers
         .get(&slot)
-        .is_some_and(|k| now.saturating_sub(k.created) < reuse);
+        .is_some_and(|k| now.saturating_sub(k.created) < reuse && k.sealed_with.key_arn == key_ref);
     if !fresh {
         let auth = |action: &str, resource: &str| svc.allowed(principal, action, resource);
         let caller = Caller { principal, via_stream: Some(stream_arn) };

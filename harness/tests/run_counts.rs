@@ -1,0 +1,136 @@
+//! Scenario runs on the virtual clock whose counts are exact: KMS calls per reuse window,
+//! GenerateDataKey calls under a message-limited cache, envelope overhead to the byte, and a
+//! plaintext path that inflates nothing.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use kcb::result::{PathResult, RunResult};
+use kcb::runner;
+use kcb::scenario;
+
+fn run(toml: &str) -> RunResult {
+    let s = scenario::parse(toml, Path::new("inline.toml")).expect("scenario validates");
+    let rt = runner::runtime(true).expect("runtime");
+    rt.block_on(runner::run_scenario(Arc::new(s), None, false)).expect("run").result
+}
+
+fn path<'a>(r: &'a RunResult, name: &str) -> &'a PathResult {
+    r.path(name).unwrap_or_else(|| panic!("no path {name}"))
+}
+
+fn op(p: &PathResult, op: &str) -> u64 {
+    p.kms_calls.by_operation.get(op).copied().unwrap_or(0)
+}
+
+#[test]
+fn one_simulated_hour_of_sse_makes_twelve_generate_data_key_calls() {
+    let r = run(r#"
+        name = "sse-hour"
+        duration = "1h"
+        seed = 11
+        clock = "virtual"
+        [workload]
+        rate_per_sec = 1
+        record_size = 256
+        [[paths]]
+        kind = "sse-kms"
+        reuse_period = "5m"
+    "#);
+    let sse = path(&r, "sse-kms");
+    // 60 minutes / 5-minute reuse window = 12 data keys for the one producer credential.
+    assert_eq!(op(sse, "GenerateDataKey"), 12, "{:?}", sse.kms_calls);
+    // The one consumer credential decrypts each window's key once: 12 more.
+    assert_eq!(op(sse, "Decrypt"), 12, "{:?}", sse.kms_calls);
+    assert_eq!(sse.kms_calls.per_window, vec![2; 12]);
+    // The client itself made no KMS call: Kinesis made them on its behalf.
+    assert_eq!(sse.kms_calls.client.total, 0);
+    assert_eq!(sse.ledger.sent, 3600);
+    assert_eq!(sse.ledger.lost, 0);
+}
+
+#[test]
+fn message_limited_cache_needs_ceil_records_over_limit_keys() {
+    let r = run(r#"
+        name = "cache-msgs"
+        duration = "5m"
+        seed = 12
+        clock = "virtual"
+        [workload]
+        rate_per_sec = 10
+        record_size = 128
+        [[paths]]
+        kind = "envelope"
+        name = "msgs100"
+        cache = { max_messages = 100 }
+        [[paths]]
+        kind = "envelope"
+        name = "msgs7"
+        cache = { max_messages = 7 }
+        [[paths]]
+        kind = "envelope"
+        name = "nocache"
+    "#);
+    let records = 3000u64;
+    for (name, per_key) in [("msgs100", 100u64), ("msgs7", 7)] {
+        let p = path(&r, name);
+        assert_eq!(p.ledger.sent, records);
+        assert_eq!(op(p, "GenerateDataKey"), records.div_ceil(per_key), "{name}");
+        // Client and service agree on the count.
+        assert_eq!(p.kms_calls.client.by_operation.get("GenerateDataKey"), Some(&records.div_ceil(per_key)));
+    }
+    assert_eq!(op(path(&r, "nocache"), "GenerateDataKey"), records);
+    assert_eq!(op(path(&r, "nocache"), "Decrypt"), records);
+}
+
+#[test]
+fn envelope_overhead_matches_the_documented_format_to_the_byte() {
+    let r = run(r#"
+        name = "overhead"
+        duration = "10s"
+        seed = 13
+        clock = "virtual"
+        [workload]
+        rate_per_sec = 1
+        record_size = [32, 100, 1000, 65536, 1048300]
+        [[paths]]
+        kind = "plaintext"
+        [[paths]]
+        kind = "envelope"
+        aead = "chacha20-poly1305"
+        encryption_context = { purpose = "bench", team = "streaming" }
+        cache = { max_age = "5m" }
+    "#);
+    // docs/envelope-format.md: 38 fixed bytes; 4 + |k| + |v| per context pair; one KMS key of
+    // 6 + |"aws-kms"| + |key ARN| + |blob|. The embedded KMS's key ARN is
+    // arn:aws:kms:us-east-1:111122223333:key/<36-char uuid> (75 bytes) and its blob 167 bytes.
+    let pairs = (4 + "purpose".len() + "bench".len()) + (4 + "team".len() + "streaming".len());
+    let key = 6 + "aws-kms".len() + 75 + 167;
+    let expected = (38 + pairs + key) as i64;
+    let env = path(&r, "envelope");
+    assert_eq!(env.inflation.by_size.len(), 5);
+    for row in &env.inflation.by_size {
+        assert_eq!(row.overhead_bytes, expected, "size {}", row.plaintext_bytes);
+        assert_eq!(row.record_bytes as i64, row.plaintext_bytes as i64 + expected);
+    }
+    let fits = 1_048_576 - expected as u64 - "pk-63".len() as u64;
+    assert_eq!(env.inflation.max_plaintext_that_fits, fits);
+    let plain = path(&r, "plaintext");
+    for row in &plain.inflation.by_size {
+        assert_eq!(row.overhead_bytes, 0);
+        assert_eq!(row.record_bytes, row.plaintext_bytes);
+    }
+    assert_eq!(plain.inflation.overhead_bytes, 0.0);
+    assert_eq!(plain.inflation.ratio, 1.0);
+    // 1,048,300 bytes plus the envelope no longer fits; on the plaintext path it does.
+    let big = |p: &PathResult| p.inflation.by_size.iter().find(|s| s.plaintext_bytes == 1_048_300).map(|s| s.fits_1mib);
+    assert_eq!(big(env), Some(false));
+    assert_eq!(big(plain), Some(true));
+    // Every record was accounted for; the ones too big to fit failed, none was lost.
+    for p in &r.paths {
+        assert_eq!(p.ledger.sent, p.ledger.acked + p.ledger.failed, "{}", p.name);
+        assert_eq!(p.ledger.lost, 0, "{}", p.name);
+    }
+    assert_eq!(env.ledger.failed, 2);
+    assert_eq!(plain.ledger.failed, 0);
+}

@@ -1,0 +1,115 @@
+//! Every shipped scenario, run as a user runs it (the binary, on the embedded service): it
+//! exits 0 (its expectations hold), its result.json validates against the committed schema,
+//! and its ledger balances with nothing lost, corrupted or unreadable.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"))
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf()
+}
+
+fn schema() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(repo().join("harness/schema/result.schema.json")).expect("schema");
+    let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+fn check_result(file: &Path, v: &jsonschema::Validator) {
+    let text = std::fs::read_to_string(file).expect("result.json written");
+    let json: Value = serde_json::from_str(&text).expect("result.json is JSON");
+    let errors: Vec<String> = v.iter_errors(&json).map(|e| format!("{e} at {}", e.instance_path)).collect();
+    assert!(errors.is_empty(), "{}: {errors:#?}", file.display());
+    for p in json["paths"].as_array().expect("paths") {
+        let l = &p["ledger"];
+        let n = |k: &str| l[k].as_u64().expect("count");
+        assert_eq!(n("sent"), n("acked") + n("failed"), "{}: {} ledger does not balance", file.display(), p["name"]);
+        assert!(n("sent") > 0, "{}: {} sent nothing", file.display(), p["name"]);
+        for k in ["lost", "corrupted", "unreadable"] {
+            assert_eq!(n(k), 0, "{}: {} {k}", file.display(), p["name"]);
+        }
+    }
+}
+
+#[test]
+fn every_shipped_scenario_runs_balances_and_matches_the_schema() {
+    let v = schema();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("scenarios"))
+        .expect("scenarios/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "{files:?}");
+    let out = tempdir("shipped");
+    for f in &files {
+        let dir = out.join(f.file_stem().expect("stem"));
+        let status = bin()
+            .args(["run", "--no-progress", "--out"])
+            .arg(&dir)
+            .arg(f)
+            .status()
+            .expect("binary runs");
+        assert_eq!(status.code(), Some(0), "{} did not pass its expectations", f.display());
+        check_result(&dir.join("result.json"), &v);
+        assert!(dir.join("latency.hlog").exists());
+        assert!(dir.join("scenario.toml").exists());
+    }
+}
+
+#[test]
+fn invalid_scenario_exits_2_naming_file_and_field() {
+    let dir = tempdir("invalid");
+    let f = dir.join("bad.toml");
+    std::fs::write(&f, "name = \"x\"\nduration = \"10s\"\n[workload]\nrate_per_sec = -1\nrecord_size = 100\n[[paths]]\nkind = \"plaintext\"\n").expect("write");
+    for cmd in ["validate", "run"] {
+        let out = bin().arg(cmd).arg(&f).output().expect("binary runs");
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("bad.toml:4") && err.contains("workload.rate_per_sec"), "{cmd}: {err}");
+    }
+}
+
+#[test]
+fn a_failed_expectation_exits_1_and_still_writes_the_result() {
+    let dir = tempdir("failing");
+    let f = dir.join("failing.toml");
+    std::fs::write(
+        &f,
+        "name = \"failing\"\nduration = \"20s\"\nclock = \"virtual\"\n[workload]\nrate_per_sec = 2\nrecord_size = 64\n[[paths]]\nkind = \"plaintext\"\n[expect]\nmax_acked = 1\n",
+    )
+    .expect("write");
+    let out_dir = dir.join("out");
+    let out = bin().args(["run", "--no-progress", "--out"]).arg(&out_dir).arg(&f).output().expect("binary runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("FAIL") && stdout.contains("acked <= 1"), "{stdout}");
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(out_dir.join("result.json")).expect("written")).expect("json");
+    assert_eq!(r["expectations"][0]["passed"], Value::Bool(false));
+    assert_eq!(r["expectations"][0]["measured"].as_f64(), Some(40.0));
+}
+
+#[test]
+fn json_flag_prints_the_result() {
+    let dir = tempdir("json");
+    let f = dir.join("j.toml");
+    std::fs::write(&f, "name = \"j\"\nduration = \"5s\"\nclock = \"virtual\"\n[workload]\nrate_per_sec = 2\nrecord_size = 64\n[[paths]]\nkind = \"envelope\"\n").expect("write");
+    let out = bin().args(["run", "--json", "--out"]).arg(dir.join("o")).arg(&f).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is the result JSON");
+    assert_eq!(v["paths"][0]["kind"], "envelope");
+    assert_eq!(v["paths"][0]["ledger"]["decrypted"].as_u64(), Some(10));
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("kcb-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("tempdir");
+    d
+}
