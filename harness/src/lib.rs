@@ -7,10 +7,12 @@
 pub mod backend;
 pub mod clock;
 pub mod emulator;
+pub mod fault;
 pub mod metrics;
 pub mod path;
 pub mod report;
 pub mod result;
 pub mod runner;
 pub mod scenario;
+pub mod ticker;
 pub mod workload;

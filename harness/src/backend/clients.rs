@@ -10,6 +10,7 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 
+use super::faults::TransportFaults;
 use super::transport::{InProcess, Observed, TransportLog};
 use crate::clock::SharedClock;
 use crate::emulator::Service;
@@ -76,14 +77,20 @@ pub struct Clients {
     pub kms: aws_sdk_kms::Client,
 }
 
-/// Build both clients for `principal` with its default secret.
-pub fn build(target: &Target, principal: &str, log: Arc<TransportLog>, clock: SharedClock) -> Clients {
-    build_with_secret(target, principal, &default_secret(principal), log, clock)
+/// What the observing transport of a set of clients records into and applies.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    /// Where calls are logged.
+    pub log: Arc<TransportLog>,
+    /// Timestamps.
+    pub clock: SharedClock,
+    /// Fault rules in force.
+    pub faults: Arc<TransportFaults>,
 }
 
 /// Build both clients signing with access key `principal` and `secret`.
-pub fn build_with_secret(target: &Target, principal: &str, secret: &str, log: Arc<TransportLog>, clock: SharedClock) -> Clients {
-    let http = SharedHttpClient::new(Observed::new(target.base_http(), log, clock));
+pub fn build(target: &Target, principal: &str, secret: &str, obs: Observation) -> Clients {
+    let http = SharedHttpClient::new(Observed::new(target.base_http(), obs.log, obs.clock, obs.faults));
     let (url, region) = target.url_and_region();
     let creds = Credentials::new(principal, secret.to_string(), None, None, "kinesis-crypto-bench");
     let timeouts = TimeoutConfig::builder().operation_attempt_timeout(Duration::from_secs(10)).build();

@@ -2,13 +2,15 @@
 
 pub mod clients;
 pub mod error;
+pub mod faults;
 pub mod kinesis;
 pub mod kms;
 pub mod transport;
 
 use std::sync::Arc;
 
-pub use clients::{Clients, Target};
+pub use clients::{Clients, Observation, Target};
+pub use faults::TransportFaults;
 pub use error::{BackendError, ErrorClass};
 pub use kinesis::{EntryFailure, KinesisApi, PutAck, ReadRecord, RecordsPage, Start, StreamInfo};
 pub use kms::{DataKeyOut, KeyInfo, KmsApi};
@@ -26,15 +28,21 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// Clients signed as `name`, logging into `log`.
+    /// Clients signed as `name` with its default secret, logging into `log`, no faults.
     pub fn new(target: &Target, name: &str, log: Arc<TransportLog>, clock: SharedClock) -> Self {
-        let c = clients::build(target, name, log, clock);
-        Self { kinesis: KinesisApi::new(c.kinesis), kms: KmsApi::new(c.kms) }
+        let faults = TransportFaults::new(0, false, None);
+        Self::observed(target, name, &clients::default_secret(name), Observation { log, clock, faults })
     }
 
     /// Clients signing as access key `name` with `secret` (tests of authentication).
     pub fn with_secret(target: &Target, name: &str, secret: &str, log: Arc<TransportLog>, clock: SharedClock) -> Self {
-        let c = clients::build_with_secret(target, name, secret, log, clock);
+        let faults = TransportFaults::new(0, false, None);
+        Self::observed(target, name, secret, Observation { log, clock, faults })
+    }
+
+    /// Clients signing as `name` with `secret`, observed and faulted as `obs` says.
+    pub fn observed(target: &Target, name: &str, secret: &str, obs: Observation) -> Self {
+        let c = clients::build(target, name, secret, obs);
         Self { kinesis: KinesisApi::new(c.kinesis), kms: KmsApi::new(c.kms) }
     }
 }

@@ -15,6 +15,7 @@ use aws_smithy_types::body::SdkBody;
 use bytes::Bytes;
 use parking_lot::Mutex;
 
+use super::faults::{status_of, TransportFaults};
 use crate::clock::SharedClock;
 use crate::emulator::Service;
 
@@ -47,11 +48,15 @@ impl HttpConnector for InProcess {
             let req = to_http(&request).map_err(|e| {
                 aws_smithy_runtime_api::client::result::ConnectorError::other(e.into(), None)
             })?;
-            let resp = service.handle(req);
+            let (resp, delay) = service.handle_timed(req);
             let (parts, body) = resp.into_parts();
             let resp = http::Response::from_parts(parts, SdkBody::from(body));
-            HttpResponse::try_from(resp)
-                .map_err(|e| aws_smithy_runtime_api::client::result::ConnectorError::other(e.into(), None))
+            let mut resp = HttpResponse::try_from(resp)
+                .map_err(|e| aws_smithy_runtime_api::client::result::ConnectorError::other(e.into(), None))?;
+            // The service's own added latency (injected KMS slowness) is waited by the
+            // observing wrapper, which waits precisely.
+            resp.add_extension(ServiceDelay(delay));
+            Ok(resp)
         })
     }
 }
@@ -61,6 +66,10 @@ impl HttpClient for InProcess {
         SharedHttpConnector::new(self.clone())
     }
 }
+
+/// Latency the embedded service charged to a request (waited by [`Observed`]).
+#[derive(Debug, Clone, Copy)]
+struct ServiceDelay(Duration);
 
 /// One KMS request seen at the transport.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,18 +124,19 @@ fn principal_of(request: &HttpRequest) -> String {
         .to_string()
 }
 
-/// Wraps any HTTP client; observes every attempt.
+/// Wraps any HTTP client; observes every attempt and applies the transport fault rules.
 #[derive(Debug, Clone)]
 pub struct Observed {
     inner: SharedHttpClient,
     log: Arc<TransportLog>,
     clock: SharedClock,
+    faults: Arc<TransportFaults>,
 }
 
 impl Observed {
-    /// Observe `inner`, logging into `log` with times from `clock`.
-    pub fn new(inner: SharedHttpClient, log: Arc<TransportLog>, clock: SharedClock) -> Self {
-        Self { inner, log, clock }
+    /// Observe `inner`, logging into `log` with times from `clock`, applying `faults`.
+    pub fn new(inner: SharedHttpClient, log: Arc<TransportLog>, clock: SharedClock, faults: Arc<TransportFaults>) -> Self {
+        Self { inner, log, clock, faults }
     }
 }
 
@@ -135,6 +145,21 @@ struct ObservedConnector {
     inner: SharedHttpConnector,
     log: Arc<TransportLog>,
     clock: SharedClock,
+    faults: Arc<TransportFaults>,
+}
+
+/// AWS's error answer, as the service would send it.
+fn error_response(code: &str, message: &str) -> HttpResponse {
+    let body = serde_json::json!({ "__type": code, "message": message }).to_string();
+    let mut resp = HttpResponse::new(
+        aws_smithy_runtime_api::http::StatusCode::try_from(status_of(code)).unwrap_or_else(|_| {
+            aws_smithy_runtime_api::http::StatusCode::try_from(400).expect("400 is a status")
+        }),
+        SdkBody::from(body),
+    );
+    resp.headers_mut().insert("content-type", "application/x-amz-json-1.1");
+    resp.headers_mut().insert("x-amzn-errortype", code.to_string());
+    resp
 }
 
 impl HttpConnector for ObservedConnector {
@@ -149,14 +174,23 @@ impl HttpConnector for ObservedConnector {
             e.0 += 1;
             e.1 += body_len;
         }
-        let fut = self.inner.call(request);
+        let decision = self.faults.decide(&service, &op, &principal);
+        let inner = self.inner.clone();
+        let faults = self.faults.clone();
         let log = self.log.clone();
         let clock = self.clock.clone();
         HttpConnectorFuture::new(async move {
-            let result = fut.await;
+            faults.wait(decision.delay).await;
+            let result = match decision.error {
+                Some((code, message)) => Ok(error_response(&code, &message)),
+                None => inner.call(request).await,
+            };
+            if let Some(ServiceDelay(d)) = result.as_ref().ok().and_then(|r| r.extension::<ServiceDelay>()).copied() {
+                faults.wait(d).await;
+            }
             if service == "TrentService" {
                 let ok = matches!(&result, Ok(r) if r.status().is_success());
-                log.kms.lock().push(ObservedKmsCall { op, principal, at: clock.now(), ok });
+                log.kms.lock().push(ObservedKmsCall { op, principal: principal.clone(), at: clock.now(), ok });
             }
             result
         })
@@ -169,6 +203,7 @@ impl HttpClient for Observed {
             inner: self.inner.http_connector(settings, components),
             log: self.log.clone(),
             clock: self.clock.clone(),
+            faults: self.faults.clone(),
         })
     }
 }

@@ -82,7 +82,10 @@ async fn answer(svc: &Service, req: http::Request<Incoming>) -> http::Response<F
             return r;
         }
     };
-    let resp = svc.handle(http::Request::from_parts(parts, body));
+    let (resp, delay) = svc.handle_timed(http::Request::from_parts(parts, body));
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let (parts, body) = resp.into_parts();
     http::Response::from_parts(parts, Full::new(body))
 }

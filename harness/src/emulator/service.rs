@@ -52,7 +52,6 @@ impl Default for ServiceConfig {
 }
 
 /// Shared state of the service.
-#[derive(Debug)]
 pub struct Inner {
     account: String,
     region: String,
@@ -63,6 +62,17 @@ pub struct Inner {
     pub(crate) streams: Streams,
     pub(crate) sse: SseKeys,
     sse_reuse_by_stream: Mutex<std::collections::HashMap<String, Duration>>,
+    kms_delay: RwLock<Option<KmsDelay>>,
+}
+
+/// Latency added to each KMS operation the service performs (direct or on a caller's behalf):
+/// operation name and key id in, delay out.
+pub type KmsDelay = Arc<dyn Fn(&str, &str) -> Duration + Send + Sync>;
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner").field("account", &self.account).field("region", &self.region).finish_non_exhaustive()
+    }
 }
 
 impl Inner {
@@ -225,6 +235,7 @@ impl Service {
                 streams: Streams::default(),
                 sse: SseKeys::default(),
                 sse_reuse_by_stream: Mutex::new(Default::default()),
+                kms_delay: RwLock::new(None),
             }),
         }
     }
@@ -241,7 +252,21 @@ impl Service {
 
     /// Handle one HTTP request.
     pub fn handle(&self, request: http::Request<Bytes>) -> ServiceResponse {
-        respond(self.handle_inner(request))
+        self.handle_timed(request).0
+    }
+
+    /// Handle one HTTP request; also returns the latency injected into the KMS operations it
+    /// made, which the caller (the in-process connector, the loopback server) waits before
+    /// answering.
+    pub fn handle_timed(&self, request: http::Request<Bytes>) -> (ServiceResponse, Duration) {
+        super::kms::begin_request();
+        let response = respond(self.handle_inner(request));
+        let ops = super::kms::request_ops();
+        let delay = match (&*self.inner.kms_delay.read(), ops.is_empty()) {
+            (Some(f), false) => ops.iter().map(|(op, key)| f(op, key)).sum(),
+            _ => Duration::ZERO,
+        };
+        (response, delay)
     }
 
     fn handle_inner(&self, request: http::Request<Bytes>) -> Result<serde_json::Value, ApiError> {
@@ -341,6 +366,22 @@ impl Control<'_> {
             }
             None => false,
         }
+    }
+
+    /// Add latency to every KMS operation the service performs (None: no added latency).
+    pub fn set_kms_delay(&self, delay: Option<KmsDelay>) {
+        *self.inner.kms_delay.write() = delay;
+    }
+
+    /// Restore a stream's per-shard limits to the service's defaults.
+    pub fn reset_shard_limits(&self, stream: &str) -> bool {
+        let limits = self.inner.shard_limits();
+        self.set_shard_limits(stream, limits)
+    }
+
+    /// The KMS request quota in force.
+    pub fn kms_quota(&self) -> f64 {
+        self.inner.kms.lock().quota()
     }
 
     /// Delete a key at once, as if its waiting period had passed.

@@ -70,6 +70,7 @@ impl LedgerTracker {
     }
 
     fn mark(&self, id: u64, flags: u8) {
+        // (sent, acked, failed, or unreadable-without-a-read)
         let mut inner = self.inner.lock();
         inner.records.entry(id).or_default().flags |= flags;
     }
@@ -109,6 +110,12 @@ impl LedgerTracker {
             ReadOutcome::Corrupted => inner.corrupted_reads += 1,
             ReadOutcome::Unreadable => {}
         }
+    }
+
+    /// Record that acked record `id` is stored but could not be read back at all because its
+    /// key is gone (Kinesis refuses the read): counted unreadable, not as a read.
+    pub fn unreadable(&self, id: u64) {
+        self.mark(id, READ_UNREADABLE);
     }
 
     /// The counts as they stand. May be called mid-run for a snapshot; calling it again

@@ -25,6 +25,20 @@ pub struct EnvelopePath {
     encrypt_cache: Option<Mutex<EncryptCache>>,
     decrypt_cache: Option<Mutex<DecryptCache>>,
     overhead: Mutex<Option<usize>>,
+    crypto: Mutex<CryptoTotals>,
+}
+
+/// Time spent in the AEAD alone (KMS calls excluded), and the bytes it processed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CryptoTotals {
+    /// Plaintext bytes sealed.
+    pub seal_bytes: u64,
+    /// Time spent sealing, ns.
+    pub seal_ns: u64,
+    /// Plaintext bytes opened.
+    pub open_bytes: u64,
+    /// Time spent opening, ns.
+    pub open_ns: u64,
 }
 
 impl std::fmt::Debug for EnvelopePath {
@@ -56,7 +70,13 @@ impl EnvelopePath {
             encrypt_cache: cache.map(|l| Mutex::new(EncryptCache::new(l))),
             decrypt_cache: cache.map(|l| Mutex::new(DecryptCache::new(l))),
             overhead: Mutex::new(None),
+            crypto: Mutex::new(CryptoTotals::default()),
         }
+    }
+
+    /// AEAD time and bytes so far.
+    pub fn crypto(&self) -> CryptoTotals {
+        *self.crypto.lock()
     }
 
     /// Bytes an envelope adds to its plaintext (known after the first data key).
@@ -87,8 +107,13 @@ impl EnvelopePath {
         let key = self.data_key(payload.len() as u64, now).await?;
         let mut nonce = [0u8; format::NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        format::seal(self.suite, &key, &self.context, nonce, payload)
-            .map_err(|e| BackendError::new("Seal", "EnvelopeSealFailed", e.to_string()))
+        let t = std::time::Instant::now();
+        let sealed = format::seal(self.suite, &key, &self.context, nonce, payload)
+            .map_err(|e| BackendError::new("Seal", "EnvelopeSealFailed", e.to_string()));
+        let mut c = self.crypto.lock();
+        c.seal_ns += t.elapsed().as_nanos() as u64;
+        c.seal_bytes += payload.len() as u64;
+        sealed
     }
 
     async fn plaintext_key(&self, edk: &EncryptedDataKey, now: Duration) -> Result<Arc<Zeroizing<[u8; 32]>>, OpenError> {
@@ -118,6 +143,11 @@ impl EnvelopePath {
             .find(|k| k.provider_id == KMS_PROVIDER_ID)
             .ok_or_else(|| OpenError::Corrupted("no aws-kms encrypted data key".into()))?;
         let key = self.plaintext_key(edk, now).await?;
-        format::open(data, &key, &self.context).map_err(|e| OpenError::Corrupted(e.to_string()))
+        let t = std::time::Instant::now();
+        let opened = format::open(data, &key, &self.context).map_err(|e| OpenError::Corrupted(e.to_string()));
+        let mut c = self.crypto.lock();
+        c.open_ns += t.elapsed().as_nanos() as u64;
+        c.open_bytes += opened.as_ref().map(|p| p.len() as u64).unwrap_or(0);
+        opened
     }
 }

@@ -6,7 +6,7 @@ pub mod envelope_path;
 
 use std::time::Duration;
 
-pub use envelope_path::EnvelopePath;
+pub use envelope_path::{CryptoTotals, EnvelopePath};
 
 use crate::backend::{BackendError, ErrorClass};
 
@@ -68,6 +68,14 @@ impl Path {
         match self {
             Path::Plaintext | Path::SseKms => Ok(data.to_vec()),
             Path::Envelope(e) => e.open(data, now).await,
+        }
+    }
+
+    /// Client-side AEAD time and bytes (zero for paths without client-side crypto).
+    pub fn crypto(&self) -> CryptoTotals {
+        match self {
+            Path::Envelope(e) => e.crypto(),
+            _ => CryptoTotals::default(),
         }
     }
 

@@ -90,8 +90,81 @@ pub fn render(result: &RunResult) -> String {
     latency_table(result, &mut out);
     kms_size_table(result, &mut out);
     ledger_table(result, &mut out);
+    faults_table(result, &mut out);
     expectations(result, &mut out);
     out
+}
+
+fn ms(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x < 10.0 => format!("{x:.2} ms"),
+        Some(x) => format!("{x:.0} ms"),
+        None => "-".to_owned(),
+    }
+}
+
+/// One row per fault and path: when it struck, how fast it showed, what it did, how fast the
+/// path recovered, and put p99 before, during and after.
+fn faults_table(r: &RunResult, out: &mut String) {
+    if r.faults.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "
+Faults (times from the fault's start; recovery from its end)");
+    let mut t = Table::new(&[
+        ("fault", Left),
+        ("kind", Left),
+        ("window", Left),
+        ("path", Left),
+        ("1st error", Right),
+        ("puts ok", Right),
+        ("failed", Right),
+        ("recovery", Right),
+        ("rate back", Right),
+        ("p99 before", Right),
+        ("p99 during", Right),
+        ("p99 after", Right),
+        ("errors during", Left),
+    ]);
+    for f in &r.faults {
+        let window = match f.end_secs {
+            Some(e) => format!("{:.1}-{:.1} s", f.at_secs, e),
+            None => format!("{:.1} s-", f.at_secs),
+        };
+        let window = if f.applied { window } else { format!("{window} (not applied)") };
+        for p in &f.paths {
+            let errors = if p.errors_during.is_empty() {
+                "-".to_owned()
+            } else {
+                p.errors_during
+                    .iter()
+                    .map(|(n, c)| format!("{}={c}", n.strip_suffix("Exception").unwrap_or(n)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            t.row(vec![
+                f.name.clone(),
+                f.kind.clone(),
+                window.clone(),
+                p.path.clone(),
+                ms(p.first_error_ms),
+                format_count(p.puts_ok_during),
+                format_count(p.failed_during),
+                ms(p.recovery_ms),
+                ms(p.throughput_recovery_ms),
+                format_us(p.latency_before_us.p99),
+                format_us(p.latency_during_us.p99),
+                format_us(p.latency_after_us.p99),
+                errors,
+            ]);
+        }
+    }
+    t.render_into(out);
+    for f in r.faults.iter().filter(|f| !f.applied) {
+        for n in &f.notes {
+            let _ = writeln!(out, "  {}: {n}", f.name);
+        }
+    }
 }
 
 fn header(r: &RunResult, out: &mut String) {
@@ -308,6 +381,11 @@ plaintext  6,000  6,000       0  6,000     0    0        0           0        0 
 envelope   6,000  6,000       0  6,001     2    3        1           0       15  KMSThrottling=3 ProvisionedThroughputExceeded=12
 sse-kms    6,000  6,000       0  6,000     0    0        0           0        0  -
 
+Faults (times from the fault's start; recovery from its end)
+fault   kind  window     path     1st error  puts ok  failed  recovery  rate back  p99 before  p99 during  p99 after  errors during
+------  ----  ---------  -------  ---------  -------  ------  --------  ---------  ----------  ----------  ---------  -------------------
+deny-0  deny  5.0-8.0 s  sse-kms    1.50 ms        0     300   4.00 ms    1000 ms        0 µs        0 µs       0 µs  KMSAccessDenied=300
+
 Expectations: 1 of 3 passed
       path      expectation              measured
 ----  --------  -----------------------  --------
@@ -319,6 +397,9 @@ FAIL  sse-kms   kms calls per 10 s <= 1         -
     #[test]
     fn golden_report() {
         let got = render(&sample_run_result());
+        if std::env::var_os("KCB_PRINT_GOLDEN").is_some() {
+            println!("<<<{got}>>>");
+        }
         if got != GOLDEN {
             for (i, (g, w)) in got.lines().zip(GOLDEN.lines()).enumerate() {
                 assert_eq!(g, w, "line {} differs", i + 1);

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::metrics::{KmsCalls, LatencySummary, Ledger, Overhead};
 
 /// The version of the result format this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Largest Kinesis record (partition key + data blob), bytes: 1 MiB.
 pub const KINESIS_MAX_RECORD_BYTES: u64 = 1_048_576;
@@ -92,6 +92,72 @@ pub struct RunResult {
     pub paths: Vec<PathResult>,
     /// The scenario's expectations, each checked against what was measured.
     pub expectations: Vec<ExpectationResult>,
+    /// Each declared fault and what it did to each path (schema 2).
+    pub faults: Vec<FaultResult>,
+}
+
+/// One declared fault: when it was in effect, what applying it did, how each path fared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultResult {
+    /// Name from the scenario.
+    pub name: String,
+    /// `deny`, `throttle`, `disable-key`, `schedule-key-deletion`, `delete-key`, `latency`.
+    pub kind: String,
+    /// Start, seconds since the start of the load.
+    pub at_secs: f64,
+    /// End, seconds since the start of the load (None: never lifted, a key deletion).
+    pub end_secs: Option<f64>,
+    /// False if any step could not be applied.
+    pub applied: bool,
+    /// What each step did, or why it could not.
+    pub notes: Vec<String>,
+    /// Per path it applied to.
+    pub paths: Vec<FaultPathResult>,
+}
+
+/// How one path failed and recovered under one fault.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultPathResult {
+    /// Path name.
+    pub path: String,
+    /// Fault start to the first error this path saw (producer or consumer), ms.
+    pub first_error_ms: Option<f64>,
+    /// Fault start to the first error a producer saw, ms.
+    pub first_producer_error_ms: Option<f64>,
+    /// Fault start to the first error a consumer saw, ms.
+    pub first_consumer_error_ms: Option<f64>,
+    /// Errors by name while the fault was in effect.
+    pub errors_during: BTreeMap<String, u64>,
+    /// Records acknowledged while the fault was in effect.
+    pub puts_ok_during: u64,
+    /// Records given up on while the fault was in effect.
+    pub failed_during: u64,
+    /// Fault end to the first record acknowledged after it, ms.
+    pub recovery_ms: Option<f64>,
+    /// Fault end to the first whole second with at least 90 % of the pre-fault throughput, ms.
+    pub throughput_recovery_ms: Option<f64>,
+    /// Put latency of records intended before the fault.
+    pub latency_before_us: LatencySummary,
+    /// Put latency of records intended while it was in effect.
+    pub latency_during_us: LatencySummary,
+    /// Put latency of records intended after it.
+    pub latency_after_us: LatencySummary,
+}
+
+/// One second of a path's run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelinePoint {
+    /// Second since the start of the load.
+    pub second: u64,
+    /// Records acknowledged in it.
+    pub acked: u64,
+    /// Records given up on in it.
+    pub failed: u64,
+    /// Errors by name in it.
+    pub errors: BTreeMap<String, u64>,
 }
 
 /// The scenario as it ran: enough to tell runs apart and replay one.
@@ -207,6 +273,44 @@ pub struct PathResult {
     pub attempts: Attempts,
     /// What happened to each record.
     pub ledger: Ledger,
+    /// Per second: acknowledged, given up, errors by name (schema 2).
+    pub timeline: Vec<TimelinePoint>,
+    /// What client-side crypto cost (the AEAD alone, KMS calls excluded; zero for paths
+    /// without client-side crypto) (schema 2).
+    pub crypto: CryptoCost,
+}
+
+/// Client-side AEAD cost of one path, measured in the run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CryptoCost {
+    /// Plaintext bytes sealed by producers.
+    pub seal_bytes: u64,
+    /// Time producers spent sealing, µs.
+    pub seal_cpu_us: f64,
+    /// Plaintext bytes opened by consumers.
+    pub open_bytes: u64,
+    /// Time consumers spent opening, µs.
+    pub open_cpu_us: f64,
+    /// Sealing time per MiB of plaintext, ms (producer CPU per MiB); 0 when nothing was sealed.
+    pub seal_ms_per_mib: f64,
+    /// Opening time per MiB, ms (consumer CPU per MiB).
+    pub open_ms_per_mib: f64,
+}
+
+impl CryptoCost {
+    /// From totals in ns.
+    pub fn from_totals(seal_bytes: u64, seal_ns: u64, open_bytes: u64, open_ns: u64) -> Self {
+        let per_mib = |ns: u64, bytes: u64| if bytes == 0 { 0.0 } else { ns as f64 / 1e6 / (bytes as f64 / 1_048_576.0) };
+        Self {
+            seal_bytes,
+            seal_cpu_us: seal_ns as f64 / 1e3,
+            open_bytes,
+            open_cpu_us: open_ns as f64 / 1e3,
+            seal_ms_per_mib: per_mib(seal_ns, seal_bytes),
+            open_ms_per_mib: per_mib(open_ns, open_bytes),
+        }
+    }
 }
 
 /// KMS requests one path caused. The top-level fields are those of `service` when the
@@ -575,6 +679,8 @@ pub(crate) fn sample_run_result() -> RunResult {
                     records_resent: 0,
                 },
                 ledger: ledger(6_000, 6_000, 0, 0, 0, 0),
+                timeline: vec![TimelinePoint { second: 0, acked: 100, failed: 0, errors: BTreeMap::new() }],
+                crypto: CryptoCost::default(),
             },
             PathResult {
                 name: "envelope".to_owned(),
@@ -605,6 +711,13 @@ pub(crate) fn sample_run_result() -> RunResult {
                     records_resent: 40,
                 },
                 ledger: ledger(6_000, 6_001, 2, 3, 1, 0),
+                timeline: vec![TimelinePoint {
+                    second: 3,
+                    acked: 90,
+                    failed: 1,
+                    errors: BTreeMap::from([("KMSThrottlingException".to_owned(), 4)]),
+                }],
+                crypto: CryptoCost::from_totals(6_144_000, 3_000_000, 6_144_000, 2_500_000),
             },
             PathResult {
                 name: "sse-kms".to_owned(),
@@ -630,6 +743,8 @@ pub(crate) fn sample_run_result() -> RunResult {
                     records_resent: 0,
                 },
                 ledger: ledger(6_000, 6_000, 0, 0, 0, 0),
+                timeline: vec![TimelinePoint { second: 0, acked: 100, failed: 0, errors: BTreeMap::new() }],
+                crypto: CryptoCost::default(),
             },
         ],
         expectations: vec![
@@ -652,6 +767,28 @@ pub(crate) fn sample_run_result() -> RunResult {
                 passed: false,
             },
         ],
+        faults: vec![FaultResult {
+            name: "deny-0".to_owned(),
+            kind: "deny".to_owned(),
+            at_secs: 5.0,
+            end_secs: Some(8.0),
+            applied: true,
+            notes: vec!["explicit Deny attached".to_owned()],
+            paths: vec![FaultPathResult {
+                path: "sse-kms".to_owned(),
+                first_error_ms: Some(1.5),
+                first_producer_error_ms: Some(1.5),
+                first_consumer_error_ms: None,
+                errors_during: BTreeMap::from([("KMSAccessDeniedException".to_owned(), 300)]),
+                puts_ok_during: 0,
+                failed_during: 300,
+                recovery_ms: Some(4.0),
+                throughput_recovery_ms: Some(1000.0),
+                latency_before_us: LatencySummary::default(),
+                latency_during_us: LatencySummary::default(),
+                latency_after_us: LatencySummary::default(),
+            }],
+        }],
     }
 }
 
@@ -837,12 +974,12 @@ mod tests {
     #[test]
     fn other_versions_are_refused() {
         let mut value = sample_json();
-        value["schema_version"] = Value::from(2);
+        value["schema_version"] = Value::from(1);
         let e = RunResult::from_json(&value.to_string(), Path::new("r.json"));
         match e {
             Err(ResultError::UnsupportedVersion {
                 found, supported, ..
-            }) => assert_eq!((found, supported), (2, SCHEMA_VERSION)),
+            }) => assert_eq!((found, supported), (1, SCHEMA_VERSION)),
             other => panic!("expected UnsupportedVersion, got {other:?}"),
         }
         let missing = temp_path("missing.json");
@@ -850,7 +987,7 @@ mod tests {
             RunResult::read(&missing),
             Err(ResultError::Io { .. })
         ));
-        let e = RunResult::from_json("{\"schema_version\": 1}", Path::new("short.json"));
+        let e = RunResult::from_json("{\"schema_version\": 2}", Path::new("short.json"));
         match e {
             Err(err @ ResultError::Json { .. }) => assert!(err.to_string().contains("short.json")),
             other => panic!("expected a Json error, got {other:?}"),

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::emulator::kms::KmsCallEvent;
 use crate::metrics::kms_calls::{KmsCallLog, KmsCalls};
 use crate::metrics::latency::{LatencySummary, Overhead};
-use crate::result::{Attempts, Inflation, KmsCallsResult, PathResult, SizeInflation, KINESIS_MAX_RECORD_BYTES};
+use crate::result::{Attempts, CryptoCost, FaultResult, Inflation, KmsCallsResult, PathResult, SizeInflation, KINESIS_MAX_RECORD_BYTES};
 use crate::scenario::{PathSpec, Protection};
 use crate::workload::{sizes, PathRun};
 
@@ -159,5 +159,39 @@ pub fn path_result(c: Collected<'_>, plaintext: Option<(&LatencySummary, &Latenc
         errors: run.errors.lock().clone(),
         attempts: attempts(run),
         ledger: run.ledger.finish(),
+        timeline: crate::fault::report::timeline(&run.events.lock()),
+        crypto: {
+            let c = run.path.crypto();
+            CryptoCost::from_totals(c.seal_bytes, c.seal_ns, c.open_bytes, c.open_ns)
+        },
     }
+}
+
+/// What each fault did: its steps' notes and, per path it applied to, the fault report.
+pub fn faults(scenario: &crate::scenario::Scenario, runs: &[std::sync::Arc<PathRun>], applied: &[crate::fault::engine::Applied], length: Duration) -> Vec<FaultResult> {
+    scenario
+        .faults
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let steps: Vec<_> = applied.iter().filter(|a| a.fault == i).collect();
+            let (start, end) = crate::fault::plan::window(f, scenario.warmup + scenario.duration);
+            let paths = runs
+                .iter()
+                .filter_map(|r| {
+                    let w = r.fault_windows.iter().find(|w| w.fault == i)?;
+                    Some(crate::fault::report::path_result(&r.name, w, &r.events.lock(), scenario.warmup, length))
+                })
+                .collect();
+            FaultResult {
+                name: f.name.clone(),
+                kind: f.kind.name().to_string(),
+                at_secs: start.as_secs_f64(),
+                end_secs: end.map(|e| e.as_secs_f64()),
+                applied: !steps.is_empty() && steps.iter().all(|a| a.ok),
+                notes: steps.iter().map(|a| format!("{:?} at {:.3} s: {}", a.step, a.at.as_secs_f64(), a.note)).collect(),
+                paths,
+            }
+        })
+        .collect()
 }

@@ -1,11 +1,11 @@
 //! Checking a scenario's `[expect]` lines against the measured result.
 
-use crate::result::{ExpectationResult, PathResult};
-use crate::scenario::{Expectation, Metric};
+use crate::result::{ExpectationResult, PathResult, RunResult};
+use crate::scenario::{Expectation, FaultMetric, Metric};
 
-/// The measured value of `metric` on one path (None where the metric has no value, e.g. the
-/// overhead of the plaintext path itself).
-pub fn measure(metric: Metric, p: &PathResult) -> Option<f64> {
+/// The measured value of `metric` on one path of `run` (None where the metric has no value,
+/// e.g. the overhead of the plaintext path itself, or a fault that did not apply to the path).
+pub fn measure(metric: &Metric, p: &PathResult, run: &RunResult) -> Option<f64> {
     let l = &p.ledger;
     Some(match metric {
         Metric::Lost => l.lost as f64,
@@ -27,16 +27,27 @@ pub fn measure(metric: Metric, p: &PathResult) -> Option<f64> {
         Metric::InflationRatio => p.inflation.ratio,
         Metric::OverheadBytes => p.inflation.overhead_bytes,
         Metric::ErrorsTotal => p.errors.values().sum::<u64>() as f64,
+        Metric::Errors(name) => p.errors.get(name).copied().unwrap_or(0) as f64,
+        Metric::Fault { fault, measure } => {
+            let f = run.faults.iter().find(|f| &f.name == fault)?;
+            let fp = f.paths.iter().find(|fp| fp.path == p.name)?;
+            match measure {
+                FaultMetric::FirstErrorMs => fp.first_error_ms?,
+                FaultMetric::RecoveryMs => fp.recovery_ms?,
+                FaultMetric::Errors => fp.errors_during.values().sum::<u64>() as f64,
+                FaultMetric::PutsOk => fp.puts_ok_during as f64,
+            }
+        }
     })
 }
 
-/// Evaluate every expectation on every path it applies to. A metric with no value on a path it
-/// names explicitly fails; on an "every path" line it is skipped for that path.
-pub fn evaluate(expect: &[Expectation], paths: &[PathResult]) -> Vec<ExpectationResult> {
+/// Evaluate every expectation on every path it applies to. A metric with no value fails on a
+/// path the line names; on an "every path" line that path is skipped.
+pub fn evaluate(expect: &[Expectation], run: &RunResult) -> Vec<ExpectationResult> {
     let mut out = Vec::new();
     for e in expect {
-        for p in paths.iter().filter(|p| e.scope.as_deref().is_none_or(|s| s == p.name)) {
-            let measured = measure(e.metric, p);
+        for p in run.paths.iter().filter(|p| e.scope.as_deref().is_none_or(|s| s == p.name)) {
+            let measured = measure(&e.metric, p, run);
             if measured.is_none() && e.scope.is_none() {
                 continue;
             }

@@ -14,14 +14,15 @@ use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::Mutex;
 
-use crate::backend::{BackendError, Principal, Target, TransportLog};
+use crate::backend::{BackendError, Observation, Principal, Target, TransportFaults, TransportLog};
 use crate::clock::SharedClock;
 use crate::emulator::Service;
+use crate::fault::{self, Engine, PathTarget};
 use crate::metrics::latency::SharedLatency;
 use crate::metrics::ledger::LedgerTracker;
 use crate::result::{self, Machine, RunResult, ScenarioEcho};
 use crate::scenario::{ClockMode, Protection, Scenario};
-use crate::workload::context::Attempts;
+use crate::workload::context::{Attempts, FaultWindow};
 use crate::workload::{consumer, producer, PathRun, RetryPolicy, RunClock};
 
 use setup::Provisioned;
@@ -119,6 +120,24 @@ async fn provision_all(scenario: &Scenario, env: &RunEnv) -> Result<Vec<Provisio
     Ok(made)
 }
 
+/// The end of the load (warm-up and measured duration), since its start.
+fn load_end(scenario: &Scenario) -> Duration {
+    scenario.warmup + scenario.duration
+}
+
+fn fault_windows(scenario: &Scenario, path: &str) -> Vec<FaultWindow> {
+    scenario
+        .faults
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.applies_to(path))
+        .map(|(i, f)| {
+            let (start, end) = fault::plan::window(f, load_end(scenario));
+            FaultWindow { fault: i, start, end, latency: [SharedLatency::new(), SharedLatency::new(), SharedLatency::new()] }
+        })
+        .collect()
+}
+
 fn path_runs(scenario: &Arc<Scenario>, env: &RunEnv, made: &[Provisioned], clock: &RunClock) -> Vec<Arc<PathRun>> {
     let retry = RetryPolicy {
         max_attempts: scenario.retry.max_attempts,
@@ -131,8 +150,11 @@ fn path_runs(scenario: &Arc<Scenario>, env: &RunEnv, made: &[Provisioned], clock
         .zip(made)
         .map(|(spec, p)| {
             let log = TransportLog::new();
-            let producer = setup::principal(&env.target, "producer", &log, &env.clock);
-            let consumer = setup::principal(&env.target, "consumer", &log, &env.clock);
+            let seed = producer::seed_for(scenario.seed, &spec.name, u64::MAX);
+            let transport_faults = TransportFaults::new(seed, clock.is_virtual(), clock.ticker());
+            let obs = Observation { log: log.clone(), clock: env.clock.clone(), faults: transport_faults.clone() };
+            let producer = setup::principal(&env.target, "producer", &obs);
+            let consumer = setup::principal(&env.target, "consumer", &obs);
             Arc::new(PathRun {
                 name: spec.name.clone(),
                 path: setup::make_path(spec, p.key.as_deref(), &producer, &consumer),
@@ -152,6 +174,9 @@ fn path_runs(scenario: &Arc<Scenario>, env: &RunEnv, made: &[Provisioned], clock
                 sizes: Mutex::new(BTreeMap::new()),
                 sealed: Mutex::new(Default::default()),
                 acks: Mutex::new(HashMap::new()),
+                events: Mutex::new(Default::default()),
+                fault_windows: fault_windows(scenario, &spec.name),
+                transport_faults,
                 producers_left: AtomicU64::new(scenario.workload.producers as u64),
                 stop: AtomicBool::new(false),
             })
@@ -193,7 +218,27 @@ async fn drain(runs: &[Arc<PathRun>], clock: &RunClock, drain_timeout: Duration)
     runs.iter().for_each(|r| r.stop.store(true, Ordering::SeqCst));
 }
 
-async fn load(runs: &[Arc<PathRun>], scenario: &Scenario) -> Result<(), RunError> {
+fn engine(scenario: &Scenario, env: &RunEnv, runs: &[Arc<PathRun>], made: &[Provisioned]) -> Arc<Engine> {
+    let targets = runs
+        .iter()
+        .zip(made)
+        .map(|(r, p)| PathTarget {
+            name: r.name.clone(),
+            kind: r.path.kind(),
+            stream: p.stream.clone(),
+            key: p.key.clone(),
+            transport: r.transport_faults.clone(),
+        })
+        .collect();
+    let admin = Principal::new(&env.target, "admin", TransportLog::new(), env.clock.clone());
+    let seed = producer::seed_for(scenario.seed, "faults", 0);
+    Arc::new(Engine::new(scenario.faults.clone(), targets, env.service.clone(), admin, seed))
+}
+
+async fn load(runs: &[Arc<PathRun>], scenario: &Scenario, engine: &Arc<Engine>) -> Result<(), RunError> {
+    let Some(clock) = runs.first().map(|r| r.clock.clone()) else { return Ok(()) };
+    let actions = fault::plan(&scenario.faults, load_end(scenario));
+    let faults = tokio::spawn(engine.clone().run(actions, clock.clone()));
     let mut producers = Vec::new();
     let mut consumers = Vec::new();
     for run in runs {
@@ -216,9 +261,12 @@ async fn load(runs: &[Arc<PathRun>], scenario: &Scenario) -> Result<(), RunError
     for p in producers {
         p.await.map_err(|e| RunError::Task(e.to_string()))?;
     }
-    if let Some(first) = runs.first() {
-        drain(runs, &first.clock, scenario.drain_timeout).await;
-    }
+    // The load is over: every fault still in effect is lifted before the drain (a deleted key
+    // stays deleted), so the drain measures what is recoverable.
+    clock.sleep_until(load_end(scenario)).await;
+    faults.abort();
+    engine.lift_all(clock.elapsed()).await;
+    drain(runs, &clock, scenario.drain_timeout).await;
     for c in consumers {
         c.await.map_err(|e| RunError::Task(e.to_string()))?;
     }
@@ -235,14 +283,21 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
     let made = provision_all(&scenario, &env).await?;
     let clock = RunClock::new(env.clock.clone(), scenario.clock == ClockMode::Virtual);
     let runs = path_runs(&scenario, &env, &made, &clock);
+    let engine = engine(&scenario, &env, &runs, &made);
     let bar = progress_bar(&scenario, &clock, env.progress);
-    let loaded = load(&runs, &scenario).await;
+    let loaded = load(&runs, &scenario, &engine).await;
     if let Some((bar, task)) = bar {
         task.abort();
         bar.finish_and_clear();
     }
     let length = clock.elapsed();
-    let result = loaded.map(|_| collect_all(&scenario, &env, &runs, &made, length, started, wall.elapsed()));
+    let applied = engine.applied();
+    let result = loaded.map(|_| {
+        let mut r = collect_all(&scenario, &env, &runs, &made, length, started, wall.elapsed());
+        r.faults = collect::faults(&scenario, &runs, &applied, length);
+        r.expectations = expect::evaluate(&scenario.expect, &r);
+        r
+    });
     setup::teardown(&env.target, env.clock.clone(), &made).await;
     Ok(RunOutput { result: result?, paths: runs })
 }
@@ -280,7 +335,6 @@ fn collect_all(
             collect::path_result(c, plain.as_ref().map(|(a, b)| (a, b)))
         })
         .collect();
-    let expectations = expect::evaluate(&scenario.expect, &paths);
     RunResult {
         schema_version: result::SCHEMA_VERSION,
         harness_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -302,6 +356,7 @@ fn collect_all(
             ClockMode::Virtual => "virtual".into(),
         },
         paths,
-        expectations,
+        expectations: Vec::new(),
+        faults: Vec::new(),
     }
 }

@@ -2,10 +2,9 @@
 //! After it: streams deleted, and on a non-embedded endpoint the keys the harness made
 //! scheduled for deletion (never any other key).
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use crate::backend::{BackendError, KmsApi, Principal, Target, TransportLog};
+use crate::backend::{BackendError, KmsApi, Observation, Principal, Target, TransportLog};
 use crate::clock::SharedClock;
 use crate::path::envelope::cache::CacheLimits;
 use crate::path::envelope::format::Suite;
@@ -117,7 +116,7 @@ pub async fn teardown(target: &Target, clock: SharedClock, made: &[Provisioned])
     }
 }
 
-/// A principal's clients with their own transport log.
-pub fn principal(target: &Target, name: &str, log: &Arc<TransportLog>, clock: &SharedClock) -> Principal {
-    Principal::new(target, name, log.clone(), clock.clone())
+/// A principal's clients (default secret) observed as `obs` says.
+pub fn principal(target: &Target, name: &str, obs: &Observation) -> Principal {
+    Principal::observed(target, name, &crate::backend::clients::default_secret(name), obs.clone())
 }

@@ -2,16 +2,22 @@
 //!
 //! Top-level keys apply to every path; a subtable named after a path applies to that path.
 //! A value is a string `"<op> <number>"` (op: `<=`, `<`, `>=`, `>`, `==`), or a number when
-//! the key is `max_<metric>` (means `<=`) or `min_<metric>` (means `>=`).
+//! the key is `max_<metric>` (means `<=`) or `min_<metric>` (means `>=`). Two metric families
+//! take a name: `errors.<AwsErrorName>` and `fault.<fault-name>.<measure>`; written as quoted
+//! keys (`"errors.X" = ">= 1"`) or as TOML dotted keys (`errors.X = ">= 1"`), they mean the same.
 
-use serde::Serialize;
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Serialize, Serializer};
 use toml::Value;
 
 use super::error::{FieldPath, Problem};
+use super::FaultSpec;
 
 /// A metric an expectation can test. Units are in the name (`_us` = microseconds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Metric {
     /// Records acknowledged by Kinesis but never read back (records).
     Lost,
@@ -51,10 +57,20 @@ pub enum Metric {
     OverheadBytes,
     /// Errors returned by any call, retried or not (errors).
     ErrorsTotal,
+    /// `errors.<Name>`: errors with this AWS error name (`[A-Za-z]+`, e.g.
+    /// `KMSAccessDeniedException`) returned to the path's calls, retried or not (errors).
+    Errors(String),
+    /// `fault.<fault>.<measure>`: how one fault showed on the path.
+    Fault {
+        /// The fault's name (`[[faults]] name`).
+        fault: String,
+        /// What is measured.
+        measure: FaultMetric,
+    },
 }
 
 impl Metric {
-    /// Every metric, in the order reports list them.
+    /// Every metric without a name part, in the order reports list them.
     pub const ALL: [Metric; 19] = [
         Self::Lost,
         Self::Duplicated,
@@ -77,9 +93,10 @@ impl Metric {
         Self::ErrorsTotal,
     ];
 
-    /// The name as written in TOML (snake_case).
-    pub fn name(&self) -> &'static str {
-        match self {
+    /// The name as written in TOML: `lost`, `errors.KMSDisabledException`,
+    /// `fault.deny-0.recovery_ms`.
+    pub fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
             Self::Lost => "lost",
             Self::Duplicated => "duplicated",
             Self::Corrupted => "corrupted",
@@ -99,13 +116,87 @@ impl Metric {
             Self::InflationRatio => "inflation_ratio",
             Self::OverheadBytes => "overhead_bytes",
             Self::ErrorsTotal => "errors_total",
+            Self::Errors(name) => return Cow::Owned(format!("errors.{name}")),
+            Self::Fault { fault, measure } => {
+                return Cow::Owned(format!("fault.{fault}.{}", measure.name()))
+            }
+        })
+    }
+
+    /// The metric with this TOML name. A `fault.<name>.<measure>` is read whatever the fault
+    /// name; whether that fault exists is checked against the scenario when it is loaded.
+    pub fn from_name(name: &str) -> Option<Metric> {
+        if let Some(error) = name.strip_prefix("errors.") {
+            return is_error_name(error).then(|| Self::Errors(error.to_owned()));
+        }
+        if let Some(rest) = name.strip_prefix("fault.") {
+            let (fault, measure) = rest.rsplit_once('.')?;
+            if fault.is_empty() || fault.contains('.') {
+                return None;
+            }
+            let measure = FaultMetric::from_name(measure)?;
+            let fault = fault.to_owned();
+            return Some(Self::Fault { fault, measure });
+        }
+        Self::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// Serialized as its TOML name, e.g. `"lost"` or `"errors.ThrottlingException"`.
+impl Serialize for Metric {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
+/// What `fault.<fault>.<measure>` measures, on one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultMetric {
+    /// From the fault's start to the first error seen by the path's producers or consumers (ms).
+    FirstErrorMs,
+    /// From the fault's end to the first put acknowledged after it (ms).
+    RecoveryMs,
+    /// Errors on the path while the fault was active (errors).
+    Errors,
+    /// Puts acknowledged on the path while the fault was active (records).
+    PutsOk,
+}
+
+impl FaultMetric {
+    /// Every fault measure.
+    pub const ALL: [FaultMetric; 4] = [
+        Self::FirstErrorMs,
+        Self::RecoveryMs,
+        Self::Errors,
+        Self::PutsOk,
+    ];
+
+    /// The name as written after `fault.<fault>.`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::FirstErrorMs => "first_error_ms",
+            Self::RecoveryMs => "recovery_ms",
+            Self::Errors => "errors",
+            Self::PutsOk => "puts_ok",
         }
     }
 
-    /// The metric with this TOML name.
-    pub fn from_name(name: &str) -> Option<Metric> {
+    /// The measure with this name.
+    pub fn from_name(name: &str) -> Option<FaultMetric> {
         Self::ALL.into_iter().find(|m| m.name() == name)
     }
+}
+
+/// An AWS error name: `[A-Za-z]+`.
+fn is_error_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphabetic())
 }
 
 /// How a measured value is compared with a threshold.
@@ -179,27 +270,75 @@ impl Expectation {
 
 type R<T> = Result<T, Problem>;
 
-/// Reads the `[expect]` table at `field`; `paths` are the scenario's path names.
+/// The names expectations may refer to.
+pub(crate) struct Known<'a> {
+    /// The scenario's path names.
+    pub paths: &'a [&'a str],
+    /// The scenario's faults.
+    pub faults: &'a [FaultSpec],
+    /// When the load ends (warm-up + duration).
+    pub load_end: Duration,
+}
+
+/// Reads the `[expect]` table at `field`.
 pub(crate) fn expectations(
     field: &FieldPath,
     table: &toml::Table,
-    paths: &[&str],
+    known: &Known<'_>,
 ) -> R<Vec<Expectation>> {
     let mut out = Vec::new();
     for (key, value) in table {
         let here = field.key(key);
         match value {
-            Value::Table(sub) => {
-                check_path_name(&here, key, paths)?;
+            Value::Table(sub) if known.paths.contains(&key.as_str()) => {
                 for (metric_key, v) in sub {
-                    out.push(entry(&here.key(metric_key), Some(key), metric_key, v)?);
+                    let at = here.key(metric_key);
+                    flatten(&at, Some(key), metric_key.clone(), v, known, &mut out)?;
                 }
             }
-            _ => out.push(entry(&here, None, key, value)?),
+            Value::Table(_) if family(key).is_some() => {
+                flatten(&here, None, key.clone(), value, known, &mut out)?;
+            }
+            Value::Table(_) => check_path_name(&here, key, known.paths)?,
+            _ => out.push(entry(&here, None, key, value, known)?),
         }
     }
-    out.sort_by(|a, b| (&a.scope, a.metric).cmp(&(&b.scope, b.metric)));
+    out.sort_by(|a, b| (&a.scope, &a.metric).cmp(&(&b.scope, &b.metric)));
     Ok(out)
+}
+
+/// The named family a key belongs to (`errors` or `fault`), `max_`/`min_` aside.
+fn family(key: &str) -> Option<&str> {
+    let bare = key
+        .strip_prefix("max_")
+        .or_else(|| key.strip_prefix("min_"))
+        .unwrap_or(key);
+    let head = bare.split('.').next().unwrap_or(bare);
+    matches!(head, "errors" | "fault").then_some(head)
+}
+
+/// A key and its value, where a table under `errors`/`fault` is a dotted key: its keys are
+/// joined to `key` with dots (`fault.deny-0.recovery_ms`).
+fn flatten(
+    field: &FieldPath,
+    scope: Option<&str>,
+    key: String,
+    value: &Value,
+    known: &Known<'_>,
+    out: &mut Vec<Expectation>,
+) -> R<()> {
+    match value {
+        Value::Table(sub) if family(&key).is_some() => {
+            for (k, v) in sub {
+                flatten(&field.key(k), scope, format!("{key}.{k}"), v, known, out)?;
+            }
+            Ok(())
+        }
+        _ => {
+            out.push(entry(field, scope, &key, value, known)?);
+            Ok(())
+        }
+    }
 }
 
 fn check_path_name(field: &FieldPath, key: &str, paths: &[&str]) -> R<()> {
@@ -217,31 +356,50 @@ fn check_path_name(field: &FieldPath, key: &str, paths: &[&str]) -> R<()> {
 }
 
 /// One `key = value` pair.
-fn entry(field: &FieldPath, scope: Option<&str>, key: &str, value: &Value) -> R<Expectation> {
+fn entry(
+    field: &FieldPath,
+    scope: Option<&str>,
+    key: &str,
+    value: &Value,
+    known: &Known<'_>,
+) -> R<Expectation> {
     let (metric, cmp, threshold, number) = if let Some(name) = key.strip_prefix("max_") {
         let (t, text) = bound_number(field, key, value)?;
-        (metric(field, name, key)?, Cmp::Le, t, text)
+        (metric(field, name, key, scope, known)?, Cmp::Le, t, text)
     } else if let Some(name) = key.strip_prefix("min_") {
         let (t, text) = bound_number(field, key, value)?;
-        (metric(field, name, key)?, Cmp::Ge, t, text)
+        (metric(field, name, key, scope, known)?, Cmp::Ge, t, text)
     } else {
-        let m = metric(field, key, key)?;
-        let (cmp, t, text) = comparison(field, m, value)?;
+        let m = metric(field, key, key, scope, known)?;
+        let (cmp, t, text) = comparison(field, &m, value)?;
         (m, cmp, t, text)
     };
     let prefix = scope.map(|s| format!("{s}.")).unwrap_or_default();
+    let text = format!("{prefix}{metric} {} {number}", cmp.symbol());
     Ok(Expectation {
         scope: scope.map(str::to_owned),
         metric,
         cmp,
         threshold,
-        text: format!("{prefix}{} {} {number}", metric.name(), cmp.symbol()),
+        text,
     })
 }
 
-fn metric(field: &FieldPath, name: &str, key: &str) -> R<Metric> {
+fn metric(
+    field: &FieldPath,
+    name: &str,
+    key: &str,
+    scope: Option<&str>,
+    known: &Known<'_>,
+) -> R<Metric> {
+    if let Some(error) = name.strip_prefix("errors.") {
+        return error_metric(field, error);
+    }
+    if let Some(rest) = name.strip_prefix("fault.") {
+        return fault_metric(field, rest, scope, known);
+    }
     Metric::from_name(name).ok_or_else(|| {
-        let valid: Vec<&str> = Metric::ALL.iter().map(Metric::name).collect();
+        let valid: Vec<Cow<'_, str>> = Metric::ALL.iter().map(Metric::name).collect();
         let what = if name == key {
             format!("unknown metric `{name}`")
         } else {
@@ -250,11 +408,105 @@ fn metric(field: &FieldPath, name: &str, key: &str) -> R<Metric> {
         Problem::new(
             field,
             format!(
-                "{what}; valid metrics: {} (each as `metric = \"<= N\"`, `max_metric = N` or `min_metric = N`)",
+                "{what}; valid metrics: {}, errors.<AwsErrorName>, fault.<fault>.<measure> (each as `metric = \"<= N\"`, `max_metric = N` or `min_metric = N`)",
                 valid.join(", ")
             ),
         )
     })
+}
+
+fn error_metric(field: &FieldPath, error: &str) -> R<Metric> {
+    if is_error_name(error) {
+        return Ok(Metric::Errors(error.to_owned()));
+    }
+    let msg = format!(
+        "`errors.` takes an AWS error name of letters only, e.g. errors.KMSAccessDeniedException or errors.ThrottlingException (got {error:?})"
+    );
+    Err(Problem::new(field, msg))
+}
+
+/// `<fault>.<measure>` after `fault.`, checked against the scenario's faults.
+fn fault_metric(
+    field: &FieldPath,
+    rest: &str,
+    scope: Option<&str>,
+    known: &Known<'_>,
+) -> R<Metric> {
+    let measures: Vec<&str> = FaultMetric::ALL.iter().map(FaultMetric::name).collect();
+    let faults: Vec<String> = known
+        .faults
+        .iter()
+        .map(|f| format!("{:?}", f.name))
+        .collect();
+    let faults = if faults.is_empty() {
+        "none; add a [[faults]] entry".to_owned()
+    } else {
+        faults.join(", ")
+    };
+    let usage = format!(
+        "write fault.<fault>.<measure>, measure one of {} (faults: {faults})",
+        measures.join(", ")
+    );
+    let Some((name, measure)) = rest.rsplit_once('.') else {
+        return Err(Problem::new(
+            field,
+            format!("{usage} (got \"fault.{rest}\")"),
+        ));
+    };
+    let Some(fault) = known.faults.iter().find(|f| f.name == name) else {
+        let msg = format!("no fault is named {name:?}; faults: {faults}");
+        return Err(Problem::new(field, msg));
+    };
+    let Some(measure) = FaultMetric::from_name(measure) else {
+        let msg = format!("unknown fault measure `{measure}`; {usage}");
+        return Err(Problem::new(field, msg));
+    };
+    check_fault_scope(field, fault, scope, known.paths)?;
+    if measure == FaultMetric::RecoveryMs {
+        check_fault_ends(field, fault, known.load_end)?;
+    }
+    Ok(Metric::Fault {
+        fault: name.to_owned(),
+        measure,
+    })
+}
+
+/// A fault check is made on paths the fault applies to: the named one, or (top level) all.
+fn check_fault_scope(
+    field: &FieldPath,
+    fault: &FaultSpec,
+    scope: Option<&str>,
+    paths: &[&str],
+) -> R<()> {
+    let applies: Vec<String> = fault.paths.iter().map(|p| format!("{p:?}")).collect();
+    let (name, applies) = (&fault.name, applies.join(", "));
+    match scope {
+        Some(path) if !fault.applies_to(path) => Err(Problem::new(
+            field,
+            format!("fault {name:?} does not apply to path {path:?}; it applies to {applies}"),
+        )),
+        None if paths.iter().any(|p| !fault.applies_to(p)) => Err(Problem::new(
+            field,
+            format!(
+                "fault {name:?} applies only to {applies}; put this check under [expect.<path>] for one of them"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `recovery_ms` needs a fault that ends before the load does.
+fn check_fault_ends(field: &FieldPath, fault: &FaultSpec, load_end: Duration) -> R<()> {
+    let name = &fault.name;
+    let why = match fault.end() {
+        None if fault.duration.is_none() => {
+            format!("fault {name:?} has no `for`: it lasts to the end of the run")
+        }
+        Some(end) if end < load_end => return Ok(()),
+        _ => format!("fault {name:?} ends at or after the end of the load"),
+    };
+    let msg = format!("{why}, so no put follows it; recovery_ms needs a fault that ends before the load does (give it a shorter `for`)");
+    Err(Problem::new(field, msg))
 }
 
 /// The number of a `max_`/`min_` key, with its text as written.
@@ -277,7 +529,7 @@ fn bound_number(field: &FieldPath, key: &str, value: &Value) -> R<(f64, String)>
 }
 
 /// A `"<op> <number>"` string.
-fn comparison(field: &FieldPath, metric: Metric, value: &Value) -> R<(Cmp, f64, String)> {
+fn comparison(field: &FieldPath, metric: &Metric, value: &Value) -> R<(Cmp, f64, String)> {
     let name = metric.name();
     let usage = format!(
         "write {name} = \"<op> <number>\" with op one of <=, <, >=, >, == (e.g. {name} = \"<= 100\"), or max_{name} = N / min_{name} = N"
@@ -316,11 +568,12 @@ mod tests {
 
     fn run(text: &str) -> R<Vec<Expectation>> {
         let table: toml::Table = toml::from_str(text).expect("test TOML parses");
-        expectations(
-            &FieldPath::root().key("expect"),
-            &table,
-            &["plaintext", "sse-kms"],
-        )
+        let known = Known {
+            paths: &["plaintext", "sse-kms"],
+            faults: &[],
+            load_end: Duration::from_secs(10),
+        };
+        expectations(&FieldPath::root().key("expect"), &table, &known)
     }
 
     fn problem(text: &str) -> Problem {
@@ -329,12 +582,29 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_match_serde() {
-        for m in Metric::ALL {
-            assert_eq!(Metric::from_name(m.name()), Some(m));
+        let named = [
+            Metric::Errors("ThrottlingException".into()),
+            Metric::Fault {
+                fault: "deny-0".into(),
+                measure: FaultMetric::RecoveryMs,
+            },
+        ];
+        for m in Metric::ALL.into_iter().chain(named) {
+            assert_eq!(Metric::from_name(&m.name()), Some(m.clone()));
             let json = serde_json::to_string(&m).expect("serializes");
             assert_eq!(json, format!("\"{}\"", m.name()));
         }
-        assert_eq!(Metric::from_name("nope"), None);
+        for bad in [
+            "nope",
+            "errors.",
+            "errors.A1",
+            "fault.x",
+            "fault..errors",
+            "fault.a.b.errors",
+            "fault.x.nope",
+        ] {
+            assert_eq!(Metric::from_name(bad), None, "{bad}");
+        }
     }
 
     #[test]
@@ -376,6 +646,41 @@ mod tests {
             p.message
         );
         assert!(p.message.contains("kms_calls_per_window"), "{}", p.message);
+    }
+
+    #[test]
+    fn reads_error_names_quoted_or_dotted() {
+        let got = run(
+            "\"max_errors.ThrottlingException\" = 3\nmin_errors.AccessDeniedException = 1\n[sse-kms]\n\"errors.KMSDisabledException\" = \">= 1\"\nerrors.KMSNotFoundException = \"> 0\"",
+        )
+        .expect("valid");
+        let texts: Vec<&str> = got.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "errors.AccessDeniedException >= 1",
+                "errors.ThrottlingException <= 3",
+                "sse-kms.errors.KMSDisabledException >= 1",
+                "sse-kms.errors.KMSNotFoundException > 0",
+            ]
+        );
+        assert_eq!(got[2].metric, Metric::Errors("KMSDisabledException".into()));
+        let p = problem("[sse-kms]\n\"errors.KMS-Denied\" = \">= 1\"");
+        assert_eq!(p.field.to_string(), "expect.sse-kms.\"errors.KMS-Denied\"");
+        assert!(p.message.contains("letters only"), "{}", p.message);
+        let p = problem("[sse-kms]\nerrors = \">= 1\"");
+        assert!(p.message.contains("errors.<AwsErrorName>"), "{}", p.message);
+    }
+
+    #[test]
+    fn serializes_metrics_by_name() {
+        let m = Metric::Fault {
+            fault: "deny-0".into(),
+            measure: FaultMetric::PutsOk,
+        };
+        let json = serde_json::to_string(&m).expect("serializes");
+        assert_eq!(json, "\"fault.deny-0.puts_ok\"");
+        assert_eq!(m.to_string(), "fault.deny-0.puts_ok");
     }
 
     #[test]

@@ -1,11 +1,15 @@
 //! Scenario files: TOML in, a validated [`Scenario`] out, before anything touches the network.
 //!
 //! `raw` mirrors the file (`deny_unknown_fields`), `validate` fills defaults and checks every
-//! range, `expect` reads the `[expect]` table, `error` says which file, line and field is wrong.
+//! range, `faults` checks the `[[faults]]` entries, `expect` reads the `[expect]` table, `error`
+//! says which file, line and field is wrong.
 //! The format is documented field by field in `scenarios/README.md`.
 
 mod error;
 mod expect;
+mod faults;
+#[cfg(test)]
+mod faults_tests;
 mod raw;
 mod validate;
 
@@ -16,7 +20,8 @@ use std::time::Duration;
 use serde::{Serialize, Serializer};
 
 pub use error::{FieldPath, ScenarioError, Segment};
-pub use expect::{Cmp, Expectation, Metric};
+pub use expect::{Cmp, Expectation, FaultMetric, Metric};
+pub use faults::{DelaySpec, FaultKind, FaultService, FaultSpec};
 
 /// Smallest record, in plaintext bytes: each record carries a 32-byte id/time/checksum header.
 pub const MIN_RECORD_BYTES: u64 = 32;
@@ -75,6 +80,8 @@ pub struct Scenario {
     /// How long consumers may take to read everything after load stops.
     #[serde(serialize_with = "ser_duration")]
     pub drain_timeout: Duration,
+    /// Timed faults, in the order written (unique names).
+    pub faults: Vec<FaultSpec>,
     /// Pass/fail checks on the run's metrics.
     pub expect: Vec<Expectation>,
 }
@@ -83,6 +90,11 @@ impl Scenario {
     /// The path with this name.
     pub fn path(&self, name: &str) -> Option<&PathSpec> {
         self.paths.iter().find(|p| p.name == name)
+    }
+
+    /// The fault with this name.
+    pub fn fault(&self, name: &str) -> Option<&FaultSpec> {
+        self.faults.iter().find(|f| f.name == name)
     }
 }
 
@@ -281,6 +293,10 @@ pub enum SseKey {
 pub struct KmsSpec {
     /// Requests per second (all operations together) before KMS throttles (1..=100,000).
     pub quota_per_sec: u32,
+    /// The length of a "day" in key-deletion waiting periods on the embedded service
+    /// (1ms..=24h), so a 7-day waiting period can pass in 7 s.
+    #[serde(serialize_with = "ser_duration")]
+    pub day_length: Duration,
 }
 
 /// `[retry]`: the harness's retry policy (exponential backoff from base to max).
@@ -326,15 +342,29 @@ mod tests {
             .expect("scenarios/ next to the crate")
     }
 
-    #[test]
-    fn every_shipped_scenario_validates() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(shipped_dir())
-            .expect("scenarios/ is readable")
+    /// The `.toml` files directly in `dir`, sorted.
+    fn toml_files(dir: &Path) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
             .map(|e| e.expect("dir entry").path())
             .filter(|p| p.extension().is_some_and(|e| e == "toml"))
             .collect();
         files.sort();
-        let names: Vec<_> = files.iter().filter_map(|f| f.file_stem()).collect();
+        files
+    }
+
+    fn stems(files: &[PathBuf]) -> Vec<String> {
+        files
+            .iter()
+            .filter_map(|f| f.file_stem())
+            .map(|s| s.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn every_shipped_scenario_validates() {
+        let files = toml_files(&shipped_dir());
+        let names = stems(&files);
         for want in [
             "quickstart",
             "size-sweep",
@@ -342,9 +372,26 @@ mod tests {
             "rotation-hour",
             "nightly",
         ] {
-            assert!(names.iter().any(|n| *n == want), "missing {want}.toml");
+            assert!(names.iter().any(|n| n == want), "missing {want}.toml");
         }
-        for file in &files {
+        let fault_files = toml_files(&shipped_dir().join("faults"));
+        let fault_names = stems(&fault_files);
+        for want in [
+            "deny-producer-kms",
+            "deny-consumer-decrypt",
+            "kms-throttle",
+            "shard-throttle",
+            "disable-key",
+            "key-deletion-cancelled",
+            "key-deletion",
+            "kms-latency",
+        ] {
+            assert!(
+                fault_names.iter().any(|n| n == want),
+                "missing faults/{want}.toml"
+            );
+        }
+        for file in files.iter().chain(&fault_files) {
             let s = load(file).unwrap_or_else(|e| panic!("{e}"));
             assert!(
                 !s.paths.is_empty() && !s.expect.is_empty(),
@@ -353,6 +400,94 @@ mod tests {
             );
             assert_eq!(s.source, *file);
         }
+        for file in &fault_files {
+            let s = load(file).unwrap_or_else(|e| panic!("{e}"));
+            let text = std::fs::read_to_string(file).expect("readable");
+            assert!(text.starts_with("# "), "{}: header comment", file.display());
+            assert!(!s.faults.is_empty(), "{}: no faults", file.display());
+            assert_eq!(s.clock, ClockMode::Real, "{}", file.display());
+            let load = (s.warmup + s.duration).as_secs();
+            assert!((11..=22).contains(&load), "{}: {load} s", file.display());
+            assert_eq!(s.workload.rate_per_sec, 100.0, "{}", file.display());
+            assert!(
+                s.expect.iter().any(|e| e.metric == Metric::Lost),
+                "{}: max_lost",
+                file.display()
+            );
+        }
+    }
+
+    #[test]
+    fn fault_scenarios_state_their_outcomes() {
+        let dir = shipped_dir().join("faults");
+        let texts = |name: &str| -> Vec<String> {
+            let s = load(&dir.join(format!("{name}.toml"))).unwrap_or_else(|e| panic!("{e}"));
+            s.expect.iter().map(|e| e.text.clone()).collect()
+        };
+        let wants: [(&str, &[&str]); 8] = [
+            (
+                "deny-producer-kms",
+                &[
+                    "sse-kms.errors.KMSAccessDeniedException >= 1",
+                    "envelope.errors.AccessDeniedException >= 1",
+                    "plaintext.errors_total <= 0",
+                    "sse-kms.fault.deny-0.recovery_ms <= 1500",
+                    "corrupted <= 0",
+                ],
+            ),
+            (
+                "deny-consumer-decrypt",
+                &["sse-kms.errors.KMSAccessDeniedException >= 1", "lost <= 0"],
+            ),
+            (
+                "kms-throttle",
+                &["envelope.errors.ThrottlingException >= 1", "failed <= 0"],
+            ),
+            (
+                "shard-throttle",
+                &[
+                    "errors.ProvisionedThroughputExceededException >= 1",
+                    "failed <= 0",
+                ],
+            ),
+            (
+                "disable-key",
+                &[
+                    "sse-kms.errors.KMSDisabledException >= 1",
+                    "envelope.errors.DisabledException >= 1",
+                ],
+            ),
+            (
+                "key-deletion-cancelled",
+                &["sse-kms.errors.KMSInvalidStateException >= 1"],
+            ),
+            (
+                "key-deletion",
+                &[
+                    "sse-kms.errors.KMSNotFoundException >= 1",
+                    "sse-kms.unreadable >= 1",
+                    "envelope.unreadable >= 1",
+                ],
+            ),
+            ("kms-latency", &["lost <= 0"]),
+        ];
+        for (name, want) in wants {
+            let got = texts(name);
+            for w in want {
+                assert!(got.iter().any(|g| g == w), "{name}: no {w:?} in {got:?}");
+            }
+        }
+        let s = load(&dir.join("deny-consumer-decrypt.toml")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            !s.expect
+                .iter()
+                .any(|e| e.metric == Metric::Unreadable && e.applies_to("envelope")),
+            "unreadable on envelope is left to the runner"
+        );
+        let s = load(&dir.join("key-deletion-cancelled.toml")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.kms.day_length, Duration::from_secs(86_400));
+        let s = load(&dir.join("shard-throttle.toml")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((s.faults.len(), s.retry.max_attempts), (2, 20));
     }
 
     #[test]
@@ -379,7 +514,7 @@ mod tests {
         };
         let cache = env.cache.as_ref().expect("cache");
         assert_eq!(cache.max_age, Some(Duration::from_secs(300)));
-        assert_eq!(cache.max_messages, Some(1000));
+        assert_eq!(cache.max_messages, Some(100_000));
         let texts: Vec<_> = s.expect.iter().map(|e| e.text.as_str()).collect();
         assert!(
             texts.contains(&"envelope.kms_calls_per_window <= 2"),
@@ -422,6 +557,8 @@ mod tests {
         assert_eq!((w.producers, w.consumers, w.partition_keys), (1, 1, 64));
         assert_eq!(w.api, PutApi::PutRecord);
         assert_eq!(s.kms.quota_per_sec, 10_000);
+        assert_eq!(s.kms.day_length, Duration::from_secs(24 * 3600));
+        assert!(s.faults.is_empty());
         let r = &s.retry;
         assert_eq!(r.max_attempts, 5);
         assert_eq!(

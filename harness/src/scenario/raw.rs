@@ -36,6 +36,9 @@ pub(crate) struct RawScenario {
     pub kms: Option<RawKms>,
     /// `[retry]`.
     pub retry: Option<RawRetry>,
+    /// `[[faults]]`: timed faults, in the order written.
+    #[serde(default)]
+    pub faults: Vec<RawFault>,
     /// `[expect]`: metric keys and per-path subtables, interpreted by `expect`.
     pub expect: Option<toml::Table>,
 }
@@ -165,6 +168,120 @@ pub(crate) struct RawCache {
 pub(crate) struct RawKms {
     /// KMS requests per second before throttling.
     pub quota_per_sec: Option<i64>,
+    /// Length of a "day" in key-deletion waiting periods on the embedded service, e.g. "1s".
+    pub day_length: Option<RawDuration>,
+}
+
+/// One `[[faults]]` entry: every key any kind accepts; `faults` rejects keys foreign to `kind`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFault {
+    /// "deny", "throttle", "disable-key", "schedule-key-deletion", "delete-key" or "latency".
+    pub kind: String,
+    /// Unique fault name; defaults to "<kind>-<index>".
+    pub name: Option<String>,
+    /// When the fault starts, since the start of the load, e.g. "5s".
+    pub at: RawDuration,
+    /// How long it lasts, e.g. "3s"; absent = to the end of the run.
+    #[serde(rename = "for")]
+    pub for_: Option<RawDuration>,
+    /// Names of the paths it applies to; absent = every path it can apply to.
+    pub paths: Option<Vec<String>>,
+    /// deny: "producer", "consumer", "admin" or "resharder".
+    pub principal: Option<String>,
+    /// deny: IAM actions, e.g. "kms:GenerateDataKey".
+    pub actions: Option<Vec<String>>,
+    /// throttle, latency: "kinesis" or "kms".
+    pub service: Option<String>,
+    /// throttle, latency: API operations, e.g. "PutRecord".
+    pub operations: Option<Vec<String>>,
+    /// throttle: share of calls refused, in (0, 1].
+    pub fraction: Option<f64>,
+    /// throttle (kms): lowered KMS request quota, requests/s.
+    pub quota_per_sec: Option<f64>,
+    /// throttle (kinesis): lowered per-shard write limit, bytes/s.
+    pub write_bytes_per_sec: Option<f64>,
+    /// throttle (kinesis): lowered per-shard write limit, records/s.
+    pub write_records_per_sec: Option<f64>,
+    /// throttle (kinesis): lowered per-shard GetRecords limit, calls/s.
+    pub read_calls_per_sec: Option<f64>,
+    /// throttle (kinesis): lowered per-shard read limit, bytes/s.
+    pub read_bytes_per_sec: Option<f64>,
+    /// schedule-key-deletion: waiting period, days.
+    pub waiting_period_days: Option<i64>,
+    /// schedule-key-deletion: time from the schedule to CancelKeyDeletion, e.g. "3s".
+    pub cancel_after: Option<RawDuration>,
+    /// latency: the delay added to each matching call.
+    pub delay: Option<RawDelay>,
+}
+
+/// `delay`: a duration string, or a one-key distribution table.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum RawDelay {
+    /// `delay = "200us"`.
+    Fixed(RawDuration),
+    /// `delay = { uniform = { min = "100us", max = "300us" } }`.
+    Uniform(RawUniformDelay),
+    /// `delay = { log_normal = { median = "1ms", sigma = 0.5 } }`.
+    LogNormal(RawLogNormalDelay),
+}
+
+/// `{ uniform = { ... } }` of a delay.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawUniformDelay {
+    /// Shortest delay, e.g. "100us".
+    pub min: RawDuration,
+    /// Longest delay, e.g. "300us".
+    pub max: RawDuration,
+}
+
+/// `{ log_normal = { ... } }` of a delay.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLogNormalDelay {
+    /// Median delay, e.g. "1ms".
+    pub median: RawDuration,
+    /// Standard deviation of ln(delay).
+    pub sigma: f64,
+}
+
+/// The one-key table form of `delay`.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RawDelayDist {
+    Uniform(RawUniformDelay),
+    LogNormal(RawLogNormalDelay),
+}
+
+impl<'de> Deserialize<'de> for RawDelay {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(DelayVisitor)
+    }
+}
+
+struct DelayVisitor;
+
+impl<'de> Visitor<'de> for DelayVisitor {
+    type Value = RawDelay;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            r#"a duration like "200us", { uniform = { min = "100us", max = "300us" } } or { log_normal = { median = "1ms", sigma = 0.5 } }"#,
+        )
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDelay, E> {
+        Ok(RawDelay::Fixed(RawDuration(v.to_owned())))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawDelay, A::Error> {
+        let dist = RawDelayDist::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(match dist {
+            RawDelayDist::Uniform(u) => RawDelay::Uniform(u),
+            RawDelayDist::LogNormal(l) => RawDelay::LogNormal(l),
+        })
+    }
 }
 
 /// `[retry]`.

@@ -13,9 +13,9 @@ use super::raw::{
     RawWorkload,
 };
 use super::{
-    expect, Aead, CacheSpec, ClockMode, EnvelopeSpec, KmsSpec, PathSpec, Protection, PutApi,
-    RetrySpec, Scenario, SizeSpec, SseKey, SseKmsSpec, StreamMode, StreamSpec, WorkloadSpec,
-    MAX_RECORD_BYTES, MIN_RECORD_BYTES,
+    expect, faults, Aead, CacheSpec, ClockMode, EnvelopeSpec, KmsSpec, PathSpec, Protection,
+    PutApi, RetrySpec, Scenario, SizeSpec, SseKey, SseKmsSpec, StreamMode, StreamSpec,
+    WorkloadSpec, MAX_RECORD_BYTES, MIN_RECORD_BYTES,
 };
 
 type R<T> = Result<T, Problem>;
@@ -32,7 +32,7 @@ const ON_DEMAND_SHARDS: u32 = 4;
 const MAX_RATE_PER_SEC: f64 = 50_000.0;
 
 /// An integer field's valid range (inclusive), default and unit.
-struct Ints {
+pub(super) struct Ints {
     lo: i64,
     hi: i64,
     default: i64,
@@ -59,7 +59,7 @@ const KMS_QUOTA: Ints = ints(1, 100_000, 10_000, " requests/s");
 const ATTEMPTS: Ints = ints(1, 20, 5, " attempts");
 
 /// An integer field's rule: `lo..=hi`, the default when absent, the unit after the bounds.
-const fn ints(lo: i64, hi: i64, default: i64, unit: &'static str) -> Ints {
+pub(super) const fn ints(lo: i64, hi: i64, default: i64, unit: &'static str) -> Ints {
     Ints {
         lo,
         hi,
@@ -90,6 +90,7 @@ const CACHE_AGE: Durs = durs(MS, DAY, Duration::from_secs(300));
 const REUSE: Durs = durs(SEC, DAY, Duration::from_secs(300));
 const BASE_BACKOFF: Durs = durs(MS, MINUTE, Duration::from_millis(10));
 const MAX_BACKOFF: Durs = durs(MS, Duration::from_secs(300), SEC);
+const DAY_LENGTH: Durs = durs(MS, DAY, DAY);
 
 const CLOCKS: &[(&str, ClockMode)] = &[("real", ClockMode::Real), ("virtual", ClockMode::Virtual)];
 const MODES: &[(&str, StreamMode)] = &[
@@ -144,14 +145,27 @@ pub(crate) fn scenario(raw: RawScenario, source: &Path, text: &str) -> R<Scenari
     let stream = stream(&at("stream"), &raw.stream.unwrap_or_default())?;
     let workload = workload(&at("workload"), &raw.workload)?;
     let paths = paths(&at("paths"), &raw.paths)?;
-    let quota = raw.kms.unwrap_or_default().quota_per_sec;
+    let raw_kms = raw.kms.unwrap_or_default();
     let kms = KmsSpec {
-        quota_per_sec: KMS_QUOTA.get(&at("kms").key("quota_per_sec"), quota)?,
+        quota_per_sec: KMS_QUOTA.get(&at("kms").key("quota_per_sec"), raw_kms.quota_per_sec)?,
+        day_length: DAY_LENGTH.get(&at("kms").key("day_length"), raw_kms.day_length.as_ref())?,
     };
     let retry = retry(&at("retry"), &raw.retry.unwrap_or_default())?;
+    let load_end = warmup + duration;
+    let cx = faults::Context {
+        paths: &paths,
+        load_end,
+        kms: &kms,
+    };
+    let faults = faults::faults(&at("faults"), &raw.faults, &cx)?;
     let names: Vec<&str> = paths.iter().map(|p| p.name.as_str()).collect();
+    let known = expect::Known {
+        paths: &names,
+        faults: &faults,
+        load_end,
+    };
     let expect = match &raw.expect {
-        Some(table) => expect::expectations(&at("expect"), table, &names)?,
+        Some(table) => expect::expectations(&at("expect"), table, &known)?,
         None => Vec::new(),
     };
     let (source, raw_toml) = (source.to_owned(), text.to_owned());
@@ -169,6 +183,7 @@ pub(crate) fn scenario(raw: RawScenario, source: &Path, text: &str) -> R<Scenari
         kms,
         retry,
         drain_timeout,
+        faults,
         expect,
     })
 }
@@ -389,7 +404,7 @@ fn reject_foreign_keys(field: &FieldPath, p: &RawPath, kind: Kind) -> R<()> {
     Err(Problem::new(&field.key(key), msg))
 }
 
-fn path_name(field: &FieldPath, name: &str) -> R<String> {
+pub(super) fn path_name(field: &FieldPath, name: &str) -> R<String> {
     let chars_ok = name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
@@ -516,7 +531,7 @@ impl Ints {
     }
 
     /// `got` checked, or the default when the key is absent.
-    fn get<T: TryFrom<i64>>(&self, field: &FieldPath, got: Option<i64>) -> R<T> {
+    pub(super) fn get<T: TryFrom<i64>>(&self, field: &FieldPath, got: Option<i64>) -> R<T> {
         self.check(field, got.unwrap_or(self.default))
     }
 }
@@ -542,7 +557,7 @@ impl Durs {
 }
 
 /// A bound for a message: whole hours as "24h" (humantime would say "1day"), else humantime.
-fn fmt_dur(d: Duration) -> String {
+pub(super) fn fmt_dur(d: Duration) -> String {
     let secs = d.as_secs();
     if d.subsec_nanos() == 0 && secs >= 3600 && secs.is_multiple_of(3600) {
         format!("{}h", secs / 3600)
@@ -552,7 +567,7 @@ fn fmt_dur(d: Duration) -> String {
 }
 
 /// A humantime duration string, e.g. "250ms", "30s", "5m", "1h 30m".
-fn dur(field: &FieldPath, raw: &RawDuration) -> R<Duration> {
+pub(super) fn dur(field: &FieldPath, raw: &RawDuration) -> R<Duration> {
     humantime::parse_duration(raw.0.trim()).map_err(|e| {
         let msg = format!(
             "{e}; write a number and a unit, like \"250ms\", \"30s\", \"5m\" or \"1h\" (got {:?})",
@@ -563,7 +578,7 @@ fn dur(field: &FieldPath, raw: &RawDuration) -> R<Duration> {
 }
 
 /// One of the named options, e.g. `clock = "real"`.
-fn choice<T: Copy>(field: &FieldPath, got: &str, options: &[(&str, T)]) -> R<T> {
+pub(super) fn choice<T: Copy>(field: &FieldPath, got: &str, options: &[(&str, T)]) -> R<T> {
     if let Some((_, value)) = options.iter().find(|(name, _)| *name == got) {
         return Ok(*value);
     }

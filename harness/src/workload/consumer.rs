@@ -10,7 +10,7 @@ use std::time::Duration;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::context::{Attempts, PathRun, Stopwatch};
+use super::context::{Attempts, PathRun, Role, Stopwatch};
 use super::payload;
 use crate::backend::{ReadRecord, Start};
 use crate::metrics::ledger::ReadOutcome;
@@ -23,14 +23,25 @@ struct ShardCursor {
     shard_id: String,
     iterator: Option<String>,
     last_sequence: Option<String>,
+    /// The key error Kinesis last refused a read of this shard with, until a read succeeds.
+    blocked_by: Option<String>,
 }
+
+/// Errors with which Kinesis refuses a read because the stream's key cannot be used: the
+/// records behind them are stored but unreadable while it lasts.
+const KEY_ERRORS: &[&str] = &[
+    "KMSNotFoundException",
+    "KMSDisabledException",
+    "KMSInvalidStateException",
+    "KMSAccessDeniedException",
+];
 
 /// Run a consumer over `shards` until told to stop.
 pub async fn run(run: Arc<PathRun>, shards: Vec<String>, k: u64) {
     let mut rng = ChaCha8Rng::seed_from_u64(super::producer::seed_for(run.scenario.seed, &run.name, 1000 + k));
     let mut cursors: Vec<ShardCursor> = shards
         .into_iter()
-        .map(|shard_id| ShardCursor { shard_id, iterator: None, last_sequence: None })
+        .map(|shard_id| ShardCursor { shard_id, iterator: None, last_sequence: None, blocked_by: None })
         .collect();
     loop {
         let done = run.stop.load(Ordering::SeqCst);
@@ -38,6 +49,7 @@ pub async fn run(run: Arc<PathRun>, shards: Vec<String>, k: u64) {
             poll(&run, c, &mut rng).await;
         }
         if done {
+            cursors.iter().for_each(|c| account_blocked(&run, c));
             break;
         }
         let now = run.clock.elapsed();
@@ -54,7 +66,7 @@ async fn poll(run: &PathRun, c: &mut ShardCursor, rng: &mut ChaCha8Rng) {
         match run.consumer.kinesis.shard_iterator(&run.stream, &c.shard_id, &start).await {
             Ok(it) => c.iterator = Some(it),
             Err(e) => {
-                run.error(&e.code);
+                run.error(Role::Consumer, &e.code);
                 return;
             }
         }
@@ -68,12 +80,36 @@ async fn poll(run: &PathRun, c: &mut ShardCursor, rng: &mut ChaCha8Rng) {
                 c.last_sequence = Some(record.sequence.clone());
             }
             c.iterator = page.next_iterator;
+            c.blocked_by = None;
         }
         Err(e) => {
-            run.error(&e.code);
+            run.error(Role::Consumer, &e.code);
+            if KEY_ERRORS.contains(&e.code.as_str()) {
+                c.blocked_by = Some(e.code.clone());
+            }
             if e.code == "ExpiredIteratorException" {
                 c.iterator = None;
             }
+        }
+    }
+}
+
+/// Sequence numbers compare as numbers: by length, then digits.
+fn after(seq: &str, last: Option<&str>) -> bool {
+    last.is_none_or(|l| (seq.len(), seq) > (l.len(), l))
+}
+
+/// At the end of the drain, a shard whose reads Kinesis still refuses for a key error holds
+/// records that are stored but unreadable (the crypto-shredding of a deleted key): every
+/// acknowledged record past the last one read is counted unreadable, not lost.
+fn account_blocked(run: &PathRun, c: &ShardCursor) {
+    if c.blocked_by.is_none() {
+        return;
+    }
+    let acks = run.acks.lock();
+    for ((shard, seq), id) in acks.iter() {
+        if *shard == c.shard_id && after(seq, c.last_sequence.as_deref()) {
+            run.ledger.unreadable(*id);
         }
     }
 }
@@ -89,7 +125,7 @@ async fn handle(run: &PathRun, c: &ShardCursor, record: &ReadRecord, rng: &mut C
     let opened = loop {
         match run.path.open(&record.data, run.clock.start() + run.clock.elapsed()).await {
             Err(OpenError::Retry(e)) if attempt < run.retry.max_attempts => {
-                run.error(&e.code);
+                run.error(Role::Consumer, &e.code);
                 attempt += 1;
                 Attempts::bump(&run.attempts.retries);
                 let now = run.clock.elapsed();
@@ -112,7 +148,7 @@ async fn handle(run: &PathRun, c: &ShardCursor, record: &ReadRecord, rng: &mut C
         },
         Err(OpenError::Corrupted(_)) => run.ledger.read(fallback(), ReadOutcome::Corrupted),
         Err(OpenError::Unreadable(e)) | Err(OpenError::Retry(e)) => {
-            run.error(&e.code);
+            run.error(Role::Consumer, &e.code);
             run.ledger.read(fallback(), ReadOutcome::Unreadable);
         }
     }

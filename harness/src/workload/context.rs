@@ -23,6 +23,7 @@ pub struct RunClock {
     clock: SharedClock,
     start: Duration,
     virtual_time: bool,
+    ticker: Option<Arc<crate::ticker::Ticker>>,
 }
 
 impl RunClock {
@@ -30,7 +31,8 @@ impl RunClock {
     /// takes no time on it and latencies add the real time each call took.
     pub fn new(clock: SharedClock, virtual_time: bool) -> Self {
         let start = clock.now();
-        Self { clock, start, virtual_time }
+        let ticker = (!virtual_time).then(crate::ticker::Ticker::start);
+        Self { clock, start, virtual_time, ticker }
     }
 
     /// The run's start, since the epoch.
@@ -43,11 +45,16 @@ impl RunClock {
         self.clock.now().saturating_sub(self.start)
     }
 
-    /// Sleep until `at` (since the start).
+    /// Sleep until `at` (since the start): on the real clock to the microsecond (see
+    /// [`crate::ticker`]), on the virtual clock on tokio's paused timer.
     pub async fn sleep_until(&self, at: Duration) {
         let now = self.elapsed();
-        if at > now {
-            tokio::time::sleep(at - now).await;
+        if at <= now {
+            return;
+        }
+        match &self.ticker {
+            Some(t) => t.sleep_until(Instant::now() + (at - now)).await,
+            None => tokio::time::sleep(at - now).await,
         }
     }
 
@@ -65,6 +72,11 @@ impl RunClock {
     /// True on the virtual clock.
     pub fn is_virtual(&self) -> bool {
         self.virtual_time
+    }
+
+    /// The precise wake-up thread (real clock only).
+    pub fn ticker(&self) -> Option<Arc<crate::ticker::Ticker>> {
+        self.ticker.clone()
     }
 }
 
@@ -103,6 +115,52 @@ impl Attempts {
     /// Add one to a counter.
     pub fn bump(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Who saw an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A producer (sealing or putting).
+    Producer,
+    /// A consumer (reading or opening).
+    Consumer,
+}
+
+/// Timestamped events (time since the run's start) for timelines and fault reports.
+#[derive(Debug, Default)]
+pub struct Events {
+    /// Every error: when, who, AWS name.
+    pub errors: Vec<(Duration, Role, String)>,
+    /// Every acknowledged record: when.
+    pub acks: Vec<Duration>,
+    /// Every record given up on: when.
+    pub failures: Vec<Duration>,
+}
+
+/// A fault's window as it applies to one path, and the put latency before, during and after it.
+#[derive(Debug)]
+pub struct FaultWindow {
+    /// Index of the fault in the scenario.
+    pub fault: usize,
+    /// Start, since the run's start.
+    pub start: Duration,
+    /// End (None: to the end of the run).
+    pub end: Option<Duration>,
+    /// Put latency of records intended before, during and after the window.
+    pub latency: [SharedLatency; 3],
+}
+
+impl FaultWindow {
+    /// 0 before, 1 during, 2 after.
+    pub fn phase(&self, t: Duration) -> usize {
+        if t < self.start {
+            0
+        } else if self.end.is_none_or(|e| t < e) {
+            1
+        } else {
+            2
+        }
     }
 }
 
@@ -155,6 +213,12 @@ pub struct PathRun {
     pub sealed: Mutex<SealTotals>,
     /// (shard, sequence) -> record id, from acknowledgements.
     pub acks: Mutex<HashMap<(String, String), u64>>,
+    /// Timestamped events.
+    pub events: Mutex<Events>,
+    /// The faults that apply to this path.
+    pub fault_windows: Vec<FaultWindow>,
+    /// Transport fault rules of this path's clients.
+    pub transport_faults: Arc<crate::backend::TransportFaults>,
     /// Producers still sending.
     pub producers_left: AtomicU64,
     /// Set when consumers must stop.
@@ -171,9 +235,29 @@ impl PathRun {
         t.record_bytes += record as u64;
     }
 
-    /// Count one error by name.
-    pub fn error(&self, code: &str) {
+    /// Count one error by name, seen by `role`.
+    pub fn error(&self, role: Role, code: &str) {
         *self.errors.lock().entry(code.to_string()).or_default() += 1;
+        let at = self.clock.elapsed();
+        self.events.lock().errors.push((at, role, code.to_string()));
+    }
+
+    /// Record `id` acknowledged; its put latency is `latency` (measured records only).
+    pub fn acked(&self, id: u64, intended: Duration, latency: Duration) {
+        self.ledger.acked(id);
+        self.events.lock().acks.push(self.clock.elapsed());
+        if self.measured(intended) {
+            self.put_latency.record(latency);
+        }
+        for w in &self.fault_windows {
+            w.latency[w.phase(intended)].record(latency);
+        }
+    }
+
+    /// Record that the producer gave up on `id`.
+    pub fn failed(&self, id: u64) {
+        self.ledger.failed(id);
+        self.events.lock().failures.push(self.clock.elapsed());
     }
 
     /// True if the record intended at `intended` is past the warm-up and so measured.

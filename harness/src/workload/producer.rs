@@ -8,7 +8,7 @@ use std::time::Duration;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::context::{Attempts, PathRun, Stopwatch};
+use super::context::{Attempts, PathRun, Role, Stopwatch};
 use super::pacer::Pacer;
 use super::{payload, sizes};
 use crate::backend::{BackendError, ErrorClass, PutAck};
@@ -85,9 +85,9 @@ async fn seal(run: &PathRun, id: u64, due: Duration, size: usize, rng: &mut ChaC
                 return Some(Pending { id, intended: due, partition_key, data, busy: watch.elapsed() });
             }
             Err(e) => {
-                run.error(&e.code);
+                run.error(Role::Producer, &e.code);
                 if !retry_after(run, &e, &mut attempt, rng).await {
-                    run.ledger.failed(id);
+                    run.failed(id);
                     return None;
                 }
             }
@@ -109,11 +109,8 @@ async fn retry_after(run: &PathRun, e: &BackendError, attempt: &mut u32, rng: &m
 }
 
 fn acked(run: &PathRun, p: &Pending, ack: PutAck, busy: std::time::Duration) {
-    run.ledger.acked(p.id);
     run.acks.lock().insert((ack.shard_id, ack.sequence), p.id);
-    if run.measured(p.intended) {
-        run.put_latency.record(run.clock.latency_since(p.intended, p.busy + busy));
-    }
+    run.acked(p.id, p.intended, run.clock.latency_since(p.intended, p.busy + busy));
 }
 
 /// Put a batch (one record with PutRecord, else PutRecords), resending failed entries.
@@ -142,7 +139,7 @@ async fn flush(run: &PathRun, batch: &mut Vec<Pending>, rng: &mut ChaCha8Rng) {
                     match r {
                         Ok(ack) => acked(run, &p, ack, watch.elapsed()),
                         Err(f) => {
-                            run.error(&f.code);
+                            run.error(Role::Producer, &f.code);
                             code = Some(f.code.clone());
                             failed.push(p);
                         }
@@ -156,13 +153,13 @@ async fn flush(run: &PathRun, batch: &mut Vec<Pending>, rng: &mut ChaCha8Rng) {
                 (code.unwrap_or_default(), None)
             }
             Err(e) => {
-                run.error(&e.code);
+                run.error(Role::Producer, &e.code);
                 (e.code.clone(), Some(e))
             }
         };
         let e = err.unwrap_or_else(|| BackendError::new("PutRecords", &retry_code, "entries failed"));
         if !retry_after(run, &e, &mut attempt, rng).await {
-            pending.iter().for_each(|p| run.ledger.failed(p.id));
+            pending.iter().for_each(|p| run.failed(p.id));
             break;
         }
     }

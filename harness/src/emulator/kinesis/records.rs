@@ -212,7 +212,7 @@ pub fn get_shard_iterator(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
         "AFTER_SEQUENCE_NUMBER" => at_seq(true)?,
         "AT_TIMESTAMP" => {
             let ts = required(input.timestamp, "timestamp")?;
-            let ts = Duration::from_secs_f64(ts.max(0.0));
+            let ts = Duration::try_from_secs_f64(ts.max(0.0)).unwrap_or(Duration::MAX);
             shard.records.partition_point(|r| r.arrival < ts)
         }
         other => {

@@ -31,6 +31,22 @@ pub struct KmsCallEvent {
     pub ok: bool,
 }
 
+thread_local! {
+    /// KMS operations the request being handled on this thread has made (the service handles
+    /// each request synchronously on one thread), so injected KMS latency can be charged to it.
+    static REQUEST_KMS_OPS: std::cell::RefCell<Vec<(String, String)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Forget the KMS operations recorded on this thread; call before handling a request.
+pub fn begin_request() {
+    REQUEST_KMS_OPS.with(|ops| ops.borrow_mut().clear());
+}
+
+/// The KMS operations (operation, key id) made on this thread since [`begin_request`].
+pub fn request_ops() -> Vec<(String, String)> {
+    REQUEST_KMS_OPS.with(|ops| std::mem::take(&mut *ops.borrow_mut()))
+}
+
 /// Who is calling, and on whose behalf.
 #[derive(Debug, Clone, Copy)]
 pub struct Caller<'a> {
@@ -97,6 +113,7 @@ impl Kms {
     }
 
     fn log(&mut self, op: &str, key_id: &str, caller: Caller<'_>, now: Duration, ok: bool) {
+        REQUEST_KMS_OPS.with(|ops| ops.borrow_mut().push((op.to_string(), key_id.to_string())));
         self.calls.push(KmsCallEvent {
             op: op.to_string(),
             key_id: key_id.to_string(),
