@@ -13,7 +13,8 @@ fn key() -> DataKey {
         plaintext: Zeroizing::new([7u8; 32]),
         encrypted: EncryptedDataKey {
             provider_id: KMS_PROVIDER_ID.into(),
-            key_id: "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000".into(),
+            key_id: "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000"
+                .into(),
             ciphertext: vec![1u8; 167],
         },
     }
@@ -28,9 +29,11 @@ fn seal_open(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(size as u64));
         g.bench_function("copy (plaintext path)", |b| b.iter(|| plaintext.clone()));
         for suite in [Suite::Aes256Gcm, Suite::ChaCha20Poly1305] {
-            g.bench_with_input(BenchmarkId::new("seal", suite.name()), &plaintext, |b, p| {
-                b.iter(|| format::seal(suite, &key, &ctx, [3u8; 12], p).expect("seal"))
-            });
+            g.bench_with_input(
+                BenchmarkId::new("seal", suite.name()),
+                &plaintext,
+                |b, p| b.iter(|| format::seal(suite, &key, &ctx, [3u8; 12], p).expect("seal")),
+            );
             let sealed = format::seal(suite, &key, &ctx, [3u8; 12], &plaintext).expect("seal");
             g.bench_with_input(BenchmarkId::new("open", suite.name()), &sealed, |b, m| {
                 b.iter(|| format::open(m, &key.plaintext, &ctx).expect("open"))

@@ -91,7 +91,10 @@ pub struct TokioClock {
 impl TokioClock {
     /// Anchor now. Must be called inside a tokio runtime.
     pub fn new() -> Self {
-        Self { base: SystemClock.now(), start: tokio::time::Instant::now() }
+        Self {
+            base: SystemClock.now(),
+            start: tokio::time::Instant::now(),
+        }
     }
 }
 

@@ -5,11 +5,14 @@
 //! backend -> (embedded service | AWS endpoint) -> metrics -> result -> report.
 
 pub mod backend;
+pub mod cli;
 pub mod clock;
 pub mod emulator;
 pub mod fault;
+pub mod gate;
 pub mod metrics;
 pub mod path;
+pub mod plan;
 pub mod report;
 pub mod result;
 pub mod runner;

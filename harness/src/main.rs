@@ -21,7 +21,11 @@ const EXIT_BAD_INPUT: u8 = 2;
 const EXIT_RUN_FAILED: u8 = 3;
 
 #[derive(Parser)]
-#[command(name = "kinesis-crypto-bench", version, about = "What encryption costs a Kinesis pipeline, and what happens when keys and permissions fail")]
+#[command(
+    name = "kinesis-crypto-bench",
+    version,
+    about = "What encryption costs a Kinesis pipeline, and what happens when keys and permissions fail"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -57,6 +61,12 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Render results as a self-contained HTML page with plots, and a Markdown summary.
+    Report(kcb::cli::report::ReportArgs),
+    /// Capacity plan from a result: shards, KMS requests and cost, CPU, what no longer fits.
+    Plan(kcb::cli::plan::PlanArgs),
+    /// Fail (exit 1) when encryption overhead, KMS calls or inflation regressed beyond noise.
+    Gate(kcb::cli::gate::GateArgs),
     /// Serve the embedded Kinesis + KMS service on a loopback port (SigV4 checked).
     Serve {
         /// Port (0 = any free port).
@@ -76,13 +86,23 @@ enum Command {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KCB_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KCB_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     match cli.command {
         Command::Validate { files } => validate(&files),
-        Command::Run { scenario, out, json, endpoint_url, region, no_progress } => {
+        Command::Run {
+            scenario,
+            out,
+            json,
+            endpoint_url,
+            region,
+            no_progress,
+        } => {
             let s = match scenario::load(&scenario) {
                 Ok(s) => s,
                 Err(e) => {
@@ -99,7 +119,19 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Serve { port, host, kms_quota, sse_reuse_period } => match serve(SocketAddr::new(host, port), kms_quota, sse_reuse_period.into()) {
+        Command::Report(a) => kcb::cli::report::run(&a),
+        Command::Plan(a) => kcb::cli::plan::run(&a),
+        Command::Gate(a) => kcb::cli::gate::run(&a),
+        Command::Serve {
+            port,
+            host,
+            kms_quota,
+            sse_reuse_period,
+        } => match serve(
+            SocketAddr::new(host, port),
+            kms_quota,
+            sse_reuse_period.into(),
+        ) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e:#}");
@@ -127,11 +159,20 @@ fn validate(files: &[PathBuf]) -> ExitCode {
     }
 }
 
-fn run(s: Scenario, out: Option<PathBuf>, json: bool, endpoint: Option<(String, String)>, progress: bool) -> anyhow::Result<ExitCode> {
-    let rt = runner::runtime(s.clock == ClockMode::Virtual).context("cannot start the async runtime")?;
+fn run(
+    s: Scenario,
+    out: Option<PathBuf>,
+    json: bool,
+    endpoint: Option<(String, String)>,
+    progress: bool,
+) -> anyhow::Result<ExitCode> {
+    let rt =
+        runner::runtime(s.clock == ClockMode::Virtual).context("cannot start the async runtime")?;
     let raw = s.raw_toml.clone();
     let output = rt.block_on(runner::run_scenario(Arc::new(s), endpoint, progress))?;
-    let dir = out.unwrap_or_else(|| output::default_dir(&output.result.scenario.name, &output.result.started_at));
+    let dir = out.unwrap_or_else(|| {
+        output::default_dir(&output.result.scenario.name, &output.result.started_at)
+    });
     let result_file = output::write(&output, &raw, &dir)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&output.result)?);
@@ -140,7 +181,11 @@ fn run(s: Scenario, out: Option<PathBuf>, json: bool, endpoint: Option<(String, 
         println!("result: {}", result_file.display());
     }
     let failed = output.result.expectations.iter().any(|e| !e.passed);
-    Ok(if failed { ExitCode::from(EXIT_EXPECTATION_FAILED) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(EXIT_EXPECTATION_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn serve(addr: SocketAddr, kms_quota: f64, reuse: std::time::Duration) -> anyhow::Result<()> {

@@ -68,7 +68,11 @@ fn run(shared: Arc<Shared>) {
 impl Ticker {
     /// Start the wake-up thread.
     pub fn start() -> Arc<Self> {
-        let shared = Arc::new(Shared { queue: Mutex::new(Queue::default()), changed: Condvar::new(), stop: AtomicBool::new(false) });
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            changed: Condvar::new(),
+            stop: AtomicBool::new(false),
+        });
         let s = shared.clone();
         std::thread::Builder::new()
             .name("kcb-ticker".into())

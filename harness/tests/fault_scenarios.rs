@@ -13,7 +13,10 @@ use kcb::scenario;
 use serde_json::Value;
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf()
 }
 
 fn tempdir(name: &str) -> PathBuf {
@@ -35,12 +38,16 @@ fn run_file(file: &Path, out: &Path) -> (Option<i32>, RunResult) {
 }
 
 fn schema() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(repo().join("harness/schema/result.schema.json")).expect("schema");
-    jsonschema::validator_for(&serde_json::from_str::<Value>(&text).expect("json")).expect("compiles")
+    let text =
+        std::fs::read_to_string(repo().join("harness/schema/result.schema.json")).expect("schema");
+    jsonschema::validator_for(&serde_json::from_str::<Value>(&text).expect("json"))
+        .expect("compiles")
 }
 
 fn errors(r: &RunResult, path: &str, name: &str) -> u64 {
-    r.path(path).and_then(|p| p.errors.get(name).copied()).unwrap_or(0)
+    r.path(path)
+        .and_then(|p| p.errors.get(name).copied())
+        .unwrap_or(0)
 }
 
 #[test]
@@ -55,21 +62,43 @@ fn every_fault_scenario_shows_its_fault_and_loses_nothing_silently() {
     assert_eq!(files.len(), 8, "{files:?}");
     let out = tempdir("shipped");
     for f in &files {
-        let name = f.file_stem().and_then(|s| s.to_str()).expect("name").to_string();
+        let name = f
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("name")
+            .to_string();
         let dir = out.join(&name);
         let (code, r) = run_file(f, &dir);
         assert_eq!(code, Some(0), "{name}: an expectation failed");
-        let json: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("result.json")).expect("read")).expect("json");
-        let errs: Vec<String> = v.iter_errors(&json).map(|e| format!("{e} at {}", e.instance_path)).collect();
+        let json: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("result.json")).expect("read"))
+                .expect("json");
+        let errs: Vec<String> = v
+            .iter_errors(&json)
+            .map(|e| format!("{e} at {}", e.instance_path))
+            .collect();
         assert!(errs.is_empty(), "{name}: {errs:#?}");
         assert!(!r.faults.is_empty(), "{name}: no fault reported");
         for fault in &r.faults {
-            assert!(fault.applied, "{name}: {} not applied: {:?}", fault.name, fault.notes);
-            assert!(!fault.paths.is_empty(), "{name}: {} applied to no path", fault.name);
+            assert!(
+                fault.applied,
+                "{name}: {} not applied: {:?}",
+                fault.name, fault.notes
+            );
+            assert!(
+                !fault.paths.is_empty(),
+                "{name}: {} applied to no path",
+                fault.name
+            );
         }
         for p in &r.paths {
             let l = &p.ledger;
-            assert_eq!(l.sent, l.acked + l.failed, "{name}/{}: ledger does not balance", p.name);
+            assert_eq!(
+                l.sent,
+                l.acked + l.failed,
+                "{name}/{}: ledger does not balance",
+                p.name
+            );
             assert_eq!(l.lost, 0, "{name}/{}: records lost", p.name);
             assert_eq!(l.corrupted, 0, "{name}/{}", p.name);
         }
@@ -80,12 +109,25 @@ fn every_fault_scenario_shows_its_fault_and_loses_nothing_silently() {
 /// What each fault must have done: figures that would be zero (or different) had it done nothing.
 fn check_outcome(name: &str, r: &RunResult) {
     let fault = &r.faults[0];
-    let on = |path: &str| fault.paths.iter().find(|p| p.path == path).unwrap_or_else(|| panic!("{name}: {path} not faulted"));
+    let on = |path: &str| {
+        fault
+            .paths
+            .iter()
+            .find(|p| p.path == path)
+            .unwrap_or_else(|| panic!("{name}: {path} not faulted"))
+    };
     match name {
         "deny-producer-kms" => {
             // Every SSE put during the deny was refused, and puts came back after it.
             assert_eq!(on("sse-kms").puts_ok_during, 0);
-            assert!(on("sse-kms").errors_during.get("KMSAccessDeniedException").copied().unwrap_or(0) > 0);
+            assert!(
+                on("sse-kms")
+                    .errors_during
+                    .get("KMSAccessDeniedException")
+                    .copied()
+                    .unwrap_or(0)
+                    > 0
+            );
             assert!(on("sse-kms").recovery_ms.is_some());
             assert!(errors(r, "envelope", "AccessDeniedException") > 0);
             assert_eq!(r.path("plaintext").map(|p| p.errors.len()), Some(0));
@@ -93,15 +135,30 @@ fn check_outcome(name: &str, r: &RunResult) {
         "deny-consumer-decrypt" => {
             assert!(errors(r, "sse-kms", "KMSAccessDeniedException") > 0);
             assert!(on("sse-kms").first_consumer_error_ms.is_some());
-            assert_eq!(on("sse-kms").first_producer_error_ms, None, "producers are not denied");
+            assert_eq!(
+                on("sse-kms").first_producer_error_ms,
+                None,
+                "producers are not denied"
+            );
         }
         "kms-throttle" => {
             assert!(errors(r, "envelope", "ThrottlingException") > 0);
-            assert!(r.path("envelope").map(|p| p.attempts.retries).unwrap_or(0) > 0, "throttles are retried");
+            assert!(
+                r.path("envelope").map(|p| p.attempts.retries).unwrap_or(0) > 0,
+                "throttles are retried"
+            );
         }
         "shard-throttle" => {
             for p in &r.paths {
-                assert!(p.errors.get("ProvisionedThroughputExceededException").copied().unwrap_or(0) > 0, "{}", p.name);
+                assert!(
+                    p.errors
+                        .get("ProvisionedThroughputExceededException")
+                        .copied()
+                        .unwrap_or(0)
+                        > 0,
+                    "{}",
+                    p.name
+                );
                 assert!(p.attempts.retries > 0);
             }
         }
@@ -121,7 +178,10 @@ fn check_outcome(name: &str, r: &RunResult) {
             // Crypto-shredding: the records under the deleted key are unreadable, not lost,
             // and every acknowledged record is accounted for one way or the other.
             assert!(sse.ledger.unreadable > 0);
-            assert_eq!(sse.ledger.acked, sse.ledger.decrypted.min(sse.ledger.acked) + sse.ledger.unreadable);
+            assert_eq!(
+                sse.ledger.acked,
+                sse.ledger.decrypted.min(sse.ledger.acked) + sse.ledger.unreadable
+            );
             assert!(r.path("envelope").expect("envelope").ledger.unreadable > 0);
             assert_eq!(r.path("plaintext").expect("plaintext").ledger.unreadable, 0);
         }
@@ -136,7 +196,9 @@ fn run_inline(toml: &str, endpoint: Option<(String, String)>) -> RunResult {
     let s = scenario::parse(toml, Path::new("inline.toml")).expect("scenario validates");
     let virtual_clock = s.clock == kcb::scenario::ClockMode::Virtual;
     let rt = runner::runtime(virtual_clock).expect("runtime");
-    rt.block_on(runner::run_scenario(Arc::new(s), endpoint, false)).expect("run").result
+    rt.block_on(runner::run_scenario(Arc::new(s), endpoint, false))
+        .expect("run")
+        .result
 }
 
 #[test]
@@ -169,7 +231,10 @@ fn a_known_injected_latency_is_reported_at_its_size() {
     let base = r.path("base").expect("base").put_latency_us.p50 as f64;
     let slow = r.path("slow").expect("slow").put_latency_us.p50 as f64;
     let added = slow - base;
-    assert!((added - 200.0).abs() <= 20.0, "injected 200 µs, measured {added} µs (base p50 {base}, slow p50 {slow})");
+    assert!(
+        (added - 200.0).abs() <= 20.0,
+        "injected 200 µs, measured {added} µs (base p50 {base}, slow p50 {slow})"
+    );
 }
 
 #[test]
@@ -179,10 +244,15 @@ fn faults_against_another_endpoint_are_applied_at_the_transport() {
         // The harness's own server on loopback, with signatures checked and no service-side
         // faults: whatever fails here failed at the client's transport.
         let svc = kcb::emulator::Service::new(
-            kcb::emulator::ServiceConfig { encryption_update_delay: std::time::Duration::ZERO, ..Default::default() },
+            kcb::emulator::ServiceConfig {
+                encryption_update_delay: std::time::Duration::ZERO,
+                ..Default::default()
+            },
             Arc::new(kcb::clock::SystemClock),
         );
-        let server = kcb::emulator::server::start(svc, "127.0.0.1:0".parse().expect("addr")).await.expect("serve");
+        let server = kcb::emulator::server::start(svc, "127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("serve");
         let s = scenario::parse(
             r#"
             name = "endpoint-faults"
@@ -219,7 +289,9 @@ fn faults_against_another_endpoint_are_applied_at_the_transport() {
         )
         .expect("scenario validates");
         let url = server.endpoint_url();
-        let out = runner::run_scenario(Arc::new(s), Some((url, "us-east-1".into())), false).await.expect("run");
+        let out = runner::run_scenario(Arc::new(s), Some((url, "us-east-1".into())), false)
+            .await
+            .expect("run");
         server.task.abort();
         out.result
     });
@@ -227,17 +299,43 @@ fn faults_against_another_endpoint_are_applied_at_the_transport() {
     let plain = r.path("plaintext").expect("plaintext");
     // Half the puts were answered ProvisionedThroughputExceededException by the wrapper, parsed
     // by the SDK and retried by the harness: nothing failed for good, nothing was lost.
-    assert!(plain.errors.get("ProvisionedThroughputExceededException").copied().unwrap_or(0) > 20, "{:?}", plain.errors);
+    assert!(
+        plain
+            .errors
+            .get("ProvisionedThroughputExceededException")
+            .copied()
+            .unwrap_or(0)
+            > 20,
+        "{:?}",
+        plain.errors
+    );
     assert!(plain.attempts.retries > 20);
     assert_eq!(plain.ledger.failed, 0);
     assert_eq!(plain.ledger.lost, 0);
     // The deny, on a non-embedded endpoint, shows as Kinesis's KMSAccessDeniedException on the
     // SSE path's puts (from the wrapper), for the second it lasted.
     let sse = r.path("sse-kms").expect("sse-kms");
-    assert!(sse.errors.get("KMSAccessDeniedException").copied().unwrap_or(0) > 0, "{:?}", sse.errors);
-    assert!(sse.errors.get("ProvisionedThroughputExceededException").is_none(), "the throttle was scoped to plaintext");
+    assert!(
+        sse.errors
+            .get("KMSAccessDeniedException")
+            .copied()
+            .unwrap_or(0)
+            > 0,
+        "{:?}",
+        sse.errors
+    );
+    assert!(
+        sse.errors
+            .get("ProvisionedThroughputExceededException")
+            .is_none(),
+        "the throttle was scoped to plaintext"
+    );
     let deny = r.faults.iter().find(|f| f.name == "no-kms").expect("fault");
     assert!(deny.applied);
-    assert!(deny.notes.iter().any(|n| n.contains("at the transport")), "{:?}", deny.notes);
+    assert!(
+        deny.notes.iter().any(|n| n.contains("at the transport")),
+        "{:?}",
+        deny.notes
+    );
     assert!(sse.ledger.lost == 0 && sse.ledger.sent == sse.ledger.acked + sse.ledger.failed);
 }

@@ -13,8 +13,16 @@ use kcb::backend::{PutAck, Start};
 #[tokio::test]
 async fn create_describe_list_and_delete_streams() {
     let w = World::new();
-    w.admin.kinesis.create_stream("prov", 3, false).await.unwrap();
-    w.admin.kinesis.create_stream("demand", 0, true).await.unwrap();
+    w.admin
+        .kinesis
+        .create_stream("prov", 3, false)
+        .await
+        .unwrap();
+    w.admin
+        .kinesis
+        .create_stream("demand", 0, true)
+        .await
+        .unwrap();
 
     let prov = w.admin.kinesis.describe("prov").await.unwrap();
     assert_eq!(prov.status, "ACTIVE");
@@ -28,15 +36,29 @@ async fn create_describe_list_and_delete_streams() {
     assert_eq!(demand.open_shards, 4);
     assert_eq!(
         w.shard_ids("demand").await,
-        ["shardId-000000000000", "shardId-000000000001", "shardId-000000000002", "shardId-000000000003"]
+        [
+            "shardId-000000000000",
+            "shardId-000000000001",
+            "shardId-000000000002",
+            "shardId-000000000003"
+        ]
     );
 
-    assert_eq!(w.admin.kinesis.list_streams().await.unwrap(), ["demand", "prov"]);
+    assert_eq!(
+        w.admin.kinesis.list_streams().await.unwrap(),
+        ["demand", "prov"]
+    );
 
     w.admin.kinesis.delete_stream("prov").await.unwrap();
     assert_eq!(w.admin.kinesis.list_streams().await.unwrap(), ["demand"]);
-    assert_code(w.admin.kinesis.describe("prov").await, "ResourceNotFoundException");
-    assert_code(w.admin.kinesis.delete_stream("prov").await, "ResourceNotFoundException");
+    assert_code(
+        w.admin.kinesis.describe("prov").await,
+        "ResourceNotFoundException",
+    );
+    assert_code(
+        w.admin.kinesis.delete_stream("prov").await,
+        "ResourceNotFoundException",
+    );
 }
 
 #[tokio::test]
@@ -48,10 +70,20 @@ async fn shard_hash_ranges_cover_the_whole_128_bit_space() {
         let ranges = w.shard_ranges(&name).await;
         assert_eq!(ranges.len(), shards as usize);
         assert_eq!(ranges[0].1, 0, "first shard starts at 0");
-        assert_eq!(ranges.last().unwrap().2, u128::MAX, "last shard ends at 2^128-1");
+        assert_eq!(
+            ranges.last().unwrap().2,
+            u128::MAX,
+            "last shard ends at 2^128-1"
+        );
         for pair in ranges.windows(2) {
             assert!(pair[0].1 <= pair[0].2);
-            assert_eq!(pair[0].2 + 1, pair[1].1, "no gap or overlap between {} and {}", pair[0].0, pair[1].0);
+            assert_eq!(
+                pair[0].2 + 1,
+                pair[1].1,
+                "no gap or overlap between {} and {}",
+                pair[0].0,
+                pair[1].0
+            );
         }
     }
 }
@@ -67,22 +99,44 @@ async fn records_route_by_md5_and_round_trip_byte_for_byte() {
     for i in 0..120u64 {
         let pk = format!("user-{i}");
         let data = payload(i, (i as usize * 37) % 3000);
-        let ack = w.producer.kinesis.put_record("route", &pk, data.clone()).await.unwrap();
-        sent.entry(ack.shard_id).or_default().push((pk, data, ack.sequence));
+        let ack = w
+            .producer
+            .kinesis
+            .put_record("route", &pk, data.clone())
+            .await
+            .unwrap();
+        sent.entry(ack.shard_id)
+            .or_default()
+            .push((pk, data, ack.sequence));
     }
-    let batch: Vec<(String, Vec<u8>)> = (120..240u64).map(|i| (format!("user-{i}"), payload(i, i as usize % 700))).collect();
-    let acks = w.producer.kinesis.put_records("route", batch.clone()).await.unwrap();
+    let batch: Vec<(String, Vec<u8>)> = (120..240u64)
+        .map(|i| (format!("user-{i}"), payload(i, i as usize % 700)))
+        .collect();
+    let acks = w
+        .producer
+        .kinesis
+        .put_records("route", batch.clone())
+        .await
+        .unwrap();
     for ((pk, data), ack) in batch.into_iter().zip(acks) {
         let ack = ack.expect("no entry fails under the limits");
-        sent.entry(ack.shard_id).or_default().push((pk, data, ack.sequence));
+        sent.entry(ack.shard_id)
+            .or_default()
+            .push((pk, data, ack.sequence));
     }
 
     // Every record went to the shard whose range holds MD5(partition key).
     for (shard, records) in &sent {
-        let (_, start, end) = ranges.iter().find(|(id, ..)| id == shard).expect("known shard");
+        let (_, start, end) = ranges
+            .iter()
+            .find(|(id, ..)| id == shard)
+            .expect("known shard");
         for (pk, ..) in records {
             let h = md5_hash_key(pk);
-            assert!((*start..=*end).contains(&h), "{pk} (hash {h}) is not in {shard}");
+            assert!(
+                (*start..=*end).contains(&h),
+                "{pk} (hash {h}) is not in {shard}"
+            );
         }
     }
     assert!(sent.len() >= 3, "240 keys spread over most of the 4 shards");
@@ -110,7 +164,12 @@ async fn sequence_numbers_strictly_increase_per_shard_across_calls() {
     w.stream("seq", 1).await;
     let mut last: Option<String> = None;
     for i in 0..50 {
-        let PutAck { sequence, .. } = w.producer.kinesis.put_record("seq", &format!("k{i}"), vec![i as u8]).await.unwrap();
+        let PutAck { sequence, .. } = w
+            .producer
+            .kinesis
+            .put_record("seq", &format!("k{i}"), vec![i as u8])
+            .await
+            .unwrap();
         if let Some(prev) = &last {
             assert!(seq_lt(prev, &sequence), "{prev} then {sequence}");
         }
@@ -124,14 +183,23 @@ async fn five_records(w: &World) -> (String, Vec<PutAck>) {
     let shard = w.shard_ids("it").await.remove(0);
     let mut acks = Vec::new();
     for i in 0..5 {
-        acks.push(w.producer.kinesis.put_record("it", "same-key", format!("r{i}").into_bytes()).await.unwrap());
+        acks.push(
+            w.producer
+                .kinesis
+                .put_record("it", "same-key", format!("r{i}").into_bytes())
+                .await
+                .unwrap(),
+        );
         w.advance(Duration::from_secs(1));
     }
     (shard, acks)
 }
 
 fn texts(records: &[kcb::backend::ReadRecord]) -> Vec<String> {
-    records.iter().map(|r| String::from_utf8(r.data.clone()).unwrap()).collect()
+    records
+        .iter()
+        .map(|r| String::from_utf8(r.data.clone()).unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -140,25 +208,55 @@ async fn iterators_trim_horizon_at_and_after_sequence_number() {
     let (shard, acks) = five_records(&w).await;
     let c = &w.consumer;
 
-    let all = read_from(c, "it", &shard, &Start::TrimHorizon).await.unwrap();
+    let all = read_from(c, "it", &shard, &Start::TrimHorizon)
+        .await
+        .unwrap();
     assert_eq!(texts(&all), ["r0", "r1", "r2", "r3", "r4"]);
 
     w.advance(Duration::from_secs(1)); // each pass is two GetRecords; five a second per shard
-    let at = read_from(c, "it", &shard, &Start::At(acks[2].sequence.clone())).await.unwrap();
+    let at = read_from(c, "it", &shard, &Start::At(acks[2].sequence.clone()))
+        .await
+        .unwrap();
     assert_eq!(texts(&at), ["r2", "r3", "r4"]);
     assert_eq!(at[0].sequence, acks[2].sequence);
 
     w.advance(Duration::from_secs(1));
-    let after = read_from(c, "it", &shard, &Start::After(acks[2].sequence.clone())).await.unwrap();
+    let after = read_from(c, "it", &shard, &Start::After(acks[2].sequence.clone()))
+        .await
+        .unwrap();
     assert_eq!(texts(&after), ["r3", "r4"]);
 
     // A sequence number of another shard, or not a sequence number at all, is refused.
     w.stream("other", 2).await;
-    let other_seq = w.producer.kinesis.put_record("other", &key_in_range("o", u128::MAX / 2 + 1, u128::MAX), vec![1]).await.unwrap();
+    let other_seq = w
+        .producer
+        .kinesis
+        .put_record(
+            "other",
+            &key_in_range("o", u128::MAX / 2 + 1, u128::MAX),
+            vec![1],
+        )
+        .await
+        .unwrap();
     assert_eq!(other_seq.shard_id, "shardId-000000000001");
-    assert_code(c.kinesis.shard_iterator("it", &shard, &Start::At(other_seq.sequence)).await, "InvalidArgumentException");
-    assert_code(c.kinesis.shard_iterator("it", &shard, &Start::After("12345".into())).await, "InvalidArgumentException");
-    assert_code(c.kinesis.shard_iterator("it", "shardId-000000000009", &Start::TrimHorizon).await, "ResourceNotFoundException");
+    assert_code(
+        c.kinesis
+            .shard_iterator("it", &shard, &Start::At(other_seq.sequence))
+            .await,
+        "InvalidArgumentException",
+    );
+    assert_code(
+        c.kinesis
+            .shard_iterator("it", &shard, &Start::After("12345".into()))
+            .await,
+        "InvalidArgumentException",
+    );
+    assert_code(
+        c.kinesis
+            .shard_iterator("it", "shardId-000000000009", &Start::TrimHorizon)
+            .await,
+        "ResourceNotFoundException",
+    );
 }
 
 #[tokio::test]
@@ -169,24 +267,72 @@ async fn iterators_latest_and_at_timestamp() {
     let c = &w.consumer;
 
     // LATEST sees only what is written after it was issued.
-    let latest = c.kinesis.shard_iterator("it", &shard, &Start::Latest).await.unwrap();
+    let latest = c
+        .kinesis
+        .shard_iterator("it", &shard, &Start::Latest)
+        .await
+        .unwrap();
     let page = c.kinesis.get_records(&latest, 100).await.unwrap();
     assert!(page.records.is_empty());
-    w.producer.kinesis.put_record("it", "same-key", b"r5".to_vec()).await.unwrap();
-    let page = c.kinesis.get_records(&page.next_iterator.unwrap(), 100).await.unwrap();
+    w.producer
+        .kinesis
+        .put_record("it", "same-key", b"r5".to_vec())
+        .await
+        .unwrap();
+    let page = c
+        .kinesis
+        .get_records(&page.next_iterator.unwrap(), 100)
+        .await
+        .unwrap();
     assert_eq!(texts(&page.records), ["r5"]);
-    let fresh = c.kinesis.shard_iterator("it", &shard, &Start::Latest).await.unwrap();
-    assert!(c.kinesis.get_records(&fresh, 100).await.unwrap().records.is_empty());
+    let fresh = c
+        .kinesis
+        .shard_iterator("it", &shard, &Start::Latest)
+        .await
+        .unwrap();
+    assert!(c
+        .kinesis
+        .get_records(&fresh, 100)
+        .await
+        .unwrap()
+        .records
+        .is_empty());
 
     // AT_TIMESTAMP: records r0..r4 arrived at t0, t0+1s, ..., t0+4s. Halfway between r2 and r3.
     w.advance(Duration::from_secs(1));
-    let from = c.kinesis.shard_iterator_at("it", &shard, t0 + Duration::from_millis(2500)).await.unwrap();
+    let from = c
+        .kinesis
+        .shard_iterator_at("it", &shard, t0 + Duration::from_millis(2500))
+        .await
+        .unwrap();
     let page = c.kinesis.get_records(&from, 100).await.unwrap();
     assert_eq!(texts(&page.records), ["r3", "r4", "r5"]);
-    let from_start = c.kinesis.shard_iterator_at("it", &shard, t0 - Duration::from_secs(60)).await.unwrap();
-    assert_eq!(c.kinesis.get_records(&from_start, 100).await.unwrap().records.len(), 6);
-    let future = c.kinesis.shard_iterator_at("it", &shard, t0 + Duration::from_secs(3600)).await.unwrap();
-    assert!(c.kinesis.get_records(&future, 100).await.unwrap().records.is_empty());
+    let from_start = c
+        .kinesis
+        .shard_iterator_at("it", &shard, t0 - Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.kinesis
+            .get_records(&from_start, 100)
+            .await
+            .unwrap()
+            .records
+            .len(),
+        6
+    );
+    let future = c
+        .kinesis
+        .shard_iterator_at("it", &shard, t0 + Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert!(c
+        .kinesis
+        .get_records(&future, 100)
+        .await
+        .unwrap()
+        .records
+        .is_empty());
 }
 
 #[tokio::test]
@@ -195,9 +341,18 @@ async fn get_records_pages_with_limit_and_continues_from_the_next_iterator() {
     w.stream("pages", 1).await;
     let shard = w.shard_ids("pages").await.remove(0);
     for i in 0..7 {
-        w.producer.kinesis.put_record("pages", "k", vec![i]).await.unwrap();
+        w.producer
+            .kinesis
+            .put_record("pages", "k", vec![i])
+            .await
+            .unwrap();
     }
-    let mut it = w.consumer.kinesis.shard_iterator("pages", &shard, &Start::TrimHorizon).await.unwrap();
+    let mut it = w
+        .consumer
+        .kinesis
+        .shard_iterator("pages", &shard, &Start::TrimHorizon)
+        .await
+        .unwrap();
     let mut seen = Vec::new();
     for expected in [3usize, 3, 1] {
         let page = w.consumer.kinesis.get_records(&it, 3).await.unwrap();
@@ -211,38 +366,99 @@ async fn get_records_pages_with_limit_and_continues_from_the_next_iterator() {
 #[tokio::test]
 async fn missing_streams_are_resource_not_found() {
     let w = World::new();
-    assert_code(w.admin.kinesis.describe("ghost").await, "ResourceNotFoundException");
-    assert_code(w.admin.kinesis.describe_shards("ghost").await, "ResourceNotFoundException");
-    assert_code(w.admin.kinesis.list_shards("ghost").await, "ResourceNotFoundException");
-    assert_code(w.producer.kinesis.put_record("ghost", "k", vec![1]).await, "ResourceNotFoundException");
-    assert_code(w.producer.kinesis.put_records("ghost", vec![("k".into(), vec![1])]).await, "ResourceNotFoundException");
-    assert_code(w.consumer.kinesis.shard_iterator("ghost", "shardId-000000000000", &Start::TrimHorizon).await, "ResourceNotFoundException");
-    assert_code(w.admin.kinesis.start_encryption("ghost", "alias/aws/kinesis").await, "ResourceNotFoundException");
-    assert_code(w.admin.kinesis.stop_encryption("ghost", "alias/aws/kinesis").await, "ResourceNotFoundException");
+    assert_code(
+        w.admin.kinesis.describe("ghost").await,
+        "ResourceNotFoundException",
+    );
+    assert_code(
+        w.admin.kinesis.describe_shards("ghost").await,
+        "ResourceNotFoundException",
+    );
+    assert_code(
+        w.admin.kinesis.list_shards("ghost").await,
+        "ResourceNotFoundException",
+    );
+    assert_code(
+        w.producer.kinesis.put_record("ghost", "k", vec![1]).await,
+        "ResourceNotFoundException",
+    );
+    assert_code(
+        w.producer
+            .kinesis
+            .put_records("ghost", vec![("k".into(), vec![1])])
+            .await,
+        "ResourceNotFoundException",
+    );
+    assert_code(
+        w.consumer
+            .kinesis
+            .shard_iterator("ghost", "shardId-000000000000", &Start::TrimHorizon)
+            .await,
+        "ResourceNotFoundException",
+    );
+    assert_code(
+        w.admin
+            .kinesis
+            .start_encryption("ghost", "alias/aws/kinesis")
+            .await,
+        "ResourceNotFoundException",
+    );
+    assert_code(
+        w.admin
+            .kinesis
+            .stop_encryption("ghost", "alias/aws/kinesis")
+            .await,
+        "ResourceNotFoundException",
+    );
 }
 
 #[tokio::test]
 async fn iterators_of_a_deleted_and_recreated_stream_are_not_found() {
     let w = World::new();
     w.stream("again", 1).await;
-    w.producer.kinesis.put_record("again", "k", b"old".to_vec()).await.unwrap();
-    let it = w.consumer.kinesis.shard_iterator("again", "shardId-000000000000", &Start::TrimHorizon).await.unwrap();
+    w.producer
+        .kinesis
+        .put_record("again", "k", b"old".to_vec())
+        .await
+        .unwrap();
+    let it = w
+        .consumer
+        .kinesis
+        .shard_iterator("again", "shardId-000000000000", &Start::TrimHorizon)
+        .await
+        .unwrap();
     w.admin.kinesis.delete_stream("again").await.unwrap();
-    assert_code(w.consumer.kinesis.get_records(&it, 10).await, "ResourceNotFoundException");
+    assert_code(
+        w.consumer.kinesis.get_records(&it, 10).await,
+        "ResourceNotFoundException",
+    );
 
     w.stream("again", 1).await;
-    assert_code(w.consumer.kinesis.get_records(&it, 10).await, "ResourceNotFoundException");
+    assert_code(
+        w.consumer.kinesis.get_records(&it, 10).await,
+        "ResourceNotFoundException",
+    );
     // The new stream is empty: the old records went with the old stream.
-    assert!(w.read_shard("again", "shardId-000000000000").await.unwrap().is_empty());
+    assert!(w
+        .read_shard("again", "shardId-000000000000")
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
 async fn creating_an_existing_stream_is_resource_in_use() {
     let w = World::new();
     w.stream("dup", 1).await;
-    assert_code(w.admin.kinesis.create_stream("dup", 2, false).await, "ResourceInUseException");
+    assert_code(
+        w.admin.kinesis.create_stream("dup", 2, false).await,
+        "ResourceInUseException",
+    );
     // The original is untouched.
-    assert_eq!(w.admin.kinesis.describe("dup").await.unwrap().open_shards, 1);
+    assert_eq!(
+        w.admin.kinesis.describe("dup").await.unwrap().open_shards,
+        1
+    );
 }
 
 #[tokio::test]
@@ -253,13 +469,24 @@ async fn encryption_in_progress_makes_a_second_change_resource_in_use() {
     });
     w.stream("upd", 1).await;
     let key = w.key("k").await;
-    w.admin.kinesis.start_encryption("upd", &key.id).await.unwrap();
+    w.admin
+        .kinesis
+        .start_encryption("upd", &key.id)
+        .await
+        .unwrap();
     let info = w.admin.kinesis.describe("upd").await.unwrap();
     assert_eq!(info.status, "UPDATING");
     assert_eq!(info.encryption, "NONE", "the change is not in force yet");
-    assert_code(w.admin.kinesis.stop_encryption("upd", &key.id).await, "ResourceInUseException");
+    assert_code(
+        w.admin.kinesis.stop_encryption("upd", &key.id).await,
+        "ResourceInUseException",
+    );
     // The stream stays writable while UPDATING.
-    w.producer.kinesis.put_record("upd", "k", vec![1]).await.unwrap();
+    w.producer
+        .kinesis
+        .put_record("upd", "k", vec![1])
+        .await
+        .unwrap();
 
     w.advance(Duration::from_secs(5));
     let info = w.admin.kinesis.describe("upd").await.unwrap();
@@ -273,16 +500,33 @@ async fn start_and_stop_stream_encryption_show_in_the_summary() {
     let w = World::new();
     w.stream("enc", 2).await;
     let key = w.key("k").await;
-    w.admin.kinesis.start_encryption("enc", &key.arn).await.unwrap();
+    w.admin
+        .kinesis
+        .start_encryption("enc", &key.arn)
+        .await
+        .unwrap();
     let info = w.admin.kinesis.describe("enc").await.unwrap();
-    assert_eq!((info.status.as_str(), info.encryption.as_str()), ("ACTIVE", "KMS"));
+    assert_eq!(
+        (info.status.as_str(), info.encryption.as_str()),
+        ("ACTIVE", "KMS")
+    );
     assert_eq!(info.key_id.as_deref(), Some(key.arn.as_str()));
 
-    w.admin.kinesis.stop_encryption("enc", &key.arn).await.unwrap();
+    w.admin
+        .kinesis
+        .stop_encryption("enc", &key.arn)
+        .await
+        .unwrap();
     let info = w.admin.kinesis.describe("enc").await.unwrap();
     assert_eq!(info.encryption, "NONE");
     assert_eq!(info.key_id, None);
 
     // A key that does not exist cannot be applied.
-    assert_code(w.admin.kinesis.start_encryption("enc", "alias/nothing").await, "KMSNotFoundException");
+    assert_code(
+        w.admin
+            .kinesis
+            .start_encryption("enc", "alias/nothing")
+            .await,
+        "KMSNotFoundException",
+    );
 }

@@ -23,7 +23,10 @@ enum Op {
     /// PutRecord.
     Put { key: u16, size: usize, seed: u64 },
     /// PutRecords of these (key, size) entries.
-    PutMany { entries: Vec<(u16, usize)>, seed: u64 },
+    PutMany {
+        entries: Vec<(u16, usize)>,
+        seed: u64,
+    },
     /// Start or stop stream encryption.
     Toggle,
 }
@@ -54,36 +57,78 @@ async fn run_ops(shards: u32, ops: Vec<Op>) -> Result<(), TestCaseError> {
     let mut sent: BTreeMap<String, BTreeMap<(usize, String), Sent>> = BTreeMap::new();
     let mut ack = |shard: String, seq: String, s: Sent| {
         let previous = sent.entry(shard).or_default().insert((seq.len(), seq), s);
-        assert!(previous.is_none(), "a sequence number was acknowledged twice");
+        assert!(
+            previous.is_none(),
+            "a sequence number was acknowledged twice"
+        );
     };
 
     for op in ops {
         match op {
             Op::Toggle => {
                 if encrypted {
-                    w.admin.kinesis.stop_encryption("prop", &key.id).await.unwrap();
+                    w.admin
+                        .kinesis
+                        .stop_encryption("prop", &key.id)
+                        .await
+                        .unwrap();
                 } else {
-                    w.admin.kinesis.start_encryption("prop", &key.id).await.unwrap();
+                    w.admin
+                        .kinesis
+                        .start_encryption("prop", &key.id)
+                        .await
+                        .unwrap();
                 }
                 encrypted = !encrypted;
             }
             Op::Put { key: k, size, seed } => {
                 let (pk, data) = (format!("pk-{k}"), payload(seed, size));
-                let a = w.producer.kinesis.put_record("prop", &pk, data.clone()).await.unwrap();
-                ack(a.shard_id, a.sequence, Sent { pk, data, encrypted });
+                let a = w
+                    .producer
+                    .kinesis
+                    .put_record("prop", &pk, data.clone())
+                    .await
+                    .unwrap();
+                ack(
+                    a.shard_id,
+                    a.sequence,
+                    Sent {
+                        pk,
+                        data,
+                        encrypted,
+                    },
+                );
             }
             Op::PutMany { entries, seed } => {
                 let batch: Vec<(String, Vec<u8>)> = entries
                     .iter()
                     .enumerate()
-                    .map(|(i, (k, size))| (format!("pk-{k}"), payload(seed.wrapping_add(i as u64), *size)))
+                    .map(|(i, (k, size))| {
+                        (
+                            format!("pk-{k}"),
+                            payload(seed.wrapping_add(i as u64), *size),
+                        )
+                    })
                     .collect();
-                let results = w.producer.kinesis.put_records("prop", batch.clone()).await.unwrap();
+                let results = w
+                    .producer
+                    .kinesis
+                    .put_records("prop", batch.clone())
+                    .await
+                    .unwrap();
                 prop_assert_eq!(results.len(), batch.len());
                 for ((pk, data), r) in batch.into_iter().zip(results) {
                     // Only acknowledged entries count; under these rates none should fail.
                     if let Ok(a) = r {
-                        ack(a.shard_id, a.sequence, Sent { pk, data, encrypted });
+                        ack(
+                            a.shard_id,
+                            a.sequence,
+                            Sent {
+                                pk,
+                                data,
+                                encrypted,
+                            },
+                        );
                     }
                 }
             }
@@ -96,8 +141,17 @@ async fn run_ops(shards: u32, ops: Vec<Op>) -> Result<(), TestCaseError> {
         let read = w.read_all("prop").await;
         prop_assert_eq!(read.len(), shards as usize);
         for (shard, records) in &read {
-            let expected: Vec<_> = sent.get(shard).map(|m| m.iter().collect()).unwrap_or_default();
-            prop_assert_eq!(records.len(), expected.len(), "pass {} shard {}", pass, shard);
+            let expected: Vec<_> = sent
+                .get(shard)
+                .map(|m| m.iter().collect())
+                .unwrap_or_default();
+            prop_assert_eq!(
+                records.len(),
+                expected.len(),
+                "pass {} shard {}",
+                pass,
+                shard
+            );
             assert_strictly_increasing(records);
             for (r, ((_, seq), s)) in records.iter().zip(expected) {
                 prop_assert_eq!(&r.sequence, seq);
@@ -160,11 +214,32 @@ const TARGETS: &[&str] = &[
 ];
 
 const MEMBERS: &[&str] = &[
-    "StreamName", "StreamARN", "ShardCount", "StreamModeDetails", "EncryptionType", "KeyId", "Limit",
-    "Data", "PartitionKey", "ExplicitHashKey", "Records", "ShardId", "ShardIteratorType",
-    "StartingSequenceNumber", "Timestamp", "ShardIterator", "Description", "PendingWindowInDays",
-    "RotationPeriodInDays", "AliasName", "TargetKeyId", "EncryptionContext", "NumberOfBytes", "KeySpec",
-    "Plaintext", "CiphertextBlob",
+    "StreamName",
+    "StreamARN",
+    "ShardCount",
+    "StreamModeDetails",
+    "EncryptionType",
+    "KeyId",
+    "Limit",
+    "Data",
+    "PartitionKey",
+    "ExplicitHashKey",
+    "Records",
+    "ShardId",
+    "ShardIteratorType",
+    "StartingSequenceNumber",
+    "Timestamp",
+    "ShardIterator",
+    "Description",
+    "PendingWindowInDays",
+    "RotationPeriodInDays",
+    "AliasName",
+    "TargetKeyId",
+    "EncryptionContext",
+    "NumberOfBytes",
+    "KeySpec",
+    "Plaintext",
+    "CiphertextBlob",
 ];
 
 fn json_leaf() -> impl Strategy<Value = Value> {
@@ -172,11 +247,27 @@ fn json_leaf() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
         prop::sample::select(vec![
-            STREAM, "other", "", "KMS", "NONE", "AES_256", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP",
-            "AT_SEQUENCE_NUMBER", "alias/aws/kinesis", "alias/x", "ON_DEMAND", "shardId-000000000000",
-            "AA==", "eyJzdHJlYW0iOiJmdXp6ZWQifQ", "49000000000000000000000000000000000000000000000000000001",
+            STREAM,
+            "other",
+            "",
+            "KMS",
+            "NONE",
+            "AES_256",
+            "TRIM_HORIZON",
+            "LATEST",
+            "AT_TIMESTAMP",
+            "AT_SEQUENCE_NUMBER",
+            "alias/aws/kinesis",
+            "alias/x",
+            "ON_DEMAND",
+            "shardId-000000000000",
+            "AA==",
+            "eyJzdHJlYW0iOiJmdXp6ZWQifQ",
+            "49000000000000000000000000000000000000000000000000000001",
             "340282366920938463463374607431768211456",
         ])
         .prop_map(Value::from),
@@ -189,7 +280,9 @@ fn json_value() -> impl Strategy<Value = Value> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
             prop::collection::btree_map(prop::sample::select(MEMBERS.to_vec()), inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+                .prop_map(|m| Value::Object(
+                    m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+                )),
         ]
     })
 }
@@ -202,7 +295,10 @@ const ITERATOR: &str = "@iterator@";
 
 /// Mostly present, mostly a value that fits.
 fn likely<T: Clone + Debug + 'static>(good: T, others: Vec<T>) -> impl Strategy<Value = Option<T>> {
-    prop::option::weighted(0.9, prop_oneof![3 => Just(good), 1 => prop::sample::select(others)])
+    prop::option::weighted(
+        0.9,
+        prop_oneof![3 => Just(good), 1 => prop::sample::select(others)],
+    )
 }
 
 fn finite_f64() -> impl Strategy<Value = f64> {
@@ -220,8 +316,18 @@ fn plausible_body() -> impl Strategy<Value = Vec<u8>> {
     (
         (
             likely(STREAM, vec!["other", ""]),
-            likely("shardId-000000000000", vec!["shardId-000000000001", "shard"]),
-            text(vec!["TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "AT_TIMESTAMP", "BOGUS"]),
+            likely(
+                "shardId-000000000000",
+                vec!["shardId-000000000001", "shard"],
+            ),
+            text(vec![
+                "TRIM_HORIZON",
+                "LATEST",
+                "AT_SEQUENCE_NUMBER",
+                "AFTER_SEQUENCE_NUMBER",
+                "AT_TIMESTAMP",
+                "BOGUS",
+            ]),
             prop::option::weighted(0.9, finite_f64()),
             likely(ITERATOR, vec!["", "garbage", "eyJzdHJlYW0iOiJmdXp6ZWQifQ"]),
             prop::option::of(prop::sample::select(vec![
@@ -235,43 +341,72 @@ fn plausible_body() -> impl Strategy<Value = Vec<u8>> {
         (
             prop::option::of(".{0,300}"),
             text(vec!["", "AA==", "cGxhaW4=", "not base64!", BLOB, CUT_BLOB]),
-            prop::option::of(prop::collection::vec((".{0,5}", text(vec!["AA==", "%%"])), 0..4)),
-            text(vec!["alias/aws/kinesis", "alias/none", "00000000-0000-0000-0000-000000000000", ""]),
+            prop::option::of(prop::collection::vec(
+                (".{0,5}", text(vec!["AA==", "%%"])),
+                0..4,
+            )),
+            text(vec![
+                "alias/aws/kinesis",
+                "alias/none",
+                "00000000-0000-0000-0000-000000000000",
+                "",
+            ]),
             text(vec!["KMS", "NONE", "AES_256", "AES_128", "RSA"]),
-            text(vec!["0", "340282366920938463463374607431768211455", "340282366920938463463374607431768211456", "-1", "x"]),
+            text(vec![
+                "0",
+                "340282366920938463463374607431768211455",
+                "340282366920938463463374607431768211456",
+                "-1",
+                "x",
+            ]),
         ),
     )
-        .prop_map(|((stream, shard, kind, ts, iterator, seq, n), (pk, data, records, key, spec, hash))| {
-            let mut m = serde_json::Map::new();
-            let mut put = |k: &str, v: Option<Value>| {
-                if let Some(v) = v {
-                    m.insert(k.to_string(), v);
+        .prop_map(
+            |(
+                (stream, shard, kind, ts, iterator, seq, n),
+                (pk, data, records, key, spec, hash),
+            )| {
+                let mut m = serde_json::Map::new();
+                let mut put = |k: &str, v: Option<Value>| {
+                    if let Some(v) = v {
+                        m.insert(k.to_string(), v);
+                    }
+                };
+                put("StreamName", stream.map(Value::from));
+                put("ShardId", shard.map(Value::from));
+                put("ShardIteratorType", kind.map(Value::from));
+                put("Timestamp", ts.map(Value::from));
+                put("ShardIterator", iterator.map(Value::from));
+                put("StartingSequenceNumber", seq.map(Value::from));
+                for member in [
+                    "Limit",
+                    "ShardCount",
+                    "PendingWindowInDays",
+                    "RotationPeriodInDays",
+                    "NumberOfBytes",
+                ] {
+                    put(member, n.map(Value::from));
                 }
-            };
-            put("StreamName", stream.map(Value::from));
-            put("ShardId", shard.map(Value::from));
-            put("ShardIteratorType", kind.map(Value::from));
-            put("Timestamp", ts.map(Value::from));
-            put("ShardIterator", iterator.map(Value::from));
-            put("StartingSequenceNumber", seq.map(Value::from));
-            for member in ["Limit", "ShardCount", "PendingWindowInDays", "RotationPeriodInDays", "NumberOfBytes"] {
-                put(member, n.map(Value::from));
-            }
-            put("PartitionKey", pk.map(Value::from));
-            put("Data", data.map(Value::from));
-            put("CiphertextBlob", data.map(Value::from));
-            put("Plaintext", data.map(Value::from));
-            put(
-                "Records",
-                records.map(|r| r.into_iter().map(|(pk, d)| json!({"PartitionKey": pk, "Data": d})).collect()),
-            );
-            put("KeyId", key.map(Value::from));
-            put("TargetKeyId", key.map(Value::from));
-            put("EncryptionType", spec.map(Value::from));
-            put("KeySpec", spec.map(Value::from));
-            put("ExplicitHashKey", hash.map(Value::from));
-            serde_json::to_vec(&m).unwrap()
-        })
+                put("PartitionKey", pk.map(Value::from));
+                put("Data", data.map(Value::from));
+                put("CiphertextBlob", data.map(Value::from));
+                put("Plaintext", data.map(Value::from));
+                put(
+                    "Records",
+                    records.map(|r| {
+                        r.into_iter()
+                            .map(|(pk, d)| json!({"PartitionKey": pk, "Data": d}))
+                            .collect()
+                    }),
+                );
+                put("KeyId", key.map(Value::from));
+                put("TargetKeyId", key.map(Value::from));
+                put("EncryptionType", spec.map(Value::from));
+                put("KeySpec", spec.map(Value::from));
+                put("ExplicitHashKey", hash.map(Value::from));
+                serde_json::to_vec(&m).unwrap()
+            },
+        )
 }
 
 fn body() -> impl Strategy<Value = Vec<u8>> {
@@ -317,7 +452,10 @@ fn caller() -> impl Strategy<Value = Caller> {
 
 /// The default principal allowed `target`.
 fn entitled(target: Option<&str>) -> &'static str {
-    let op = target.and_then(|t| t.split_once('.')).map(|(_, op)| op).unwrap_or_default();
+    let op = target
+        .and_then(|t| t.split_once('.'))
+        .map(|(_, op)| op)
+        .unwrap_or_default();
     match op {
         "PutRecord" | "PutRecords" | "GenerateDataKey" | "Encrypt" => PRODUCER,
         "GetShardIterator" | "GetRecords" | "Decrypt" => CONSUMER,
@@ -342,23 +480,64 @@ fn fuzz_world() -> Fuzzed {
         assert_eq!(status, 200, "{body}");
         body
     };
-    ok(raw(&w.svc, ADMIN, "Kinesis_20131202.CreateStream", &json!({"StreamName": STREAM, "ShardCount": 1})));
-    let plain = ok(raw(&w.svc, PRODUCER, "Kinesis_20131202.PutRecord", &json!({"StreamName": STREAM, "PartitionKey": "k", "Data": "cGxhaW4="})));
+    ok(raw(
+        &w.svc,
+        ADMIN,
+        "Kinesis_20131202.CreateStream",
+        &json!({"StreamName": STREAM, "ShardCount": 1}),
+    ));
+    let plain = ok(raw(
+        &w.svc,
+        PRODUCER,
+        "Kinesis_20131202.PutRecord",
+        &json!({"StreamName": STREAM, "PartitionKey": "k", "Data": "cGxhaW4="}),
+    ));
     let key = ok(raw(&w.svc, ADMIN, "TrentService.CreateKey", &json!({})));
     let key_id = key["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
-    ok(raw(&w.svc, ADMIN, "Kinesis_20131202.StartStreamEncryption", &json!({"StreamName": STREAM, "EncryptionType": "KMS", "KeyId": key_id})));
-    let sealed = ok(raw(&w.svc, PRODUCER, "Kinesis_20131202.PutRecord", &json!({"StreamName": STREAM, "PartitionKey": "k", "Data": "c2VhbGVk"})));
+    ok(raw(
+        &w.svc,
+        ADMIN,
+        "Kinesis_20131202.StartStreamEncryption",
+        &json!({"StreamName": STREAM, "EncryptionType": "KMS", "KeyId": key_id}),
+    ));
+    let sealed = ok(raw(
+        &w.svc,
+        PRODUCER,
+        "Kinesis_20131202.PutRecord",
+        &json!({"StreamName": STREAM, "PartitionKey": "k", "Data": "c2VhbGVk"}),
+    ));
     let seq = |v: &Value| v["SequenceNumber"].as_str().unwrap().to_string();
-    let dk = ok(raw(&w.svc, PRODUCER, "TrentService.GenerateDataKey", &json!({"KeyId": key_id, "KeySpec": "AES_256"})));
+    let dk = ok(raw(
+        &w.svc,
+        PRODUCER,
+        "TrentService.GenerateDataKey",
+        &json!({"KeyId": key_id, "KeySpec": "AES_256"}),
+    ));
     let blob = dk["CiphertextBlob"].as_str().unwrap().to_string();
-    let it = ok(raw(&w.svc, CONSUMER, "Kinesis_20131202.GetShardIterator", &json!({
-        "StreamName": STREAM, "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON",
-    })));
+    let it = ok(raw(
+        &w.svc,
+        CONSUMER,
+        "Kinesis_20131202.GetShardIterator",
+        &json!({
+            "StreamName": STREAM, "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON",
+        }),
+    ));
     let iterator = it["ShardIterator"].as_str().unwrap().to_string();
-    Fuzzed { plain_seq: seq(&plain), sealed_seq: seq(&sealed), blob, iterator, w }
+    Fuzzed {
+        plain_seq: seq(&plain),
+        sealed_seq: seq(&sealed),
+        blob,
+        iterator,
+        w,
+    }
 }
 
-fn send(f: &Fuzzed, target: Option<&str>, who: Option<&str>, body: Vec<u8>) -> http::Response<Bytes> {
+fn send(
+    f: &Fuzzed,
+    target: Option<&str>,
+    who: Option<&str>,
+    body: Vec<u8>,
+) -> http::Response<Bytes> {
     let body = String::from_utf8(body)
         .map(|text| {
             text.replace(BLOB, &f.blob)
@@ -368,7 +547,10 @@ fn send(f: &Fuzzed, target: Option<&str>, who: Option<&str>, body: Vec<u8>) -> h
         })
         .unwrap_or_else(|e| e.into_bytes());
     let w = &f.w;
-    let mut b = http::Request::builder().method("POST").uri("/").header("content-type", "application/x-amz-json-1.1");
+    let mut b = http::Request::builder()
+        .method("POST")
+        .uri("/")
+        .header("content-type", "application/x-amz-json-1.1");
     if let Some(t) = target.and_then(|t| http::HeaderValue::from_str(t).ok()) {
         b = b.header("x-amz-target", t);
     }
@@ -437,11 +619,21 @@ proptest! {
 fn far_timestamps_are_answered_not_panicked() {
     let f = fuzz_world();
     for ts in [1.8e19, 1e300, f64::MAX, -1e300] {
-        let (status, body) = raw(&f.w.svc, CONSUMER, "Kinesis_20131202.GetShardIterator", &json!({
-            "StreamName": STREAM, "ShardId": "shardId-000000000000", "ShardIteratorType": "AT_TIMESTAMP", "Timestamp": ts,
-        }));
+        let (status, body) = raw(
+            &f.w.svc,
+            CONSUMER,
+            "Kinesis_20131202.GetShardIterator",
+            &json!({
+                "StreamName": STREAM, "ShardId": "shardId-000000000000", "ShardIteratorType": "AT_TIMESTAMP", "Timestamp": ts,
+            }),
+        );
         assert_eq!(status, 200, "{ts}: {body}");
-        let (_, page) = raw(&f.w.svc, CONSUMER, "Kinesis_20131202.GetRecords", &json!({"ShardIterator": body["ShardIterator"]}));
+        let (_, page) = raw(
+            &f.w.svc,
+            CONSUMER,
+            "Kinesis_20131202.GetRecords",
+            &json!({"ShardIterator": body["ShardIterator"]}),
+        );
         let n = page["Records"].as_array().map(Vec::len);
         // Far future: past the tip; far past: from the oldest record.
         assert_eq!(n, Some(if ts > 0.0 { 0 } else { 2 }), "{ts}: {page}");
@@ -451,5 +643,7 @@ fn far_timestamps_are_answered_not_panicked() {
 
 fn base64_decode(s: &str) -> Vec<u8> {
     use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.decode(s).unwrap_or_default()
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .unwrap_or_default()
 }

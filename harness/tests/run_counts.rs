@@ -12,7 +12,9 @@ use kcb::scenario;
 fn run(toml: &str) -> RunResult {
     let s = scenario::parse(toml, Path::new("inline.toml")).expect("scenario validates");
     let rt = runner::runtime(true).expect("runtime");
-    rt.block_on(runner::run_scenario(Arc::new(s), None, false)).expect("run").result
+    rt.block_on(runner::run_scenario(Arc::new(s), None, false))
+        .expect("run")
+        .result
 }
 
 fn path<'a>(r: &'a RunResult, name: &str) -> &'a PathResult {
@@ -75,9 +77,16 @@ fn message_limited_cache_needs_ceil_records_over_limit_keys() {
     for (name, per_key) in [("msgs100", 100u64), ("msgs7", 7)] {
         let p = path(&r, name);
         assert_eq!(p.ledger.sent, records);
-        assert_eq!(op(p, "GenerateDataKey"), records.div_ceil(per_key), "{name}");
+        assert_eq!(
+            op(p, "GenerateDataKey"),
+            records.div_ceil(per_key),
+            "{name}"
+        );
         // Client and service agree on the count.
-        assert_eq!(p.kms_calls.client.by_operation.get("GenerateDataKey"), Some(&records.div_ceil(per_key)));
+        assert_eq!(
+            p.kms_calls.client.by_operation.get("GenerateDataKey"),
+            Some(&records.div_ceil(per_key))
+        );
     }
     assert_eq!(op(path(&r, "nocache"), "GenerateDataKey"), records);
     assert_eq!(op(path(&r, "nocache"), "Decrypt"), records);
@@ -111,7 +120,10 @@ fn envelope_overhead_matches_the_documented_format_to_the_byte() {
     assert_eq!(env.inflation.by_size.len(), 5);
     for row in &env.inflation.by_size {
         assert_eq!(row.overhead_bytes, expected, "size {}", row.plaintext_bytes);
-        assert_eq!(row.record_bytes as i64, row.plaintext_bytes as i64 + expected);
+        assert_eq!(
+            row.record_bytes as i64,
+            row.plaintext_bytes as i64 + expected
+        );
     }
     let fits = 1_048_576 - expected as u64 - "pk-63".len() as u64;
     assert_eq!(env.inflation.max_plaintext_that_fits, fits);
@@ -123,12 +135,23 @@ fn envelope_overhead_matches_the_documented_format_to_the_byte() {
     assert_eq!(plain.inflation.overhead_bytes, 0.0);
     assert_eq!(plain.inflation.ratio, 1.0);
     // 1,048,300 bytes plus the envelope no longer fits; on the plaintext path it does.
-    let big = |p: &PathResult| p.inflation.by_size.iter().find(|s| s.plaintext_bytes == 1_048_300).map(|s| s.fits_1mib);
+    let big = |p: &PathResult| {
+        p.inflation
+            .by_size
+            .iter()
+            .find(|s| s.plaintext_bytes == 1_048_300)
+            .map(|s| s.fits_1mib)
+    };
     assert_eq!(big(env), Some(false));
     assert_eq!(big(plain), Some(true));
     // Every record was accounted for; the ones too big to fit failed, none was lost.
     for p in &r.paths {
-        assert_eq!(p.ledger.sent, p.ledger.acked + p.ledger.failed, "{}", p.name);
+        assert_eq!(
+            p.ledger.sent,
+            p.ledger.acked + p.ledger.failed,
+            "{}",
+            p.name
+        );
         assert_eq!(p.ledger.lost, 0, "{}", p.name);
     }
     assert_eq!(env.ledger.failed, 2);

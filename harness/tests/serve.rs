@@ -16,11 +16,20 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A signature-checking service on 127.0.0.1 with an OS-chosen port.
 async fn serve() -> (Service, Running, Target) {
-    let config = ServiceConfig { verify_signatures: true, encryption_update_delay: Duration::ZERO, ..Default::default() };
+    let config = ServiceConfig {
+        verify_signatures: true,
+        encryption_update_delay: Duration::ZERO,
+        ..Default::default()
+    };
     let svc = Service::new(config, Arc::new(SystemClock));
-    let running = server::start(svc.clone(), "127.0.0.1:0".parse().unwrap()).await.expect("listen on loopback");
+    let running = server::start(svc.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("listen on loopback");
     assert!(running.addr.ip().is_loopback());
-    let target = Target::Endpoint { url: running.endpoint_url(), region: "us-east-1".into() };
+    let target = Target::Endpoint {
+        url: running.endpoint_url(),
+        region: "us-east-1".into(),
+    };
     (svc, running, target)
 }
 
@@ -31,31 +40,50 @@ fn principal(target: &Target, name: &str) -> Principal {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_requests_round_trip_records_over_http() {
     let (_svc, running, target) = serve().await;
-    let (admin, producer, consumer) = (principal(&target, ADMIN), principal(&target, PRODUCER), principal(&target, CONSUMER));
+    let (admin, producer, consumer) = (
+        principal(&target, ADMIN),
+        principal(&target, PRODUCER),
+        principal(&target, CONSUMER),
+    );
 
     admin.kinesis.create_stream("wire", 2, false).await.unwrap();
     assert_eq!(admin.kinesis.list_streams().await.unwrap(), ["wire"]);
     let mut sent = Vec::new();
     for i in 0..20u64 {
         let data = payload(i, 1 + i as usize * 101);
-        let ack = producer.kinesis.put_record("wire", &format!("pk-{i}"), data.clone()).await.unwrap();
+        let ack = producer
+            .kinesis
+            .put_record("wire", &format!("pk-{i}"), data.clone())
+            .await
+            .unwrap();
         sent.push((ack, data));
     }
-    let batch: Vec<(String, Vec<u8>)> = (20..40u64).map(|i| (format!("pk-{i}"), payload(i, 333))).collect();
-    let acks = producer.kinesis.put_records("wire", batch.clone()).await.unwrap();
+    let batch: Vec<(String, Vec<u8>)> = (20..40u64)
+        .map(|i| (format!("pk-{i}"), payload(i, 333)))
+        .collect();
+    let acks = producer
+        .kinesis
+        .put_records("wire", batch.clone())
+        .await
+        .unwrap();
     for (ack, (_, data)) in acks.into_iter().zip(batch) {
         sent.push((ack.unwrap(), data));
     }
 
     let mut read = Vec::new();
     for shard in admin.kinesis.list_shards("wire").await.unwrap() {
-        let records = read_from(&consumer, "wire", &shard, &Start::TrimHorizon).await.unwrap();
+        let records = read_from(&consumer, "wire", &shard, &Start::TrimHorizon)
+            .await
+            .unwrap();
         assert_strictly_increasing(&records);
         read.extend(records);
     }
     assert_eq!(read.len(), sent.len());
     for (ack, data) in &sent {
-        let r = read.iter().find(|r| r.sequence == ack.sequence).expect("read back");
+        let r = read
+            .iter()
+            .find(|r| r.sequence == ack.sequence)
+            .expect("read back");
         assert_eq!(&r.data, data);
     }
     running.task.abort();
@@ -64,7 +92,11 @@ async fn signed_requests_round_trip_records_over_http() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_kms_and_sse_work_over_http() {
     let (svc, running, target) = serve().await;
-    let (admin, producer, consumer) = (principal(&target, ADMIN), principal(&target, PRODUCER), principal(&target, CONSUMER));
+    let (admin, producer, consumer) = (
+        principal(&target, ADMIN),
+        principal(&target, PRODUCER),
+        principal(&target, CONSUMER),
+    );
 
     let key = admin.kms.create_key("over the wire").await.unwrap();
     let ctx = std::collections::BTreeMap::from([("purpose".to_string(), "test".to_string())]);
@@ -72,15 +104,40 @@ async fn signed_kms_and_sse_work_over_http() {
     let plain = consumer.kms.decrypt_data_key(&dk.blob, &ctx).await.unwrap();
     assert_eq!(plain.as_slice(), dk.plaintext.as_slice());
 
-    admin.kinesis.create_stream("sealed", 1, false).await.unwrap();
-    admin.kinesis.start_encryption("sealed", &key.arn).await.unwrap();
-    producer.kinesis.put_record("sealed", "k", b"secret over http".to_vec()).await.unwrap();
-    let records = read_from(&consumer, "sealed", "shardId-000000000000", &Start::TrimHorizon).await.unwrap();
+    admin
+        .kinesis
+        .create_stream("sealed", 1, false)
+        .await
+        .unwrap();
+    admin
+        .kinesis
+        .start_encryption("sealed", &key.arn)
+        .await
+        .unwrap();
+    producer
+        .kinesis
+        .put_record("sealed", "k", b"secret over http".to_vec())
+        .await
+        .unwrap();
+    let records = read_from(
+        &consumer,
+        "sealed",
+        "shardId-000000000000",
+        &Start::TrimHorizon,
+    )
+    .await
+    .unwrap();
     assert_eq!(records.len(), 1);
     assert!(records[0].encrypted);
     assert_eq!(records[0].data, b"secret over http");
     // Kinesis asked KMS on the callers' behalf: one data key, one decrypt.
-    let via: Vec<String> = svc.control().kms_calls().into_iter().filter(|c| c.via_stream.is_some()).map(|c| c.op).collect();
+    let via: Vec<String> = svc
+        .control()
+        .kms_calls()
+        .into_iter()
+        .filter(|c| c.via_stream.is_some())
+        .map(|c| c.op)
+        .collect();
     assert_eq!(via, ["GenerateDataKey", "Decrypt"]);
     running.task.abort();
 }
@@ -89,20 +146,49 @@ async fn signed_kms_and_sse_work_over_http() {
 async fn an_unknown_access_key_is_an_unrecognized_client() {
     let (_svc, running, target) = serve().await;
     let stranger = principal(&target, "mallory");
-    assert_code(stranger.kinesis.list_streams().await, "UnrecognizedClientException");
-    assert_code(stranger.kms.list_keys().await, "UnrecognizedClientException");
+    assert_code(
+        stranger.kinesis.list_streams().await,
+        "UnrecognizedClientException",
+    );
+    assert_code(
+        stranger.kms.list_keys().await,
+        "UnrecognizedClientException",
+    );
     running.task.abort();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_secret_is_an_invalid_signature() {
     let (_svc, running, target) = serve().await;
-    principal(&target, ADMIN).kinesis.create_stream("s", 1, false).await.unwrap();
-    let impostor = Principal::with_secret(&target, PRODUCER, "not-the-producer-secret", TransportLog::new(), Arc::new(SystemClock));
-    assert_code(impostor.kinesis.put_record("s", "k", b"forged".to_vec()).await, "InvalidSignatureException");
+    principal(&target, ADMIN)
+        .kinesis
+        .create_stream("s", 1, false)
+        .await
+        .unwrap();
+    let impostor = Principal::with_secret(
+        &target,
+        PRODUCER,
+        "not-the-producer-secret",
+        TransportLog::new(),
+        Arc::new(SystemClock),
+    );
+    assert_code(
+        impostor
+            .kinesis
+            .put_record("s", "k", b"forged".to_vec())
+            .await,
+        "InvalidSignatureException",
+    );
     assert_code(impostor.kms.list_keys().await, "InvalidSignatureException");
     // Nothing was written under the producer's name.
-    let records = read_from(&principal(&target, CONSUMER), "s", "shardId-000000000000", &Start::TrimHorizon).await.unwrap();
+    let records = read_from(
+        &principal(&target, CONSUMER),
+        "s",
+        "shardId-000000000000",
+        &Start::TrimHorizon,
+    )
+    .await
+    .unwrap();
     assert!(records.is_empty());
     running.task.abort();
 }
@@ -121,10 +207,18 @@ async fn an_unsigned_request_is_missing_authentication() {
     let mut response = Vec::new();
     conn.read_to_end(&mut response).await.unwrap();
     let text = String::from_utf8_lossy(&response);
-    let status: u16 = text.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status line");
+    let status: u16 = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
     assert!((400..500).contains(&status), "{text}");
     let json_start = text.find("\r\n\r\n").expect("headers end") + 4;
-    let body: serde_json::Value = serde_json::from_str(&text[json_start..]).expect("JSON error body");
-    assert_eq!(body["__type"], "MissingAuthenticationTokenException", "{text}");
+    let body: serde_json::Value =
+        serde_json::from_str(&text[json_start..]).expect("JSON error body");
+    assert_eq!(
+        body["__type"], "MissingAuthenticationTokenException",
+        "{text}"
+    );
     running.task.abort();
 }

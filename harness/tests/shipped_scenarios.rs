@@ -12,11 +12,15 @@ fn bin() -> Command {
 }
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf()
 }
 
 fn schema() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(repo().join("harness/schema/result.schema.json")).expect("schema");
+    let text =
+        std::fs::read_to_string(repo().join("harness/schema/result.schema.json")).expect("schema");
     let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
     jsonschema::validator_for(&schema).expect("schema compiles")
 }
@@ -24,13 +28,27 @@ fn schema() -> jsonschema::Validator {
 fn check_result(file: &Path, v: &jsonschema::Validator) {
     let text = std::fs::read_to_string(file).expect("result.json written");
     let json: Value = serde_json::from_str(&text).expect("result.json is JSON");
-    let errors: Vec<String> = v.iter_errors(&json).map(|e| format!("{e} at {}", e.instance_path)).collect();
+    let errors: Vec<String> = v
+        .iter_errors(&json)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
     assert!(errors.is_empty(), "{}: {errors:#?}", file.display());
     for p in json["paths"].as_array().expect("paths") {
         let l = &p["ledger"];
         let n = |k: &str| l[k].as_u64().expect("count");
-        assert_eq!(n("sent"), n("acked") + n("failed"), "{}: {} ledger does not balance", file.display(), p["name"]);
-        assert!(n("sent") > 0, "{}: {} sent nothing", file.display(), p["name"]);
+        assert_eq!(
+            n("sent"),
+            n("acked") + n("failed"),
+            "{}: {} ledger does not balance",
+            file.display(),
+            p["name"]
+        );
+        assert!(
+            n("sent") > 0,
+            "{}: {} sent nothing",
+            file.display(),
+            p["name"]
+        );
         for k in ["lost", "corrupted", "unreadable"] {
             assert_eq!(n(k), 0, "{}: {} {k}", file.display(), p["name"]);
         }
@@ -56,7 +74,12 @@ fn every_shipped_scenario_runs_balances_and_matches_the_schema() {
             .arg(f)
             .status()
             .expect("binary runs");
-        assert_eq!(status.code(), Some(0), "{} did not pass its expectations", f.display());
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{} did not pass its expectations",
+            f.display()
+        );
         check_result(&dir.join("result.json"), &v);
         assert!(dir.join("latency.hlog").exists());
         assert!(dir.join("scenario.toml").exists());
@@ -72,7 +95,10 @@ fn invalid_scenario_exits_2_naming_file_and_field() {
         let out = bin().arg(cmd).arg(&f).output().expect("binary runs");
         assert_eq!(out.status.code(), Some(2), "{cmd}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("bad.toml:4") && err.contains("workload.rate_per_sec"), "{cmd}: {err}");
+        assert!(
+            err.contains("bad.toml:4") && err.contains("workload.rate_per_sec"),
+            "{cmd}: {err}"
+        );
     }
 }
 
@@ -86,11 +112,22 @@ fn a_failed_expectation_exits_1_and_still_writes_the_result() {
     )
     .expect("write");
     let out_dir = dir.join("out");
-    let out = bin().args(["run", "--no-progress", "--out"]).arg(&out_dir).arg(&f).output().expect("binary runs");
+    let out = bin()
+        .args(["run", "--no-progress", "--out"])
+        .arg(&out_dir)
+        .arg(&f)
+        .output()
+        .expect("binary runs");
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("FAIL") && stdout.contains("acked <= 1"), "{stdout}");
-    let r: Value = serde_json::from_str(&std::fs::read_to_string(out_dir.join("result.json")).expect("written")).expect("json");
+    assert!(
+        stdout.contains("FAIL") && stdout.contains("acked <= 1"),
+        "{stdout}"
+    );
+    let r: Value = serde_json::from_str(
+        &std::fs::read_to_string(out_dir.join("result.json")).expect("written"),
+    )
+    .expect("json");
     assert_eq!(r["expectations"][0]["passed"], Value::Bool(false));
     assert_eq!(r["expectations"][0]["measured"].as_f64(), Some(40.0));
 }
@@ -100,7 +137,12 @@ fn json_flag_prints_the_result() {
     let dir = tempdir("json");
     let f = dir.join("j.toml");
     std::fs::write(&f, "name = \"j\"\nduration = \"5s\"\nclock = \"virtual\"\n[workload]\nrate_per_sec = 2\nrecord_size = 64\n[[paths]]\nkind = \"envelope\"\n").expect("write");
-    let out = bin().args(["run", "--json", "--out"]).arg(dir.join("o")).arg(&f).output().expect("runs");
+    let out = bin()
+        .args(["run", "--json", "--out"])
+        .arg(dir.join("o"))
+        .arg(&f)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(0));
     let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is the result JSON");
     assert_eq!(v["paths"][0]["kind"], "envelope");

@@ -90,10 +90,23 @@ pub struct Observation {
 
 /// Build both clients signing with access key `principal` and `secret`.
 pub fn build(target: &Target, principal: &str, secret: &str, obs: Observation) -> Clients {
-    let http = SharedHttpClient::new(Observed::new(target.base_http(), obs.log, obs.clock, obs.faults));
+    let http = SharedHttpClient::new(Observed::new(
+        target.base_http(),
+        obs.log,
+        obs.clock,
+        obs.faults,
+    ));
     let (url, region) = target.url_and_region();
-    let creds = Credentials::new(principal, secret.to_string(), None, None, "kinesis-crypto-bench");
-    let timeouts = TimeoutConfig::builder().operation_attempt_timeout(Duration::from_secs(10)).build();
+    let creds = Credentials::new(
+        principal,
+        secret.to_string(),
+        None,
+        None,
+        "kinesis-crypto-bench",
+    );
+    let timeouts = TimeoutConfig::builder()
+        .operation_attempt_timeout(Duration::from_secs(10))
+        .build();
     let kinesis = aws_sdk_kinesis::Config::builder()
         .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
         .region(aws_sdk_kinesis::config::Region::new(region.clone()))

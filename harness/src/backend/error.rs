@@ -46,7 +46,11 @@ const RETRYABLE: &[&str] = &[
 impl BackendError {
     /// A harness-made error (no SDK involved).
     pub fn new(op: &'static str, code: &str, message: impl Into<String>) -> Self {
-        Self { op, code: code.to_string(), message: message.into() }
+        Self {
+            op,
+            code: code.to_string(),
+            message: message.into(),
+        }
     }
 
     /// Convert any SDK error, keeping AWS's error name.
@@ -75,7 +79,11 @@ impl BackendError {
             }
             s
         });
-        Self { op, code: code.unwrap_or_else(|| fallback.to_string()), message: detail }
+        Self {
+            op,
+            code: code.unwrap_or_else(|| fallback.to_string()),
+            message: detail,
+        }
     }
 
     /// Retry or give up.
@@ -100,7 +108,10 @@ mod tests {
     #[test]
     fn throttles_retry_and_key_problems_do_not() {
         assert_eq!(classify("KMSThrottlingException"), ErrorClass::Retryable);
-        assert_eq!(classify("ProvisionedThroughputExceededException"), ErrorClass::Retryable);
+        assert_eq!(
+            classify("ProvisionedThroughputExceededException"),
+            ErrorClass::Retryable
+        );
         assert_eq!(classify("KMSAccessDeniedException"), ErrorClass::Fatal);
         assert_eq!(classify("KMSDisabledException"), ErrorClass::Fatal);
         assert_eq!(classify("NotFoundException"), ErrorClass::Fatal);

@@ -104,7 +104,11 @@ pub struct TransportFaults {
 impl TransportFaults {
     /// No rules. `virtual_time`: delays are taken on tokio's paused clock; else on `ticker`
     /// (to the microsecond) when given, else on tokio's timer.
-    pub fn new(seed: u64, virtual_time: bool, ticker: Option<Arc<crate::ticker::Ticker>>) -> Arc<Self> {
+    pub fn new(
+        seed: u64,
+        virtual_time: bool,
+        ticker: Option<Arc<crate::ticker::Ticker>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             rules: RwLock::new(Vec::new()),
             next: Mutex::new(0),
@@ -136,10 +140,17 @@ impl TransportFaults {
             return d;
         }
         let mut rng = self.rng.lock();
-        for (_, r) in rules.iter().filter(|(_, r)| r.matches(service, op, principal)) {
+        for (_, r) in rules
+            .iter()
+            .filter(|(_, r)| r.matches(service, op, principal))
+        {
             match &r.effect {
                 Effect::Delay(f) => d.delay += f(&mut rng),
-                Effect::Error { code, message, fraction } => {
+                Effect::Error {
+                    code,
+                    message,
+                    fraction,
+                } => {
                     if d.error.is_none() && rng.gen_bool(fraction.clamp(0.0, 1.0)) {
                         d.error = Some((code.clone(), message.clone()));
                     }
@@ -197,25 +208,63 @@ mod tests {
                 service: Service::Kinesis,
                 operations: vec!["PutRecords".into()],
                 principal: None,
-                effect: Effect::Error { code: "ProvisionedThroughputExceededException".into(), message: "x".into(), fraction: 0.5 },
+                effect: Effect::Error {
+                    code: "ProvisionedThroughputExceededException".into(),
+                    message: "x".into(),
+                    fraction: 0.5,
+                },
             });
         }
-        let pattern = |f: &TransportFaults| (0..64).map(|_| f.decide("Kinesis_20131202", "PutRecords", "producer").error.is_some()).collect::<Vec<_>>();
+        let pattern = |f: &TransportFaults| {
+            (0..64)
+                .map(|_| {
+                    f.decide("Kinesis_20131202", "PutRecords", "producer")
+                        .error
+                        .is_some()
+                })
+                .collect::<Vec<_>>()
+        };
         let (pa, pb) = (pattern(&a), pattern(&b));
         assert_eq!(pa, pb, "same seed, same faults");
         assert!(pa.iter().any(|e| *e) && pa.iter().any(|e| !*e));
-        assert!(a.decide("Kinesis_20131202", "GetRecords", "consumer").error.is_none());
-        assert!(a.decide("TrentService", "PutRecords", "producer").error.is_none());
+        assert!(a
+            .decide("Kinesis_20131202", "GetRecords", "consumer")
+            .error
+            .is_none());
+        assert!(a
+            .decide("TrentService", "PutRecords", "producer")
+            .error
+            .is_none());
     }
 
     #[test]
     fn removed_rules_stop_and_delays_add() {
         let f = TransportFaults::new(1, true, None);
-        let id = f.add(Rule { service: Service::Kms, operations: vec![], principal: None, effect: Effect::Delay(Arc::new(|_| Duration::from_micros(200))) });
-        f.add(Rule { service: Service::Kms, operations: vec!["Decrypt".into()], principal: None, effect: Effect::Delay(Arc::new(|_| Duration::from_micros(50))) });
-        assert_eq!(f.decide("TrentService", "Decrypt", "consumer").delay, Duration::from_micros(250));
+        let id = f.add(Rule {
+            service: Service::Kms,
+            operations: vec![],
+            principal: None,
+            effect: Effect::Delay(Arc::new(|_| Duration::from_micros(200))),
+        });
+        f.add(Rule {
+            service: Service::Kms,
+            operations: vec!["Decrypt".into()],
+            principal: None,
+            effect: Effect::Delay(Arc::new(|_| Duration::from_micros(50))),
+        });
+        assert_eq!(
+            f.decide("TrentService", "Decrypt", "consumer").delay,
+            Duration::from_micros(250)
+        );
         f.remove(id);
-        assert_eq!(f.decide("TrentService", "Decrypt", "consumer").delay, Duration::from_micros(50));
-        assert_eq!(f.decide("TrentService", "GenerateDataKey", "producer").delay, Duration::ZERO);
+        assert_eq!(
+            f.decide("TrentService", "Decrypt", "consumer").delay,
+            Duration::from_micros(50)
+        );
+        assert_eq!(
+            f.decide("TrentService", "GenerateDataKey", "producer")
+                .delay,
+            Duration::ZERO
+        );
     }
 }

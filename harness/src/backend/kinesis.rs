@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{EncryptionType, PutRecordsRequestEntry, ShardIteratorType, StreamMode, StreamModeDetails};
+use aws_sdk_kinesis::types::{
+    EncryptionType, PutRecordsRequestEntry, ShardIteratorType, StreamMode, StreamModeDetails,
+};
 
 use super::error::BackendError;
 
@@ -88,18 +90,27 @@ impl KinesisApi {
     }
 
     /// CreateStream, provisioned with `shards` or on-demand.
-    pub async fn create_stream(&self, name: &str, shards: u32, on_demand: bool) -> Result<(), BackendError> {
+    pub async fn create_stream(
+        &self,
+        name: &str,
+        shards: u32,
+        on_demand: bool,
+    ) -> Result<(), BackendError> {
         let mut req = self.client.create_stream().stream_name(name);
         if on_demand {
             let details = StreamModeDetails::builder()
                 .stream_mode(StreamMode::OnDemand)
                 .build()
-                .map_err(|e| BackendError::new("CreateStream", "ConstructionFailure", e.to_string()))?;
+                .map_err(|e| {
+                    BackendError::new("CreateStream", "ConstructionFailure", e.to_string())
+                })?;
             req = req.stream_mode_details(details);
         } else {
             req = req.shard_count(shards as i32);
         }
-        req.send().await.map_err(|e| BackendError::from_sdk("CreateStream", e))?;
+        req.send()
+            .await
+            .map_err(|e| BackendError::from_sdk("CreateStream", e))?;
         Ok(())
     }
 
@@ -124,12 +135,15 @@ impl KinesisApi {
             .send()
             .await
             .map_err(|e| BackendError::from_sdk("DescribeStreamSummary", e))?;
-        let d = out
-            .stream_description_summary()
-            .ok_or_else(|| BackendError::new("DescribeStreamSummary", "ResponseError", "no summary"))?;
+        let d = out.stream_description_summary().ok_or_else(|| {
+            BackendError::new("DescribeStreamSummary", "ResponseError", "no summary")
+        })?;
         Ok(StreamInfo {
             status: d.stream_status().as_str().to_string(),
-            encryption: d.encryption_type().map(|e| e.as_str().to_string()).unwrap_or_else(|| "NONE".into()),
+            encryption: d
+                .encryption_type()
+                .map(|e| e.as_str().to_string())
+                .unwrap_or_else(|| "NONE".into()),
             key_id: d.key_id().map(str::to_string),
             open_shards: d.open_shard_count() as u32,
         })
@@ -163,7 +177,12 @@ impl KinesisApi {
 
     /// ListStreams (first page).
     pub async fn list_streams(&self) -> Result<Vec<String>, BackendError> {
-        let out = self.client.list_streams().send().await.map_err(|e| BackendError::from_sdk("ListStreams", e))?;
+        let out = self
+            .client
+            .list_streams()
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("ListStreams", e))?;
         Ok(out.stream_names().to_vec())
     }
 
@@ -176,11 +195,18 @@ impl KinesisApi {
             .send()
             .await
             .map_err(|e| BackendError::from_sdk("ListShards", e))?;
-        Ok(out.shards().iter().map(|s| s.shard_id().to_string()).collect())
+        Ok(out
+            .shards()
+            .iter()
+            .map(|s| s.shard_id().to_string())
+            .collect())
     }
 
     /// DescribeStream: shard ids with their hash ranges (start, end as decimal strings).
-    pub async fn describe_shards(&self, name: &str) -> Result<Vec<(String, String, String)>, BackendError> {
+    pub async fn describe_shards(
+        &self,
+        name: &str,
+    ) -> Result<Vec<(String, String, String)>, BackendError> {
         let out = self
             .client
             .describe_stream()
@@ -188,24 +214,31 @@ impl KinesisApi {
             .send()
             .await
             .map_err(|e| BackendError::from_sdk("DescribeStream", e))?;
-        let d = out
-            .stream_description()
-            .ok_or_else(|| BackendError::new("DescribeStream", "ResponseError", "no description"))?;
+        let d = out.stream_description().ok_or_else(|| {
+            BackendError::new("DescribeStream", "ResponseError", "no description")
+        })?;
         Ok(d.shards()
             .iter()
             .map(|s| {
                 let r = s.hash_key_range();
                 (
                     s.shard_id().to_string(),
-                    r.map(|r| r.starting_hash_key().to_string()).unwrap_or_default(),
-                    r.map(|r| r.ending_hash_key().to_string()).unwrap_or_default(),
+                    r.map(|r| r.starting_hash_key().to_string())
+                        .unwrap_or_default(),
+                    r.map(|r| r.ending_hash_key().to_string())
+                        .unwrap_or_default(),
                 )
             })
             .collect())
     }
 
     /// PutRecord.
-    pub async fn put_record(&self, stream: &str, partition_key: &str, data: Vec<u8>) -> Result<PutAck, BackendError> {
+    pub async fn put_record(
+        &self,
+        stream: &str,
+        partition_key: &str,
+        data: Vec<u8>,
+    ) -> Result<PutAck, BackendError> {
         let out = self
             .client
             .put_record()
@@ -215,7 +248,10 @@ impl KinesisApi {
             .send()
             .await
             .map_err(|e| BackendError::from_sdk("PutRecord", e))?;
-        Ok(PutAck { shard_id: out.shard_id().to_string(), sequence: out.sequence_number().to_string() })
+        Ok(PutAck {
+            shard_id: out.shard_id().to_string(),
+            sequence: out.sequence_number().to_string(),
+        })
     }
 
     /// PutRecords: per-entry outcome, in order.
@@ -230,40 +266,71 @@ impl KinesisApi {
                 .partition_key(pk)
                 .data(Blob::new(data))
                 .build()
-                .map_err(|e| BackendError::new("PutRecords", "ConstructionFailure", e.to_string()))?;
+                .map_err(|e| {
+                    BackendError::new("PutRecords", "ConstructionFailure", e.to_string())
+                })?;
             req = req.records(entry);
         }
-        let out = req.send().await.map_err(|e| BackendError::from_sdk("PutRecords", e))?;
+        let out = req
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("PutRecords", e))?;
         Ok(out
             .records()
             .iter()
-            .map(|r| match (r.sequence_number(), r.shard_id(), r.error_code()) {
-                (Some(seq), Some(shard), None) => Ok(PutAck { shard_id: shard.to_string(), sequence: seq.to_string() }),
-                _ => Err(EntryFailure {
-                    code: r.error_code().unwrap_or("InternalFailure").to_string(),
-                    message: r.error_message().unwrap_or_default().to_string(),
-                }),
-            })
+            .map(
+                |r| match (r.sequence_number(), r.shard_id(), r.error_code()) {
+                    (Some(seq), Some(shard), None) => Ok(PutAck {
+                        shard_id: shard.to_string(),
+                        sequence: seq.to_string(),
+                    }),
+                    _ => Err(EntryFailure {
+                        code: r.error_code().unwrap_or("InternalFailure").to_string(),
+                        message: r.error_message().unwrap_or_default().to_string(),
+                    }),
+                },
+            )
             .collect())
     }
 
     /// GetShardIterator.
-    pub async fn shard_iterator(&self, stream: &str, shard_id: &str, start: &Start) -> Result<String, BackendError> {
-        let mut req = self.client.get_shard_iterator().stream_name(stream).shard_id(shard_id);
+    pub async fn shard_iterator(
+        &self,
+        stream: &str,
+        shard_id: &str,
+        start: &Start,
+    ) -> Result<String, BackendError> {
+        let mut req = self
+            .client
+            .get_shard_iterator()
+            .stream_name(stream)
+            .shard_id(shard_id);
         req = match start {
             Start::TrimHorizon => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
             Start::Latest => req.shard_iterator_type(ShardIteratorType::Latest),
-            Start::At(s) => req.shard_iterator_type(ShardIteratorType::AtSequenceNumber).starting_sequence_number(s),
-            Start::After(s) => req.shard_iterator_type(ShardIteratorType::AfterSequenceNumber).starting_sequence_number(s),
+            Start::At(s) => req
+                .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+                .starting_sequence_number(s),
+            Start::After(s) => req
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .starting_sequence_number(s),
         };
-        let out = req.send().await.map_err(|e| BackendError::from_sdk("GetShardIterator", e))?;
+        let out = req
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("GetShardIterator", e))?;
         out.shard_iterator()
             .map(str::to_string)
             .ok_or_else(|| BackendError::new("GetShardIterator", "ResponseError", "no iterator"))
     }
 
     /// GetShardIterator at a timestamp.
-    pub async fn shard_iterator_at(&self, stream: &str, shard_id: &str, at: Duration) -> Result<String, BackendError> {
+    pub async fn shard_iterator_at(
+        &self,
+        stream: &str,
+        shard_id: &str,
+        at: Duration,
+    ) -> Result<String, BackendError> {
         let out = self
             .client
             .get_shard_iterator()
@@ -280,7 +347,11 @@ impl KinesisApi {
     }
 
     /// GetRecords.
-    pub async fn get_records(&self, iterator: &str, limit: i32) -> Result<RecordsPage, BackendError> {
+    pub async fn get_records(
+        &self,
+        iterator: &str,
+        limit: i32,
+    ) -> Result<RecordsPage, BackendError> {
         let out = self
             .client
             .get_records()

@@ -31,7 +31,10 @@ pub struct DataKeyOut {
 
 impl std::fmt::Debug for DataKeyOut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DataKeyOut").field("plaintext", &"<redacted>").field("key_arn", &self.key_arn).finish()
+        f.debug_struct("DataKeyOut")
+            .field("plaintext", &"<redacted>")
+            .field("key_arn", &self.key_arn)
+            .finish()
     }
 }
 
@@ -43,10 +46,29 @@ fn key32(op: &'static str, bytes: Option<&Blob>) -> Result<Zeroizing<[u8; 32]>, 
     let b = bytes.ok_or_else(|| BackendError::new(op, "ResponseError", "no plaintext"))?;
     let mut k = Zeroizing::new([0u8; 32]);
     if b.as_ref().len() != 32 {
-        return Err(BackendError::new(op, "ResponseError", "plaintext is not 32 bytes"));
+        return Err(BackendError::new(
+            op,
+            "ResponseError",
+            "plaintext is not 32 bytes",
+        ));
     }
     k.copy_from_slice(b.as_ref());
     Ok(k)
+}
+
+fn key_info(
+    op: &'static str,
+    m: Option<&aws_sdk_kms::types::KeyMetadata>,
+) -> Result<KeyInfo, BackendError> {
+    let m = m.ok_or_else(|| BackendError::new(op, "ResponseError", "no metadata"))?;
+    Ok(KeyInfo {
+        id: m.key_id().to_string(),
+        arn: m.arn().unwrap_or_default().to_string(),
+        state: m
+            .key_state()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+    })
 }
 
 /// KMS, for one principal.
@@ -70,12 +92,7 @@ impl KmsApi {
             .send()
             .await
             .map_err(|e| BackendError::from_sdk("CreateKey", e))?;
-        let m = out.key_metadata().ok_or_else(|| BackendError::new("CreateKey", "ResponseError", "no metadata"))?;
-        Ok(KeyInfo {
-            id: m.key_id().to_string(),
-            arn: m.arn().unwrap_or_default().to_string(),
-            state: m.key_state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-        })
+        key_info("CreateKey", out.key_metadata())
     }
 
     /// DescribeKey.
@@ -87,18 +104,22 @@ impl KmsApi {
             .send()
             .await
             .map_err(|e| BackendError::from_sdk("DescribeKey", e))?;
-        let m = out.key_metadata().ok_or_else(|| BackendError::new("DescribeKey", "ResponseError", "no metadata"))?;
-        Ok(KeyInfo {
-            id: m.key_id().to_string(),
-            arn: m.arn().unwrap_or_default().to_string(),
-            state: m.key_state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-        })
+        key_info("DescribeKey", out.key_metadata())
     }
 
     /// ListKeys (first page): key ids.
     pub async fn list_keys(&self) -> Result<Vec<String>, BackendError> {
-        let out = self.client.list_keys().send().await.map_err(|e| BackendError::from_sdk("ListKeys", e))?;
-        Ok(out.keys().iter().filter_map(|k| k.key_id().map(str::to_string)).collect())
+        let out = self
+            .client
+            .list_keys()
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("ListKeys", e))?;
+        Ok(out
+            .keys()
+            .iter()
+            .filter_map(|k| k.key_id().map(str::to_string))
+            .collect())
     }
 
     /// CreateAlias.
@@ -115,16 +136,30 @@ impl KmsApi {
 
     /// ListAliases: (alias, target key id).
     pub async fn list_aliases(&self) -> Result<Vec<(String, String)>, BackendError> {
-        let out = self.client.list_aliases().send().await.map_err(|e| BackendError::from_sdk("ListAliases", e))?;
+        let out = self
+            .client
+            .list_aliases()
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("ListAliases", e))?;
         Ok(out
             .aliases()
             .iter()
-            .map(|a| (a.alias_name().unwrap_or_default().to_string(), a.target_key_id().unwrap_or_default().to_string()))
+            .map(|a| {
+                (
+                    a.alias_name().unwrap_or_default().to_string(),
+                    a.target_key_id().unwrap_or_default().to_string(),
+                )
+            })
             .collect())
     }
 
     /// GenerateDataKey (AES_256) bound to `ctx`.
-    pub async fn generate_data_key(&self, key: &str, ctx: &BTreeMap<String, String>) -> Result<DataKeyOut, BackendError> {
+    pub async fn generate_data_key(
+        &self,
+        key: &str,
+        ctx: &BTreeMap<String, String>,
+    ) -> Result<DataKeyOut, BackendError> {
         let out = self
             .client
             .generate_data_key()
@@ -136,13 +171,20 @@ impl KmsApi {
             .map_err(|e| BackendError::from_sdk("GenerateDataKey", e))?;
         Ok(DataKeyOut {
             plaintext: key32("GenerateDataKey", out.plaintext())?,
-            blob: out.ciphertext_blob().map(|b| b.as_ref().to_vec()).unwrap_or_default(),
+            blob: out
+                .ciphertext_blob()
+                .map(|b| b.as_ref().to_vec())
+                .unwrap_or_default(),
             key_arn: out.key_id().unwrap_or_default().to_string(),
         })
     }
 
     /// Decrypt a data key blob bound to `ctx`.
-    pub async fn decrypt_data_key(&self, blob: &[u8], ctx: &BTreeMap<String, String>) -> Result<Zeroizing<[u8; 32]>, BackendError> {
+    pub async fn decrypt_data_key(
+        &self,
+        blob: &[u8],
+        ctx: &BTreeMap<String, String>,
+    ) -> Result<Zeroizing<[u8; 32]>, BackendError> {
         let out = self
             .client
             .decrypt()
@@ -155,7 +197,12 @@ impl KmsApi {
     }
 
     /// Encrypt up to 4 KiB.
-    pub async fn encrypt(&self, key: &str, plaintext: &[u8], ctx: &BTreeMap<String, String>) -> Result<Vec<u8>, BackendError> {
+    pub async fn encrypt(
+        &self,
+        key: &str,
+        plaintext: &[u8],
+        ctx: &BTreeMap<String, String>,
+    ) -> Result<Vec<u8>, BackendError> {
         let out = self
             .client
             .encrypt()
@@ -165,11 +212,18 @@ impl KmsApi {
             .send()
             .await
             .map_err(|e| BackendError::from_sdk("Encrypt", e))?;
-        Ok(out.ciphertext_blob().map(|b| b.as_ref().to_vec()).unwrap_or_default())
+        Ok(out
+            .ciphertext_blob()
+            .map(|b| b.as_ref().to_vec())
+            .unwrap_or_default())
     }
 
     /// Decrypt arbitrary ciphertext.
-    pub async fn decrypt(&self, blob: &[u8], ctx: &BTreeMap<String, String>) -> Result<Zeroizing<Vec<u8>>, BackendError> {
+    pub async fn decrypt(
+        &self,
+        blob: &[u8],
+        ctx: &BTreeMap<String, String>,
+    ) -> Result<Zeroizing<Vec<u8>>, BackendError> {
         let out = self
             .client
             .decrypt()
@@ -178,18 +232,32 @@ impl KmsApi {
             .send()
             .await
             .map_err(|e| BackendError::from_sdk("Decrypt", e))?;
-        Ok(Zeroizing::new(out.plaintext().map(|b| b.as_ref().to_vec()).unwrap_or_default()))
+        Ok(Zeroizing::new(
+            out.plaintext()
+                .map(|b| b.as_ref().to_vec())
+                .unwrap_or_default(),
+        ))
     }
 
     /// EnableKey.
     pub async fn enable_key(&self, key: &str) -> Result<(), BackendError> {
-        self.client.enable_key().key_id(key).send().await.map_err(|e| BackendError::from_sdk("EnableKey", e))?;
+        self.client
+            .enable_key()
+            .key_id(key)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("EnableKey", e))?;
         Ok(())
     }
 
     /// DisableKey.
     pub async fn disable_key(&self, key: &str) -> Result<(), BackendError> {
-        self.client.disable_key().key_id(key).send().await.map_err(|e| BackendError::from_sdk("DisableKey", e))?;
+        self.client
+            .disable_key()
+            .key_id(key)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("DisableKey", e))?;
         Ok(())
     }
 
@@ -229,7 +297,10 @@ impl KmsApi {
     }
 
     /// GetKeyRotationStatus: (enabled, period days).
-    pub async fn key_rotation_status(&self, key: &str) -> Result<(bool, Option<i32>), BackendError> {
+    pub async fn key_rotation_status(
+        &self,
+        key: &str,
+    ) -> Result<(bool, Option<i32>), BackendError> {
         let out = self
             .client
             .get_key_rotation_status()

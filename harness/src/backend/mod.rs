@@ -10,8 +10,8 @@ pub mod transport;
 use std::sync::Arc;
 
 pub use clients::{Clients, Observation, Target};
-pub use faults::TransportFaults;
 pub use error::{BackendError, ErrorClass};
+pub use faults::TransportFaults;
 pub use kinesis::{EntryFailure, KinesisApi, PutAck, ReadRecord, RecordsPage, Start, StreamInfo};
 pub use kms::{DataKeyOut, KeyInfo, KmsApi};
 pub use transport::{ObservedKmsCall, TransportLog};
@@ -31,11 +31,22 @@ impl Principal {
     /// Clients signed as `name` with its default secret, logging into `log`, no faults.
     pub fn new(target: &Target, name: &str, log: Arc<TransportLog>, clock: SharedClock) -> Self {
         let faults = TransportFaults::new(0, false, None);
-        Self::observed(target, name, &clients::default_secret(name), Observation { log, clock, faults })
+        Self::observed(
+            target,
+            name,
+            &clients::default_secret(name),
+            Observation { log, clock, faults },
+        )
     }
 
     /// Clients signing as access key `name` with `secret` (tests of authentication).
-    pub fn with_secret(target: &Target, name: &str, secret: &str, log: Arc<TransportLog>, clock: SharedClock) -> Self {
+    pub fn with_secret(
+        target: &Target,
+        name: &str,
+        secret: &str,
+        log: Arc<TransportLog>,
+        clock: SharedClock,
+    ) -> Self {
         let faults = TransportFaults::new(0, false, None);
         Self::observed(target, name, secret, Observation { log, clock, faults })
     }
@@ -43,6 +54,9 @@ impl Principal {
     /// Clients signing as `name` with `secret`, observed and faulted as `obs` says.
     pub fn observed(target: &Target, name: &str, secret: &str, obs: Observation) -> Self {
         let c = clients::build(target, name, secret, obs);
-        Self { kinesis: KinesisApi::new(c.kinesis), kms: KmsApi::new(c.kms) }
+        Self {
+            kinesis: KinesisApi::new(c.kinesis),
+            kms: KmsApi::new(c.kms),
+        }
     }
 }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -33,11 +34,17 @@ impl InProcess {
 }
 
 fn to_http(request: &HttpRequest) -> Result<http::Request<Bytes>, String> {
-    let mut b = http::Request::builder().method(request.method()).uri(request.uri());
+    let mut b = http::Request::builder()
+        .method(request.method())
+        .uri(request.uri());
     for (name, value) in request.headers() {
         b = b.header(name, value);
     }
-    let body = request.body().bytes().map(Bytes::copy_from_slice).unwrap_or_default();
+    let body = request
+        .body()
+        .bytes()
+        .map(Bytes::copy_from_slice)
+        .unwrap_or_default();
     b.body(body).map_err(|e| e.to_string())
 }
 
@@ -51,8 +58,9 @@ impl HttpConnector for InProcess {
             let (resp, delay) = service.handle_timed(req);
             let (parts, body) = resp.into_parts();
             let resp = http::Response::from_parts(parts, SdkBody::from(body));
-            let mut resp = HttpResponse::try_from(resp)
-                .map_err(|e| aws_smithy_runtime_api::client::result::ConnectorError::other(e.into(), None))?;
+            let mut resp = HttpResponse::try_from(resp).map_err(|e| {
+                aws_smithy_runtime_api::client::result::ConnectorError::other(e.into(), None)
+            })?;
             // The service's own added latency (injected KMS slowness) is waited by the
             // observing wrapper, which waits precisely.
             resp.add_extension(ServiceDelay(delay));
@@ -62,7 +70,11 @@ impl HttpConnector for InProcess {
 }
 
 impl HttpClient for InProcess {
-    fn http_connector(&self, _: &HttpConnectorSettings, _: &RuntimeComponents) -> SharedHttpConnector {
+    fn http_connector(
+        &self,
+        _: &HttpConnectorSettings,
+        _: &RuntimeComponents,
+    ) -> SharedHttpConnector {
         SharedHttpConnector::new(self.clone())
     }
 }
@@ -135,8 +147,18 @@ pub struct Observed {
 
 impl Observed {
     /// Observe `inner`, logging into `log` with times from `clock`, applying `faults`.
-    pub fn new(inner: SharedHttpClient, log: Arc<TransportLog>, clock: SharedClock, faults: Arc<TransportFaults>) -> Self {
-        Self { inner, log, clock, faults }
+    pub fn new(
+        inner: SharedHttpClient,
+        log: Arc<TransportLog>,
+        clock: SharedClock,
+        faults: Arc<TransportFaults>,
+    ) -> Self {
+        Self {
+            inner,
+            log,
+            clock,
+            faults,
+        }
     }
 }
 
@@ -157,17 +179,26 @@ fn error_response(code: &str, message: &str) -> HttpResponse {
         }),
         SdkBody::from(body),
     );
-    resp.headers_mut().insert("content-type", "application/x-amz-json-1.1");
-    resp.headers_mut().insert("x-amzn-errortype", code.to_string());
+    resp.headers_mut()
+        .insert("content-type", "application/x-amz-json-1.1");
+    resp.headers_mut()
+        .insert("x-amzn-errortype", code.to_string());
     resp
 }
 
 impl HttpConnector for ObservedConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let target = request.headers().get("x-amz-target").unwrap_or("").to_string();
+        let target = request
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or("")
+            .to_string();
         let principal = principal_of(&request);
         let body_len = request.body().content_length().unwrap_or(0);
-        let (service, op) = target.split_once('.').map(|(s, o)| (s.to_string(), o.to_string())).unwrap_or_default();
+        let (service, op) = target
+            .split_once('.')
+            .map(|(s, o)| (s.to_string(), o.to_string()))
+            .unwrap_or_default();
         {
             let mut bytes = self.log.request_bytes.lock();
             let e = bytes.entry(op.clone()).or_default();
@@ -185,12 +216,22 @@ impl HttpConnector for ObservedConnector {
                 Some((code, message)) => Ok(error_response(&code, &message)),
                 None => inner.call(request).await,
             };
-            if let Some(ServiceDelay(d)) = result.as_ref().ok().and_then(|r| r.extension::<ServiceDelay>()).copied() {
+            if let Some(ServiceDelay(d)) = result
+                .as_ref()
+                .ok()
+                .and_then(|r| r.extension::<ServiceDelay>())
+                .copied()
+            {
                 faults.wait(d).await;
             }
             if service == "TrentService" {
                 let ok = matches!(&result, Ok(r) if r.status().is_success());
-                log.kms.lock().push(ObservedKmsCall { op, principal: principal.clone(), at: clock.now(), ok });
+                log.kms.lock().push(ObservedKmsCall {
+                    op,
+                    principal: principal.clone(),
+                    at: clock.now(),
+                    ok,
+                });
             }
             result
         })
@@ -198,7 +239,11 @@ impl HttpConnector for ObservedConnector {
 }
 
 impl HttpClient for Observed {
-    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
         SharedHttpConnector::new(ObservedConnector {
             inner: self.inner.http_connector(settings, components),
             log: self.log.clone(),

@@ -53,18 +53,26 @@ pub async fn start(service: Service, addr: SocketAddr) -> Result<Running, Server
     if !addr.ip().is_loopback() {
         return Err(ServerError::NotLoopback(addr));
     }
-    let listener = TcpListener::bind(addr).await.map_err(|source| ServerError::Bind { addr, source })?;
-    let addr = listener.local_addr().map_err(|source| ServerError::Bind { addr, source })?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ServerError::Bind { addr, source })?;
     let task = tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let svc = service.clone();
             tokio::spawn(async move {
                 let handler = service_fn(move |req| {
                     let svc = svc.clone();
                     async move { Ok::<_, Infallible>(answer(&svc, req).await) }
                 });
-                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), handler).await;
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), handler)
+                    .await;
             });
         }
     });
@@ -76,7 +84,8 @@ async fn answer(svc: &Service, req: http::Request<Incoming>) -> http::Response<F
     let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
-            let e = ApiError::validation(format!("request body exceeds {MAX_BODY_BYTES} bytes")).with_status(413);
+            let e = ApiError::validation(format!("request body exceeds {MAX_BODY_BYTES} bytes"))
+                .with_status(413);
             let mut r = http::Response::new(Full::new(e.body()));
             *r.status_mut() = http::StatusCode::PAYLOAD_TOO_LARGE;
             return r;

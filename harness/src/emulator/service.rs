@@ -71,7 +71,10 @@ pub type KmsDelay = Arc<dyn Fn(&str, &str) -> Duration + Send + Sync>;
 
 impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Inner").field("account", &self.account).field("region", &self.region).finish_non_exhaustive()
+        f.debug_struct("Inner")
+            .field("account", &self.account)
+            .field("region", &self.region)
+            .finish_non_exhaustive()
     }
 }
 
@@ -88,12 +91,18 @@ impl Inner {
 
     /// The ARN a stream of this name has.
     pub fn stream_arn(&self, name: &str) -> String {
-        format!("arn:aws:kinesis:{}:{}:stream/{}", self.region, self.account, name)
+        format!(
+            "arn:aws:kinesis:{}:{}:stream/{}",
+            self.region, self.account, name
+        )
     }
 
     /// Whether `principal` may do `action` on `resource`.
     pub fn allowed(&self, principal: &str, action: &str, resource: &str) -> bool {
-        self.iam.read().authorize(principal, action, resource).allowed()
+        self.iam
+            .read()
+            .authorize(principal, action, resource)
+            .allowed()
     }
 
     /// The SSE data-key reuse window of a stream (its own if set, else the service's).
@@ -127,7 +136,11 @@ impl Inner {
             kms.store.aws_kinesis_key(now);
         }
         let id = kms.store.usable(key_id, now).map_err(|e| e.via_kinesis())?;
-        Ok(kms.store.key(&id).map(|k| k.arn.clone()).unwrap_or_default())
+        Ok(kms
+            .store
+            .key(&id)
+            .map(|k| k.arn.clone())
+            .unwrap_or_default())
     }
 }
 
@@ -167,19 +180,38 @@ impl Ctx<'_> {
     }
 
     /// Find a stream by name or ARN, and check `kinesis:<op>` on it.
-    pub fn stream(&self, name: Option<&str>, arn: Option<&str>, op: &str) -> Result<Arc<Mutex<Stream>>, ApiError> {
+    pub fn stream(
+        &self,
+        name: Option<&str>,
+        arn: Option<&str>,
+        op: &str,
+    ) -> Result<Arc<Mutex<Stream>>, ApiError> {
         let name = match (name, arn) {
             (Some(n), _) => n.to_string(),
-            (None, Some(a)) => a.rsplit_once(":stream/").map(|(_, n)| n.to_string()).ok_or_else(|| {
-                ApiError::new("InvalidArgumentException", format!("StreamARN {a} is not a stream ARN"))
-            })?,
-            (None, None) => return Err(ApiError::new("InvalidArgumentException", "StreamName or StreamARN is required")),
+            (None, Some(a)) => a
+                .rsplit_once(":stream/")
+                .map(|(_, n)| n.to_string())
+                .ok_or_else(|| {
+                    ApiError::new(
+                        "InvalidArgumentException",
+                        format!("StreamARN {a} is not a stream ARN"),
+                    )
+                })?,
+            (None, None) => {
+                return Err(ApiError::new(
+                    "InvalidArgumentException",
+                    "StreamName or StreamARN is required",
+                ))
+            }
         };
         self.authorize(&format!("kinesis:{op}"), &self.svc.stream_arn(&name))?;
         self.svc.streams.get(&name).ok_or_else(|| {
             ApiError::new(
                 "ResourceNotFoundException",
-                format!("Stream {name} under account {} not found.", self.svc.account),
+                format!(
+                    "Stream {name} under account {} not found.",
+                    self.svc.account
+                ),
             )
         })
     }
@@ -206,7 +238,8 @@ fn respond(result: Result<serde_json::Value, ApiError>) -> ServiceResponse {
     if let Some(code) = error {
         b = b.header("x-amzn-errortype", code);
     }
-    b.body(body).unwrap_or_else(|_| http::Response::new(Bytes::new()))
+    b.body(body)
+        .unwrap_or_else(|_| http::Response::new(Bytes::new()))
 }
 
 fn request_id() -> String {
@@ -272,22 +305,36 @@ impl Service {
     fn handle_inner(&self, request: http::Request<Bytes>) -> Result<serde_json::Value, ApiError> {
         let (parts, body) = request.into_parts();
         if body.len() > MAX_BODY_BYTES {
-            return Err(ApiError::validation(format!("request body of {} bytes exceeds {MAX_BODY_BYTES}", body.len())).with_status(413));
+            return Err(ApiError::validation(format!(
+                "request body of {} bytes exceeds {MAX_BODY_BYTES}",
+                body.len()
+            ))
+            .with_status(413));
         }
         let target = parts
             .headers
             .get("x-amz-target")
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| ApiError::new("UnknownOperationException", "missing X-Amz-Target"))?;
-        let (service, op) = target
-            .split_once('.')
-            .ok_or_else(|| ApiError::new("UnknownOperationException", format!("unknown target {target}")))?;
+        let (service, op) = target.split_once('.').ok_or_else(|| {
+            ApiError::new(
+                "UnknownOperationException",
+                format!("unknown target {target}"),
+            )
+        })?;
         let principal = self.authenticate(&parts, &body)?;
-        let ctx = Ctx { svc: &self.inner, principal: &principal, now: self.inner.clock.now() };
+        let ctx = Ctx {
+            svc: &self.inner,
+            principal: &principal,
+            now: self.inner.clock.now(),
+        };
         match service {
             "Kinesis_20131202" => super::kinesis::ops::handle(op, &body, &ctx),
             "TrentService" => super::kms::ops::handle(op, &body, &ctx),
-            _ => Err(ApiError::new("UnknownOperationException", format!("unknown target {target}"))),
+            _ => Err(ApiError::new(
+                "UnknownOperationException",
+                format!("unknown target {target}"),
+            )),
         }
     }
 
@@ -296,15 +343,20 @@ impl Service {
         let iam = self.inner.iam.read();
         let credential = if verify {
             sigv4::verify(&parts.method, &parts.uri, &parts.headers, body, |akid| {
-                iam.principal_by_access_key(akid).map(|p| p.secret_access_key.clone())
+                iam.principal_by_access_key(akid)
+                    .map(|p| p.secret_access_key.clone())
             })
         } else {
             sigv4::parse_credential(&parts.headers)
         }
         .map_err(auth_error)?;
-        let principal = iam.principal_by_access_key(&credential.access_key_id).ok_or_else(|| {
-            auth_error(AuthError::UnknownAccessKey(credential.access_key_id.clone()))
-        })?;
+        let principal = iam
+            .principal_by_access_key(&credential.access_key_id)
+            .ok_or_else(|| {
+                auth_error(AuthError::UnknownAccessKey(
+                    credential.access_key_id.clone(),
+                ))
+            })?;
         Ok(principal.name.clone())
     }
 }
@@ -316,12 +368,20 @@ pub struct Control<'a> {
 
 impl Control<'_> {
     /// Add a statement to a principal's policy (e.g. an explicit Deny).
-    pub fn attach(&self, principal: &str, statement: super::iam::Statement) -> Result<super::iam::StatementId, super::iam::IamError> {
+    pub fn attach(
+        &self,
+        principal: &str,
+        statement: super::iam::Statement,
+    ) -> Result<super::iam::StatementId, super::iam::IamError> {
         self.inner.iam.write().attach(principal, statement)
     }
 
     /// Remove a statement added by [`Control::attach`].
-    pub fn detach(&self, principal: &str, id: super::iam::StatementId) -> Result<(), super::iam::IamError> {
+    pub fn detach(
+        &self,
+        principal: &str,
+        id: super::iam::StatementId,
+    ) -> Result<(), super::iam::IamError> {
         self.inner.iam.write().detach(principal, id)
     }
 
@@ -361,7 +421,10 @@ impl Control<'_> {
     pub fn set_shard_limits(&self, stream: &str, limits: ShardLimits) -> bool {
         match self.inner.streams.get(stream) {
             Some(s) => {
-                s.lock().shards.iter_mut().for_each(|sh| sh.set_limits(limits));
+                s.lock()
+                    .shards
+                    .iter_mut()
+                    .for_each(|sh| sh.set_limits(limits));
                 true
             }
             None => false,

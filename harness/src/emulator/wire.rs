@@ -72,7 +72,11 @@ pub type OpResult = Result<Value, ApiError>;
 /// Parse a request body into the operation's input type. Malformed JSON or wrong member types
 /// give `SerializationException`, as AWS does.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let body = if body.is_empty() { b"{}" as &[u8] } else { body };
+    let body = if body.is_empty() {
+        b"{}" as &[u8]
+    } else {
+        body
+    };
     serde_json::from_slice(body).map_err(|e| ApiError::serialization(format!("{e}")))
 }
 

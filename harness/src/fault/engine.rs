@@ -95,7 +95,13 @@ fn ops_or_all(ops: &[String]) -> Vec<String> {
 /// How a denied action shows at the transport, for one path kind: (service, operation, error).
 fn deny_rules(action: &str, kind: &str) -> Vec<(Svc, Vec<String>, &'static str)> {
     let (service, op) = action.split_once(':').unwrap_or(("*", "*"));
-    let op_list = |o: &str| if o == "*" { vec![] } else { vec![o.to_string()] };
+    let op_list = |o: &str| {
+        if o == "*" {
+            vec![]
+        } else {
+            vec![o.to_string()]
+        }
+    };
     let mut out = Vec::new();
     if service == "kinesis" || service == "*" {
         out.push((Svc::Kinesis, op_list(op), "AccessDeniedException"));
@@ -104,10 +110,18 @@ fn deny_rules(action: &str, kind: &str) -> Vec<(Svc, Vec<String>, &'static str)>
         out.push((Svc::Kms, op_list(op), "AccessDeniedException"));
         if kind == "sse-kms" {
             if op == "*" || op.starts_with("GenerateDataKey") {
-                out.push((Svc::Kinesis, vec!["PutRecord".into(), "PutRecords".into()], "KMSAccessDeniedException"));
+                out.push((
+                    Svc::Kinesis,
+                    vec!["PutRecord".into(), "PutRecords".into()],
+                    "KMSAccessDeniedException",
+                ));
             }
             if op == "*" || op == "Decrypt" {
-                out.push((Svc::Kinesis, vec!["GetRecords".into()], "KMSAccessDeniedException"));
+                out.push((
+                    Svc::Kinesis,
+                    vec!["GetRecords".into()],
+                    "KMSAccessDeniedException",
+                ));
             }
         }
     }
@@ -116,8 +130,22 @@ fn deny_rules(action: &str, kind: &str) -> Vec<(Svc, Vec<String>, &'static str)>
 
 impl Engine {
     /// An engine for these faults over these paths; `service` when the target is embedded.
-    pub fn new(faults: Vec<FaultSpec>, targets: Vec<PathTarget>, service: Option<Service>, admin: Principal, seed: u64) -> Self {
-        Self { faults, targets, service, admin, seed, active: Mutex::new(HashMap::new()), applied: Mutex::new(Vec::new()) }
+    pub fn new(
+        faults: Vec<FaultSpec>,
+        targets: Vec<PathTarget>,
+        service: Option<Service>,
+        admin: Principal,
+        seed: u64,
+    ) -> Self {
+        Self {
+            faults,
+            targets,
+            service,
+            admin,
+            seed,
+            active: Mutex::new(HashMap::new()),
+            applied: Mutex::new(Vec::new()),
+        }
     }
 
     /// What was applied so far.
@@ -126,7 +154,9 @@ impl Engine {
     }
 
     fn targets_of(&self, f: &FaultSpec) -> Vec<usize> {
-        (0..self.targets.len()).filter(|&i| f.applies_to(&self.targets[i].name)).collect()
+        (0..self.targets.len())
+            .filter(|&i| f.applies_to(&self.targets[i].name))
+            .collect()
     }
 
     /// Run the plan on the run clock until it is done (the runner aborts it when the load ends
@@ -143,13 +173,23 @@ impl Engine {
         let mut open: Vec<usize> = self.active.lock().keys().copied().collect();
         open.sort_unstable();
         for fault in open {
-            self.apply(Action { at: now, fault, step: Step::End }, now).await;
+            self.apply(
+                Action {
+                    at: now,
+                    fault,
+                    step: Step::End,
+                },
+                now,
+            )
+            .await;
         }
     }
 
     /// Apply one step.
     pub async fn apply(&self, a: Action, now: Duration) {
-        let Some(f) = self.faults.get(a.fault).cloned() else { return };
+        let Some(f) = self.faults.get(a.fault).cloned() else {
+            return;
+        };
         let result = match a.step {
             Step::Begin => self.begin(a.fault, &f).await,
             Step::Cancel => self.cancel(a.fault).await,
@@ -162,20 +202,40 @@ impl Engine {
         if !ok {
             tracing::warn!(fault = %f.name, ?a.step, %note, "fault step not fully applied");
         }
-        self.applied.lock().push(Applied { fault: a.fault, step: a.step, at: now, ok, note });
+        self.applied.lock().push(Applied {
+            fault: a.fault,
+            step: a.step,
+            at: now,
+            ok,
+            note,
+        });
     }
 
     fn rule(&self, fault: usize, target: usize, rule: Rule) {
         let id = self.targets[target].transport.add(rule);
-        self.active.lock().entry(fault).or_default().rules.push((target, id));
+        self.active
+            .lock()
+            .entry(fault)
+            .or_default()
+            .rules
+            .push((target, id));
     }
 
     async fn begin(&self, fault: usize, f: &FaultSpec) -> Result<String, String> {
         self.active.lock().entry(fault).or_default();
         let targets = self.targets_of(f);
         match &f.kind {
-            FaultKind::Deny { principal, actions } => self.deny(fault, &targets, principal, actions),
-            FaultKind::KinesisThrottle { operations, fraction, write_bytes_per_sec, write_records_per_sec, read_calls_per_sec, read_bytes_per_sec } => {
+            FaultKind::Deny { principal, actions } => {
+                self.deny(fault, &targets, principal, actions)
+            }
+            FaultKind::KinesisThrottle {
+                operations,
+                fraction,
+                write_bytes_per_sec,
+                write_records_per_sec,
+                read_calls_per_sec,
+                read_bytes_per_sec,
+            } => {
                 let mut notes = Vec::new();
                 if let Some(fr) = fraction {
                     for &t in &targets {
@@ -184,33 +244,67 @@ impl Engine {
                             message: "Rate exceeded for shard (injected)".into(),
                             fraction: *fr,
                         };
-                        self.rule(fault, t, Rule { service: Svc::Kinesis, operations: ops_or_all(operations), principal: None, effect });
+                        self.rule(
+                            fault,
+                            t,
+                            Rule {
+                                service: Svc::Kinesis,
+                                operations: ops_or_all(operations),
+                                principal: None,
+                                effect,
+                            },
+                        );
                     }
-                    notes.push(format!("{:.0}% of {:?} answered ProvisionedThroughputExceededException", fr * 100.0, operations));
+                    notes.push(format!(
+                        "{:.0}% of {:?} answered ProvisionedThroughputExceededException",
+                        fr * 100.0,
+                        operations
+                    ));
                 }
-                let any_limit = write_bytes_per_sec.is_some() || write_records_per_sec.is_some() || read_calls_per_sec.is_some() || read_bytes_per_sec.is_some();
+                let any_limit = write_bytes_per_sec.is_some()
+                    || write_records_per_sec.is_some()
+                    || read_calls_per_sec.is_some()
+                    || read_bytes_per_sec.is_some();
                 if any_limit {
-                    let Some(svc) = &self.service else { return Err("shard limits can be lowered only on the embedded service".into()) };
+                    let Some(svc) = &self.service else {
+                        return Err(
+                            "shard limits can be lowered only on the embedded service".into()
+                        );
+                    };
                     let d = ShardLimits::default();
                     let limits = ShardLimits {
                         write_bytes_per_sec: write_bytes_per_sec.unwrap_or(d.write_bytes_per_sec),
-                        write_records_per_sec: write_records_per_sec.unwrap_or(d.write_records_per_sec),
+                        write_records_per_sec: write_records_per_sec
+                            .unwrap_or(d.write_records_per_sec),
                         read_bytes_per_sec: read_bytes_per_sec.unwrap_or(d.read_bytes_per_sec),
                         read_calls_per_sec: read_calls_per_sec.unwrap_or(d.read_calls_per_sec),
                     };
                     for &t in &targets {
                         let stream = self.targets[t].stream.clone();
                         svc.control().set_shard_limits(&stream, limits);
-                        self.active.lock().entry(fault).or_default().limited.push(stream);
+                        self.active
+                            .lock()
+                            .entry(fault)
+                            .or_default()
+                            .limited
+                            .push(stream);
                     }
                     notes.push(format!("shard limits lowered to {limits:?}"));
                 }
                 Ok(notes.join("; "))
             }
-            FaultKind::KmsThrottle { quota_per_sec, fraction, operations } => {
+            FaultKind::KmsThrottle {
+                quota_per_sec,
+                fraction,
+                operations,
+            } => {
                 let mut notes = Vec::new();
                 if let Some(q) = quota_per_sec {
-                    let Some(svc) = &self.service else { return Err("the KMS quota can be lowered only on the embedded service".into()) };
+                    let Some(svc) = &self.service else {
+                        return Err(
+                            "the KMS quota can be lowered only on the embedded service".into()
+                        );
+                    };
                     let old = svc.control().kms_quota();
                     svc.control().set_kms_quota(*q);
                     self.active.lock().entry(fault).or_default().old_quota = Some(old);
@@ -223,41 +317,90 @@ impl Engine {
                             message: "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls. (injected)".into(),
                             fraction: *fr,
                         };
-                        self.rule(fault, t, Rule { service: Svc::Kms, operations: ops_or_all(operations), principal: None, effect });
+                        self.rule(
+                            fault,
+                            t,
+                            Rule {
+                                service: Svc::Kms,
+                                operations: ops_or_all(operations),
+                                principal: None,
+                                effect,
+                            },
+                        );
                     }
-                    notes.push(format!("{:.0}% of KMS {:?} answered ThrottlingException", fr * 100.0, operations));
+                    notes.push(format!(
+                        "{:.0}% of KMS {:?} answered ThrottlingException",
+                        fr * 100.0,
+                        operations
+                    ));
                 }
                 Ok(notes.join("; "))
             }
             FaultKind::DisableKey => {
                 let keys = self.keys(&targets)?;
                 for k in &keys {
-                    self.admin.kms.disable_key(k).await.map_err(|e| e.to_string())?;
-                    self.active.lock().entry(fault).or_default().disabled.push(k.clone());
+                    self.admin
+                        .kms
+                        .disable_key(k)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    self.active
+                        .lock()
+                        .entry(fault)
+                        .or_default()
+                        .disabled
+                        .push(k.clone());
                 }
                 Ok(format!("DisableKey {keys:?}"))
             }
-            FaultKind::ScheduleKeyDeletion { waiting_period_days, .. } => {
+            FaultKind::ScheduleKeyDeletion {
+                waiting_period_days,
+                ..
+            } => {
                 let keys = self.keys(&targets)?;
                 for k in &keys {
-                    self.admin.kms.schedule_key_deletion(k, *waiting_period_days as i32).await.map_err(|e| e.to_string())?;
-                    self.active.lock().entry(fault).or_default().scheduled.push(k.clone());
+                    self.admin
+                        .kms
+                        .schedule_key_deletion(k, *waiting_period_days as i32)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    self.active
+                        .lock()
+                        .entry(fault)
+                        .or_default()
+                        .scheduled
+                        .push(k.clone());
                 }
-                Ok(format!("ScheduleKeyDeletion {keys:?}, {waiting_period_days} days"))
+                Ok(format!(
+                    "ScheduleKeyDeletion {keys:?}, {waiting_period_days} days"
+                ))
             }
             FaultKind::DeleteKey => {
                 let keys = self.keys(&targets)?;
-                let svc = self.service.as_ref().ok_or("keys are deleted only on the embedded service")?;
+                let svc = self
+                    .service
+                    .as_ref()
+                    .ok_or("keys are deleted only on the embedded service")?;
                 for k in &keys {
                     svc.control().delete_key_now(k).map_err(|e| e.to_string())?;
                 }
                 Ok(format!("deleted {keys:?} (waiting period over)"))
             }
-            FaultKind::Latency { service, operations, delay } => self.latency(fault, &targets, *service, operations, delay),
+            FaultKind::Latency {
+                service,
+                operations,
+                delay,
+            } => self.latency(fault, &targets, *service, operations, delay),
         }
     }
 
-    fn deny(&self, fault: usize, targets: &[usize], principal: &str, actions: &[String]) -> Result<String, String> {
+    fn deny(
+        &self,
+        fault: usize,
+        targets: &[usize],
+        principal: &str,
+        actions: &[String],
+    ) -> Result<String, String> {
         if let Some(svc) = &self.service {
             for &t in targets {
                 let tg = &self.targets[t];
@@ -267,39 +410,76 @@ impl Engine {
                     Some(_) => resources.push("*".into()),
                     None => {}
                 }
-                let id = svc.control().attach(principal, Statement::deny(actions.to_vec(), resources)).map_err(|e| e.to_string())?;
-                self.active.lock().entry(fault).or_default().denies.push((principal.to_string(), id));
+                let id = svc
+                    .control()
+                    .attach(principal, Statement::deny(actions.to_vec(), resources))
+                    .map_err(|e| e.to_string())?;
+                self.active
+                    .lock()
+                    .entry(fault)
+                    .or_default()
+                    .denies
+                    .push((principal.to_string(), id));
             }
             return Ok(format!("explicit Deny {actions:?} attached to {principal}"));
         }
         for &t in targets {
             for a in actions {
                 for (service, operations, code) in deny_rules(a, self.targets[t].kind) {
-                    let effect = Effect::Error { code: code.into(), message: format!("User: {principal} is not authorized to perform: {a} (injected)"), fraction: 1.0 };
-                    self.rule(fault, t, Rule { service, operations, principal: Some(principal.to_string()), effect });
+                    let effect = Effect::Error {
+                        code: code.into(),
+                        message: format!(
+                            "User: {principal} is not authorized to perform: {a} (injected)"
+                        ),
+                        fraction: 1.0,
+                    };
+                    self.rule(
+                        fault,
+                        t,
+                        Rule {
+                            service,
+                            operations,
+                            principal: Some(principal.to_string()),
+                            effect,
+                        },
+                    );
                 }
             }
         }
         Ok(format!("{principal} denied {actions:?} at the transport"))
     }
 
-    fn latency(&self, fault: usize, targets: &[usize], service: FaultService, operations: &[String], delay: &DelaySpec) -> Result<String, String> {
+    fn latency(
+        &self,
+        fault: usize,
+        targets: &[usize],
+        service: FaultService,
+        operations: &[String],
+        delay: &DelaySpec,
+    ) -> Result<String, String> {
         let spec = delay.clone();
         match (service, &self.service) {
             (FaultService::Kms, Some(svc)) => {
                 // The service charges the delay to every KMS operation on these paths' keys,
                 // direct (envelope) or on a caller's behalf (SSE).
-                let keys: Vec<String> = targets.iter().filter_map(|&t| self.targets[t].key.clone()).collect();
+                let keys: Vec<String> = targets
+                    .iter()
+                    .filter_map(|&t| self.targets[t].key.clone())
+                    .collect();
                 let ops = operations.to_vec();
                 let rng = Mutex::new(ChaCha8Rng::seed_from_u64(self.seed ^ fault as u64));
-                svc.control().set_kms_delay(Some(Arc::new(move |op: &str, key_id: &str| {
-                    let key_ok = key_id.is_empty() || keys.iter().any(|k| k.ends_with(key_id) || k.starts_with("alias/"));
-                    if key_ok && (ops.is_empty() || ops.iter().any(|o| o == op)) {
-                        draw(&spec, &mut rng.lock())
-                    } else {
-                        Duration::ZERO
-                    }
-                })));
+                svc.control()
+                    .set_kms_delay(Some(Arc::new(move |op: &str, key_id: &str| {
+                        let key_ok = key_id.is_empty()
+                            || keys
+                                .iter()
+                                .any(|k| k.ends_with(key_id) || k.starts_with("alias/"));
+                        if key_ok && (ops.is_empty() || ops.iter().any(|o| o == op)) {
+                            draw(&spec, &mut rng.lock())
+                        } else {
+                            Duration::ZERO
+                        }
+                    })));
                 self.active.lock().entry(fault).or_default().kms_delay = true;
             }
             _ => {
@@ -310,7 +490,16 @@ impl Engine {
                 for &t in targets {
                     let spec = spec.clone();
                     let f: DelayFn = Arc::new(move |rng: &mut ChaCha8Rng| draw(&spec, rng));
-                    self.rule(fault, t, Rule { service: svc, operations: operations.to_vec(), principal: None, effect: Effect::Delay(f) });
+                    self.rule(
+                        fault,
+                        t,
+                        Rule {
+                            service: svc,
+                            operations: operations.to_vec(),
+                            principal: None,
+                            effect: Effect::Delay(f),
+                        },
+                    );
                 }
             }
         }
@@ -321,7 +510,11 @@ impl Engine {
         if self.service.is_none() {
             return Err("key faults run only on the embedded service (the harness never changes an endpoint's keys)".into());
         }
-        let keys: Vec<String> = targets.iter().filter_map(|&t| self.targets[t].key.clone()).filter(|k| k.starts_with("arn:")).collect();
+        let keys: Vec<String> = targets
+            .iter()
+            .filter_map(|&t| self.targets[t].key.clone())
+            .filter(|k| k.starts_with("arn:"))
+            .collect();
         if keys.is_empty() {
             return Err("no customer-managed key among the fault's paths".into());
         }
@@ -331,14 +524,24 @@ impl Engine {
     async fn cancel(&self, fault: usize) -> Result<String, String> {
         let keys = std::mem::take(&mut self.active.lock().entry(fault).or_default().scheduled);
         for k in &keys {
-            self.admin.kms.cancel_key_deletion(k).await.map_err(|e| e.to_string())?;
-            self.admin.kms.enable_key(k).await.map_err(|e| e.to_string())?;
+            self.admin
+                .kms
+                .cancel_key_deletion(k)
+                .await
+                .map_err(|e| e.to_string())?;
+            self.admin
+                .kms
+                .enable_key(k)
+                .await
+                .map_err(|e| e.to_string())?;
         }
         Ok(format!("CancelKeyDeletion + EnableKey {keys:?}"))
     }
 
     async fn end(&self, fault: usize) -> Result<String, String> {
-        let Some(a) = self.active.lock().remove(&fault) else { return Ok("not active".into()) };
+        let Some(a) = self.active.lock().remove(&fault) else {
+            return Ok("not active".into());
+        };
         let mut notes = Vec::new();
         if let Some(svc) = &self.service {
             for (p, id) in &a.denies {
@@ -359,14 +562,30 @@ impl Engine {
             self.targets[*t].transport.remove(*id);
         }
         for k in &a.disabled {
-            self.admin.kms.enable_key(k).await.map_err(|e| e.to_string())?;
+            self.admin
+                .kms
+                .enable_key(k)
+                .await
+                .map_err(|e| e.to_string())?;
             notes.push(format!("EnableKey {k}"));
         }
         for k in &a.scheduled {
-            self.admin.kms.cancel_key_deletion(k).await.map_err(|e| e.to_string())?;
-            self.admin.kms.enable_key(k).await.map_err(|e| e.to_string())?;
+            self.admin
+                .kms
+                .cancel_key_deletion(k)
+                .await
+                .map_err(|e| e.to_string())?;
+            self.admin
+                .kms
+                .enable_key(k)
+                .await
+                .map_err(|e| e.to_string())?;
             notes.push(format!("CancelKeyDeletion + EnableKey {k}"));
         }
-        Ok(if notes.is_empty() { "lifted".into() } else { notes.join("; ") })
+        Ok(if notes.is_empty() {
+            "lifted".into()
+        } else {
+            notes.join("; ")
+        })
     }
 }

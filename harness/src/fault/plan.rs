@@ -35,16 +35,32 @@ pub fn plan(faults: &[FaultSpec], load_end: Duration) -> Vec<Action> {
         if f.at >= load_end {
             continue;
         }
-        out.push(Action { at: f.at, fault: i, step: Step::Begin });
-        if let FaultKind::ScheduleKeyDeletion { cancel_after: Some(c), .. } = &f.kind {
+        out.push(Action {
+            at: f.at,
+            fault: i,
+            step: Step::Begin,
+        });
+        if let FaultKind::ScheduleKeyDeletion {
+            cancel_after: Some(c),
+            ..
+        } = &f.kind
+        {
             let at = f.at + *c;
             if at < load_end {
-                out.push(Action { at, fault: i, step: Step::Cancel });
+                out.push(Action {
+                    at,
+                    fault: i,
+                    step: Step::Cancel,
+                });
             }
         }
         if !matches!(f.kind, FaultKind::DeleteKey) {
             let end = f.end().unwrap_or(load_end).min(load_end);
-            out.push(Action { at: end, fault: i, step: Step::End });
+            out.push(Action {
+                at: end,
+                fault: i,
+                step: Step::End,
+            });
         }
     }
     out.sort_by_key(|a| (a.at, a.step, a.fault));

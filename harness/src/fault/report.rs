@@ -46,7 +46,13 @@ fn throughput_back(acks: &[Duration], end: Duration, pre: f64, until: Duration) 
 
 /// The fault's effect on one path. `measure_from` is the end of the warm-up; `until` the end
 /// of the run (load and drain).
-pub fn path_result(path: &str, w: &FaultWindow, ev: &Events, measure_from: Duration, until: Duration) -> FaultPathResult {
+pub fn path_result(
+    path: &str,
+    w: &FaultWindow,
+    ev: &Events,
+    measure_from: Duration,
+    until: Duration,
+) -> FaultPathResult {
     let first = |role: Option<Role>| {
         ev.errors
             .iter()
@@ -56,10 +62,20 @@ pub fn path_result(path: &str, w: &FaultWindow, ev: &Events, measure_from: Durat
             .map(|t| ms(t - w.start))
     };
     let mut errors_during = BTreeMap::new();
-    for (_, _, code) in ev.errors.iter().filter(|(t, ..)| within(*t, w.start, w.end)) {
+    for (_, _, code) in ev
+        .errors
+        .iter()
+        .filter(|(t, ..)| within(*t, w.start, w.end))
+    {
         *errors_during.entry(code.clone()).or_insert(0) += 1;
     }
-    let recovery_ms = w.end.and_then(|end| ev.acks.iter().filter(|t| **t >= end).min().map(|t| ms(*t - end)));
+    let recovery_ms = w.end.and_then(|end| {
+        ev.acks
+            .iter()
+            .filter(|t| **t >= end)
+            .min()
+            .map(|t| ms(*t - end))
+    });
     let pre = rate_before(&ev.acks, measure_from, w.start, Duration::from_secs(10));
     let throughput_recovery_ms = match (w.end, pre) {
         (Some(end), Some(pre)) if pre > 0.0 => throughput_back(&ev.acks, end, pre, until),
@@ -71,8 +87,16 @@ pub fn path_result(path: &str, w: &FaultWindow, ev: &Events, measure_from: Durat
         first_producer_error_ms: first(Some(Role::Producer)),
         first_consumer_error_ms: first(Some(Role::Consumer)),
         errors_during,
-        puts_ok_during: ev.acks.iter().filter(|t| within(**t, w.start, w.end)).count() as u64,
-        failed_during: ev.failures.iter().filter(|t| within(**t, w.start, w.end)).count() as u64,
+        puts_ok_during: ev
+            .acks
+            .iter()
+            .filter(|t| within(**t, w.start, w.end))
+            .count() as u64,
+        failed_during: ev
+            .failures
+            .iter()
+            .filter(|t| within(**t, w.start, w.end))
+            .count() as u64,
         recovery_ms,
         throughput_recovery_ms,
         latency_before_us: w.latency[0].summary(),
@@ -91,8 +115,14 @@ pub fn timeline(ev: &Events) -> Vec<TimelinePoint> {
         .map(|t| t.as_secs())
         .max();
     let Some(last) = last else { return Vec::new() };
-    let mut points: Vec<TimelinePoint> =
-        (0..=last).map(|second| TimelinePoint { second, acked: 0, failed: 0, errors: BTreeMap::new() }).collect();
+    let mut points: Vec<TimelinePoint> = (0..=last)
+        .map(|second| TimelinePoint {
+            second,
+            acked: 0,
+            failed: 0,
+            errors: BTreeMap::new(),
+        })
+        .collect();
     for t in &ev.acks {
         points[t.as_secs() as usize].acked += 1;
     }
@@ -100,7 +130,10 @@ pub fn timeline(ev: &Events) -> Vec<TimelinePoint> {
         points[t.as_secs() as usize].failed += 1;
     }
     for (t, _, code) in &ev.errors {
-        *points[t.as_secs() as usize].errors.entry(code.clone()).or_insert(0) += 1;
+        *points[t.as_secs() as usize]
+            .errors
+            .entry(code.clone())
+            .or_insert(0) += 1;
     }
     points
 }
@@ -124,11 +157,22 @@ mod tests {
         for i in 0..40 {
             ev.acks.push(s(8.25 + i as f64 * 0.1));
         }
-        ev.errors.push((s(5.002), Role::Producer, "KMSAccessDeniedException".into()));
-        ev.errors.push((s(5.3), Role::Consumer, "KMSAccessDeniedException".into()));
+        ev.errors
+            .push((s(5.002), Role::Producer, "KMSAccessDeniedException".into()));
+        ev.errors
+            .push((s(5.3), Role::Consumer, "KMSAccessDeniedException".into()));
         ev.errors.push((s(9.0), Role::Producer, "Other".into()));
         ev.failures.push(s(6.0));
-        let w = FaultWindow { fault: 0, start: s(5.0), end: Some(s(8.0)), latency: [SharedLatency::new(), SharedLatency::new(), SharedLatency::new()] };
+        let w = FaultWindow {
+            fault: 0,
+            start: s(5.0),
+            end: Some(s(8.0)),
+            latency: [
+                SharedLatency::new(),
+                SharedLatency::new(),
+                SharedLatency::new(),
+            ],
+        };
         let r = path_result("sse-kms", &w, &ev, Duration::ZERO, s(13.0));
         assert!((r.first_error_ms.unwrap() - 2.0).abs() < 1e-6);
         assert!((r.first_consumer_error_ms.unwrap() - 300.0).abs() < 1e-6);

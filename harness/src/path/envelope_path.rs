@@ -10,7 +10,9 @@ use rand::RngCore;
 use zeroize::Zeroizing;
 
 use super::envelope::cache::{CacheLimits, DecryptCache, EncryptCache};
-use super::envelope::format::{self, DataKey, EncryptedDataKey, EncryptionContext, Suite, KMS_PROVIDER_ID};
+use super::envelope::format::{
+    self, DataKey, EncryptedDataKey, EncryptionContext, Suite, KMS_PROVIDER_ID,
+};
 use super::OpenError;
 use crate::backend::{BackendError, KmsApi};
 
@@ -90,12 +92,22 @@ impl EnvelopePath {
                 return Ok(k);
             }
         }
-        let out = self.producer_kms.generate_data_key(&self.key_id, &self.context).await?;
+        let out = self
+            .producer_kms
+            .generate_data_key(&self.key_id, &self.context)
+            .await?;
         let key = Arc::new(DataKey {
             plaintext: out.plaintext.clone(),
-            encrypted: EncryptedDataKey { provider_id: KMS_PROVIDER_ID.into(), key_id: out.key_arn.clone(), ciphertext: out.blob.clone() },
+            encrypted: EncryptedDataKey {
+                provider_id: KMS_PROVIDER_ID.into(),
+                key_id: out.key_arn.clone(),
+                ciphertext: out.blob.clone(),
+            },
         });
-        *self.overhead.lock() = Some(format::overhead_bytes(&self.context, std::slice::from_ref(&key.encrypted)));
+        *self.overhead.lock() = Some(format::overhead_bytes(
+            &self.context,
+            std::slice::from_ref(&key.encrypted),
+        ));
         if let Some(cache) = &self.encrypt_cache {
             cache.lock().put(&self.context, key.clone(), len, now);
         }
@@ -116,7 +128,11 @@ impl EnvelopePath {
         sealed
     }
 
-    async fn plaintext_key(&self, edk: &EncryptedDataKey, now: Duration) -> Result<Arc<Zeroizing<[u8; 32]>>, OpenError> {
+    async fn plaintext_key(
+        &self,
+        edk: &EncryptedDataKey,
+        now: Duration,
+    ) -> Result<Arc<Zeroizing<[u8; 32]>>, OpenError> {
         if let Some(cache) = &self.decrypt_cache {
             if let Some(k) = cache.lock().get(&edk.ciphertext, now) {
                 return Ok(k);
@@ -136,7 +152,8 @@ impl EnvelopePath {
 
     /// Open one record: parse, get the data key, then check the context, verify and decrypt.
     pub async fn open(&self, data: &[u8], now: Duration) -> Result<Vec<u8>, OpenError> {
-        let (header, _) = format::parse_header(data).map_err(|e| OpenError::Corrupted(e.to_string()))?;
+        let (header, _) =
+            format::parse_header(data).map_err(|e| OpenError::Corrupted(e.to_string()))?;
         let edk = header
             .encrypted_keys
             .iter()
@@ -144,7 +161,8 @@ impl EnvelopePath {
             .ok_or_else(|| OpenError::Corrupted("no aws-kms encrypted data key".into()))?;
         let key = self.plaintext_key(edk, now).await?;
         let t = std::time::Instant::now();
-        let opened = format::open(data, &key, &self.context).map_err(|e| OpenError::Corrupted(e.to_string()));
+        let opened = format::open(data, &key, &self.context)
+            .map_err(|e| OpenError::Corrupted(e.to_string()));
         let mut c = self.crypto.lock();
         c.open_ns += t.elapsed().as_nanos() as u64;
         c.open_bytes += opened.as_ref().map(|p| p.len() as u64).unwrap_or(0);

@@ -3,6 +3,11 @@
 //! [`table::render`] draws the console tables; the helpers here format one value each, with
 //! its unit, so every report writes latencies, bytes and dollars the same way.
 
+pub mod history;
+pub mod html;
+pub mod plots;
+pub mod series;
+pub mod summary;
 pub mod table;
 
 pub use table::render;

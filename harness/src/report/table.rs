@@ -109,8 +109,11 @@ fn faults_table(r: &RunResult, out: &mut String) {
     if r.faults.is_empty() {
         return;
     }
-    let _ = writeln!(out, "
-Faults (times from the fault's start; recovery from its end)");
+    let _ = writeln!(
+        out,
+        "
+Faults (times from the fault's start; recovery from its end)"
+    );
     let mut t = Table::new(&[
         ("fault", Left),
         ("kind", Left),
@@ -131,7 +134,11 @@ Faults (times from the fault's start; recovery from its end)");
             Some(e) => format!("{:.1}-{:.1} s", f.at_secs, e),
             None => format!("{:.1} s-", f.at_secs),
         };
-        let window = if f.applied { window } else { format!("{window} (not applied)") };
+        let window = if f.applied {
+            window
+        } else {
+            format!("{window} (not applied)")
+        };
         for p in &f.paths {
             let errors = if p.errors_during.is_empty() {
                 "-".to_owned()

@@ -301,7 +301,13 @@ pub struct CryptoCost {
 impl CryptoCost {
     /// From totals in ns.
     pub fn from_totals(seal_bytes: u64, seal_ns: u64, open_bytes: u64, open_ns: u64) -> Self {
-        let per_mib = |ns: u64, bytes: u64| if bytes == 0 { 0.0 } else { ns as f64 / 1e6 / (bytes as f64 / 1_048_576.0) };
+        let per_mib = |ns: u64, bytes: u64| {
+            if bytes == 0 {
+                0.0
+            } else {
+                ns as f64 / 1e6 / (bytes as f64 / 1_048_576.0)
+            }
+        };
         Self {
             seal_bytes,
             seal_cpu_us: seal_ns as f64 / 1e3,
@@ -679,7 +685,12 @@ pub(crate) fn sample_run_result() -> RunResult {
                     records_resent: 0,
                 },
                 ledger: ledger(6_000, 6_000, 0, 0, 0, 0),
-                timeline: vec![TimelinePoint { second: 0, acked: 100, failed: 0, errors: BTreeMap::new() }],
+                timeline: vec![TimelinePoint {
+                    second: 0,
+                    acked: 100,
+                    failed: 0,
+                    errors: BTreeMap::new(),
+                }],
                 crypto: CryptoCost::default(),
             },
             PathResult {
@@ -743,7 +754,12 @@ pub(crate) fn sample_run_result() -> RunResult {
                     records_resent: 0,
                 },
                 ledger: ledger(6_000, 6_000, 0, 0, 0, 0),
-                timeline: vec![TimelinePoint { second: 0, acked: 100, failed: 0, errors: BTreeMap::new() }],
+                timeline: vec![TimelinePoint {
+                    second: 0,
+                    acked: 100,
+                    failed: 0,
+                    errors: BTreeMap::new(),
+                }],
                 crypto: CryptoCost::default(),
             },
         ],

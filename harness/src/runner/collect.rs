@@ -9,7 +9,10 @@ use serde_json::json;
 use crate::emulator::kms::KmsCallEvent;
 use crate::metrics::kms_calls::{KmsCallLog, KmsCalls};
 use crate::metrics::latency::{LatencySummary, Overhead};
-use crate::result::{Attempts, CryptoCost, FaultResult, Inflation, KmsCallsResult, PathResult, SizeInflation, KINESIS_MAX_RECORD_BYTES};
+use crate::result::{
+    Attempts, CryptoCost, FaultResult, Inflation, KmsCallsResult, PathResult, SizeInflation,
+    KINESIS_MAX_RECORD_BYTES,
+};
 use crate::scenario::{PathSpec, Protection};
 use crate::workload::{sizes, PathRun};
 
@@ -32,7 +35,12 @@ pub fn settings(spec: &PathSpec) -> serde_json::Value {
 fn client_calls(run: &PathRun, window: Duration, length: Duration, quota: f64) -> KmsCalls {
     let log = KmsCallLog::new();
     for c in run.log.kms_calls() {
-        log.record(&c.op, &c.principal, "", c.at.saturating_sub(run.clock.start()));
+        log.record(
+            &c.op,
+            &c.principal,
+            "",
+            c.at.saturating_sub(run.clock.start()),
+        );
     }
     log.report(window, length, quota)
 }
@@ -50,7 +58,8 @@ pub fn service_calls(
 ) -> KmsCalls {
     let log = KmsCallLog::new();
     let start = run.clock.start();
-    let key_matches = |e: &KmsCallEvent| key.is_some_and(|k| !e.key_id.is_empty() && k.ends_with(&e.key_id));
+    let key_matches =
+        |e: &KmsCallEvent| key.is_some_and(|k| !e.key_id.is_empty() && k.ends_with(&e.key_id));
     for e in events.iter().filter(|e| e.at >= start) {
         let ours = match &e.via_stream {
             Some(s) => s == stream_arn,
@@ -78,14 +87,21 @@ fn inflation(run: &PathRun) -> Inflation {
     let pk = max_partition_key_bytes(s.workload.partition_keys);
     let totals = *run.sealed.lock();
     let n = totals.records.max(1) as f64;
-    let (plain, record) = (totals.plaintext_bytes as f64 / n, totals.record_bytes as f64 / n);
+    let (plain, record) = (
+        totals.plaintext_bytes as f64 / n,
+        totals.record_bytes as f64 / n,
+    );
     let requests = run.log.request_bytes();
     let put_request_bytes: u64 = ["PutRecord", "PutRecords"]
         .iter()
         .filter_map(|op| requests.get(*op))
         .map(|(_, bytes)| bytes)
         .sum();
-    let wire = if totals.records > 0 { put_request_bytes as f64 / totals.records as f64 } else { 0.0 };
+    let wire = if totals.records > 0 {
+        put_request_bytes as f64 / totals.records as f64
+    } else {
+        0.0
+    };
     let framing = (wire - record * 4.0 / 3.0).max(0.0);
     let measured = run.sizes.lock().clone();
     let by_size = sizes::named_sizes(&s.workload.record_size)
@@ -106,7 +122,9 @@ fn inflation(run: &PathRun) -> Inflation {
         overhead_bytes: record - plain,
         ratio: if plain > 0.0 { record / plain } else { 1.0 },
         max_plaintext_that_fits: max_fit,
-        records_per_5mib_batch: Inflation::records_per_put_records_batch((record + pk as f64).ceil() as u64),
+        records_per_5mib_batch: Inflation::records_per_put_records_batch(
+            (record + pk as f64).ceil() as u64,
+        ),
         by_size,
     }
 }
@@ -135,7 +153,10 @@ pub struct Collected<'a> {
 }
 
 /// Build the path's result; `plaintext` is the plaintext path's put and e2e summaries, if any.
-pub fn path_result(c: Collected<'_>, plaintext: Option<(&LatencySummary, &LatencySummary)>) -> PathResult {
+pub fn path_result(
+    c: Collected<'_>,
+    plaintext: Option<(&LatencySummary, &LatencySummary)>,
+) -> PathResult {
     let run = c.run;
     let window = kms_window(c.spec, c.length);
     let quota = run.scenario.kms.quota_per_sec as f64;
@@ -168,7 +189,12 @@ pub fn path_result(c: Collected<'_>, plaintext: Option<(&LatencySummary, &Latenc
 }
 
 /// What each fault did: its steps' notes and, per path it applied to, the fault report.
-pub fn faults(scenario: &crate::scenario::Scenario, runs: &[std::sync::Arc<PathRun>], applied: &[crate::fault::engine::Applied], length: Duration) -> Vec<FaultResult> {
+pub fn faults(
+    scenario: &crate::scenario::Scenario,
+    runs: &[std::sync::Arc<PathRun>],
+    applied: &[crate::fault::engine::Applied],
+    length: Duration,
+) -> Vec<FaultResult> {
     scenario
         .faults
         .iter()
@@ -180,7 +206,13 @@ pub fn faults(scenario: &crate::scenario::Scenario, runs: &[std::sync::Arc<PathR
                 .iter()
                 .filter_map(|r| {
                     let w = r.fault_windows.iter().find(|w| w.fault == i)?;
-                    Some(crate::fault::report::path_result(&r.name, w, &r.events.lock(), scenario.warmup, length))
+                    Some(crate::fault::report::path_result(
+                        &r.name,
+                        w,
+                        &r.events.lock(),
+                        scenario.warmup,
+                        length,
+                    ))
                 })
                 .collect();
             FaultResult {
@@ -189,7 +221,10 @@ pub fn faults(scenario: &crate::scenario::Scenario, runs: &[std::sync::Arc<PathR
                 at_secs: start.as_secs_f64(),
                 end_secs: end.map(|e| e.as_secs_f64()),
                 applied: !steps.is_empty() && steps.iter().all(|a| a.ok),
-                notes: steps.iter().map(|a| format!("{:?} at {:.3} s: {}", a.step, a.at.as_secs_f64(), a.note)).collect(),
+                notes: steps
+                    .iter()
+                    .map(|a| format!("{:?} at {:.3} s: {}", a.step, a.at.as_secs_f64(), a.note))
+                    .collect(),
                 paths,
             }
         })

@@ -46,7 +46,11 @@ pub fn measure(metric: &Metric, p: &PathResult, run: &RunResult) -> Option<f64> 
 pub fn evaluate(expect: &[Expectation], run: &RunResult) -> Vec<ExpectationResult> {
     let mut out = Vec::new();
     for e in expect {
-        for p in run.paths.iter().filter(|p| e.scope.as_deref().is_none_or(|s| s == p.name)) {
+        for p in run
+            .paths
+            .iter()
+            .filter(|p| e.scope.as_deref().is_none_or(|s| s == p.name))
+        {
             let measured = measure(&e.metric, p, run);
             if measured.is_none() && e.scope.is_none() {
                 continue;

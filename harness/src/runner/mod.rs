@@ -67,15 +67,25 @@ pub struct RunEnv {
 /// moves only when every task waits), else two worker threads.
 pub fn runtime(virtual_clock: bool) -> std::io::Result<tokio::runtime::Runtime> {
     if virtual_clock {
-        tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
     } else {
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
     }
 }
 
 /// Run `scenario` on a fresh embedded service, or against `endpoint` (URL, region). Call inside
 /// the runtime [`runtime`] made for the scenario's clock.
-pub async fn run_scenario(scenario: Arc<Scenario>, endpoint: Option<(String, String)>, progress: bool) -> Result<RunOutput, RunError> {
+pub async fn run_scenario(
+    scenario: Arc<Scenario>,
+    endpoint: Option<(String, String)>,
+    progress: bool,
+) -> Result<RunOutput, RunError> {
     let virtual_clock = scenario.clock == ClockMode::Virtual;
     let clock: SharedClock = if virtual_clock {
         Arc::new(crate::clock::TokioClock::new())
@@ -87,16 +97,31 @@ pub async fn run_scenario(scenario: Arc<Scenario>, endpoint: Option<(String, Str
         None => {
             // In process the service trusts the access key the SDK signed with; the loopback
             // server checks signatures.
-            let config = crate::emulator::ServiceConfig { verify_signatures: false, ..Default::default() };
+            let config = crate::emulator::ServiceConfig {
+                verify_signatures: false,
+                ..Default::default()
+            };
             let svc = Service::new(config, clock.clone());
             (Target::Embedded(svc.clone()), Some(svc))
         }
     };
-    run(scenario, RunEnv { target, service, clock, progress }).await
+    run(
+        scenario,
+        RunEnv {
+            target,
+            service,
+            clock,
+            progress,
+        },
+    )
+    .await
 }
 
 fn run_tag(scenario: &Scenario) -> String {
-    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_nanos() as u64;
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos() as u64;
     format!("{:08x}", (nanos ^ scenario.seed.rotate_left(17)) as u32)
 }
 
@@ -107,13 +132,17 @@ async fn provision_all(scenario: &Scenario, env: &RunEnv) -> Result<Vec<Provisio
     for spec in &scenario.paths {
         let stream = setup::stream_name(&scenario.name, &spec.name, &tag);
         if let (Some(svc), Protection::SseKms(s)) = (&env.service, &spec.protection) {
-            svc.control().set_stream_reuse_period(&stream, s.reuse_period);
+            svc.control()
+                .set_stream_reuse_period(&stream, s.reuse_period);
         }
         match setup::provision(&admin, scenario, spec, &stream).await {
             Ok(p) => made.push(p),
             Err(source) => {
                 setup::teardown(&env.target, env.clock.clone(), &made).await;
-                return Err(RunError::Setup { path: spec.name.clone(), source });
+                return Err(RunError::Setup {
+                    path: spec.name.clone(),
+                    source,
+                });
             }
         }
     }
@@ -133,12 +162,26 @@ fn fault_windows(scenario: &Scenario, path: &str) -> Vec<FaultWindow> {
         .filter(|(_, f)| f.applies_to(path))
         .map(|(i, f)| {
             let (start, end) = fault::plan::window(f, load_end(scenario));
-            FaultWindow { fault: i, start, end, latency: [SharedLatency::new(), SharedLatency::new(), SharedLatency::new()] }
+            FaultWindow {
+                fault: i,
+                start,
+                end,
+                latency: [
+                    SharedLatency::new(),
+                    SharedLatency::new(),
+                    SharedLatency::new(),
+                ],
+            }
         })
         .collect()
 }
 
-fn path_runs(scenario: &Arc<Scenario>, env: &RunEnv, made: &[Provisioned], clock: &RunClock) -> Vec<Arc<PathRun>> {
+fn path_runs(
+    scenario: &Arc<Scenario>,
+    env: &RunEnv,
+    made: &[Provisioned],
+    clock: &RunClock,
+) -> Vec<Arc<PathRun>> {
     let retry = RetryPolicy {
         max_attempts: scenario.retry.max_attempts,
         base_backoff: scenario.retry.base_backoff,
@@ -152,7 +195,11 @@ fn path_runs(scenario: &Arc<Scenario>, env: &RunEnv, made: &[Provisioned], clock
             let log = TransportLog::new();
             let seed = producer::seed_for(scenario.seed, &spec.name, u64::MAX);
             let transport_faults = TransportFaults::new(seed, clock.is_virtual(), clock.ticker());
-            let obs = Observation { log: log.clone(), clock: env.clock.clone(), faults: transport_faults.clone() };
+            let obs = Observation {
+                log: log.clone(),
+                clock: env.clock.clone(),
+                faults: transport_faults.clone(),
+            };
             let producer = setup::principal(&env.target, "producer", &obs);
             let consumer = setup::principal(&env.target, "consumer", &obs);
             Arc::new(PathRun {
@@ -184,7 +231,11 @@ fn path_runs(scenario: &Arc<Scenario>, env: &RunEnv, made: &[Provisioned], clock
         .collect()
 }
 
-fn progress_bar(scenario: &Scenario, clock: &RunClock, show: bool) -> Option<(indicatif::ProgressBar, tokio::task::JoinHandle<()>)> {
+fn progress_bar(
+    scenario: &Scenario,
+    clock: &RunClock,
+    show: bool,
+) -> Option<(indicatif::ProgressBar, tokio::task::JoinHandle<()>)> {
     if !show || !std::io::stderr().is_terminal() || scenario.clock == ClockMode::Virtual {
         return None;
     }
@@ -215,10 +266,16 @@ async fn drain(runs: &[Arc<PathRun>], clock: &RunClock, drain_timeout: Duration)
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    runs.iter().for_each(|r| r.stop.store(true, Ordering::SeqCst));
+    runs.iter()
+        .for_each(|r| r.stop.store(true, Ordering::SeqCst));
 }
 
-fn engine(scenario: &Scenario, env: &RunEnv, runs: &[Arc<PathRun>], made: &[Provisioned]) -> Arc<Engine> {
+fn engine(
+    scenario: &Scenario,
+    env: &RunEnv,
+    runs: &[Arc<PathRun>],
+    made: &[Provisioned],
+) -> Arc<Engine> {
     let targets = runs
         .iter()
         .zip(made)
@@ -232,11 +289,23 @@ fn engine(scenario: &Scenario, env: &RunEnv, runs: &[Arc<PathRun>], made: &[Prov
         .collect();
     let admin = Principal::new(&env.target, "admin", TransportLog::new(), env.clock.clone());
     let seed = producer::seed_for(scenario.seed, "faults", 0);
-    Arc::new(Engine::new(scenario.faults.clone(), targets, env.service.clone(), admin, seed))
+    Arc::new(Engine::new(
+        scenario.faults.clone(),
+        targets,
+        env.service.clone(),
+        admin,
+        seed,
+    ))
 }
 
-async fn load(runs: &[Arc<PathRun>], scenario: &Scenario, engine: &Arc<Engine>) -> Result<(), RunError> {
-    let Some(clock) = runs.first().map(|r| r.clock.clone()) else { return Ok(()) };
+async fn load(
+    runs: &[Arc<PathRun>],
+    scenario: &Scenario,
+    engine: &Arc<Engine>,
+) -> Result<(), RunError> {
+    let Some(clock) = runs.first().map(|r| r.clock.clone()) else {
+        return Ok(());
+    };
     let actions = fault::plan(&scenario.faults, load_end(scenario));
     let faults = tokio::spawn(engine.clone().run(actions, clock.clone()));
     let mut producers = Vec::new();
@@ -278,7 +347,8 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
     let wall = Instant::now();
     let started = SystemTime::now();
     if let Some(svc) = &env.service {
-        svc.control().set_kms_quota(scenario.kms.quota_per_sec as f64);
+        svc.control()
+            .set_kms_quota(scenario.kms.quota_per_sec as f64);
     }
     let made = provision_all(&scenario, &env).await?;
     let clock = RunClock::new(env.clock.clone(), scenario.clock == ClockMode::Virtual);
@@ -293,13 +363,24 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
     let length = clock.elapsed();
     let applied = engine.applied();
     let result = loaded.map(|_| {
-        let mut r = collect_all(&scenario, &env, &runs, &made, length, started, wall.elapsed());
+        let mut r = collect_all(
+            &scenario,
+            &env,
+            &runs,
+            &made,
+            length,
+            started,
+            wall.elapsed(),
+        );
         r.faults = collect::faults(&scenario, &runs, &applied, length);
         r.expectations = expect::evaluate(&scenario.expect, &r);
         r
     });
     setup::teardown(&env.target, env.clock.clone(), &made).await;
-    Ok(RunOutput { result: result?, paths: runs })
+    Ok(RunOutput {
+        result: result?,
+        paths: runs,
+    })
 }
 
 fn collect_all(
@@ -327,11 +408,24 @@ fn collect_all(
             let service = match (&events, &env.service) {
                 (Some(ev), Some(svc)) => {
                     let arn = svc.control().stream_arn(&p.stream);
-                    Some(collect::service_calls(ev, run, &arn, p.key.as_deref(), window, length, quota))
+                    Some(collect::service_calls(
+                        ev,
+                        run,
+                        &arn,
+                        p.key.as_deref(),
+                        window,
+                        length,
+                        quota,
+                    ))
                 }
                 _ => None,
             };
-            let c = collect::Collected { run, spec, service, length };
+            let c = collect::Collected {
+                run,
+                spec,
+                service,
+                length,
+            };
             collect::path_result(c, plain.as_ref().map(|(a, b)| (a, b)))
         })
         .collect();

@@ -25,8 +25,13 @@ pub enum OutputError {
 
 /// Default output directory: `reports/runs/<scenario>-<UTC timestamp>/`.
 pub fn default_dir(scenario: &str, started_at: &str) -> PathBuf {
-    let stamp: String = started_at.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    PathBuf::from("reports").join("runs").join(format!("{scenario}-{stamp}"))
+    let stamp: String = started_at
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    PathBuf::from("reports")
+        .join("runs")
+        .join(format!("{scenario}-{stamp}"))
 }
 
 /// Write everything into `dir` (created if needed). Returns the result file's path.
@@ -42,7 +47,14 @@ pub fn write(out: &RunOutput, raw_toml: &str, dir: &Path) -> Result<PathBuf, Out
     let snapshots: Vec<_> = out
         .paths
         .iter()
-        .map(|p| (p.name.clone(), p.put_latency.snapshot(), p.e2e_latency.snapshot(), p.lag.snapshot()))
+        .map(|p| {
+            (
+                p.name.clone(),
+                p.put_latency.snapshot(),
+                p.e2e_latency.snapshot(),
+                p.lag.snapshot(),
+            )
+        })
         .collect();
     let tags: Vec<(String, String, String)> = snapshots
         .iter()
@@ -54,8 +66,11 @@ pub fn write(out: &RunOutput, raw_toml: &str, dir: &Path) -> Result<PathBuf, Out
         entries.push((tl.as_str(), lag.inner()));
     }
     let hlog_path = dir.join("latency.hlog");
-    hlog::write_hlog(&hlog_path, SystemTime::now(), &entries).map_err(|e| OutputError::Other(e.to_string()))?;
+    hlog::write_hlog(&hlog_path, SystemTime::now(), &entries)
+        .map_err(|e| OutputError::Other(e.to_string()))?;
     let result = dir.join("result.json");
-    out.result.write(&result).map_err(|e| OutputError::Other(e.to_string()))?;
+    out.result
+        .write(&result)
+        .map_err(|e| OutputError::Other(e.to_string()))?;
     Ok(result)
 }

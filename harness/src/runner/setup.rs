@@ -23,7 +23,15 @@ pub struct Provisioned {
 }
 
 fn slug(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 /// Stream name for a path of a run.
@@ -34,9 +42,17 @@ pub fn stream_name(scenario: &str, path: &str, run_tag: &str) -> String {
 }
 
 /// Create the stream (and key, and SSE) for one path.
-pub async fn provision(admin: &Principal, scenario: &Scenario, spec: &PathSpec, stream: &str) -> Result<Provisioned, BackendError> {
+pub async fn provision(
+    admin: &Principal,
+    scenario: &Scenario,
+    spec: &PathSpec,
+    stream: &str,
+) -> Result<Provisioned, BackendError> {
     let on_demand = scenario.stream.mode == StreamMode::OnDemand;
-    admin.kinesis.create_stream(stream, scenario.stream.shards, on_demand).await?;
+    admin
+        .kinesis
+        .create_stream(stream, scenario.stream.shards, on_demand)
+        .await?;
     wait_for(admin, stream, |_| true).await?;
     let (key, key_created) = match &spec.protection {
         Protection::Plaintext => (None, false),
@@ -50,16 +66,33 @@ pub async fn provision(admin: &Principal, scenario: &Scenario, spec: &PathSpec, 
         admin.kinesis.start_encryption(stream, k).await?;
         wait_for(admin, stream, |i| i.encryption == "KMS").await?;
     }
-    Ok(Provisioned { stream: stream.to_string(), key, key_created })
+    Ok(Provisioned {
+        stream: stream.to_string(),
+        key,
+        key_created,
+    })
 }
 
-async fn create_key(kms: &KmsApi, scenario: &Scenario, spec: &PathSpec) -> Result<String, BackendError> {
-    let info = kms.create_key(&format!("kinesis-crypto-bench {} {}", scenario.name, spec.name)).await?;
+async fn create_key(
+    kms: &KmsApi,
+    scenario: &Scenario,
+    spec: &PathSpec,
+) -> Result<String, BackendError> {
+    let info = kms
+        .create_key(&format!(
+            "kinesis-crypto-bench {} {}",
+            scenario.name, spec.name
+        ))
+        .await?;
     Ok(info.arn)
 }
 
 /// Poll DescribeStreamSummary until ACTIVE and `also` holds (at most 5 minutes on the clock).
-async fn wait_for(admin: &Principal, stream: &str, also: impl Fn(&crate::backend::StreamInfo) -> bool) -> Result<(), BackendError> {
+async fn wait_for(
+    admin: &Principal,
+    stream: &str,
+    also: impl Fn(&crate::backend::StreamInfo) -> bool,
+) -> Result<(), BackendError> {
     for _ in 0..3000 {
         let info = admin.kinesis.describe(stream).await?;
         if info.status == "ACTIVE" && also(&info) {
@@ -67,11 +100,20 @@ async fn wait_for(admin: &Principal, stream: &str, also: impl Fn(&crate::backend
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Err(BackendError::new("DescribeStreamSummary", "Timeout", format!("stream {stream} did not become ACTIVE")))
+    Err(BackendError::new(
+        "DescribeStreamSummary",
+        "Timeout",
+        format!("stream {stream} did not become ACTIVE"),
+    ))
 }
 
 /// The path object for a spec, with its clients.
-pub fn make_path(spec: &PathSpec, key: Option<&str>, producer: &Principal, consumer: &Principal) -> Path {
+pub fn make_path(
+    spec: &PathSpec,
+    key: Option<&str>,
+    producer: &Principal,
+    consumer: &Principal,
+) -> Path {
     match &spec.protection {
         Protection::Plaintext => Path::Plaintext,
         Protection::SseKms(_) => Path::SseKms,
@@ -118,5 +160,10 @@ pub async fn teardown(target: &Target, clock: SharedClock, made: &[Provisioned])
 
 /// A principal's clients (default secret) observed as `obs` says.
 pub fn principal(target: &Target, name: &str, obs: &Observation) -> Principal {
-    Principal::observed(target, name, &crate::backend::clients::default_secret(name), obs.clone())
+    Principal::observed(
+        target,
+        name,
+        &crate::backend::clients::default_secret(name),
+        obs.clone(),
+    )
 }

@@ -38,10 +38,19 @@ const KEY_ERRORS: &[&str] = &[
 
 /// Run a consumer over `shards` until told to stop.
 pub async fn run(run: Arc<PathRun>, shards: Vec<String>, k: u64) {
-    let mut rng = ChaCha8Rng::seed_from_u64(super::producer::seed_for(run.scenario.seed, &run.name, 1000 + k));
+    let mut rng = ChaCha8Rng::seed_from_u64(super::producer::seed_for(
+        run.scenario.seed,
+        &run.name,
+        1000 + k,
+    ));
     let mut cursors: Vec<ShardCursor> = shards
         .into_iter()
-        .map(|shard_id| ShardCursor { shard_id, iterator: None, last_sequence: None, blocked_by: None })
+        .map(|shard_id| ShardCursor {
+            shard_id,
+            iterator: None,
+            last_sequence: None,
+            blocked_by: None,
+        })
         .collect();
     loop {
         let done = run.stop.load(Ordering::SeqCst);
@@ -63,7 +72,12 @@ async fn poll(run: &PathRun, c: &mut ShardCursor, rng: &mut ChaCha8Rng) {
             Some(seq) => Start::After(seq.clone()),
             None => Start::TrimHorizon,
         };
-        match run.consumer.kinesis.shard_iterator(&run.stream, &c.shard_id, &start).await {
+        match run
+            .consumer
+            .kinesis
+            .shard_iterator(&run.stream, &c.shard_id, &start)
+            .await
+        {
             Ok(it) => c.iterator = Some(it),
             Err(e) => {
                 run.error(Role::Consumer, &e.code);
@@ -115,7 +129,10 @@ fn account_blocked(run: &PathRun, c: &ShardCursor) {
 }
 
 fn id_of(run: &PathRun, shard: &str, sequence: &str) -> Option<u64> {
-    run.acks.lock().get(&(shard.to_string(), sequence.to_string())).copied()
+    run.acks
+        .lock()
+        .get(&(shard.to_string(), sequence.to_string()))
+        .copied()
 }
 
 /// Open, verify and account one record.
@@ -123,13 +140,19 @@ async fn handle(run: &PathRun, c: &ShardCursor, record: &ReadRecord, rng: &mut C
     let watch = Stopwatch::start();
     let mut attempt = 1;
     let opened = loop {
-        match run.path.open(&record.data, run.clock.start() + run.clock.elapsed()).await {
+        match run
+            .path
+            .open(&record.data, run.clock.start() + run.clock.elapsed())
+            .await
+        {
             Err(OpenError::Retry(e)) if attempt < run.retry.max_attempts => {
                 run.error(Role::Consumer, &e.code);
                 attempt += 1;
                 Attempts::bump(&run.attempts.retries);
                 let now = run.clock.elapsed();
-                run.clock.sleep_until(now + run.retry.backoff(attempt, rng)).await;
+                run.clock
+                    .sleep_until(now + run.retry.backoff(attempt, rng))
+                    .await;
             }
             other => break other,
         }
@@ -141,7 +164,8 @@ async fn handle(run: &PathRun, c: &ShardCursor, record: &ReadRecord, rng: &mut C
             Ok(stamp) => {
                 run.ledger.read(stamp.id, ReadOutcome::Valid);
                 if run.measured(stamp.intended) {
-                    run.e2e_latency.record(run.clock.latency_since(stamp.intended, watch.elapsed()));
+                    run.e2e_latency
+                        .record(run.clock.latency_since(stamp.intended, watch.elapsed()));
                 }
             }
             Err(_) => run.ledger.read(fallback(), ReadOutcome::Corrupted),

@@ -32,7 +32,12 @@ impl RunClock {
     pub fn new(clock: SharedClock, virtual_time: bool) -> Self {
         let start = clock.now();
         let ticker = (!virtual_time).then(crate::ticker::Ticker::start);
-        Self { clock, start, virtual_time, ticker }
+        Self {
+            clock,
+            start,
+            virtual_time,
+            ticker,
+        }
     }
 
     /// The run's start, since the epoch.

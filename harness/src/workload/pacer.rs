@@ -13,7 +13,10 @@ pub struct Pacer {
 impl Pacer {
     /// `rate_per_sec` records a second for `duration`.
     pub fn new(rate_per_sec: f64, duration: Duration) -> Self {
-        Self { rate_per_sec, duration }
+        Self {
+            rate_per_sec,
+            duration,
+        }
     }
 
     /// How many records the schedule holds.

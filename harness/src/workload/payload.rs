@@ -91,8 +91,10 @@ pub fn verify(payload: &[u8]) -> Result<Stamp, PayloadError> {
     if &payload[0..4] != MAGIC {
         return Err(PayloadError::BadMagic);
     }
-    let be64 = |r: std::ops::Range<usize>| u64::from_be_bytes(payload[r].try_into().unwrap_or([0; 8]));
-    let be32 = |r: std::ops::Range<usize>| u32::from_be_bytes(payload[r].try_into().unwrap_or([0; 4]));
+    let be64 =
+        |r: std::ops::Range<usize>| u64::from_be_bytes(payload[r].try_into().unwrap_or([0; 8]));
+    let be32 =
+        |r: std::ops::Range<usize>| u32::from_be_bytes(payload[r].try_into().unwrap_or([0; 4]));
     let id = be64(4..12);
     let ns = be64(12..20);
     let body_len = be32(20..24);
@@ -104,7 +106,10 @@ pub fn verify(payload: &[u8]) -> Result<Stamp, PayloadError> {
     if checksum(id, ns, body_len, body) != crc {
         return Err(PayloadError::Checksum(id));
     }
-    Ok(Stamp { id, intended: Duration::from_nanos(ns) })
+    Ok(Stamp {
+        id,
+        intended: Duration::from_nanos(ns),
+    })
 }
 
 #[cfg(test)]
@@ -116,8 +121,17 @@ mod tests {
     fn round_trip() {
         let p = build(7, 42, Duration::from_millis(1500), 1024);
         assert_eq!(p.len(), 1024);
-        assert_eq!(verify(&p).unwrap(), Stamp { id: 42, intended: Duration::from_millis(1500) });
-        assert_eq!(build(7, 42, Duration::ZERO, 100)[32..], build(7, 42, Duration::ZERO, 100)[32..]);
+        assert_eq!(
+            verify(&p).unwrap(),
+            Stamp {
+                id: 42,
+                intended: Duration::from_millis(1500)
+            }
+        );
+        assert_eq!(
+            build(7, 42, Duration::ZERO, 100)[32..],
+            build(7, 42, Duration::ZERO, 100)[32..]
+        );
     }
 
     proptest! {

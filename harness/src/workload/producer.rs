@@ -25,7 +25,9 @@ struct Pending {
 
 /// Seed of producer `k` of a path (replayable, different per path and producer).
 pub fn seed_for(seed: u64, path: &str, k: u64) -> u64 {
-    let h = path.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    let h = path.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    });
     seed ^ h ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
@@ -36,7 +38,11 @@ pub async fn run(run: Arc<PathRun>, k: u64, n: u64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed_for(s.seed, &run.name, k));
     let (max_records, max_bytes, linger) = match s.workload.api {
         PutApi::PutRecord => (1usize, u64::MAX, Duration::ZERO),
-        PutApi::PutRecords { max_records, max_bytes, linger } => (max_records as usize, max_bytes, linger),
+        PutApi::PutRecords {
+            max_records,
+            max_bytes,
+            linger,
+        } => (max_records as usize, max_bytes, linger),
     };
     let mut batch: Vec<Pending> = Vec::new();
     for id in pacer.share(k, n) {
@@ -53,9 +59,13 @@ pub async fn run(run: Arc<PathRun>, k: u64, n: u64) {
             run.lag.record(run.clock.elapsed().saturating_sub(due));
         }
         let size = sizes::size_of(&s.workload.record_size, id, &mut rng);
-        let Some(p) = seal(&run, id, due, size, &mut rng).await else { continue };
+        let Some(p) = seal(&run, id, due, size, &mut rng).await else {
+            continue;
+        };
         let bytes: u64 = batch.iter().map(|p| p.data.len() as u64).sum();
-        if !batch.is_empty() && (batch.len() >= max_records || bytes + p.data.len() as u64 > max_bytes) {
+        if !batch.is_empty()
+            && (batch.len() >= max_records || bytes + p.data.len() as u64 > max_bytes)
+        {
             flush(&run, &mut batch, &mut rng).await;
         }
         batch.push(p);
@@ -71,7 +81,13 @@ pub async fn run(run: Arc<PathRun>, k: u64, n: u64) {
 }
 
 /// Build and seal one record, retrying KMS errors worth retrying.
-async fn seal(run: &PathRun, id: u64, due: Duration, size: usize, rng: &mut ChaCha8Rng) -> Option<Pending> {
+async fn seal(
+    run: &PathRun,
+    id: u64,
+    due: Duration,
+    size: usize,
+    rng: &mut ChaCha8Rng,
+) -> Option<Pending> {
     let s = &run.scenario;
     let body = payload::build(s.seed, id, due, size);
     run.ledger.sent(id);
@@ -79,10 +95,20 @@ async fn seal(run: &PathRun, id: u64, due: Duration, size: usize, rng: &mut ChaC
     let watch = Stopwatch::start();
     let mut attempt = 1;
     loop {
-        match run.path.seal(&body, run.clock.start() + run.clock.elapsed()).await {
+        match run
+            .path
+            .seal(&body, run.clock.start() + run.clock.elapsed())
+            .await
+        {
             Ok(data) => {
                 run.sealed_sizes(body.len(), data.len());
-                return Some(Pending { id, intended: due, partition_key, data, busy: watch.elapsed() });
+                return Some(Pending {
+                    id,
+                    intended: due,
+                    partition_key,
+                    data,
+                    busy: watch.elapsed(),
+                });
             }
             Err(e) => {
                 run.error(Role::Producer, &e.code);
@@ -96,7 +122,12 @@ async fn seal(run: &PathRun, id: u64, due: Duration, size: usize, rng: &mut ChaC
 }
 
 /// After an error: back off and return true if another attempt is due.
-async fn retry_after(run: &PathRun, e: &BackendError, attempt: &mut u32, rng: &mut ChaCha8Rng) -> bool {
+async fn retry_after(
+    run: &PathRun,
+    e: &BackendError,
+    attempt: &mut u32,
+    rng: &mut ChaCha8Rng,
+) -> bool {
     if e.class() == ErrorClass::Fatal || *attempt >= run.retry.max_attempts {
         return false;
     }
@@ -110,7 +141,11 @@ async fn retry_after(run: &PathRun, e: &BackendError, attempt: &mut u32, rng: &m
 
 fn acked(run: &PathRun, p: &Pending, ack: PutAck, busy: std::time::Duration) {
     run.acks.lock().insert((ack.shard_id, ack.sequence), p.id);
-    run.acked(p.id, p.intended, run.clock.latency_since(p.intended, p.busy + busy));
+    run.acked(
+        p.id,
+        p.intended,
+        run.clock.latency_since(p.intended, p.busy + busy),
+    );
 }
 
 /// Put a batch (one record with PutRecord, else PutRecords), resending failed entries.
@@ -126,9 +161,16 @@ async fn flush(run: &PathRun, batch: &mut Vec<Pending>, rng: &mut ChaCha8Rng) {
         Attempts::bump(&run.attempts.put_attempts);
         let outcome = if single {
             let p = &pending[0];
-            run.producer.kinesis.put_record(&run.stream, &p.partition_key, p.data.clone()).await.map(|a| vec![Ok(a)])
+            run.producer
+                .kinesis
+                .put_record(&run.stream, &p.partition_key, p.data.clone())
+                .await
+                .map(|a| vec![Ok(a)])
         } else {
-            let entries = pending.iter().map(|p| (p.partition_key.clone(), p.data.clone())).collect();
+            let entries = pending
+                .iter()
+                .map(|p| (p.partition_key.clone(), p.data.clone()))
+                .collect();
             run.producer.kinesis.put_records(&run.stream, entries).await
         };
         let (retry_code, err) = match outcome {
@@ -149,7 +191,9 @@ async fn flush(run: &PathRun, batch: &mut Vec<Pending>, rng: &mut ChaCha8Rng) {
                 if pending.is_empty() {
                     break;
                 }
-                run.attempts.records_resent.fetch_add(pending.len() as u64, Ordering::Relaxed);
+                run.attempts
+                    .records_resent
+                    .fetch_add(pending.len() as u64, Ordering::Relaxed);
                 (code.unwrap_or_default(), None)
             }
             Err(e) => {
@@ -157,7 +201,8 @@ async fn flush(run: &PathRun, batch: &mut Vec<Pending>, rng: &mut ChaCha8Rng) {
                 (e.code.clone(), Some(e))
             }
         };
-        let e = err.unwrap_or_else(|| BackendError::new("PutRecords", &retry_code, "entries failed"));
+        let e =
+            err.unwrap_or_else(|| BackendError::new("PutRecords", &retry_code, "entries failed"));
         if !retry_after(run, &e, &mut attempt, rng).await {
             pending.iter().for_each(|p| run.failed(p.id));
             break;

@@ -20,9 +20,16 @@ impl RetryPolicy {
     /// Backoff before attempt `attempt` (2, 3, ...): uniform in [0, min(max, base * 2^(attempt-2))].
     pub fn backoff(&self, attempt: u32, rng: &mut ChaCha8Rng) -> Duration {
         let exp = attempt.saturating_sub(2).min(20);
-        let cap = self.base_backoff.saturating_mul(1 << exp).min(self.max_backoff);
+        let cap = self
+            .base_backoff
+            .saturating_mul(1 << exp)
+            .min(self.max_backoff);
         let nanos = cap.as_nanos() as u64;
-        Duration::from_nanos(if nanos == 0 { 0 } else { rng.gen_range(0..=nanos) })
+        Duration::from_nanos(if nanos == 0 {
+            0
+        } else {
+            rng.gen_range(0..=nanos)
+        })
     }
 }
 
@@ -33,7 +40,11 @@ mod tests {
 
     #[test]
     fn backoff_is_capped_and_replayable() {
-        let p = RetryPolicy { max_attempts: 5, base_backoff: Duration::from_millis(10), max_backoff: Duration::from_millis(50) };
+        let p = RetryPolicy {
+            max_attempts: 5,
+            base_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(50),
+        };
         let mut a = ChaCha8Rng::seed_from_u64(1);
         let mut b = ChaCha8Rng::seed_from_u64(1);
         for attempt in 2..10 {

@@ -11,8 +11,15 @@ pub fn size_of(spec: &SizeSpec, id: u64, rng: &mut ChaCha8Rng) -> usize {
     match spec {
         SizeSpec::Fixed(n) => *n as usize,
         SizeSpec::List(v) => v[(id as usize) % v.len().max(1)] as usize,
-        SizeSpec::Uniform { min_bytes, max_bytes } => rng.gen_range(*min_bytes..=*max_bytes) as usize,
-        SizeSpec::LogNormal { median_bytes, sigma, max_bytes } => {
+        SizeSpec::Uniform {
+            min_bytes,
+            max_bytes,
+        } => rng.gen_range(*min_bytes..=*max_bytes) as usize,
+        SizeSpec::LogNormal {
+            median_bytes,
+            sigma,
+            max_bytes,
+        } => {
             let d = LogNormal::new((*median_bytes as f64).ln(), *sigma).ok();
             let x = d.map(|d| d.sample(rng)).unwrap_or(*median_bytes as f64);
             (x.round() as u64).clamp(crate::scenario::MIN_RECORD_BYTES, *max_bytes) as usize
@@ -25,8 +32,15 @@ pub fn named_sizes(spec: &SizeSpec) -> Vec<u64> {
     let mut v = match spec {
         SizeSpec::Fixed(n) => vec![*n],
         SizeSpec::List(v) => v.clone(),
-        SizeSpec::Uniform { min_bytes, max_bytes } => vec![*min_bytes, *max_bytes],
-        SizeSpec::LogNormal { median_bytes, max_bytes, .. } => vec![*median_bytes, *max_bytes],
+        SizeSpec::Uniform {
+            min_bytes,
+            max_bytes,
+        } => vec![*min_bytes, *max_bytes],
+        SizeSpec::LogNormal {
+            median_bytes,
+            max_bytes,
+            ..
+        } => vec![*median_bytes, *max_bytes],
     };
     v.sort_unstable();
     v.dedup();

@@ -70,7 +70,12 @@ impl World {
 
     /// Clients for any principal name (a default one, one added by a test, or an unknown one).
     pub fn principal(&self, name: &str) -> Principal {
-        Principal::new(&Target::Embedded(self.svc.clone()), name, TransportLog::new(), self.clock.clone())
+        Principal::new(
+            &Target::Embedded(self.svc.clone()),
+            name,
+            TransportLog::new(),
+            self.clock.clone(),
+        )
     }
 
     /// Move the service's clock forward.
@@ -80,25 +85,41 @@ impl World {
 
     /// Create a provisioned stream (as admin).
     pub async fn stream(&self, name: &str, shards: u32) {
-        self.admin.kinesis.create_stream(name, shards, false).await.expect("CreateStream");
+        self.admin
+            .kinesis
+            .create_stream(name, shards, false)
+            .await
+            .expect("CreateStream");
     }
 
     /// Create a symmetric KMS key (as admin).
     pub async fn key(&self, description: &str) -> KeyInfo {
-        self.admin.kms.create_key(description).await.expect("CreateKey")
+        self.admin
+            .kms
+            .create_key(description)
+            .await
+            .expect("CreateKey")
     }
 
     /// Create a stream encrypted with a fresh key; returns the key.
     pub async fn sse_stream(&self, name: &str, shards: u32) -> KeyInfo {
         self.stream(name, shards).await;
         let key = self.key(&format!("key of {name}")).await;
-        self.admin.kinesis.start_encryption(name, &key.arn).await.expect("StartStreamEncryption");
+        self.admin
+            .kinesis
+            .start_encryption(name, &key.arn)
+            .await
+            .expect("StartStreamEncryption");
         key
     }
 
     /// Shard ids of a stream, in order.
     pub async fn shard_ids(&self, stream: &str) -> Vec<String> {
-        self.admin.kinesis.list_shards(stream).await.expect("ListShards")
+        self.admin
+            .kinesis
+            .list_shards(stream)
+            .await
+            .expect("ListShards")
     }
 
     /// Shard ids with their hash-key ranges, parsed.
@@ -109,14 +130,24 @@ impl World {
             .await
             .expect("DescribeStream")
             .into_iter()
-            .map(|(id, start, end)| (id, start.parse().expect("start hash"), end.parse().expect("end hash")))
+            .map(|(id, start, end)| {
+                (
+                    id,
+                    start.parse().expect("start hash"),
+                    end.parse().expect("end hash"),
+                )
+            })
             .collect()
     }
 
     /// Every record of one shard from TRIM_HORIZON, as the consumer. Reads until a page comes
     /// back empty: two GetRecords calls for fewer than 10,000 records, so two passes fit in one
     /// second of the shard's five-calls-a-second budget.
-    pub async fn read_shard(&self, stream: &str, shard: &str) -> Result<Vec<ReadRecord>, BackendError> {
+    pub async fn read_shard(
+        &self,
+        stream: &str,
+        shard: &str,
+    ) -> Result<Vec<ReadRecord>, BackendError> {
         read_from(&self.consumer, stream, shard, &Start::TrimHorizon).await
     }
 
@@ -143,7 +174,12 @@ impl World {
 }
 
 /// Every record from `start` until a page comes back empty, as `who`.
-pub async fn read_from(who: &Principal, stream: &str, shard: &str, start: &Start) -> Result<Vec<ReadRecord>, BackendError> {
+pub async fn read_from(
+    who: &Principal,
+    stream: &str,
+    shard: &str,
+    start: &Start,
+) -> Result<Vec<ReadRecord>, BackendError> {
     let mut iterator = who.kinesis.shard_iterator(stream, shard, start).await?;
     let mut out = Vec::new();
     loop {
@@ -152,7 +188,9 @@ pub async fn read_from(who: &Principal, stream: &str, shard: &str, start: &Start
             return Ok(out);
         }
         out.extend(page.records);
-        iterator = page.next_iterator.expect("an open shard always gives a next iterator");
+        iterator = page
+            .next_iterator
+            .expect("an open shard always gives a next iterator");
     }
 }
 
@@ -196,7 +234,12 @@ pub fn seq_lt(a: &str, b: &str) -> bool {
 #[track_caller]
 pub fn assert_strictly_increasing(records: &[ReadRecord]) {
     for w in records.windows(2) {
-        assert!(seq_lt(&w[0].sequence, &w[1].sequence), "{} then {}", w[0].sequence, w[1].sequence);
+        assert!(
+            seq_lt(&w[0].sequence, &w[1].sequence),
+            "{} then {}",
+            w[0].sequence,
+            w[1].sequence
+        );
     }
 }
 

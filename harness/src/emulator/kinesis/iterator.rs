@@ -58,11 +58,20 @@ mod tests {
 
     #[test]
     fn round_trip_and_expiry() {
-        let p = Position { stream: "s".into(), epoch: 1, shard: 2, next: 7, issued_ns: 1_000_000_000 };
+        let p = Position {
+            stream: "s".into(),
+            epoch: 1,
+            shard: 2,
+            next: 7,
+            issued_ns: 1_000_000_000,
+        };
         let t = p.encode();
         assert_eq!(Position::decode(&t, Duration::from_secs(2)).unwrap(), p);
         let e = Position::decode(&t, Duration::from_secs(302)).unwrap_err();
         assert_eq!(e.code, "ExpiredIteratorException");
-        assert_eq!(Position::decode("!!", Duration::ZERO).unwrap_err().code, "InvalidArgumentException");
+        assert_eq!(
+            Position::decode("!!", Duration::ZERO).unwrap_err().code,
+            "InvalidArgumentException"
+        );
     }
 }

@@ -55,36 +55,59 @@ pub fn handle(op: &str, body: &[u8], ctx: &Ctx<'_>) -> OpResult {
         "ListShards" => list_shards(&wire::parse(body)?, ctx),
         "StartStreamEncryption" => set_encryption(true, &wire::parse(body)?, ctx),
         "StopStreamEncryption" => set_encryption(false, &wire::parse(body)?, ctx),
-        _ => Err(ApiError::new("UnknownOperationException", format!("Kinesis_20131202.{op}"))),
+        _ => Err(ApiError::new(
+            "UnknownOperationException",
+            format!("Kinesis_20131202.{op}"),
+        )),
     }
 }
 
 fn create_stream(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
     let name = required(input.stream_name.clone(), "streamName")?;
     check_len(&name, "streamName", 1, 128)?;
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
         return Err(ApiError::validation(format!(
             "1 validation error detected: Value '{name}' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
         )));
     }
     let arn = ctx.svc.stream_arn(&name);
     ctx.authorize("kinesis:CreateStream", &arn)?;
-    let mode = match input.stream_mode_details.as_ref().and_then(|m| m.stream_mode.as_deref()) {
+    let mode = match input
+        .stream_mode_details
+        .as_ref()
+        .and_then(|m| m.stream_mode.as_deref())
+    {
         None | Some("PROVISIONED") => StreamMode::Provisioned,
         Some("ON_DEMAND") => StreamMode::OnDemand,
-        Some(other) => return Err(ApiError::validation(format!("StreamMode '{other}' is not PROVISIONED or ON_DEMAND"))),
+        Some(other) => {
+            return Err(ApiError::validation(format!(
+                "StreamMode '{other}' is not PROVISIONED or ON_DEMAND"
+            )))
+        }
     };
     let shards = match (mode, input.shard_count) {
         (StreamMode::OnDemand, None) => 4,
         (StreamMode::OnDemand, Some(_)) => {
-            return Err(ApiError::new("InvalidArgumentException", "ShardCount is not accepted for ON_DEMAND streams"))
+            return Err(ApiError::new(
+                "InvalidArgumentException",
+                "ShardCount is not accepted for ON_DEMAND streams",
+            ))
         }
         (StreamMode::Provisioned, Some(n)) if (1..=500).contains(&n) => n as usize,
         (StreamMode::Provisioned, Some(n)) => {
-            return Err(ApiError::new("InvalidArgumentException", format!("ShardCount {n} must be between 1 and 500 here")))
+            return Err(ApiError::new(
+                "InvalidArgumentException",
+                format!("ShardCount {n} must be between 1 and 500 here"),
+            ))
         }
         (StreamMode::Provisioned, None) => {
-            return Err(ApiError::new("InvalidArgumentException", "ShardCount is required for PROVISIONED streams"))
+            return Err(ApiError::new(
+                "InvalidArgumentException",
+                "ShardCount is required for PROVISIONED streams",
+            ))
         }
     };
     let stream = Stream {
@@ -101,14 +124,21 @@ fn create_stream(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
     if !ctx.svc.streams.insert(stream) {
         return Err(ApiError::new(
             "ResourceInUseException",
-            format!("Stream {name} under account {} already exists.", ctx.svc.account()),
+            format!(
+                "Stream {name} under account {} already exists.",
+                ctx.svc.account()
+            ),
         ));
     }
     Ok(json!({}))
 }
 
 fn delete_stream(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
-    let stream = ctx.stream(input.stream_name.as_deref(), input.stream_arn.as_deref(), "DeleteStream")?;
+    let stream = ctx.stream(
+        input.stream_name.as_deref(),
+        input.stream_arn.as_deref(),
+        "DeleteStream",
+    )?;
     let (name, arn) = {
         let s = stream.lock();
         (s.name.clone(), s.arn.clone())
@@ -134,7 +164,11 @@ fn encryption_fields(s: &Stream) -> (String, Option<String>) {
 }
 
 fn describe_stream(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
-    let stream = ctx.stream(input.stream_name.as_deref(), input.stream_arn.as_deref(), "DescribeStream")?;
+    let stream = ctx.stream(
+        input.stream_name.as_deref(),
+        input.stream_arn.as_deref(),
+        "DescribeStream",
+    )?;
     let mut s = stream.lock();
     s.refresh(ctx.now);
     let (enc, key) = encryption_fields(&s);
@@ -156,7 +190,11 @@ fn describe_stream(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
 }
 
 fn describe_summary(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
-    let stream = ctx.stream(input.stream_name.as_deref(), input.stream_arn.as_deref(), "DescribeStreamSummary")?;
+    let stream = ctx.stream(
+        input.stream_name.as_deref(),
+        input.stream_arn.as_deref(),
+        "DescribeStreamSummary",
+    )?;
     let mut s = stream.lock();
     s.refresh(ctx.now);
     let (enc, key) = encryption_fields(&s);
@@ -182,7 +220,12 @@ fn list_streams(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
         .streams
         .names()
         .into_iter()
-        .filter(|n| input.exclusive_start_stream_name.as_ref().is_none_or(|start| n > start))
+        .filter(|n| {
+            input
+                .exclusive_start_stream_name
+                .as_ref()
+                .is_none_or(|start| n > start)
+        })
         .collect();
     let page: Vec<&String> = names.iter().take(limit).collect();
     let summaries: Vec<Value> = page
@@ -194,11 +237,17 @@ fn list_streams(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
                    "StreamModeDetails": {"StreamMode": s.mode.name()}, "StreamCreationTimestamp": epoch_seconds(s.created)})
         })
         .collect();
-    Ok(json!({ "StreamNames": page, "HasMoreStreams": names.len() > limit, "StreamSummaries": summaries }))
+    Ok(
+        json!({ "StreamNames": page, "HasMoreStreams": names.len() > limit, "StreamSummaries": summaries }),
+    )
 }
 
 fn list_shards(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
-    let stream = ctx.stream(input.stream_name.as_deref(), input.stream_arn.as_deref(), "ListShards")?;
+    let stream = ctx.stream(
+        input.stream_name.as_deref(),
+        input.stream_arn.as_deref(),
+        "ListShards",
+    )?;
     let s = stream.lock();
     let max = input.max_results.unwrap_or(1000).clamp(1, 10_000) as usize;
     let shards: Vec<Value> = s.shards.iter().take(max).map(shard_json).collect();
@@ -206,11 +255,22 @@ fn list_shards(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
 }
 
 fn set_encryption(start: bool, input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
-    let op = if start { "StartStreamEncryption" } else { "StopStreamEncryption" };
-    let stream = ctx.stream(input.stream_name.as_deref(), input.stream_arn.as_deref(), op)?;
+    let op = if start {
+        "StartStreamEncryption"
+    } else {
+        "StopStreamEncryption"
+    };
+    let stream = ctx.stream(
+        input.stream_name.as_deref(),
+        input.stream_arn.as_deref(),
+        op,
+    )?;
     let kind = required(input.encryption_type.clone(), "encryptionType")?;
     if kind != "KMS" {
-        return Err(ApiError::new("InvalidArgumentException", format!("EncryptionType '{kind}' is not KMS")));
+        return Err(ApiError::new(
+            "InvalidArgumentException",
+            format!("EncryptionType '{kind}' is not KMS"),
+        ));
     }
     let key_id = required(input.key_id.clone(), "keyId")?;
     let target = if start {
@@ -222,7 +282,10 @@ fn set_encryption(start: bool, input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
     let mut s = stream.lock();
     s.refresh(ctx.now);
     if s.pending.is_some() {
-        return Err(ApiError::new("ResourceInUseException", format!("Stream {} is UPDATING", s.name)));
+        return Err(ApiError::new(
+            "ResourceInUseException",
+            format!("Stream {} is UPDATING", s.name),
+        ));
     }
     let delay: Duration = ctx.svc.encryption_update_delay();
     s.pending = Some((target, ctx.now + delay));

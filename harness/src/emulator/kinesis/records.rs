@@ -12,7 +12,9 @@ use super::iterator::Position;
 use super::stream::{hash_key, parse_sequence, shard_for, Body};
 use super::{sse, Encryption, Stream};
 use crate::emulator::service::Ctx;
-use crate::emulator::wire::{self, blob, check_len, encode_blob, epoch_seconds, required, ApiError, OpResult};
+use crate::emulator::wire::{
+    self, blob, check_len, encode_blob, epoch_seconds, required, ApiError, OpResult,
+};
 
 /// Largest record: partition key + data (developer guide, limits).
 pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
@@ -82,7 +84,11 @@ struct Incoming {
     hash: u128,
 }
 
-fn incoming(data: Option<String>, pk: Option<String>, ehk: Option<String>) -> Result<Incoming, ApiError> {
+fn incoming(
+    data: Option<String>,
+    pk: Option<String>,
+    ehk: Option<String>,
+) -> Result<Incoming, ApiError> {
     let pk = required(pk, "partitionKey")?;
     check_len(&pk, "partitionKey", 1, 256)?;
     let data = blob(&required(data, "data")?, "Data")?;
@@ -94,16 +100,26 @@ fn incoming(data: Option<String>, pk: Option<String>, ehk: Option<String>) -> Re
     if data.len() + pk.len() > MAX_RECORD_BYTES {
         return Err(ApiError::new(
             "InvalidArgumentException",
-            format!("Record size {} (data plus partition key) exceeds {MAX_RECORD_BYTES} bytes", data.len() + pk.len()),
+            format!(
+                "Record size {} (data plus partition key) exceeds {MAX_RECORD_BYTES} bytes",
+                data.len() + pk.len()
+            ),
         ));
     }
     let hash = match ehk {
-        Some(h) => h
-            .parse::<u128>()
-            .map_err(|_| ApiError::new("InvalidArgumentException", format!("ExplicitHashKey {h} is not a 128-bit decimal")))?,
+        Some(h) => h.parse::<u128>().map_err(|_| {
+            ApiError::new(
+                "InvalidArgumentException",
+                format!("ExplicitHashKey {h} is not a 128-bit decimal"),
+            )
+        })?,
         None => hash_key(&pk),
     };
-    Ok(Incoming { data: Bytes::from(data), partition_key: pk, hash })
+    Ok(Incoming {
+        data: Bytes::from(data),
+        partition_key: pk,
+        hash,
+    })
 }
 
 /// Encryption in force after applying any change whose time has come.
@@ -113,25 +129,39 @@ fn encryption_now(stream: &Arc<Mutex<Stream>>, now: Duration) -> (Encryption, St
     (s.encryption.clone(), s.arn.clone())
 }
 
-fn bodies(ctx: &Ctx<'_>, stream: &Arc<Mutex<Stream>>, data: &[Bytes]) -> Result<(Vec<Body>, &'static str), ApiError> {
+fn bodies(
+    ctx: &Ctx<'_>,
+    stream: &Arc<Mutex<Stream>>,
+    data: &[Bytes],
+) -> Result<(Vec<Body>, &'static str), ApiError> {
     let (enc, arn) = encryption_now(stream, ctx.now);
     match enc {
         Encryption::None => Ok((data.iter().cloned().map(Body::Plain).collect(), "NONE")),
-        Encryption::Kms { key_arn, .. } => Ok((sse::seal(ctx.svc, &arn, &key_arn, ctx.principal, data, ctx.now)?, "KMS")),
+        Encryption::Kms { key_arn, .. } => Ok((
+            sse::seal(ctx.svc, &arn, &key_arn, ctx.principal, data, ctx.now)?,
+            "KMS",
+        )),
     }
 }
 
 fn throttled(shard_id: &str, stream: &Stream, account: &str) -> ApiError {
     ApiError::new(
         "ProvisionedThroughputExceededException",
-        format!("Rate exceeded for shard {shard_id} in stream {} under account {account}.", stream.name),
+        format!(
+            "Rate exceeded for shard {shard_id} in stream {} under account {account}.",
+            stream.name
+        ),
     )
 }
 
 /// PutRecord.
 pub fn put_record(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
     let input: PutIn = wire::parse(body)?;
-    let stream = ctx.stream(input.stream_name.as_deref(), input.stream_arn.as_deref(), "PutRecord")?;
+    let stream = ctx.stream(
+        input.stream_name.as_deref(),
+        input.stream_arn.as_deref(),
+        "PutRecord",
+    )?;
     let rec = incoming(input.data, input.partition_key, input.explicit_hash_key)?;
     let (mut bodies, enc) = bodies(ctx, &stream, std::slice::from_ref(&rec.data))?;
     let body = bodies.pop().ok_or_else(|| ApiError::internal("no body"))?;
@@ -148,7 +178,11 @@ pub fn put_record(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
 /// PutRecords: limits checked on the whole request; throughput per entry.
 pub fn put_records(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
     let input: PutManyIn = wire::parse(body)?;
-    let stream = ctx.stream(input.stream_name.as_deref(), input.stream_arn.as_deref(), "PutRecords")?;
+    let stream = ctx.stream(
+        input.stream_name.as_deref(),
+        input.stream_arn.as_deref(),
+        "PutRecords",
+    )?;
     let entries = required(input.records, "records")?;
     if entries.is_empty() || entries.len() > MAX_BATCH_RECORDS {
         return Err(ApiError::validation(format!(
@@ -159,7 +193,10 @@ pub fn put_records(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
         .into_iter()
         .map(|e| incoming(e.data, e.partition_key, e.explicit_hash_key))
         .collect::<Result<_, _>>()?;
-    let total: usize = recs.iter().map(|r| r.data.len() + r.partition_key.len()).sum();
+    let total: usize = recs
+        .iter()
+        .map(|r| r.data.len() + r.partition_key.len())
+        .sum();
     if total > MAX_BATCH_BYTES {
         return Err(ApiError::new(
             "InvalidArgumentException",
@@ -189,7 +226,11 @@ pub fn put_records(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
 /// GetShardIterator.
 pub fn get_shard_iterator(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
     let input: IteratorIn = wire::parse(body)?;
-    let stream = ctx.stream(input.stream_name.as_deref(), input.stream_arn.as_deref(), "GetShardIterator")?;
+    let stream = ctx.stream(
+        input.stream_name.as_deref(),
+        input.stream_arn.as_deref(),
+        "GetShardIterator",
+    )?;
     let shard_id = required(input.shard_id, "shardId")?;
     let kind = required(input.shard_iterator_type, "shardIteratorType")?;
     let s = stream.lock();
@@ -197,9 +238,21 @@ pub fn get_shard_iterator(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
         .shards
         .iter()
         .find(|sh| sh.id == shard_id)
-        .ok_or_else(|| ApiError::new("ResourceNotFoundException", format!("Shard {shard_id} in stream {} under account {} does not exist", s.name, ctx.svc.account())))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                "ResourceNotFoundException",
+                format!(
+                    "Shard {shard_id} in stream {} under account {} does not exist",
+                    s.name,
+                    ctx.svc.account()
+                ),
+            )
+        })?;
     let at_seq = |after: bool| -> Result<usize, ApiError> {
-        let seq = required(input.starting_sequence_number.clone(), "startingSequenceNumber")?;
+        let seq = required(
+            input.starting_sequence_number.clone(),
+            "startingSequenceNumber",
+        )?;
         match parse_sequence(&seq) {
             Some((idx, n)) if idx == shard.index() => Ok(n + after as usize),
             _ => Err(ApiError::new("InvalidArgumentException", format!("StartingSequenceNumber {seq} used in GetShardIterator on shard {shard_id} in stream {} is invalid.", s.name))),
@@ -221,7 +274,13 @@ pub fn get_shard_iterator(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
             )))
         }
     };
-    let pos = Position { stream: s.name.clone(), epoch: s.epoch, shard: shard.index(), next, issued_ns: ctx.now.as_nanos() as u64 };
+    let pos = Position {
+        stream: s.name.clone(),
+        epoch: s.epoch,
+        shard: shard.index(),
+        next,
+        issued_ns: ctx.now.as_nanos() as u64,
+    };
     Ok(json!({ "ShardIterator": pos.encode() }))
 }
 
@@ -239,10 +298,16 @@ pub fn get_records(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
         let mut s = stream.lock();
         s.refresh(ctx.now);
         if s.epoch != pos.epoch {
-            return Err(ApiError::new("ResourceNotFoundException", format!("Stream {} was deleted and re-created", s.name)));
+            return Err(ApiError::new(
+                "ResourceNotFoundException",
+                format!("Stream {} was deleted and re-created", s.name),
+            ));
         }
         let account = ctx.svc.account().to_string();
-        let shard = s.shards.get_mut(pos.shard).ok_or_else(|| ApiError::new("InvalidArgumentException", "Invalid ShardIterator."))?;
+        let shard = s
+            .shards
+            .get_mut(pos.shard)
+            .ok_or_else(|| ApiError::new("InvalidArgumentException", "Invalid ShardIterator."))?;
         if !shard.read_calls.try_take(1.0, ctx.now) || !shard.read_bytes.has_tokens(ctx.now) {
             let id = shard.id.clone();
             return Err(throttled(&id, &s, &account));
@@ -259,7 +324,9 @@ pub fn get_records(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
         }
         shard.read_bytes.take_with_debt(bytes as f64, ctx.now);
         let behind = match (taken.last(), shard.records.last()) {
-            (Some(_), Some(tip)) if start + taken.len() < shard.records.len() => ctx.now.saturating_sub(tip.arrival).as_millis() as u64,
+            (Some(_), Some(tip)) if start + taken.len() < shard.records.len() => {
+                ctx.now.saturating_sub(tip.arrival).as_millis() as u64
+            }
             _ => 0,
         };
         (taken, s.arn.clone(), behind, start)
@@ -278,6 +345,10 @@ pub fn get_records(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
             })
         })
         .collect();
-    let next = Position { next: start + records.len(), issued_ns: ctx.now.as_nanos() as u64, ..pos };
+    let next = Position {
+        next: start + records.len(),
+        issued_ns: ctx.now.as_nanos() as u64,
+        ..pos
+    };
     Ok(json!({ "Records": out, "NextShardIterator": next.encode(), "MillisBehindLatest": behind }))
 }

@@ -49,10 +49,23 @@ fn context(stream_arn: &str) -> BTreeMap<String, String> {
 
 /// Kinesis's own check on each request: the caller's permission on the key and the key's state,
 /// named as Kinesis names them. No KMS request is made (and none counted).
-fn check(svc: &Inner, principal: &str, action: &str, key_ref: &str, now: Duration) -> Result<String, ApiError> {
+fn check(
+    svc: &Inner,
+    principal: &str,
+    action: &str,
+    key_ref: &str,
+    now: Duration,
+) -> Result<String, ApiError> {
     let mut kms = svc.kms.lock();
-    let id = kms.store.usable(key_ref, now).map_err(|e| e.via_kinesis())?;
-    let arn = kms.store.key(&id).map(|k| k.arn.clone()).unwrap_or_default();
+    let id = kms
+        .store
+        .usable(key_ref, now)
+        .map_err(|e| e.via_kinesis())?;
+    let arn = kms
+        .store
+        .key(&id)
+        .map(|k| k.arn.clone())
+        .unwrap_or_default();
     drop(kms);
     if !svc.allowed(principal, action, &arn) {
         return Err(KmsFailure::AccessDenied(format!(
@@ -68,7 +81,13 @@ fn seal_one(key: &[u8], stream_arn: &str, data: &[u8]) -> Result<([u8; 12], Byte
     let mut nonce = [0u8; 12];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let ct = cipher
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: data, aad: stream_arn.as_bytes() })
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: data,
+                aad: stream_arn.as_bytes(),
+            },
+        )
         .map_err(|_| ApiError::internal("seal failed"))?;
     Ok((nonce, Bytes::from(ct)))
 }
@@ -91,20 +110,39 @@ pub fn seal(
         .is_some_and(|k| now.saturating_sub(k.created) < reuse && k.sealed_with.key_arn == key_ref);
     if !fresh {
         let auth = |action: &str, resource: &str| svc.allowed(principal, action, resource);
-        let caller = Caller { principal, via_stream: Some(stream_arn) };
+        let caller = Caller {
+            principal,
+            via_stream: Some(stream_arn),
+        };
         let generated = svc
             .kms
             .lock()
             .generate_data_key(key_ref, 32, &context(stream_arn), caller, &auth, now)
             .map_err(|e| e.via_kinesis())?;
-        let sealed_with = Arc::new(SealedWith { blob: generated.blob, key_arn: generated.key_arn });
-        writers.insert(slot.clone(), WindowKey { created: now, sealed_with, plaintext: generated.plaintext });
+        let sealed_with = Arc::new(SealedWith {
+            blob: generated.blob,
+            key_arn: generated.key_arn,
+        });
+        writers.insert(
+            slot.clone(),
+            WindowKey {
+                created: now,
+                sealed_with,
+                plaintext: generated.plaintext,
+            },
+        );
     }
-    let window = writers.get(&slot).ok_or_else(|| ApiError::internal("data key vanished"))?;
+    let window = writers
+        .get(&slot)
+        .ok_or_else(|| ApiError::internal("data key vanished"))?;
     data.iter()
         .map(|d| {
             let (nonce, ciphertext) = seal_one(&window.plaintext, stream_arn, d)?;
-            Ok(Body::Sealed { key: window.sealed_with.clone(), nonce, ciphertext })
+            Ok(Body::Sealed {
+                key: window.sealed_with.clone(),
+                nonce,
+                ciphertext,
+            })
         })
         .collect()
 }
@@ -123,15 +161,26 @@ pub fn open(
     for r in records {
         match &r.body {
             Body::Plain(b) => out.push(b.clone()),
-            Body::Sealed { key, nonce, ciphertext } => {
+            Body::Sealed {
+                key,
+                nonce,
+                ciphertext,
+            } => {
                 if !checked.contains(&key.key_arn) {
                     check(svc, principal, "kms:Decrypt", &key.key_arn, now)?;
                     checked.push(key.key_arn.clone());
                 }
                 let plain_key = read_key(svc, stream_arn, principal, &key.blob, reuse, now)?;
-                let cipher = Aes256Gcm::new_from_slice(&plain_key).map_err(|_| ApiError::internal("bad data key"))?;
+                let cipher = Aes256Gcm::new_from_slice(&plain_key)
+                    .map_err(|_| ApiError::internal("bad data key"))?;
                 let data = cipher
-                    .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: stream_arn.as_bytes() })
+                    .decrypt(
+                        Nonce::from_slice(nonce),
+                        Payload {
+                            msg: ciphertext,
+                            aad: stream_arn.as_bytes(),
+                        },
+                    )
                     .map_err(|_| KmsFailure::InvalidCiphertext.via_kinesis())?;
                 out.push(Bytes::from(data));
             }
@@ -156,13 +205,22 @@ fn read_key(
         }
     }
     let auth = |action: &str, resource: &str| svc.allowed(principal, action, resource);
-    let caller = Caller { principal, via_stream: Some(stream_arn) };
+    let caller = Caller {
+        principal,
+        via_stream: Some(stream_arn),
+    };
     let (plain, _) = svc
         .kms
         .lock()
         .decrypt(blob, &context(stream_arn), caller, &auth, now)
         .map_err(|e| e.via_kinesis())?;
-    readers.insert(slot, ReadKey { created: now, plaintext: plain.clone() });
+    readers.insert(
+        slot,
+        ReadKey {
+            created: now,
+            plaintext: plain.clone(),
+        },
+    );
     Ok(plain)
 }
 

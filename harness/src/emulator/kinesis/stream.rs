@@ -153,7 +153,13 @@ impl Shard {
     }
 
     /// Append a record; returns its sequence number.
-    pub fn append(&mut self, partition_key: String, data_len: usize, body: Body, now: Duration) -> String {
+    pub fn append(
+        &mut self,
+        partition_key: String,
+        data_len: usize,
+        body: Body,
+        now: Duration,
+    ) -> String {
         let sequence = sequence_number(self.index, self.records.len());
         self.records.push(StoredRecord {
             sequence: sequence.clone(),
@@ -178,7 +184,11 @@ pub fn make_shards(n: usize, limits: ShardLimits) -> Vec<Shard> {
     (0..n)
         .map(|i| {
             let start = i * width;
-            let end = if i == n - 1 { u128::MAX } else { (i + 1) * width - 1 };
+            let end = if i == n - 1 {
+                u128::MAX
+            } else {
+                (i + 1) * width - 1
+            };
             Shard::new(i as usize, start, end, limits)
         })
         .collect()

@@ -51,15 +51,25 @@ impl KmsFailure {
             KmsFailure::NotFound(m) => ("KMSNotFoundException", m.clone()),
             KmsFailure::Disabled(m) => ("KMSDisabledException", m.clone()),
             KmsFailure::InvalidState(m) => ("KMSInvalidStateException", m.clone()),
-            KmsFailure::Throttled => ("KMSThrottlingException", "KMS throttled the request".to_string()),
+            KmsFailure::Throttled => (
+                "KMSThrottlingException",
+                "KMS throttled the request".to_string(),
+            ),
             KmsFailure::AccessDenied(m) => ("KMSAccessDeniedException", m.clone()),
-            KmsFailure::InvalidCiphertext => {
-                ("InternalFailureException", "stored record could not be decrypted".to_string())
+            KmsFailure::InvalidCiphertext => (
+                "InternalFailureException",
+                "stored record could not be decrypted".to_string(),
+            ),
+            KmsFailure::Validation(m) | KmsFailure::AlreadyExists(m) => {
+                ("InvalidArgumentException", m.clone())
             }
-            KmsFailure::Validation(m) | KmsFailure::AlreadyExists(m) => ("InvalidArgumentException", m.clone()),
             KmsFailure::Internal(m) => ("InternalFailureException", m.clone()),
         };
-        let status = if code == "InternalFailureException" { 500 } else { 400 };
+        let status = if code == "InternalFailureException" {
+            500
+        } else {
+            400
+        };
         ApiError::new(code, msg).with_status(status)
     }
 }
@@ -74,9 +84,21 @@ mod tests {
         assert_eq!(f.direct().code, "DisabledException");
         assert_eq!(f.via_kinesis().code, "KMSDisabledException");
         assert_eq!(KmsFailure::Throttled.direct().code, "ThrottlingException");
-        assert_eq!(KmsFailure::Throttled.via_kinesis().code, "KMSThrottlingException");
-        assert_eq!(KmsFailure::NotFound("x".into()).via_kinesis().code, "KMSNotFoundException");
-        assert_eq!(KmsFailure::InvalidState("x".into()).direct().code, "KMSInvalidStateException");
-        assert_eq!(KmsFailure::AccessDenied("x".into()).via_kinesis().code, "KMSAccessDeniedException");
+        assert_eq!(
+            KmsFailure::Throttled.via_kinesis().code,
+            "KMSThrottlingException"
+        );
+        assert_eq!(
+            KmsFailure::NotFound("x".into()).via_kinesis().code,
+            "KMSNotFoundException"
+        );
+        assert_eq!(
+            KmsFailure::InvalidState("x".into()).direct().code,
+            "KMSInvalidStateException"
+        );
+        assert_eq!(
+            KmsFailure::AccessDenied("x".into()).via_kinesis().code,
+            "KMSAccessDeniedException"
+        );
     }
 }

@@ -84,7 +84,14 @@ fn random_uuid() -> [u8; 16] {
 
 fn uuid_text(b: &[u8; 16]) -> String {
     let h = hex::encode(b);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 fn new_material() -> Zeroizing<[u8; 32]> {
@@ -147,7 +154,9 @@ impl KeyStore {
             )));
         }
         if self.aliases.contains_key(alias) {
-            return Err(KmsFailure::AlreadyExists(format!("alias {alias} already exists")));
+            return Err(KmsFailure::AlreadyExists(format!(
+                "alias {alias} already exists"
+            )));
         }
         self.aliases.insert(alias.to_string(), key_id.to_string());
         Ok(())
@@ -264,7 +273,13 @@ impl KeyStore {
         let mut aad = context_aad(context);
         aad.extend_from_slice(&key.uuid);
         let sealed = cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: &aad,
+                },
+            )
             .map_err(|_| KmsFailure::Internal("seal failed".into()))?;
         let mut blob = Vec::with_capacity(AWS_DATA_KEY_BLOB_BYTES.max(BLOB_FIXED + sealed.len()));
         blob.extend_from_slice(MAGIC);
@@ -303,17 +318,28 @@ impl KeyStore {
         let index = u32::from_be_bytes([blob[21], blob[22], blob[23], blob[24]]) as usize;
         let nonce = &blob[25..37];
         let len = u16::from_be_bytes([blob[37], blob[38]]) as usize;
-        let sealed = blob.get(39..39 + len).ok_or(KmsFailure::InvalidCiphertext)?;
+        let sealed = blob
+            .get(39..39 + len)
+            .ok_or(KmsFailure::InvalidCiphertext)?;
         if blob[39 + len..].iter().any(|b| *b != 0) {
             return Err(KmsFailure::InvalidCiphertext);
         }
-        let material = key.materials.get(index).ok_or(KmsFailure::InvalidCiphertext)?;
+        let material = key
+            .materials
+            .get(index)
+            .ok_or(KmsFailure::InvalidCiphertext)?;
         let cipher = Aes256Gcm::new_from_slice(material.as_ref())
             .map_err(|_| KmsFailure::Internal("bad key material".into()))?;
         let mut aad = context_aad(context);
         aad.extend_from_slice(&key.uuid);
         let plain = cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad: &aad })
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: &aad,
+                },
+            )
             .map_err(|_| KmsFailure::InvalidCiphertext)?;
         Ok((Zeroizing::new(plain), key.arn.clone()))
     }
@@ -357,13 +383,22 @@ mod tests {
         let id = s.create_key("k", false, now);
         let (blob, _) = s.seal(&id, b"secret", &ctx(), now).unwrap();
         s.key_mut(&id).unwrap().state = KeyState::Disabled;
-        assert!(matches!(s.open(&blob, &ctx(), now), Err(KmsFailure::Disabled(_))));
+        assert!(matches!(
+            s.open(&blob, &ctx(), now),
+            Err(KmsFailure::Disabled(_))
+        ));
         let k = s.key_mut(&id).unwrap();
         k.state = KeyState::PendingDeletion;
         k.deletion_date = Some(now + Duration::from_secs(60));
-        assert!(matches!(s.open(&blob, &ctx(), now), Err(KmsFailure::InvalidState(_))));
+        assert!(matches!(
+            s.open(&blob, &ctx(), now),
+            Err(KmsFailure::InvalidState(_))
+        ));
         let later = now + Duration::from_secs(61);
-        assert!(matches!(s.open(&blob, &ctx(), later), Err(KmsFailure::NotFound(_))));
+        assert!(matches!(
+            s.open(&blob, &ctx(), later),
+            Err(KmsFailure::NotFound(_))
+        ));
         assert!(s.key(&id).is_none());
     }
 

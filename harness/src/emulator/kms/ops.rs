@@ -55,7 +55,10 @@ pub fn handle(op: &str, body: &[u8], ctx: &Ctx<'_>) -> OpResult {
         "CancelKeyDeletion" => cancel_deletion(&input, ctx),
         "EnableKeyRotation" => enable_rotation(&input, ctx),
         "GetKeyRotationStatus" => rotation_status(&input, ctx),
-        _ => Err(ApiError::new("UnknownOperationException", format!("TrentService.{op}"))),
+        _ => Err(ApiError::new(
+            "UnknownOperationException",
+            format!("TrentService.{op}"),
+        )),
     }
 }
 
@@ -87,13 +90,23 @@ pub fn metadata(key: &Key, account: &str) -> Value {
 fn admin_key(op: &str, input: &KeyIn, ctx: &Ctx<'_>) -> Result<String, ApiError> {
     let key_ref = required(input.key_id.clone(), "keyId")?;
     let auth = ctx.authorizer();
-    let caller = Caller { principal: ctx.principal, via_stream: None };
+    let caller = Caller {
+        principal: ctx.principal,
+        via_stream: None,
+    };
     let mut kms = ctx.svc.kms.lock();
-    let id = kms.admit(op, &key_ref, caller, &auth, ctx.now).map_err(|e| e.direct())?;
+    let id = kms
+        .admit(op, &key_ref, caller, &auth, ctx.now)
+        .map_err(|e| e.direct())?;
+    kms.log_admitted(op, &id, caller, ctx.now);
     Ok(id)
 }
 
-fn with_key<T>(ctx: &Ctx<'_>, id: &str, f: impl FnOnce(&mut Key) -> Result<T, KmsFailure>) -> Result<T, ApiError> {
+fn with_key<T>(
+    ctx: &Ctx<'_>,
+    id: &str,
+    f: impl FnOnce(&mut Key) -> Result<T, KmsFailure>,
+) -> Result<T, ApiError> {
     let mut kms = ctx.svc.kms.lock();
     let key = kms
         .store
@@ -113,7 +126,10 @@ fn create_key(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
     let mut kms = ctx.svc.kms.lock();
     let desc = input.description.clone().unwrap_or_default();
     let id = kms.store.create_key(&desc, false, ctx.now);
-    let key = kms.store.key(&id).ok_or_else(|| ApiError::internal("key vanished"))?;
+    let key = kms
+        .store
+        .key(&id)
+        .ok_or_else(|| ApiError::internal("key vanished"))?;
     Ok(json!({ "KeyMetadata": metadata(key, ctx.svc.account()) }))
 }
 
@@ -124,18 +140,28 @@ fn describe_key(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
     }
     let id = admin_key("DescribeKey", input, ctx)?;
     let kms = ctx.svc.kms.lock();
-    let key = kms.store.key(&id).ok_or_else(|| ApiError::internal("key vanished"))?;
+    let key = kms
+        .store
+        .key(&id)
+        .ok_or_else(|| ApiError::internal("key vanished"))?;
     Ok(json!({ "KeyMetadata": metadata(key, ctx.svc.account()) }))
 }
 
 fn list_keys(ctx: &Ctx<'_>) -> OpResult {
     if !ctx.allowed("kms:ListKeys", "*") {
-        return Err(KmsFailure::AccessDenied(format!("User: {} is not authorized to perform: kms:ListKeys", ctx.principal)).direct());
+        return Err(KmsFailure::AccessDenied(format!(
+            "User: {} is not authorized to perform: kms:ListKeys",
+            ctx.principal
+        ))
+        .direct());
     }
     let kms = ctx.svc.kms.lock();
     let mut keys: Vec<&Key> = kms.store.keys().collect();
     keys.sort_by_key(|k| (k.created, k.id.clone()));
-    let keys: Vec<Value> = keys.iter().map(|k| json!({"KeyId": k.id, "KeyArn": k.arn})).collect();
+    let keys: Vec<Value> = keys
+        .iter()
+        .map(|k| json!({"KeyId": k.id, "KeyArn": k.arn}))
+        .collect();
     Ok(json!({ "Keys": keys, "Truncated": false }))
 }
 
@@ -143,17 +169,32 @@ fn create_alias(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
     let alias = required(input.alias_name.clone(), "aliasName")?;
     let target = required(input.target_key_id.clone(), "targetKeyId")?;
     if alias.starts_with("alias/aws/") {
-        return Err(ApiError::new("NotAuthorizedException", "alias/aws/ is reserved for AWS-managed keys"));
+        return Err(ApiError::new(
+            "NotAuthorizedException",
+            "alias/aws/ is reserved for AWS-managed keys",
+        ));
     }
-    let probe = KeyIn { key_id: Some(target), ..Default::default() };
+    let probe = KeyIn {
+        key_id: Some(target),
+        ..Default::default()
+    };
     let id = admin_key("CreateAlias", &probe, ctx)?;
-    ctx.svc.kms.lock().store.create_alias(&alias, &id).map_err(|e| e.direct())?;
+    ctx.svc
+        .kms
+        .lock()
+        .store
+        .create_alias(&alias, &id)
+        .map_err(|e| e.direct())?;
     Ok(json!({}))
 }
 
 fn list_aliases(ctx: &Ctx<'_>) -> OpResult {
     if !ctx.allowed("kms:ListAliases", "*") {
-        return Err(KmsFailure::AccessDenied(format!("User: {} is not authorized to perform: kms:ListAliases", ctx.principal)).direct());
+        return Err(KmsFailure::AccessDenied(format!(
+            "User: {} is not authorized to perform: kms:ListAliases",
+            ctx.principal
+        ))
+        .direct());
     }
     let kms = ctx.svc.kms.lock();
     let (region, account) = (ctx.svc.region(), ctx.svc.account());
@@ -169,12 +210,18 @@ fn list_aliases(ctx: &Ctx<'_>) -> OpResult {
 
 fn data_key_bytes(input: &KeyIn) -> Result<usize, ApiError> {
     match (input.number_of_bytes, input.key_spec.as_deref()) {
-        (Some(_), Some(_)) => Err(ApiError::validation("specify either KeySpec or NumberOfBytes, not both")),
+        (Some(_), Some(_)) => Err(ApiError::validation(
+            "specify either KeySpec or NumberOfBytes, not both",
+        )),
         (Some(n), None) if (1..=1024).contains(&n) => Ok(n as usize),
-        (Some(_), None) => Err(ApiError::validation("NumberOfBytes must be between 1 and 1024")),
+        (Some(_), None) => Err(ApiError::validation(
+            "NumberOfBytes must be between 1 and 1024",
+        )),
         (None, Some("AES_256")) => Ok(32),
         (None, Some("AES_128")) => Ok(16),
-        (None, Some(other)) => Err(ApiError::validation(format!("KeySpec '{other}' is not AES_256 or AES_128"))),
+        (None, Some(other)) => Err(ApiError::validation(format!(
+            "KeySpec '{other}' is not AES_256 or AES_128"
+        ))),
         (None, None) => Err(ApiError::validation("KeySpec or NumberOfBytes is required")),
     }
 }
@@ -184,7 +231,10 @@ fn generate_data_key(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
     let bytes = data_key_bytes(input)?;
     let context = input.encryption_context.clone().unwrap_or_default();
     let auth = ctx.authorizer();
-    let caller = Caller { principal: ctx.principal, via_stream: None };
+    let caller = Caller {
+        principal: ctx.principal,
+        via_stream: None,
+    };
     let key = ctx
         .svc
         .kms
@@ -200,28 +250,44 @@ fn generate_data_key(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
 
 fn encrypt(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
     let key_ref = required(input.key_id.clone(), "keyId")?;
-    let plaintext = blob(&required(input.plaintext.clone(), "plaintext")?, "Plaintext")?;
+    let plaintext = blob(
+        &required(input.plaintext.clone(), "plaintext")?,
+        "Plaintext",
+    )?;
     let plaintext = zeroize::Zeroizing::new(plaintext);
     if plaintext.is_empty() || plaintext.len() > 4096 {
-        return Err(ApiError::validation("Plaintext must be between 1 and 4096 bytes"));
+        return Err(ApiError::validation(
+            "Plaintext must be between 1 and 4096 bytes",
+        ));
     }
     let context = input.encryption_context.clone().unwrap_or_default();
     let auth = ctx.authorizer();
-    let caller = Caller { principal: ctx.principal, via_stream: None };
+    let caller = Caller {
+        principal: ctx.principal,
+        via_stream: None,
+    };
     let (sealed, arn) = ctx
         .svc
         .kms
         .lock()
         .encrypt(&key_ref, &plaintext, &context, caller, &auth, ctx.now)
         .map_err(|e| e.direct())?;
-    Ok(json!({ "CiphertextBlob": encode_blob(&sealed), "KeyId": arn, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT" }))
+    Ok(
+        json!({ "CiphertextBlob": encode_blob(&sealed), "KeyId": arn, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT" }),
+    )
 }
 
 fn decrypt(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
-    let sealed = blob(&required(input.ciphertext_blob.clone(), "ciphertextBlob")?, "CiphertextBlob")?;
+    let sealed = blob(
+        &required(input.ciphertext_blob.clone(), "ciphertextBlob")?,
+        "CiphertextBlob",
+    )?;
     let context = input.encryption_context.clone().unwrap_or_default();
     let auth = ctx.authorizer();
-    let caller = Caller { principal: ctx.principal, via_stream: None };
+    let caller = Caller {
+        principal: ctx.principal,
+        via_stream: None,
+    };
     let (plain, arn) = ctx
         .svc
         .kms
@@ -230,12 +296,20 @@ fn decrypt(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
         .map_err(|e| e.direct())?;
     if let Some(expected) = &input.key_id {
         let mut kms = ctx.svc.kms.lock();
-        let id = kms.store.resolve(expected, ctx.now).map_err(|e| e.direct())?;
+        let id = kms
+            .store
+            .resolve(expected, ctx.now)
+            .map_err(|e| e.direct())?;
         if !arn.ends_with(&id) {
-            return Err(ApiError::new("IncorrectKeyException", "the ciphertext was not encrypted under the KeyId given"));
+            return Err(ApiError::new(
+                "IncorrectKeyException",
+                "the ciphertext was not encrypted under the KeyId given",
+            ));
         }
     }
-    Ok(json!({ "Plaintext": encode_blob(&plain), "KeyId": arn, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT" }))
+    Ok(
+        json!({ "Plaintext": encode_blob(&plain), "KeyId": arn, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT" }),
+    )
 }
 
 fn set_enabled(op: &str, input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
@@ -243,9 +317,16 @@ fn set_enabled(op: &str, input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
     let enable = op == "EnableKey";
     with_key(ctx, &id, |key| {
         if key.state == KeyState::PendingDeletion {
-            return Err(KmsFailure::InvalidState(format!("{} is pending deletion.", key.arn)));
+            return Err(KmsFailure::InvalidState(format!(
+                "{} is pending deletion.",
+                key.arn
+            )));
         }
-        key.state = if enable { KeyState::Enabled } else { KeyState::Disabled };
+        key.state = if enable {
+            KeyState::Enabled
+        } else {
+            KeyState::Disabled
+        };
         Ok(())
     })?;
     Ok(json!({}))
@@ -254,30 +335,42 @@ fn set_enabled(op: &str, input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
 fn schedule_deletion(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
     let days = input.pending_window_in_days.unwrap_or(30);
     if !(7..=30).contains(&days) {
-        return Err(ApiError::validation("PendingWindowInDays must be between 7 and 30"));
+        return Err(ApiError::validation(
+            "PendingWindowInDays must be between 7 and 30",
+        ));
     }
     let id = admin_key("ScheduleKeyDeletion", input, ctx)?;
     let day = ctx.svc.kms_day();
     let when = ctx.now + day * days as u32;
     let arn = with_key(ctx, &id, |key| {
         if key.aws_managed {
-            return Err(KmsFailure::InvalidState("AWS-managed keys cannot be deleted".into()));
+            return Err(KmsFailure::InvalidState(
+                "AWS-managed keys cannot be deleted".into(),
+            ));
         }
         if key.state == KeyState::PendingDeletion {
-            return Err(KmsFailure::InvalidState(format!("{} is pending deletion.", key.arn)));
+            return Err(KmsFailure::InvalidState(format!(
+                "{} is pending deletion.",
+                key.arn
+            )));
         }
         key.state = KeyState::PendingDeletion;
         key.deletion_date = Some(when);
         Ok(key.arn.clone())
     })?;
-    Ok(json!({ "KeyId": arn, "DeletionDate": epoch_seconds(when), "KeyState": "PendingDeletion", "PendingWindowInDays": days }))
+    Ok(
+        json!({ "KeyId": arn, "DeletionDate": epoch_seconds(when), "KeyState": "PendingDeletion", "PendingWindowInDays": days }),
+    )
 }
 
 fn cancel_deletion(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
     let id = admin_key("CancelKeyDeletion", input, ctx)?;
     let arn = with_key(ctx, &id, |key| {
         if key.state != KeyState::PendingDeletion {
-            return Err(KmsFailure::InvalidState(format!("{} is not pending deletion.", key.arn)));
+            return Err(KmsFailure::InvalidState(format!(
+                "{} is not pending deletion.",
+                key.arn
+            )));
         }
         key.state = KeyState::Disabled;
         key.deletion_date = None;
@@ -289,12 +382,18 @@ fn cancel_deletion(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
 fn enable_rotation(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
     let days = input.rotation_period_in_days.unwrap_or(365);
     if !(90..=2560).contains(&days) {
-        return Err(ApiError::validation("RotationPeriodInDays must be between 90 and 2560"));
+        return Err(ApiError::validation(
+            "RotationPeriodInDays must be between 90 and 2560",
+        ));
     }
     let id = admin_key("EnableKeyRotation", input, ctx)?;
     with_key(ctx, &id, |key| {
         if key.state != KeyState::Enabled {
-            return Err(KmsFailure::InvalidState(format!("{} is {}.", key.arn, key.state.name())));
+            return Err(KmsFailure::InvalidState(format!(
+                "{} is {}.",
+                key.arn,
+                key.state.name()
+            )));
         }
         key.rotation_enabled = true;
         key.rotation_period_days = days as u32;
@@ -305,7 +404,13 @@ fn enable_rotation(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
 
 fn rotation_status(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
     let id = admin_key("GetKeyRotationStatus", input, ctx)?;
-    let (enabled, days, arn) = with_key(ctx, &id, |key| Ok((key.rotation_enabled, key.rotation_period_days, key.arn.clone())))?;
+    let (enabled, days, arn) = with_key(ctx, &id, |key| {
+        Ok((
+            key.rotation_enabled,
+            key.rotation_period_days,
+            key.arn.clone(),
+        ))
+    })?;
     let mut out = json!({ "KeyRotationEnabled": enabled, "KeyId": arn });
     if enabled {
         out["RotationPeriodInDays"] = json!(days);

@@ -1,0 +1,6 @@
+//! Subcommands of the `kinesis-crypto-bench` binary that live in the library, each a clap
+//! `Args` struct and a `run` returning the process exit code.
+
+pub mod gate;
+pub mod plan;
+pub mod report;

@@ -1,0 +1,138 @@
+//! `kinesis-crypto-bench plan RESULT.json --records-per-sec N --record-bytes B [--region R]
+//! [--consumers C] [--kms-quota-per-sec Q] [--format markdown|json]`: what a measured run means
+//! at a planned load (shards, KMS requests and cost, client CPU, record fit), printed to stdout.
+//!
+//! Exit codes: 0 printed; 2 the result cannot be read or a flag is out of range.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::plan::{self, PlanInput};
+use crate::result::RunResult;
+
+/// Exit code for a result that cannot be read or a flag out of range.
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+/// How the plan is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    /// Markdown tables.
+    Markdown,
+    /// The plan as JSON.
+    Json,
+}
+
+/// Arguments of `plan`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanArgs {
+    /// A run's result.json.
+    pub result: PathBuf,
+    /// Records per second each path must carry.
+    #[arg(long)]
+    pub records_per_sec: f64,
+    /// Plaintext bytes per record.
+    #[arg(long)]
+    pub record_bytes: u64,
+    /// AWS region whose KMS request quota applies (default: the 10,000/s most regions have).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Consumer applications, each reading every record.
+    #[arg(long, default_value_t = 1)]
+    pub consumers: u32,
+    /// The account's own KMS request quota per second (from Service Quotas), overriding the
+    /// region's default.
+    #[arg(long)]
+    pub kms_quota_per_sec: Option<f64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Markdown)]
+    pub format: PlanFormat,
+}
+
+/// Run `plan`.
+pub fn run(args: &PlanArgs) -> ExitCode {
+    let input = PlanInput {
+        records_per_sec: args.records_per_sec,
+        record_bytes: args.record_bytes,
+        region: args.region.clone(),
+        consumers: args.consumers,
+        kms_quota_per_sec: args.kms_quota_per_sec,
+    };
+    if let Err(e) = input.validate() {
+        eprintln!("error: {e}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    let result = match RunResult::read(&args.result) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let p = plan::plan(&result, &input);
+    match args.format {
+        PlanFormat::Markdown => print!("{}", plan::markdown(&p)),
+        PlanFormat::Json => match serde_json::to_string_pretty(&p) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("error: the plan does not serialize: {e}");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+        },
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{Args, Command, FromArgMatches};
+
+    use super::{PlanArgs, PlanFormat};
+
+    fn parse(argv: &[&str]) -> Result<PlanArgs, clap::Error> {
+        let m = PlanArgs::augment_args(Command::new("plan")).try_get_matches_from(argv)?;
+        PlanArgs::from_arg_matches(&m)
+    }
+
+    #[test]
+    fn flags_parse() {
+        PlanArgs::augment_args(Command::new("plan")).debug_assert();
+        match parse(&[
+            "plan",
+            "r.json",
+            "--records-per-sec",
+            "5000",
+            "--record-bytes",
+            "1024",
+        ]) {
+            Ok(a) => {
+                assert_eq!(
+                    (a.records_per_sec, a.record_bytes, a.consumers),
+                    (5_000.0, 1_024, 1)
+                );
+                assert_eq!((a.region, a.format), (None, PlanFormat::Markdown));
+            }
+            Err(e) => panic!("{e}"),
+        }
+        match parse(&[
+            "plan",
+            "r.json",
+            "--records-per-sec",
+            "1",
+            "--record-bytes",
+            "1",
+            "--region",
+            "eu-west-1",
+            "--consumers",
+            "3",
+            "--format",
+            "json",
+        ]) {
+            Ok(a) => {
+                assert_eq!(a.region.as_deref(), Some("eu-west-1"));
+                assert_eq!((a.consumers, a.format), (3, PlanFormat::Json));
+            }
+            Err(e) => panic!("{e}"),
+        }
+        assert!(parse(&["plan", "r.json", "--record-bytes", "1"]).is_err());
+    }
+}

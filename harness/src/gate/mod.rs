@@ -1,0 +1,491 @@
+//! The regression gate: compare a current run with a baseline, path by path, and fail when a
+//! metric got worse beyond its noise (habit 9, after criterion's `compare_to_threshold`).
+//!
+//! Metrics, per path present in both runs:
+//! - `overhead p50` and `overhead p99`: the path's put latency over plaintext's, µs. The change
+//!   (current − baseline) gets a bootstrap confidence interval from the runs' saved HDR
+//!   histograms ([`bootstrap`]); it regresses only when the whole interval lies above the
+//!   threshold. Without the histograms the point estimates from the results are compared and
+//!   the row says "no histograms: no noise estimate".
+//! - `kms calls/window`: KMS calls in the busiest window (`kms_calls.max_per_window`).
+//! - `inflation`: mean bytes added per record (`inflation.overhead_bytes`).
+//!   Counts are exact: they regress when current − baseline > threshold.
+//!
+//! Exit codes: 0 no regression, 1 a regression, 2 unusable input ([`GateError`]).
+
+pub mod baseline;
+pub mod bootstrap;
+pub mod config;
+pub mod table;
+
+use std::path::{Path, PathBuf};
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use crate::result::{PathResult, ResultError, RunResult};
+
+pub use baseline::{hlog_beside, save_baseline, SavedBaseline, BASELINES_DIR};
+pub use config::{BootstrapConfig, GateConfig, GateFile, Thresholds};
+pub use table::render;
+
+/// Exit code: nothing regressed.
+pub const EXIT_PASS: u8 = 0;
+/// Exit code: a metric regressed.
+pub const EXIT_REGRESSION: u8 = 1;
+/// Exit code: the input cannot be used (missing file, unreadable schema version, bad gate file).
+pub const EXIT_UNUSABLE: u8 = 2;
+
+/// Slack on the exact comparisons of mean bytes, for floating-point rounding only.
+const BYTES_EPSILON: f64 = 1e-6;
+
+/// Why the gate cannot compare; every variant exits [`EXIT_UNUSABLE`].
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    /// A result file is missing, unreadable, malformed, or of a schema version this build
+    /// cannot read ([`ResultError::UnsupportedVersion`]).
+    #[error(transparent)]
+    Result(#[from] ResultError),
+    /// The gate file is not valid TOML or has an unknown key.
+    #[error("{path}: {source}")]
+    GateFile {
+        /// The gate file.
+        path: PathBuf,
+        /// What the parser said.
+        #[source]
+        source: toml::de::Error,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A setting is out of range.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The setting (with the file or flag it came from).
+        field: String,
+        /// What would be valid.
+        message: String,
+    },
+}
+
+impl GateError {
+    /// The process exit code for this error: always [`EXIT_UNUSABLE`].
+    pub fn exit_code(&self) -> u8 {
+        EXIT_UNUSABLE
+    }
+}
+
+/// A run as the gate reads it: the result and, when found, its histograms.
+#[derive(Debug, Clone)]
+pub struct GateRun {
+    /// The result file.
+    pub file: PathBuf,
+    /// The result.
+    pub result: RunResult,
+    /// The latency histograms by tag, or why there are none.
+    pub histograms: Result<Vec<(String, Histogram<u64>)>, String>,
+}
+
+impl GateRun {
+    /// Read the result at `path` and the interval log beside it ([`hlog_beside`]). A missing
+    /// or unreadable log is not an error: the comparison falls back to point estimates.
+    pub fn load(path: &Path) -> Result<GateRun, GateError> {
+        let result = RunResult::read(path)?;
+        let histograms = match hlog_beside(path) {
+            None => Err(format!("no latency.hlog beside {}", path.display())),
+            Some(h) => crate::metrics::read_hlog(&h).map_err(|e| e.to_string()),
+        };
+        Ok(GateRun {
+            file: path.to_path_buf(),
+            result,
+            histograms,
+        })
+    }
+
+    /// The histogram tagged `tag`, if the log holds it.
+    fn histogram(&self, tag: &str) -> Option<&Histogram<u64>> {
+        self.histograms
+            .as_ref()
+            .ok()?
+            .iter()
+            .find(|(t, _)| t == tag)
+            .map(|(_, h)| h)
+    }
+
+    /// The first plaintext path.
+    fn plaintext(&self) -> Option<&PathResult> {
+        self.result.paths.iter().find(|p| p.kind == "plaintext")
+    }
+}
+
+/// What the gate compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// p50 put latency over plaintext, µs.
+    OverheadP50,
+    /// p99 put latency over plaintext, µs.
+    OverheadP99,
+    /// KMS calls in the busiest window.
+    KmsCallsPerWindow,
+    /// Mean bytes added per record.
+    InflationBytes,
+}
+
+impl Metric {
+    /// The metric's name in the table.
+    pub fn label(self) -> &'static str {
+        match self {
+            Metric::OverheadP50 => "overhead p50",
+            Metric::OverheadP99 => "overhead p99",
+            Metric::KmsCallsPerWindow => "kms calls/window",
+            Metric::InflationBytes => "inflation",
+        }
+    }
+
+    /// The metric's unit.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::OverheadP50 | Metric::OverheadP99 => "µs",
+            Metric::KmsCallsPerWindow => "calls",
+            Metric::InflationBytes => "B",
+        }
+    }
+}
+
+/// One comparison's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Not beyond the threshold (or within noise).
+    Pass,
+    /// Worse beyond the threshold and the noise.
+    Regressed,
+    /// Better beyond the threshold and the noise.
+    Improved,
+    /// Could not be compared (the row's note says why).
+    Skipped,
+}
+
+/// How the change was judged.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Evidence {
+    /// A bootstrap interval on the change.
+    Interval {
+        /// Low end.
+        low: f64,
+        /// High end.
+        high: f64,
+    },
+    /// Point estimates only: no noise estimate.
+    Point,
+    /// An exact count.
+    Exact,
+    /// Nothing compared.
+    None,
+}
+
+/// One row of the comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    /// The metric.
+    pub metric: Metric,
+    /// The path.
+    pub path: String,
+    /// Baseline value.
+    pub baseline: Option<f64>,
+    /// Current value.
+    pub current: Option<f64>,
+    /// current − baseline.
+    pub change: Option<f64>,
+    /// How the change was judged.
+    pub evidence: Evidence,
+    /// The threshold.
+    pub threshold: f64,
+    /// The outcome.
+    pub verdict: Verdict,
+    /// A remark ("no histograms: no noise estimate", a window-length mismatch, …).
+    pub note: Option<String>,
+}
+
+/// The whole comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GateReport {
+    /// The baseline result file.
+    pub baseline: String,
+    /// The current result file.
+    pub current: String,
+    /// The settings used.
+    pub config: GateConfig,
+    /// One row per metric and path.
+    pub rows: Vec<Row>,
+    /// Remarks on the runs as a whole.
+    pub notes: Vec<String>,
+}
+
+impl GateReport {
+    /// Whether any metric regressed.
+    pub fn regressed(&self) -> bool {
+        self.rows.iter().any(|r| r.verdict == Verdict::Regressed)
+    }
+
+    /// The exit code: [`EXIT_REGRESSION`] when a metric regressed, else [`EXIT_PASS`].
+    pub fn exit_code(&self) -> u8 {
+        if self.regressed() {
+            EXIT_REGRESSION
+        } else {
+            EXIT_PASS
+        }
+    }
+}
+
+/// Compare `current` with `baseline`. Pure apart from the seeded bootstrap (same inputs, same
+/// report).
+pub fn compare(baseline: &GateRun, current: &GateRun, cfg: &GateConfig) -> GateReport {
+    let mut notes = Vec::new();
+    let (b, c) = (&baseline.result, &current.result);
+    if b.scenario.name != c.scenario.name {
+        notes.push(format!(
+            "the runs are of different scenarios ({} vs {})",
+            b.scenario.name, c.scenario.name
+        ));
+    }
+    if b.clock != c.clock {
+        notes.push(format!(
+            "the runs ran on different clocks ({} vs {})",
+            b.clock, c.clock
+        ));
+    }
+    let mut rows = Vec::new();
+    for cp in &c.paths {
+        let Some(bp) = b.path(&cp.name) else {
+            notes.push(format!(
+                "path {} is new: no baseline to compare with",
+                cp.name
+            ));
+            continue;
+        };
+        if cp.kind != "plaintext" {
+            rows.extend(overhead_rows(baseline, current, bp, cp, cfg));
+        }
+        rows.push(kms_row(bp, cp, cfg.thresholds.kms_calls));
+        rows.push(inflation_row(bp, cp, cfg.thresholds.inflation_bytes));
+    }
+    for bp in &b.paths {
+        if c.path(&bp.name).is_none() {
+            notes.push(format!(
+                "path {} is in the baseline only: not compared",
+                bp.name
+            ));
+        }
+    }
+    GateReport {
+        baseline: baseline.file.display().to_string(),
+        current: current.file.display().to_string(),
+        config: *cfg,
+        rows,
+        notes,
+    }
+}
+
+/// Judge a change against `threshold` (lower is better): regressed when the evidence lies
+/// wholly above it, improved when wholly below −threshold.
+fn judge(change: f64, evidence: Evidence, threshold: f64) -> Verdict {
+    let (low, high) = match evidence {
+        Evidence::Interval { low, high } => (low, high),
+        Evidence::Exact => (change - BYTES_EPSILON, change + BYTES_EPSILON),
+        Evidence::Point => (change, change),
+        Evidence::None => return Verdict::Skipped,
+    };
+    if low > threshold {
+        Verdict::Regressed
+    } else if high < -threshold {
+        Verdict::Improved
+    } else {
+        Verdict::Pass
+    }
+}
+
+fn row(
+    metric: Metric,
+    path: &str,
+    base: f64,
+    cur: f64,
+    evidence: Evidence,
+    threshold: f64,
+    note: Option<String>,
+) -> Row {
+    let change = cur - base;
+    Row {
+        metric,
+        path: path.to_owned(),
+        baseline: Some(base),
+        current: Some(cur),
+        change: Some(change),
+        verdict: judge(change, evidence, threshold),
+        evidence,
+        threshold,
+        note,
+    }
+}
+
+fn skipped(metric: Metric, path: &str, threshold: f64, note: String) -> Row {
+    Row {
+        metric,
+        path: path.to_owned(),
+        baseline: None,
+        current: None,
+        change: None,
+        evidence: Evidence::None,
+        threshold,
+        verdict: Verdict::Skipped,
+        note: Some(note),
+    }
+}
+
+/// The p50 and p99 overhead rows of one path.
+fn overhead_rows(
+    base: &GateRun,
+    cur: &GateRun,
+    bp: &PathResult,
+    cp: &PathResult,
+    cfg: &GateConfig,
+) -> Vec<Row> {
+    let t = &cfg.thresholds;
+    let metrics = [
+        (Metric::OverheadP50, t.p50_us),
+        (Metric::OverheadP99, t.p99_us),
+    ];
+    let (Some(b_plain), Some(c_plain)) = (base.plaintext(), cur.plaintext()) else {
+        return metrics
+            .iter()
+            .map(|(m, th)| {
+                skipped(
+                    *m,
+                    &cp.name,
+                    *th,
+                    "no plaintext path to measure overhead against".to_owned(),
+                )
+            })
+            .collect();
+    };
+    match samplers(base, bp, b_plain).and_then(|b| Ok((b, samplers(cur, cp, c_plain)?))) {
+        Ok(((bps, bqs), (cps, cqs))) => {
+            let quad = bootstrap::Quad {
+                base_path: &bps,
+                base_plain: &bqs,
+                cur_path: &cps,
+                cur_plain: &cqs,
+            };
+            let ch = bootstrap::overhead_change(
+                quad,
+                &cfg.bootstrap,
+                bootstrap::path_seed(cfg.bootstrap.seed, &cp.name),
+            );
+            metrics
+                .iter()
+                .enumerate()
+                .map(|(k, (m, th))| {
+                    let ev = Evidence::Interval {
+                        low: ch.low[k],
+                        high: ch.high[k],
+                    };
+                    row(*m, &cp.name, ch.baseline[k], ch.current[k], ev, *th, None)
+                })
+                .collect()
+        }
+        Err(why) => {
+            let note = format!("no histograms: no noise estimate ({why})");
+            let point = |o: Option<crate::result::Overhead>, k: usize| {
+                o.map(|o| if k == 0 { o.p50 } else { o.p99 } as f64)
+            };
+            metrics
+                .iter()
+                .enumerate()
+                .map(|(k, (m, th))| {
+                    match (
+                        point(bp.overhead_vs_plaintext_us, k),
+                        point(cp.overhead_vs_plaintext_us, k),
+                    ) {
+                        (Some(b), Some(c)) => {
+                            row(*m, &cp.name, b, c, Evidence::Point, *th, Some(note.clone()))
+                        }
+                        _ => skipped(
+                            *m,
+                            &cp.name,
+                            *th,
+                            "no overhead over plaintext in the results".to_owned(),
+                        ),
+                    }
+                })
+                .collect()
+        }
+    }
+}
+
+/// The samplers of `path` and `plain` in `run`, when its log holds both, non-empty and
+/// matching the result's counts; else why not.
+fn samplers(
+    run: &GateRun,
+    path: &PathResult,
+    plain: &PathResult,
+) -> Result<(bootstrap::Sampler, bootstrap::Sampler), String> {
+    if let Err(e) = &run.histograms {
+        return Err(e.clone());
+    }
+    let one = |p: &PathResult| -> Result<bootstrap::Sampler, String> {
+        let tag = format!("{}.put", p.name);
+        let h = run
+            .histogram(&tag)
+            .ok_or_else(|| format!("{} has no {tag} histogram", run.file.display()))?;
+        if h.len() != p.put_latency_us.count {
+            return Err(format!(
+                "{tag} holds {} values but {} says {}: the log belongs to another run",
+                h.len(),
+                run.file.display(),
+                p.put_latency_us.count
+            ));
+        }
+        bootstrap::Sampler::new(h)
+            .ok_or_else(|| format!("{tag} in {} is empty", run.file.display()))
+    };
+    Ok((one(path)?, one(plain)?))
+}
+
+fn kms_row(bp: &PathResult, cp: &PathResult, threshold: u64) -> Row {
+    let (bw, cw) = (bp.kms_calls.window_secs, cp.kms_calls.window_secs);
+    let note = (bp.kms_calls.max_per_window + cp.kms_calls.max_per_window > 0
+        && (bw - cw).abs() > 0.01 * bw.max(cw))
+    .then(|| format!("windows differ: {bw:.1} s vs {cw:.1} s"));
+    row(
+        Metric::KmsCallsPerWindow,
+        &cp.name,
+        bp.kms_calls.max_per_window as f64,
+        cp.kms_calls.max_per_window as f64,
+        Evidence::Exact,
+        threshold as f64,
+        note,
+    )
+}
+
+fn inflation_row(bp: &PathResult, cp: &PathResult, threshold: f64) -> Row {
+    row(
+        Metric::InflationBytes,
+        &cp.name,
+        bp.inflation.overhead_bytes,
+        cp.inflation.overhead_bytes,
+        Evidence::Exact,
+        threshold,
+        None,
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,341 @@
+//! The gate's verdicts on synthetic runs.
+
+use super::*;
+use crate::metrics::{LatencyHistogram, Overhead};
+use crate::result::SCHEMA_VERSION;
+
+/// Deterministic pseudo-random latencies in `lo .. lo + span` µs.
+fn lcg(seed: u64, n: usize, lo: u64, span: u64) -> Vec<u64> {
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            lo + (x >> 33) % span
+        })
+        .collect()
+}
+
+/// The sample result (plaintext, envelope, sse-kms) with put latencies from `lat` (name ->
+/// values), the summaries and overheads made consistent, and the histograms attached.
+fn run(file: &str, lat: &[(&str, Vec<u64>)]) -> GateRun {
+    let mut r = crate::result::sample_run_result();
+    let mut hists = Vec::new();
+    for (name, values) in lat {
+        let mut h = LatencyHistogram::new();
+        for v in values {
+            h.record_us(*v);
+        }
+        if let Some(p) = r.paths.iter_mut().find(|p| p.name == *name) {
+            p.put_latency_us = h.summary();
+        }
+        hists.push((format!("{name}.put"), h.inner().clone()));
+    }
+    let plain = r.paths[0].put_latency_us;
+    for p in r.paths.iter_mut().skip(1) {
+        p.overhead_vs_plaintext_us = Some(Overhead::between(&p.put_latency_us, &plain));
+    }
+    GateRun {
+        file: PathBuf::from(file),
+        result: r,
+        histograms: Ok(hists),
+    }
+}
+
+fn latencies(shift_envelope: u64, seed: u64) -> Vec<(&'static str, Vec<u64>)> {
+    vec![
+        ("plaintext", lcg(seed, 3_000, 1_000, 500)),
+        (
+            "envelope",
+            lcg(seed + 1, 3_000, 1_060 + shift_envelope, 500),
+        ),
+        ("sse-kms", lcg(seed + 2, 3_000, 1_050, 500)),
+    ]
+}
+
+fn cfg() -> GateConfig {
+    let mut c = GateConfig::default();
+    c.bootstrap.resamples = 500;
+    c
+}
+
+fn verdicts(r: &GateReport) -> Vec<(String, Metric, Verdict)> {
+    r.rows
+        .iter()
+        .map(|x| (x.path.clone(), x.metric, x.verdict))
+        .collect()
+}
+
+fn regressions(r: &GateReport) -> Vec<(String, Metric)> {
+    r.rows
+        .iter()
+        .filter(|x| x.verdict == Verdict::Regressed)
+        .map(|x| (x.path.clone(), x.metric))
+        .collect()
+}
+
+#[test]
+fn identical_runs_pass() {
+    let a = run("a.json", &latencies(0, 1));
+    let report = compare(&a, &a, &cfg());
+    assert_eq!(report.exit_code(), EXIT_PASS, "{}", render(&report));
+    // plaintext: kms + inflation; envelope and sse-kms: p50, p99, kms, inflation.
+    assert_eq!(report.rows.len(), 10);
+    assert!(
+        report.rows.iter().all(|r| r.verdict == Verdict::Pass),
+        "{report:?}"
+    );
+    for r in report
+        .rows
+        .iter()
+        .filter(|r| matches!(r.metric, Metric::OverheadP50 | Metric::OverheadP99))
+    {
+        match r.evidence {
+            Evidence::Interval { low, high } => assert!(low <= 0.0 && 0.0 <= high, "{r:?}"),
+            other => panic!("expected an interval, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_200us_slower_envelope_fails_its_p50_only() {
+    let base = run("base.json", &latencies(0, 1));
+    let cur = run("cur.json", &latencies(200, 11));
+    let report = compare(&base, &cur, &cfg());
+    assert_eq!(
+        regressions(&report),
+        vec![("envelope".to_owned(), Metric::OverheadP50)],
+        "{}",
+        render(&report)
+    );
+    assert_eq!(report.exit_code(), EXIT_REGRESSION);
+    let text = render(&report);
+    assert!(
+        text.contains("gate: FAIL, regressed: envelope overhead p50"),
+        "{text}"
+    );
+}
+
+#[test]
+fn without_histograms_point_estimates_are_compared_and_said_so() {
+    let mut base = run("base.json", &latencies(0, 1));
+    let mut cur = run("cur.json", &latencies(200, 11));
+    base.histograms = Err("no latency.hlog beside base.json".to_owned());
+    cur.histograms = Err("no latency.hlog beside cur.json".to_owned());
+    let report = compare(&base, &cur, &cfg());
+    let env_p50 = report
+        .rows
+        .iter()
+        .find(|r| r.path == "envelope" && r.metric == Metric::OverheadP50);
+    match env_p50 {
+        Some(r) => {
+            assert_eq!(r.evidence, Evidence::Point);
+            assert_eq!(r.verdict, Verdict::Regressed);
+            assert!(
+                r.note
+                    .as_deref()
+                    .unwrap_or("")
+                    .starts_with("no histograms: no noise estimate"),
+                "{r:?}"
+            );
+        }
+        None => panic!("no envelope p50 row"),
+    }
+    assert!(render(&report).contains("no histograms: no noise estimate"));
+}
+
+#[test]
+fn a_log_of_another_run_is_not_used() {
+    let base = run("base.json", &latencies(0, 1));
+    let mut cur = run("cur.json", &latencies(0, 2));
+    // The result says 3,000 envelope puts; pretend it said 2,999.
+    cur.result.paths[1].put_latency_us.count = 2_999;
+    let report = compare(&base, &cur, &cfg());
+    let notes: Vec<&str> = report
+        .rows
+        .iter()
+        .filter_map(|r| r.note.as_deref())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("the log belongs to another run")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn counts_are_exact() {
+    let base = run("base.json", &latencies(0, 1));
+    let mut cur = base.clone();
+    // One KMS call more per window on sse-kms, one byte more per envelope record.
+    cur.result.paths[2].kms_calls.max_per_window += 1;
+    cur.result.paths[1].inflation.overhead_bytes += 1.0;
+    let report = compare(&base, &cur, &cfg());
+    assert_eq!(
+        regressions(&report),
+        vec![
+            ("envelope".to_owned(), Metric::InflationBytes),
+            ("sse-kms".to_owned(), Metric::KmsCallsPerWindow)
+        ]
+    );
+    // Within a threshold of 1 call and 1 byte they pass.
+    let mut loose = cfg();
+    loose.thresholds.kms_calls = 1;
+    loose.thresholds.inflation_bytes = 1.0;
+    assert_eq!(compare(&base, &cur, &loose).exit_code(), EXIT_PASS);
+    // Fewer calls is an improvement, not a failure.
+    let report = compare(&cur, &base, &cfg());
+    assert_eq!(report.exit_code(), EXIT_PASS);
+    assert!(verdicts(&report).contains(&(
+        "sse-kms".to_owned(),
+        Metric::KmsCallsPerWindow,
+        Verdict::Improved
+    )));
+}
+
+#[test]
+fn paths_in_one_run_only_are_noted() {
+    let base = run("base.json", &latencies(0, 1));
+    let mut cur = base.clone();
+    cur.result.paths[2].name = "sse-kms-2".to_owned();
+    let report = compare(&base, &cur, &cfg());
+    assert!(report
+        .notes
+        .contains(&"path sse-kms-2 is new: no baseline to compare with".to_owned()));
+    assert!(report
+        .notes
+        .contains(&"path sse-kms is in the baseline only: not compared".to_owned()));
+    assert_eq!(report.exit_code(), EXIT_PASS);
+}
+
+#[test]
+fn judge_by_hand() {
+    let i = |low, high| Evidence::Interval { low, high };
+    // Whole interval above +50: regressed; touching or straddling it: pass.
+    assert_eq!(judge(120.0, i(60.0, 180.0), 50.0), Verdict::Regressed);
+    assert_eq!(judge(120.0, i(50.0, 180.0), 50.0), Verdict::Pass);
+    assert_eq!(judge(120.0, i(-10.0, 250.0), 50.0), Verdict::Pass);
+    // Whole interval below -50: improved.
+    assert_eq!(judge(-120.0, i(-180.0, -60.0), 50.0), Verdict::Improved);
+    // Points and exact counts against the threshold.
+    assert_eq!(judge(51.0, Evidence::Point, 50.0), Verdict::Regressed);
+    assert_eq!(judge(50.0, Evidence::Point, 50.0), Verdict::Pass);
+    assert_eq!(judge(1.0, Evidence::Exact, 0.0), Verdict::Regressed);
+    assert_eq!(judge(0.0, Evidence::Exact, 0.0), Verdict::Pass);
+    assert_eq!(judge(1e-9, Evidence::Exact, 0.0), Verdict::Pass);
+    assert_eq!(judge(0.0, Evidence::None, 0.0), Verdict::Skipped);
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kcb-gate-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn loading_maps_unreadable_input_to_errors() {
+    let dir = temp_dir("load");
+    let missing = dir.join("missing.json");
+    assert!(matches!(
+        GateRun::load(&missing),
+        Err(GateError::Result(ResultError::Io { .. }))
+    ));
+    let mut v = match serde_json::to_value(crate::result::sample_run_result()) {
+        Ok(v) => v,
+        Err(e) => panic!("{e}"),
+    };
+    v["schema_version"] = serde_json::Value::from(u64::from(SCHEMA_VERSION) + 1);
+    let future = dir.join("future.json");
+    let _ = std::fs::write(&future, v.to_string());
+    match GateRun::load(&future) {
+        Err(e @ GateError::Result(ResultError::UnsupportedVersion { .. })) => {
+            assert_eq!(e.exit_code(), EXIT_UNUSABLE);
+            assert!(e.to_string().contains("future.json"), "{e}");
+        }
+        other => panic!("expected UnsupportedVersion, got {other:?}"),
+    }
+    // A result without a log loads, with the reason the histograms are missing.
+    let ok = dir.join("result.json");
+    assert!(crate::result::sample_run_result().write(&ok).is_ok());
+    match GateRun::load(&ok) {
+        Ok(r) => assert!(r.histograms.is_err()),
+        Err(e) => panic!("{e}"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn save_baseline_copies_the_result_and_its_log() {
+    let dir = temp_dir("save");
+    let run_dir = dir.join("run");
+    let _ = std::fs::create_dir_all(&run_dir);
+    let result = run_dir.join("result.json");
+    assert!(crate::result::sample_run_result().write(&result).is_ok());
+    let h = LatencyHistogram::new();
+    let log = run_dir.join("latency.hlog");
+    assert!(crate::metrics::write_hlog(
+        &log,
+        std::time::SystemTime::now(),
+        &[("plaintext.put", h.inner())]
+    )
+    .is_ok());
+    let baselines = dir.join("baselines");
+    let saved = match save_baseline(&result, &baselines, "main-2025") {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(saved.json, baselines.join("main-2025.json"));
+    assert_eq!(saved.hlog, Some(baselines.join("main-2025.hlog")));
+    assert_eq!(std::fs::read(&saved.json).ok(), std::fs::read(&result).ok());
+    // The saved baseline finds its own log.
+    assert_eq!(
+        hlog_beside(&saved.json),
+        Some(baselines.join("main-2025.hlog"))
+    );
+    // Without a log the stale copy goes.
+    let _ = std::fs::remove_file(&log);
+    match save_baseline(&result, &baselines, "main-2025") {
+        Ok(s) => assert_eq!(s.hlog, None),
+        Err(e) => panic!("{e}"),
+    }
+    assert!(!baselines.join("main-2025.hlog").exists());
+    for bad in ["", "../x", ".hidden", "a b"] {
+        assert!(
+            matches!(
+                save_baseline(&result, &baselines, bad),
+                Err(GateError::Invalid { .. })
+            ),
+            "{bad:?}"
+        );
+    }
+    assert!(matches!(
+        save_baseline(&dir.join("nope.json"), &baselines, "x"),
+        Err(GateError::Result(ResultError::Io { .. }))
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn render_has_every_column() {
+    let base = run("base.json", &latencies(0, 1));
+    let report = compare(&base, &base, &cfg());
+    let text = render(&report);
+    let header = text.lines().find(|l| l.starts_with("metric")).unwrap_or("");
+    for col in [
+        "metric",
+        "path",
+        "baseline",
+        "current",
+        "change",
+        "95% CI of change",
+        "threshold",
+        "verdict",
+    ] {
+        assert!(header.contains(col), "{header}");
+    }
+    assert!(text.contains("kms calls/window  sse-kms"), "{text}");
+    assert!(text.contains("gate: pass"), "{text}");
+}

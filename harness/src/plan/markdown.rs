@@ -1,0 +1,137 @@
+//! The plan as Markdown: a heading naming the load, one table each for records and shards, KMS,
+//! and client-side CPU, then the recommendations and notes.
+
+use std::fmt::Write as _;
+
+use super::format::{count, number, percent, usd};
+use super::shards::RecordBasis;
+use super::{Plan, MIB};
+
+/// Render `plan` as Markdown (ends with a newline).
+pub fn markdown(plan: &Plan) -> String {
+    let mut out = String::new();
+    let i = &plan.input;
+    let consumers = if i.consumers == 1 {
+        "1 consumer".to_owned()
+    } else {
+        format!("{} consumers", i.consumers)
+    };
+    let region = i.region.as_deref().unwrap_or("default region");
+    let _ = writeln!(
+        out,
+        "# Capacity plan: {} records/s of {} B, {consumers}, {region}\n",
+        number(i.records_per_sec),
+        count(i.record_bytes)
+    );
+    let s = &plan.source;
+    let _ = writeln!(
+        out,
+        "From the run of `{}` (`{}`) started {}: {} records/s per path, {} clock, {} endpoint.\n",
+        s.scenario,
+        s.file,
+        s.started_at,
+        number(s.measured_records_per_sec),
+        s.clock,
+        s.endpoint
+    );
+    let _ = writeln!(
+        out,
+        "KMS request quota: {}/s ({}).\n",
+        count(plan.kms_quota.per_sec.round() as u64),
+        plan.kms_quota.source
+    );
+
+    out.push_str("## Records and shards\n\n");
+    out.push_str("| path | kind | record bytes | record size from | fits 1 MiB | largest plaintext that fits | write MiB/s | read MiB/s | shards for write bytes / records / reads | shards |\n");
+    out.push_str("| --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
+    for p in &plan.paths {
+        let r = &p.record;
+        let from = match r.basis {
+            RecordBasis::MeasuredAtSize => format!("measured at {} B", count(r.plaintext_bytes)),
+            RecordBasis::MeanOverhead { overhead_bytes } => {
+                format!("mean overhead {} B", number(overhead_bytes))
+            }
+        };
+        let sh = &p.shards;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {from} | {} | {} | {} | {} | {} / {} / {} | {} |",
+            p.name,
+            p.kind,
+            count(r.record_bytes),
+            if r.fits { "yes" } else { "**no**" },
+            count(r.max_plaintext_that_fits),
+            number(sh.write_bytes_per_sec / MIB),
+            number(sh.read_bytes_per_sec / MIB),
+            count(sh.for_write_bytes),
+            count(sh.for_write_records),
+            count(sh.for_read_bytes),
+            count(sh.needed)
+        );
+    }
+
+    out.push_str("\n## KMS\n\n");
+    out.push_str("| path | requests/s | requests/day | requests/30 days | requests $/month | keys $/month | total $/month | share of quota |\n");
+    out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for p in &plan.paths {
+        let k = &p.kms;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            p.name,
+            number(k.requests_per_sec),
+            number(k.requests_per_day),
+            number(k.requests_per_month),
+            usd(k.request_cost_usd_per_month),
+            usd(k.key_cost_usd_per_month),
+            usd(k.total_cost_usd_per_month),
+            percent(k.quota_share)
+        );
+    }
+    out.push_str("\nHow each rate was derived:\n\n");
+    for p in &plan.paths {
+        let _ = writeln!(out, "- {}: {}", p.name, p.kms.explanation);
+    }
+
+    let cpu: Vec<_> = plan
+        .paths
+        .iter()
+        .filter_map(|p| p.cpu.as_ref().map(|c| (p, c)))
+        .collect();
+    if !cpu.is_empty() {
+        out.push_str("\n## Client-side crypto CPU\n\n");
+        out.push_str(
+            "| path | seal ms/MiB | producer cores | open ms/MiB | cores per consumer |\n",
+        );
+        out.push_str("| --- | ---: | ---: | ---: | ---: |\n");
+        for (p, c) in cpu {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                p.name,
+                number(c.seal_ms_per_mib),
+                number(c.producer_cores),
+                number(c.open_ms_per_mib),
+                number(c.consumer_cores_each)
+            );
+        }
+    }
+
+    out.push_str("\n## Recommendations\n\n");
+    let mut any = false;
+    for p in &plan.paths {
+        for r in &p.recommendations {
+            any = true;
+            let _ = writeln!(out, "- **{}**: {r}", p.name);
+        }
+    }
+    if !any {
+        out.push_str("- None: every path fits the limits at this load.\n");
+    }
+
+    out.push_str("\n## Notes\n\n");
+    for n in &plan.notes {
+        let _ = writeln!(out, "- {n}");
+    }
+    out
+}

@@ -1,0 +1,218 @@
+//! The capacity plan: what one measured run means at a planned load. For each path it gives
+//! the shards the load needs, the KMS requests it makes (per second, day and 30-day month, with
+//! their cost and share of the region's quota), the producer CPU client-side sealing takes, the
+//! largest plaintext that still fits a record, and a one-line recommendation wherever a limit
+//! would be breached.
+//!
+//! [`plan`] is a pure function of a [`RunResult`] and a [`PlanInput`]; [`markdown`] renders its
+//! [`Plan`], which also serializes to JSON. Nothing here runs a workload (habit 8: the plan reads
+//! the result and nothing else).
+
+pub mod advice;
+pub mod format;
+pub mod kms;
+pub mod markdown;
+pub mod shards;
+
+#[cfg(test)]
+mod tests;
+
+use serde::{Deserialize, Serialize};
+
+use crate::result::RunResult;
+
+pub use kms::{KeyLimit, KmsBasis, KmsPlan, KmsQuota};
+pub use markdown::markdown;
+pub use shards::{RecordBasis, RecordSize, Shards};
+
+/// Bytes in a MiB.
+pub const MIB: f64 = 1_048_576.0;
+
+/// Errors in the plan's input; each names the flag and what would be valid.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    /// A value is out of its range.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The flag (`--records-per-sec`, …).
+        field: &'static str,
+        /// What would be valid, and what was given.
+        message: String,
+    },
+}
+
+/// The load to plan for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanInput {
+    /// Records per second each path must carry, > 0.
+    pub records_per_sec: f64,
+    /// Plaintext bytes per record, >= 1.
+    pub record_bytes: u64,
+    /// AWS region whose KMS request quota applies (`None`: the default quota, 10,000/s).
+    pub region: Option<String>,
+    /// Consumer applications, each reading every record, >= 1.
+    pub consumers: u32,
+    /// The account's own KMS request quota per second, overriding the region's default.
+    pub kms_quota_per_sec: Option<f64>,
+}
+
+impl PlanInput {
+    /// Check every field; the error names the flag.
+    pub fn validate(&self) -> Result<(), PlanError> {
+        let bad = |field, message: String| Err(PlanError::Invalid { field, message });
+        if !(self.records_per_sec.is_finite() && self.records_per_sec > 0.0) {
+            return bad(
+                "--records-per-sec",
+                format!("must be a number > 0 (got {})", self.records_per_sec),
+            );
+        }
+        if self.record_bytes == 0 {
+            return bad("--record-bytes", "must be >= 1 byte (got 0)".to_owned());
+        }
+        if self.consumers == 0 {
+            return bad("--consumers", "must be >= 1 (got 0)".to_owned());
+        }
+        if let Some(q) = self.kms_quota_per_sec {
+            if !(q.is_finite() && q > 0.0) {
+                return bad(
+                    "--kms-quota-per-sec",
+                    format!("must be a number > 0 (got {q})"),
+                );
+            }
+        }
+        if let Some(r) = &self.region {
+            let ok = !r.is_empty()
+                && r.len() <= 32
+                && r.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !ok {
+                return bad(
+                    "--region",
+                    format!("must be an AWS region name such as us-east-1 (got {r:?})"),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The run a plan was made from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanSource {
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario file.
+    pub file: String,
+    /// When the run started (RFC 3339).
+    pub started_at: String,
+    /// "real" or "virtual".
+    pub clock: String,
+    /// "embedded" or the endpoint URL.
+    pub endpoint: String,
+    /// The run's record rate on each path, records/s.
+    pub measured_records_per_sec: f64,
+}
+
+/// Client-side crypto CPU at the planned rate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CpuPlan {
+    /// Producer CPU to seal one MiB of plaintext, ms (measured).
+    pub seal_ms_per_mib: f64,
+    /// `seal_ms_per_mib × (records/s × bytes / 1 MiB) / 1,000`: producer cores busy sealing.
+    pub producer_cores: f64,
+    /// Consumer CPU to open one MiB, ms (measured).
+    pub open_ms_per_mib: f64,
+    /// `open_ms_per_mib × (records/s × bytes / 1 MiB) / 1,000`: cores each consumer spends opening.
+    pub consumer_cores_each: f64,
+}
+
+/// One path at the planned load.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PathPlan {
+    /// Path name.
+    pub name: String,
+    /// "plaintext", "envelope" or "sse-kms".
+    pub kind: String,
+    /// A record at the planned size.
+    pub record: RecordSize,
+    /// Shards needed.
+    pub shards: Shards,
+    /// KMS requests and their cost.
+    pub kms: KmsPlan,
+    /// Client-side crypto CPU (`None` for paths that seal nothing on the client).
+    pub cpu: Option<CpuPlan>,
+    /// One line per limit the path would breach (or come near), empty when none.
+    pub recommendations: Vec<String>,
+}
+
+/// The capacity plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// The load planned for.
+    pub input: PlanInput,
+    /// The run it was derived from.
+    pub source: PlanSource,
+    /// The KMS request quota requests are measured against.
+    pub kms_quota: KmsQuota,
+    /// One plan per path, in the result's order.
+    pub paths: Vec<PathPlan>,
+    /// What holds for every path (limits used, what is not counted).
+    pub notes: Vec<String>,
+}
+
+/// The plan for `input` from the measured `result`. Pure; never fails (validate the input
+/// with [`PlanInput::validate`] first: degenerate values give zeros, never a panic).
+pub fn plan(result: &RunResult, input: &PlanInput) -> Plan {
+    let quota = kms::region_quota(input.region.as_deref(), input.kms_quota_per_sec);
+    let n = input.records_per_sec;
+    let b = input.record_bytes;
+    let mib_per_sec = n * b as f64 / MIB;
+    let paths = result
+        .paths
+        .iter()
+        .map(|p| {
+            let record = shards::record_size(p, b);
+            let shards = shards::shards(n, record.record_bytes, input.consumers);
+            let kms = kms::kms_plan(
+                p,
+                n,
+                b,
+                input.consumers,
+                quota.per_sec,
+                result.scenario.rate_per_sec,
+            );
+            let cpu = (p.crypto.seal_bytes > 0).then(|| CpuPlan {
+                seal_ms_per_mib: p.crypto.seal_ms_per_mib,
+                producer_cores: p.crypto.seal_ms_per_mib * mib_per_sec / 1_000.0,
+                open_ms_per_mib: p.crypto.open_ms_per_mib,
+                consumer_cores_each: p.crypto.open_ms_per_mib * mib_per_sec / 1_000.0,
+            });
+            let mut plan = PathPlan {
+                name: p.name.clone(),
+                kind: p.kind.clone(),
+                record,
+                shards,
+                kms,
+                cpu,
+                recommendations: Vec::new(),
+            };
+            plan.recommendations = advice::recommendations(&plan, p, input, &quota);
+            plan
+        })
+        .collect();
+    Plan {
+        input: input.clone(),
+        source: PlanSource {
+            scenario: result.scenario.name.clone(),
+            file: result.scenario.file.clone(),
+            started_at: result.started_at.clone(),
+            clock: result.clock.clone(),
+            endpoint: result.endpoint.clone(),
+            measured_records_per_sec: result.scenario.rate_per_sec,
+        },
+        notes: advice::notes(input),
+        kms_quota: quota,
+        paths,
+    }
+}

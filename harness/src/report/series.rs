@@ -1,0 +1,512 @@
+//! What the report draws, taken out of run results (and the latency logs beside them) as plain
+//! numbers, one type per plot, so the plots and tables never reach into a result themselves.
+//!
+//! The report reads result files only, never a live run: [`ReportRun::load`] reads a
+//! `result.json` and, when present, the `latency.hlog` in the same directory.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use hdrhistogram::Histogram;
+
+use crate::metrics::hlog::read_hlog;
+use crate::result::{ResultError, RunResult};
+
+/// The latency log a run writes beside its `result.json`.
+pub const HLOG_FILE: &str = "latency.hlog";
+
+/// Farthest a latency curve goes along the "nines" axis: 4 = the 99.99th percentile.
+pub const MAX_NINES: f64 = 4.0;
+
+/// One run as the report sees it: the result, and its histograms when the log could be read.
+#[derive(Debug, Clone)]
+pub struct ReportRun {
+    /// The result file it was read from.
+    pub file: PathBuf,
+    /// The result.
+    pub result: RunResult,
+    /// Histograms from the latency log beside the result, by tag (`<path>.put`, `.e2e`, `.lag`);
+    /// empty when there is no log.
+    pub histograms: Vec<(String, Histogram<u64>)>,
+    /// Why the log beside the result could not be used, when it could not.
+    pub hlog_note: Option<String>,
+}
+
+impl ReportRun {
+    /// Read the result at `file` and the latency log beside it (an unreadable log is noted,
+    /// not fatal: the curves then come from the result's summary percentiles).
+    pub fn load(file: &Path) -> Result<ReportRun, ResultError> {
+        let result = RunResult::read(file)?;
+        let log = file.with_file_name(HLOG_FILE);
+        let (histograms, hlog_note) = if log.is_file() {
+            match read_hlog(&log) {
+                Ok(h) => (h, None),
+                Err(e) => (
+                    Vec::new(),
+                    Some(format!("{e}; curves drawn from summary percentiles")),
+                ),
+            }
+        } else {
+            (Vec::new(), None)
+        };
+        Ok(ReportRun {
+            file: file.to_path_buf(),
+            result,
+            histograms,
+            hlog_note,
+        })
+    }
+
+    /// A run without a latency log (for tests, and results given in memory).
+    pub fn from_result(file: &Path, result: RunResult) -> ReportRun {
+        ReportRun {
+            file: file.to_path_buf(),
+            result,
+            histograms: Vec::new(),
+            hlog_note: None,
+        }
+    }
+
+    fn histogram(&self, tag: &str) -> Option<&Histogram<u64>> {
+        self.histograms
+            .iter()
+            .find(|(t, h)| t == tag && !h.is_empty())
+            .map(|(_, h)| h)
+    }
+}
+
+/// The newest run of each scenario (by `started_at`), in order of first appearance: the runs
+/// the report details. Older runs of a scenario appear only in its comparison.
+pub fn newest_per_scenario(runs: &[ReportRun]) -> Vec<&ReportRun> {
+    let mut newest: Vec<&ReportRun> = Vec::new();
+    for run in runs {
+        match newest
+            .iter_mut()
+            .find(|r| r.result.scenario.name == run.result.scenario.name)
+        {
+            Some(slot) if slot.result.started_at < run.result.started_at => *slot = run,
+            Some(_) => {}
+            None => newest.push(run),
+        }
+    }
+    newest
+}
+
+/// Runs grouped by scenario name, each group sorted by `started_at`; only scenarios with two
+/// runs or more (a comparison needs at least two).
+pub fn scenarios_with_several_runs(runs: &[ReportRun]) -> Vec<(String, Vec<&ReportRun>)> {
+    let mut groups: Vec<(String, Vec<&ReportRun>)> = Vec::new();
+    for run in runs {
+        let name = &run.result.scenario.name;
+        match groups.iter_mut().find(|(n, _)| n == name) {
+            Some((_, g)) => g.push(run),
+            None => groups.push((name.clone(), vec![run])),
+        }
+    }
+    groups.retain(|(_, g)| g.len() >= 2);
+    for (_, g) in &mut groups {
+        g.sort_by(|a, b| a.result.started_at.cmp(&b.result.started_at));
+    }
+    groups
+}
+
+/// Which latency a curve shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LatencyKind {
+    /// Intended send time to acknowledgement.
+    Put,
+    /// Intended send time to a verified read.
+    EndToEnd,
+}
+
+impl LatencyKind {
+    /// The tag suffix in the latency log.
+    pub fn tag(self) -> &'static str {
+        match self {
+            LatencyKind::Put => "put",
+            LatencyKind::EndToEnd => "e2e",
+        }
+    }
+}
+
+/// One path's latency against percentile: points of (nines, µs), where nines is
+/// `-log10(1 - percentile / 100)` (0 = p0, 1 = p90, 2 = p99, 3 = p99.9, 4 = p99.99).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Curve {
+    /// Path name.
+    pub path: String,
+    /// (nines, latency µs), nines ascending.
+    pub points: Vec<(f64, f64)>,
+    /// True when drawn from the whole histogram, false when from the summary percentiles.
+    pub from_log: bool,
+}
+
+/// `percentile` (0..100) on the nines axis.
+pub fn nines(percentile: f64) -> f64 {
+    -(1.0 - percentile / 100.0).max(1e-12).log10()
+}
+
+/// Each path's latency curve of `kind`: every quantile of the histogram from the log when the
+/// log has it, else p50, p90, p99 and p99.9 from the result. Paths that measured nothing are
+/// left out.
+pub fn latency_curves(run: &ReportRun, kind: LatencyKind) -> Vec<Curve> {
+    let mut curves = Vec::new();
+    for path in &run.result.paths {
+        let tag = format!("{}.{}", path.name, kind.tag());
+        if let Some(h) = run.histogram(&tag) {
+            let last = (h.len() as f64).log10().min(MAX_NINES);
+            let steps = (last / 0.05).ceil().max(1.0) as usize;
+            let points = (0..=steps)
+                .map(|i| {
+                    let x = (i as f64 * 0.05).min(last);
+                    let q = 1.0 - 10f64.powf(-x);
+                    (x, h.value_at_quantile(q).max(1) as f64)
+                })
+                .collect();
+            curves.push(Curve {
+                path: path.name.clone(),
+                points,
+                from_log: true,
+            });
+            continue;
+        }
+        let s = match kind {
+            LatencyKind::Put => &path.put_latency_us,
+            LatencyKind::EndToEnd => &path.e2e_latency_us,
+        };
+        if s.count == 0 {
+            continue;
+        }
+        let points = [(50.0, s.p50), (90.0, s.p90), (99.0, s.p99), (99.9, s.p999)]
+            .iter()
+            .map(|(p, v)| (nines(*p), (*v).max(1) as f64))
+            .collect();
+        curves.push(Curve {
+            path: path.name.clone(),
+            points,
+            from_log: false,
+        });
+    }
+    curves
+}
+
+/// One path's latency over plaintext, µs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverheadRow {
+    /// Path name.
+    pub path: String,
+    /// Median over plaintext's, µs.
+    pub p50_us: i64,
+    /// 99th percentile over plaintext's, µs.
+    pub p99_us: i64,
+}
+
+/// Every path with an overhead over plaintext (plaintext itself has none).
+pub fn overheads(result: &RunResult) -> Vec<OverheadRow> {
+    result
+        .paths
+        .iter()
+        .filter_map(|p| {
+            p.overhead_vs_plaintext_us.map(|o| OverheadRow {
+                path: p.name.clone(),
+                p50_us: o.p50,
+                p99_us: o.p99,
+            })
+        })
+        .collect()
+}
+
+/// One path's record size at each plaintext size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SizeSeries {
+    /// Path name.
+    pub path: String,
+    /// (plaintext bytes, record bytes), plaintext ascending.
+    pub points: Vec<(u64, u64)>,
+}
+
+/// Record size against plaintext size per path, when some path ran two sizes or more.
+pub fn size_sweep(result: &RunResult) -> Option<Vec<SizeSeries>> {
+    let series: Vec<SizeSeries> = result
+        .paths
+        .iter()
+        .map(|p| {
+            let mut points: Vec<(u64, u64)> = p
+                .inflation
+                .by_size
+                .iter()
+                .map(|s| (s.plaintext_bytes, s.record_bytes))
+                .collect();
+            points.sort_unstable();
+            points.dedup_by_key(|(plain, _)| *plain);
+            SizeSeries {
+                path: p.name.clone(),
+                points,
+            }
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect();
+    series.iter().any(|s| s.points.len() >= 2).then_some(series)
+}
+
+/// One path's KMS requests in each data-key reuse window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KmsWindows {
+    /// Path name.
+    pub path: String,
+    /// Length of one window, seconds.
+    pub window_secs: f64,
+    /// Requests in window `i`.
+    pub per_window: Vec<u64>,
+}
+
+/// Every path that made KMS requests, with its requests per window.
+pub fn kms_windows(result: &RunResult) -> Vec<KmsWindows> {
+    result
+        .paths
+        .iter()
+        .filter(|p| p.kms_calls.total > 0 && !p.kms_calls.per_window.is_empty())
+        .map(|p| KmsWindows {
+            path: p.name.clone(),
+            window_secs: p.kms_calls.window_secs,
+            per_window: p.kms_calls.per_window.clone(),
+        })
+        .collect()
+}
+
+/// One fault's window on the timeline, seconds since the start of the load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultWindow {
+    /// Fault name.
+    pub name: String,
+    /// Fault kind.
+    pub kind: String,
+    /// Start, s.
+    pub start_secs: f64,
+    /// End, s (None: never lifted).
+    pub end_secs: Option<f64>,
+}
+
+/// Per second: records acknowledged per path and errors per path and name, with the faults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeline {
+    /// Seconds 0..=`last_second` (missing seconds of a path count zero).
+    pub last_second: u64,
+    /// (path, acknowledged records in each second).
+    pub acked: Vec<(String, Vec<u64>)>,
+    /// ("path: ErrorName", errors in each second), for every error seen.
+    pub errors: Vec<(String, Vec<u64>)>,
+    /// The faults' windows.
+    pub faults: Vec<FaultWindow>,
+}
+
+/// The run's timeline, when it declared faults.
+pub fn fault_timeline(result: &RunResult) -> Option<Timeline> {
+    if result.faults.is_empty() {
+        return None;
+    }
+    let last_point = result
+        .paths
+        .iter()
+        .flat_map(|p| p.timeline.iter().map(|t| t.second))
+        .max();
+    let last_fault = result
+        .faults
+        .iter()
+        .map(|f| f.end_secs.unwrap_or(f.at_secs).ceil() as u64)
+        .max()
+        .unwrap_or(0);
+    let last_second = last_point.unwrap_or(0).max(last_fault);
+    let len = last_second as usize + 1;
+    let mut acked = Vec::new();
+    let mut errors: Vec<(String, Vec<u64>)> = Vec::new();
+    for path in &result.paths {
+        let mut counts = vec![0; len];
+        let mut by_name: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+        for point in &path.timeline {
+            let i = point.second as usize;
+            counts[i] += point.acked;
+            for (name, n) in &point.errors {
+                by_name.entry(name).or_insert_with(|| vec![0; len])[i] += n;
+            }
+        }
+        acked.push((path.name.clone(), counts));
+        errors.extend(
+            by_name
+                .into_iter()
+                .map(|(n, v)| (format!("{}: {n}", path.name), v)),
+        );
+    }
+    let faults = result
+        .faults
+        .iter()
+        .map(|f| FaultWindow {
+            name: f.name.clone(),
+            kind: f.kind.clone(),
+            start_secs: f.at_secs,
+            end_secs: f.end_secs,
+        })
+        .collect();
+    Some(Timeline {
+        last_second,
+        acked,
+        errors,
+        faults,
+    })
+}
+
+/// One path's headline numbers at one point in time (a run, or a night of the history).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrendValues {
+    /// Path name.
+    pub path: String,
+    /// Median put latency over plaintext's, µs (None for plaintext).
+    pub overhead_p50_us: Option<i64>,
+    /// 99th percentile put latency over plaintext's, µs (None for plaintext).
+    pub overhead_p99_us: Option<i64>,
+    /// The most KMS requests in one data-key reuse window.
+    pub kms_calls_per_window: u64,
+}
+
+/// Every path's headline numbers at one point in time, labelled for the x axis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendPoint {
+    /// Label under the point (a date and time, or a date).
+    pub label: String,
+    /// Per path.
+    pub paths: Vec<TrendValues>,
+}
+
+/// `result`'s headline numbers per path.
+pub fn trend_values(result: &RunResult) -> Vec<TrendValues> {
+    result
+        .paths
+        .iter()
+        .map(|p| TrendValues {
+            path: p.name.clone(),
+            overhead_p50_us: p.overhead_vs_plaintext_us.map(|o| o.p50),
+            overhead_p99_us: p.overhead_vs_plaintext_us.map(|o| o.p99),
+            kms_calls_per_window: p.kms_calls.max_per_window,
+        })
+        .collect()
+}
+
+/// Runs as points in time, labelled "MM-DD HH:MM" from `started_at`.
+pub fn run_points(runs: &[&ReportRun]) -> Vec<TrendPoint> {
+    runs.iter()
+        .map(|r| TrendPoint {
+            label: short_time(&r.result.started_at),
+            paths: trend_values(&r.result),
+        })
+        .collect()
+}
+
+/// "2025-01-31T12:00:00.000Z" as "01-31 12:00"; other text as it is.
+pub fn short_time(rfc3339: &str) -> String {
+    match (rfc3339.get(5..10), rfc3339.get(11..16)) {
+        (Some(date), Some(time)) if rfc3339.as_bytes().get(10) == Some(&b'T') => {
+            format!("{date} {time}")
+        }
+        _ => rfc3339.to_owned(),
+    }
+}
+
+/// Seconds as a person says them: "45 s", "5 min", "1 h", "0.5 s".
+pub fn format_secs(s: f64) -> String {
+    if s >= 3_600.0 && (s % 360.0) == 0.0 {
+        format!("{} h", s / 3_600.0)
+    } else if s >= 60.0 && s % 60.0 == 0.0 {
+        format!("{} min", s / 60.0)
+    } else {
+        format!("{} s", (s * 10.0).round() / 10.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::sample_run_result;
+
+    fn run() -> ReportRun {
+        ReportRun::from_result(Path::new("r.json"), sample_run_result())
+    }
+
+    #[test]
+    fn nines_axis() {
+        assert!(nines(0.0).abs() < 1e-12);
+        assert!((nines(90.0) - 1.0).abs() < 1e-9);
+        assert!((nines(99.9) - 3.0).abs() < 1e-9);
+        assert!(nines(100.0) > 11.0);
+    }
+
+    #[test]
+    fn curves_from_summaries_and_from_histograms() {
+        let mut r = run();
+        let put = latency_curves(&r, LatencyKind::Put);
+        assert_eq!(put.len(), 3);
+        assert!(!put[0].from_log);
+        let (x, y) = put[1].points[2];
+        assert!((x - 2.0).abs() < 1e-9 && y == 3_420.0, "{x} {y}");
+        let mut h = crate::metrics::latency::new_histogram_us();
+        for v in 1..=10_000u64 {
+            let _ = h.record(v);
+        }
+        r.histograms.push(("envelope.put".to_owned(), h));
+        let put = latency_curves(&r, LatencyKind::Put);
+        assert!(put[1].from_log && !put[0].from_log);
+        let last = put[1].points.last().copied().unwrap_or_default();
+        assert!((last.0 - MAX_NINES).abs() < 1e-9, "{last:?}");
+        assert!(put[1].points.windows(2).all(|w| w[0].1 <= w[1].1));
+    }
+
+    #[test]
+    fn per_plot_data_from_the_sample() {
+        let r = sample_run_result();
+        let o = overheads(&r);
+        assert_eq!(
+            o.iter().map(|o| o.path.as_str()).collect::<Vec<_>>(),
+            ["envelope", "sse-kms"]
+        );
+        assert_eq!((o[0].p50_us, o[0].p99_us), (270, 470));
+        assert_eq!(size_sweep(&r).map(|s| s.len()), Some(3));
+        let k = kms_windows(&r);
+        assert_eq!(
+            k.iter().map(|k| k.per_window.len()).collect::<Vec<_>>(),
+            [6, 6]
+        );
+        let t = fault_timeline(&r).unwrap_or_else(|| panic!("the sample has a fault"));
+        assert_eq!(t.last_second, 8);
+        assert_eq!(t.acked[1].1[3], 90);
+        assert_eq!(
+            t.errors,
+            vec![("envelope: KMSThrottlingException".to_owned(), {
+                let mut v = vec![0; 9];
+                v[3] = 4;
+                v
+            })]
+        );
+        assert_eq!(short_time("2025-01-31T12:00:00.000Z"), "01-31 12:00");
+        assert_eq!(short_time("yesterday"), "yesterday");
+        let secs: Vec<String> = [10.0, 300.0, 5_400.0, 7_200.0, 0.25]
+            .iter()
+            .map(|s| format_secs(*s))
+            .collect();
+        assert_eq!(secs, ["10 s", "5 min", "1.5 h", "2 h", "0.3 s"]);
+    }
+
+    #[test]
+    fn newest_runs_and_groups() {
+        let mut older = run();
+        older.result.started_at = "2025-01-30T12:00:00.000Z".to_owned();
+        let mut other = run();
+        other.result.scenario.name = "other".to_owned();
+        let runs = vec![older, run(), other];
+        let newest = newest_per_scenario(&runs);
+        assert_eq!(newest.len(), 2);
+        assert_eq!(newest[0].result.started_at, "2025-01-31T12:00:00.000Z");
+        let groups = scenarios_with_several_runs(&runs);
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].1[0].result.started_at, "2025-01-30T12:00:00.000Z");
+    }
+}

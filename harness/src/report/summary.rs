@@ -1,0 +1,204 @@
+//! A short Markdown summary of runs, small enough for a CI comment: per run one table of paths
+//! (put latency, overhead, KMS calls per window, inflation, the ledger's bad outcomes), the
+//! expectations, and each fault on one line.
+
+use std::fmt::Write;
+
+use super::series::{format_secs, ReportRun};
+use super::{format_count, format_measured, format_signed_us, format_us};
+use crate::result::{FaultResult, PathResult, RunResult};
+
+/// The summary of `runs` (the runs the report details), one section each.
+pub fn render(runs: &[&ReportRun]) -> String {
+    let mut out = String::from("### kinesis-crypto-bench report\n");
+    for run in runs {
+        out.push('\n');
+        out.push_str(&render_result(&run.result));
+    }
+    out
+}
+
+/// One run's section.
+pub fn render_result(r: &RunResult) -> String {
+    let mut out = String::new();
+    let s = &r.scenario;
+    let _ = writeln!(out, "#### {} ({})\n", md(&s.name), md(&r.started_at));
+    let _ = writeln!(
+        out,
+        "{} s at {} records/s on {} shard(s), {} clock, {}; harness {} on {} ({} CPUs)\n",
+        format_measured(Some(s.duration_secs)),
+        format_measured(Some(s.rate_per_sec)),
+        s.shards,
+        md(&r.clock),
+        md(&r.endpoint),
+        md(&r.harness_version),
+        md(&r.machine.hostname),
+        r.machine.cpus,
+    );
+    out.push_str(
+        "| path | put p50 | put p99 | overhead p50 / p99 | KMS calls/window | inflation | lost / corrupted / unreadable |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+    );
+    for p in &r.paths {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            md(&p.name),
+            format_us(p.put_latency_us.p50),
+            format_us(p.put_latency_us.p99),
+            overhead(p),
+            kms_per_window(p),
+            format!("{:.2}x", p.inflation.ratio),
+            ledger(p),
+        );
+    }
+    out.push('\n');
+    out.push_str(&expectations(r));
+    if !r.faults.is_empty() {
+        out.push_str("\nFaults:\n");
+        for f in &r.faults {
+            let _ = writeln!(out, "- {}", fault_line(f));
+        }
+    }
+    out
+}
+
+/// Text for a Markdown table cell: pipes escaped, line breaks removed.
+fn md(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+fn overhead(p: &PathResult) -> String {
+    match p.overhead_vs_plaintext_us {
+        Some(o) => format!("{} / {}", format_signed_us(o.p50), format_signed_us(o.p99)),
+        None => "-".to_owned(),
+    }
+}
+
+fn kms_per_window(p: &PathResult) -> String {
+    let k = &p.kms_calls;
+    if k.total == 0 {
+        return "0".to_owned();
+    }
+    format!(
+        "{} per {}",
+        format_count(k.max_per_window),
+        format_secs(k.window_secs)
+    )
+}
+
+fn ledger(p: &PathResult) -> String {
+    let l = &p.ledger;
+    let text = format!(
+        "{} / {} / {}",
+        format_count(l.lost),
+        format_count(l.corrupted),
+        format_count(l.unreadable)
+    );
+    if l.lost + l.corrupted + l.unreadable > 0 {
+        format!("**{text}**")
+    } else {
+        text
+    }
+}
+
+fn expectations(r: &RunResult) -> String {
+    let total = r.expectations.len();
+    if total == 0 {
+        return "Expectations: none declared\n".to_owned();
+    }
+    let failed: Vec<_> = r.expectations.iter().filter(|e| !e.passed).collect();
+    let mut out = format!(
+        "Expectations: {} of {total} passed, {} failed\n",
+        total - failed.len(),
+        failed.len()
+    );
+    for e in failed {
+        let _ = writeln!(
+            out,
+            "- failed: {}: {} (measured {})",
+            md(&e.path),
+            md(&e.text),
+            format_measured(e.measured)
+        );
+    }
+    out
+}
+
+/// "deny-0 (deny, 5 s to 8 s): sse-kms first error after 1.5 ms, 300 errors
+/// (KMSAccessDeniedException 300), 0 acked, recovered 4 ms after".
+fn fault_line(f: &FaultResult) -> String {
+    let until = match f.end_secs {
+        Some(end) => format!("{} to {}", format_secs(f.at_secs), format_secs(end)),
+        None => format!("from {}, never lifted", format_secs(f.at_secs)),
+    };
+    let mut line = format!("`{}` ({}, {until})", f.name, md(&f.kind));
+    if !f.applied {
+        line.push_str(", **not applied**");
+    }
+    let ms = |v: Option<f64>| v.map(|ms| format_us((ms * 1_000.0).round().max(0.0) as u64));
+    let paths: Vec<String> = f
+        .paths
+        .iter()
+        .map(|p| {
+            let errors: u64 = p.errors_during.values().sum();
+            let mut text = format!("{} ", md(&p.path));
+            match ms(p.first_error_ms) {
+                Some(t) => {
+                    let _ = write!(text, "first error after {t}, ");
+                }
+                None => text.push_str("no error, "),
+            }
+            let names: Vec<String> = p
+                .errors_during
+                .iter()
+                .map(|(n, c)| format!("{n} {}", format_count(*c)))
+                .collect();
+            let _ = write!(text, "{} errors", format_count(errors));
+            if !names.is_empty() {
+                let _ = write!(text, " ({})", md(&names.join(", ")));
+            }
+            let _ = write!(
+                text,
+                ", {} acked, {} failed during",
+                format_count(p.puts_ok_during),
+                format_count(p.failed_during)
+            );
+            match ms(p.recovery_ms) {
+                Some(t) => {
+                    let _ = write!(text, ", recovered {t} after");
+                }
+                None if f.end_secs.is_some() => text.push_str(", **no recovery seen**"),
+                None => {}
+            }
+            text
+        })
+        .collect();
+    if !paths.is_empty() {
+        line.push_str(": ");
+        line.push_str(&paths.join("; "));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::sample_run_result;
+
+    #[test]
+    fn sample_summary_names_every_path_expectation_and_fault() {
+        let text = render_result(&sample_run_result());
+        assert!(text.contains("| envelope | 1.48 ms | 3.42 ms | +270 µs / +470 µs | 4 per 10 s | 1.58x | **2 / 1 / 0** |"), "{text}");
+        assert!(
+            text.contains("| plaintext | 1.21 ms | 2.95 ms | - | 0 | 1.00x | 0 / 0 / 0 |"),
+            "{text}"
+        );
+        assert!(text.contains("Expectations: 1 of 3 passed, 2 failed"));
+        assert!(text.contains("- failed: sse-kms: kms calls per 10 s <= 1 (measured -)"));
+        assert!(text.contains(
+            "- `deny-0` (deny, 5 s to 8 s): sse-kms first error after 1.50 ms, 300 errors (KMSAccessDeniedException 300), 0 acked, 300 failed during, recovered 4.00 ms after"
+        ), "{text}");
+        assert_eq!(md("a|b\nc"), "a\\|b c");
+    }
+}
