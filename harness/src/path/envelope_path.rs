@@ -28,6 +28,10 @@ pub struct EnvelopePath {
     decrypt_cache: Option<Mutex<DecryptCache>>,
     overhead: Mutex<Option<usize>>,
     crypto: Mutex<CryptoTotals>,
+    /// With a cache, one KMS fetch at a time per direction: producers (or consumers) that miss
+    /// together wait for the first one's key instead of each calling KMS.
+    fetching_encrypt: tokio::sync::Mutex<()>,
+    fetching_decrypt: tokio::sync::Mutex<()>,
 }
 
 /// Time spent in the AEAD alone (KMS calls excluded), and the bytes it processed.
@@ -73,6 +77,8 @@ impl EnvelopePath {
             decrypt_cache: cache.map(|l| Mutex::new(DecryptCache::new(l))),
             overhead: Mutex::new(None),
             crypto: Mutex::new(CryptoTotals::default()),
+            fetching_encrypt: tokio::sync::Mutex::new(()),
+            fetching_decrypt: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -87,11 +93,19 @@ impl EnvelopePath {
     }
 
     async fn data_key(&self, len: u64, now: Duration) -> Result<Arc<DataKey>, BackendError> {
-        if let Some(cache) = &self.encrypt_cache {
-            if let Some(k) = cache.lock().get(&self.context, len, now) {
-                return Ok(k);
+        let _single = match &self.encrypt_cache {
+            Some(cache) => {
+                if let Some(k) = cache.lock().get(&self.context, len, now) {
+                    return Ok(k);
+                }
+                let guard = self.fetching_encrypt.lock().await;
+                if let Some(k) = cache.lock().get(&self.context, len, now) {
+                    return Ok(k);
+                }
+                Some(guard)
             }
-        }
+            None => None,
+        };
         let out = self
             .producer_kms
             .generate_data_key(&self.key_id, &self.context)
@@ -133,11 +147,19 @@ impl EnvelopePath {
         edk: &EncryptedDataKey,
         now: Duration,
     ) -> Result<Arc<Zeroizing<[u8; 32]>>, OpenError> {
-        if let Some(cache) = &self.decrypt_cache {
-            if let Some(k) = cache.lock().get(&edk.ciphertext, now) {
-                return Ok(k);
+        let _single = match &self.decrypt_cache {
+            Some(cache) => {
+                if let Some(k) = cache.lock().get(&edk.ciphertext, now) {
+                    return Ok(k);
+                }
+                let guard = self.fetching_decrypt.lock().await;
+                if let Some(k) = cache.lock().get(&edk.ciphertext, now) {
+                    return Ok(k);
+                }
+                Some(guard)
             }
-        }
+            None => None,
+        };
         let key = self
             .consumer_kms
             .decrypt_data_key(&edk.ciphertext, &self.context)

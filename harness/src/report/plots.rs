@@ -8,6 +8,8 @@
 
 mod bitmap;
 mod draw;
+mod parts;
+mod time;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -119,8 +121,8 @@ impl Plot<'_> {
             Plot::Overhead(rows) => draw::overhead(root, tags, rows),
             Plot::Inflation(series) => draw::inflation(root, tags, series),
             Plot::KmsWindows(windows) => draw::kms_windows(root, tags, windows),
-            Plot::FaultTimeline(t) => draw::fault_timeline(root, tags, t),
-            Plot::Trend { title, points } => draw::trend(root, tags, title, points),
+            Plot::FaultTimeline(t) => time::fault_timeline(root, tags, t),
+            Plot::Trend { title, points } => time::trend(root, tags, title, points),
         }?;
         root.present().map_err(|e| e.to_string())
     }

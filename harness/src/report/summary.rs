@@ -42,13 +42,13 @@ pub fn render_result(r: &RunResult) -> String {
     for p in &r.paths {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {:.2}x | {} |",
             md(&p.name),
             format_us(p.put_latency_us.p50),
             format_us(p.put_latency_us.p99),
             overhead(p),
             kms_per_window(p),
-            format!("{:.2}x", p.inflation.ratio),
+            p.inflation.ratio,
             ledger(p),
         );
     }

@@ -48,7 +48,7 @@ fn tagging_marks_series_legends_and_faults() {
 
 #[test]
 fn percentile_labels() {
-    let labels: Vec<String> = (0..=4).map(|n| draw::percentile_label(n as f64)).collect();
+    let labels: Vec<String> = (0..=4).map(|n| parts::percentile_label(n as f64)).collect();
     assert_eq!(labels, ["p0", "p90", "p99", "p99.9", "p99.99"]);
 }
 
