@@ -236,7 +236,11 @@ fn progress_bar(
     clock: &RunClock,
     show: bool,
 ) -> Option<(indicatif::ProgressBar, tokio::task::JoinHandle<()>)> {
-    if !show || !std::io::stderr().is_terminal() || scenario.clock == ClockMode::Virtual {
+    if !show
+        || !std::io::stdout().is_terminal()
+        || !std::io::stderr().is_terminal()
+        || scenario.clock == ClockMode::Virtual
+    {
         return None;
     }
     let total = scenario.duration.as_millis() as u64;
