@@ -135,6 +135,13 @@ fn check_outcome(name: &str, r: &RunResult) {
         }
         "deny-consumer-decrypt" => {
             assert!(errors(r, "sse-kms", "KMSAccessDeniedException") > 0);
+            assert!(errors(r, "envelope", "AccessDeniedException") > 0);
+            assert!(on("envelope").first_consumer_error_ms.is_some());
+            // A temporary deny leaves nothing unreadable: consumers wait and read on.
+            assert!(r
+                .paths
+                .iter()
+                .all(|p| p.ledger.unreadable == 0 && p.ledger.decrypted == p.ledger.acked));
             assert!(on("sse-kms").first_consumer_error_ms.is_some());
             assert_eq!(
                 on("sse-kms").first_producer_error_ms,

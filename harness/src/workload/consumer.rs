@@ -90,7 +90,13 @@ async fn poll(run: &PathRun, c: &mut ShardCursor, rng: &mut ChaCha8Rng) {
     match run.consumer.kinesis.get_records(&it, 10_000).await {
         Ok(page) => {
             for record in &page.records {
-                handle(run, c, record, rng).await;
+                if let Err(code) = handle(run, c, record, rng).await {
+                    // Its key cannot be had now: stay at this record and try it again on
+                    // the next poll, as a consumer that must not skip data would.
+                    c.blocked_by = Some(code);
+                    c.iterator = None;
+                    return;
+                }
                 c.last_sequence = Some(record.sequence.clone());
             }
             c.iterator = page.next_iterator;
@@ -113,9 +119,10 @@ fn after(seq: &str, last: Option<&str>) -> bool {
     last.is_none_or(|l| (seq.len(), seq) > (l.len(), l))
 }
 
-/// At the end of the drain, a shard whose reads Kinesis still refuses for a key error holds
-/// records that are stored but unreadable (the crypto-shredding of a deleted key): every
-/// acknowledged record past the last one read is counted unreadable, not lost.
+/// At the end of the drain, a shard still blocked on a key error (Kinesis refusing the read,
+/// or the consumer unable to get a record's data key) holds records that are stored but
+/// unreadable (the crypto-shredding of a deleted key): every acknowledged record past the last
+/// one read is counted unreadable, not lost.
 fn account_blocked(run: &PathRun, c: &ShardCursor) {
     if c.blocked_by.is_none() {
         return;
@@ -135,8 +142,15 @@ fn id_of(run: &PathRun, shard: &str, sequence: &str) -> Option<u64> {
         .copied()
 }
 
-/// Open, verify and account one record.
-async fn handle(run: &PathRun, c: &ShardCursor, record: &ReadRecord, rng: &mut ChaCha8Rng) {
+/// Open, verify and account one record. `Err(code)`: the record's data key cannot be had now
+/// (denied, disabled, pending deletion, deleted, or still throttled after the retries); the
+/// record is not consumed, and counts as unreadable only if that still holds when the drain ends.
+async fn handle(
+    run: &PathRun,
+    c: &ShardCursor,
+    record: &ReadRecord,
+    rng: &mut ChaCha8Rng,
+) -> Result<(), String> {
     let watch = Stopwatch::start();
     let mut attempt = 1;
     let opened = loop {
@@ -173,7 +187,8 @@ async fn handle(run: &PathRun, c: &ShardCursor, record: &ReadRecord, rng: &mut C
         Err(OpenError::Corrupted(_)) => run.ledger.read(fallback(), ReadOutcome::Corrupted),
         Err(OpenError::Unreadable(e)) | Err(OpenError::Retry(e)) => {
             run.error(Role::Consumer, &e.code);
-            run.ledger.read(fallback(), ReadOutcome::Unreadable);
+            return Err(e.code);
         }
     }
+    Ok(())
 }
