@@ -1,17 +1,7 @@
 //! How the plan and the gate write numbers: fixed rules, so a golden file stays stable.
 
-/// A whole number with thousands separators: "1,048,576".
-pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// A whole number with thousands separators: "1,048,576" (the report's rule).
+pub use crate::report::format_count as count;
 
 /// A quantity: "0", three significant figures below 1 ("0.00333"), at most two decimals below
 /// 100 ("8.64", "12.5", "1"), a rounded whole number with separators from 100 on ("2,592,000").
