@@ -521,31 +521,41 @@ impl Engine {
         Ok(keys)
     }
 
+    /// CancelKeyDeletion, then EnableKey (a cancelled key is left Disabled).
+    async fn restore(&self, key: &str) -> Result<(), String> {
+        self.admin
+            .kms
+            .cancel_key_deletion(key)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.admin
+            .kms
+            .enable_key(key)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     async fn cancel(&self, fault: usize) -> Result<String, String> {
         let keys = std::mem::take(&mut self.active.lock().entry(fault).or_default().scheduled);
         for k in &keys {
-            self.admin
-                .kms
-                .cancel_key_deletion(k)
-                .await
-                .map_err(|e| e.to_string())?;
-            self.admin
-                .kms
-                .enable_key(k)
-                .await
-                .map_err(|e| e.to_string())?;
+            self.restore(k).await?;
         }
         Ok(format!("CancelKeyDeletion + EnableKey {keys:?}"))
     }
 
+    /// Lift a fault: every part is undone even if another part fails (the failures are
+    /// reported), so a fault never outlives its end by half.
     async fn end(&self, fault: usize) -> Result<String, String> {
         let Some(a) = self.active.lock().remove(&fault) else {
             return Ok("not active".into());
         };
         let mut notes = Vec::new();
+        let mut failed = Vec::new();
         if let Some(svc) = &self.service {
             for (p, id) in &a.denies {
-                svc.control().detach(p, *id).map_err(|e| e.to_string())?;
+                if let Err(e) = svc.control().detach(p, *id) {
+                    failed.push(e.to_string());
+                }
             }
             if let Some(q) = a.old_quota {
                 svc.control().set_kms_quota(q);
@@ -562,25 +572,19 @@ impl Engine {
             self.targets[*t].transport.remove(*id);
         }
         for k in &a.disabled {
-            self.admin
-                .kms
-                .enable_key(k)
-                .await
-                .map_err(|e| e.to_string())?;
-            notes.push(format!("EnableKey {k}"));
+            match self.admin.kms.enable_key(k).await {
+                Ok(()) => notes.push(format!("EnableKey {k}")),
+                Err(e) => failed.push(e.to_string()),
+            }
         }
         for k in &a.scheduled {
-            self.admin
-                .kms
-                .cancel_key_deletion(k)
-                .await
-                .map_err(|e| e.to_string())?;
-            self.admin
-                .kms
-                .enable_key(k)
-                .await
-                .map_err(|e| e.to_string())?;
-            notes.push(format!("CancelKeyDeletion + EnableKey {k}"));
+            match self.restore(k).await {
+                Ok(()) => notes.push(format!("CancelKeyDeletion + EnableKey {k}")),
+                Err(e) => failed.push(e),
+            }
+        }
+        if !failed.is_empty() {
+            return Err(failed.join("; "));
         }
         Ok(if notes.is_empty() {
             "lifted".into()
