@@ -213,6 +213,48 @@ fn inflation_plot_draws_each_path_and_the_1_mib_limit() {
 }
 
 #[test]
+fn size_overhead_plot_draws_each_encrypted_path_against_plaintext() {
+    let mut result = golden_run().result;
+    // Give every path a put p50 at each size: plaintext 100 µs, envelope +40, sse-kms +15.
+    for p in &mut result.paths {
+        let added = match p.kind.as_str() {
+            "envelope" => 40,
+            "sse-kms" => 15,
+            _ => 0,
+        };
+        for row in &mut p.inflation.by_size {
+            row.put_p50_us = Some(100 + added + row.plaintext_bytes / 1_000_000);
+        }
+    }
+    let by_size = series::size_overhead(&result).unwrap_or_else(|| panic!("two sizes"));
+    assert!(
+        by_size.iter().all(|s| s.path != "plaintext"),
+        "plaintext is the baseline"
+    );
+    let envelope = by_size
+        .iter()
+        .find(|s| s.path == "envelope")
+        .expect("envelope");
+    assert!(
+        envelope.points.iter().all(|(_, d)| *d == 40),
+        "{envelope:?}"
+    );
+    let svg = plots::size_overhead_svg(&by_size).unwrap_or_else(|e| panic!("{e}"));
+    for path in ["envelope", "sse-kms"] {
+        assert_eq!(count(&svg, "polyline", "data-series", path), 1, "{path}");
+        assert_eq!(
+            count(&svg, "circle", "data-series", path),
+            2,
+            "{path}: two sizes"
+        );
+        assert_eq!(count(&svg, "rect", "data-legend", path), 1);
+    }
+    assert_eq!(count(&svg, "polyline", "data-series", "plaintext"), 0);
+    // Without per-size latencies there is nothing to draw.
+    assert!(series::size_overhead(&golden_run().result).is_none());
+}
+
+#[test]
 fn kms_plot_draws_a_bar_per_window_per_path() {
     let windows = series::kms_windows(&golden_run().result);
     let svg = plots::kms_windows_svg(&windows).unwrap_or_else(|e| panic!("{e}"));

@@ -156,4 +156,18 @@ fn envelope_overhead_matches_the_documented_format_to_the_byte() {
     }
     assert_eq!(env.ledger.failed, 2);
     assert_eq!(plain.ledger.failed, 0);
+    // Put latency is kept per size: every size that was acknowledged has one, the size that
+    // never fit the envelope path has none.
+    for p in [env, plain] {
+        for row in &p.inflation.by_size {
+            let acked = p.name == "plaintext" || row.plaintext_bytes != 1_048_300;
+            assert_eq!(
+                row.put_p50_us.is_some(),
+                acked,
+                "{} at {}",
+                p.name,
+                row.plaintext_bytes
+            );
+        }
+    }
 }

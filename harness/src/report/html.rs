@@ -240,6 +240,16 @@ fn run_section(b: &mut Builder<'_>, slug_: &str, run: &ReportRun) -> Result<(), 
         }
     }
 
+    if let Some(by_size) = series::size_overhead(r) {
+        b.figure(
+            slug_,
+            Plot::SizeOverhead(&by_size),
+            "Put latency p50 added over the plaintext path at each record size.",
+            &tables::size_overhead(&by_size),
+            false,
+        )?;
+    }
+
     let windows = series::kms_windows(r);
     let numbers = tables::kms(r);
     b.figure(

@@ -16,7 +16,9 @@ use plotters::prelude::*;
 
 pub use bitmap::PngFont;
 
-use super::series::{Curve, KmsWindows, OverheadRow, SizeSeries, Timeline, TrendPoint};
+use super::series::{
+    Curve, KmsWindows, OverheadRow, SizeOverhead, SizeSeries, Timeline, TrendPoint,
+};
 
 /// A plot that could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +44,8 @@ pub enum Plot<'a> {
     Overhead(&'a [OverheadRow]),
     /// 2b: record bytes and inflation against plaintext size, with the 1 MiB record limit.
     Inflation(&'a [SizeSeries]),
+    /// 2c: put p50 over plaintext against plaintext size, one line per encrypted path.
+    SizeOverhead(&'a [SizeOverhead]),
     /// 3: KMS calls in each data-key reuse window, a panel per path, a bar per window.
     KmsWindows(&'a [KmsWindows]),
     /// 4: acknowledged records and errors per second, each fault's window shaded.
@@ -70,6 +74,11 @@ pub fn inflation_svg(series: &[SizeSeries]) -> Result<String, PlotError> {
     Plot::Inflation(series).svg()
 }
 
+/// Plot 2c as SVG.
+pub fn size_overhead_svg(series: &[SizeOverhead]) -> Result<String, PlotError> {
+    Plot::SizeOverhead(series).svg()
+}
+
 /// Plot 3 as SVG.
 pub fn kms_windows_svg(windows: &[KmsWindows]) -> Result<String, PlotError> {
     Plot::KmsWindows(windows).svg()
@@ -92,6 +101,7 @@ impl Plot<'_> {
             Plot::Latency { .. } => "latency",
             Plot::Overhead(_) => "overhead",
             Plot::Inflation(_) => "inflation",
+            Plot::SizeOverhead(_) => "size-overhead",
             Plot::KmsWindows(_) => "kms-windows",
             Plot::FaultTimeline(_) => "fault-timeline",
             Plot::Trend { .. } => "trend",
@@ -104,6 +114,7 @@ impl Plot<'_> {
             Plot::Latency { .. } => (800, 400),
             Plot::Overhead(_) => (760, 340),
             Plot::Inflation(_) => (800, 380),
+            Plot::SizeOverhead(_) => (760, 340),
             Plot::KmsWindows(w) => (760, 44 + 190 * w.len().max(1) as u32),
             Plot::FaultTimeline(_) => (1000, 600),
             Plot::Trend { .. } => (760, 740),
@@ -120,6 +131,7 @@ impl Plot<'_> {
             Plot::Latency { put, e2e } => draw::latency(root, tags, put, e2e),
             Plot::Overhead(rows) => draw::overhead(root, tags, rows),
             Plot::Inflation(series) => draw::inflation(root, tags, series),
+            Plot::SizeOverhead(series) => draw::size_overhead(root, tags, series),
             Plot::KmsWindows(windows) => draw::kms_windows(root, tags, windows),
             Plot::FaultTimeline(t) => time::fault_timeline(root, tags, t),
             Plot::Trend { title, points } => time::trend(root, tags, title, points),

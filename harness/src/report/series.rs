@@ -249,6 +249,54 @@ pub fn size_sweep(result: &RunResult) -> Option<Vec<SizeSeries>> {
     series.iter().any(|s| s.points.len() >= 2).then_some(series)
 }
 
+/// One encrypted path's put p50 over the plaintext path's, at each plaintext size both measured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SizeOverhead {
+    /// Path name.
+    pub path: String,
+    /// (plaintext bytes, p50 put latency over plaintext in µs), plaintext ascending.
+    pub points: Vec<(u64, i64)>,
+}
+
+/// Put p50 over plaintext by record size, per path, when the run has a plaintext path and some
+/// other path was measured at two sizes or more.
+pub fn size_overhead(result: &RunResult) -> Option<Vec<SizeOverhead>> {
+    let plain = result.paths.iter().find(|p| p.kind == "plaintext")?;
+    let base = |size: u64| {
+        plain
+            .inflation
+            .by_size
+            .iter()
+            .find(|s| s.plaintext_bytes == size)
+            .and_then(|s| s.put_p50_us)
+    };
+    let series: Vec<SizeOverhead> = result
+        .paths
+        .iter()
+        .filter(|p| p.kind != "plaintext")
+        .map(|p| {
+            let mut points: Vec<(u64, i64)> = p
+                .inflation
+                .by_size
+                .iter()
+                .filter_map(|s| {
+                    Some((
+                        s.plaintext_bytes,
+                        s.put_p50_us? as i64 - base(s.plaintext_bytes)? as i64,
+                    ))
+                })
+                .collect();
+            points.sort_unstable();
+            SizeOverhead {
+                path: p.name.clone(),
+                points,
+            }
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect();
+    series.iter().any(|s| s.points.len() >= 2).then_some(series)
+}
+
 /// One path's KMS requests in each data-key reuse window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KmsWindows {

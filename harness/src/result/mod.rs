@@ -412,6 +412,13 @@ pub struct SizeInflation {
     pub ratio: f64,
     /// Whether the record fits the 1 MiB Kinesis record limit.
     pub fits_1mib: bool,
+    /// Put latency p50 of the records of this size (µs); None when none was measured (sizes
+    /// drawn from a distribution, or records that never fit).
+    #[serde(default)]
+    pub put_p50_us: Option<u64>,
+    /// Put latency p99 of the records of this size (µs).
+    #[serde(default)]
+    pub put_p99_us: Option<u64>,
 }
 
 impl SizeInflation {
@@ -429,6 +436,8 @@ impl SizeInflation {
             }),
             ratio: record_bytes as f64 / plaintext_bytes.max(1) as f64,
             fits_1mib: record_bytes <= KINESIS_MAX_RECORD_BYTES,
+            put_p50_us: None,
+            put_p99_us: None,
         }
     }
 }

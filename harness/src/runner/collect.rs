@@ -104,6 +104,7 @@ fn inflation(run: &PathRun) -> Inflation {
     };
     let framing = (wire - record * 4.0 / 3.0).max(0.0);
     let measured = run.sizes.lock().clone();
+    let latency = run.size_latency.lock();
     let by_size = sizes::named_sizes(&s.workload.record_size)
         .into_iter()
         .map(|p| {
@@ -111,6 +112,11 @@ fn inflation(run: &PathRun) -> Inflation {
             let wire = (rec.div_ceil(3) * 4) as f64 + framing;
             let mut row = SizeInflation::new(p, rec, wire.round() as u64);
             row.fits_1mib = rec + pk <= KINESIS_MAX_RECORD_BYTES;
+            if let Some(h) = latency.get(&p).filter(|h| !h.is_empty()) {
+                let summary = h.summary();
+                row.put_p50_us = Some(summary.p50);
+                row.put_p99_us = Some(summary.p99);
+            }
             row
         })
         .collect();

@@ -219,6 +219,7 @@ fn path_runs(
                 errors: Mutex::new(BTreeMap::new()),
                 attempts: Attempts::default(),
                 sizes: Mutex::new(BTreeMap::new()),
+                size_latency: Mutex::new(BTreeMap::new()),
                 sealed: Mutex::new(Default::default()),
                 acks: Mutex::new(HashMap::new()),
                 events: Mutex::new(Default::default()),

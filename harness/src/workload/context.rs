@@ -214,6 +214,9 @@ pub struct PathRun {
     pub attempts: Attempts,
     /// Record bytes seen per plaintext size.
     pub sizes: Mutex<BTreeMap<u64, u64>>,
+    /// Put latency per plaintext size (fixed sizes and size lists only: a distribution would
+    /// make one histogram per distinct size).
+    pub size_latency: Mutex<BTreeMap<u64, crate::metrics::latency::LatencyHistogram>>,
     /// Records sealed, and their plaintext and record bytes in all.
     pub sealed: Mutex<SealTotals>,
     /// (shard, sequence) -> record id, from acknowledgements.
@@ -247,12 +250,19 @@ impl PathRun {
         self.events.lock().errors.push((at, role, code.to_string()));
     }
 
-    /// Record `id` acknowledged; its put latency is `latency` (measured records only).
-    pub fn acked(&self, id: u64, intended: Duration, latency: Duration) {
+    /// Record `id` (of `plaintext_len` bytes) acknowledged; its put latency is `latency`.
+    pub fn acked(&self, id: u64, intended: Duration, plaintext_len: usize, latency: Duration) {
         self.ledger.acked(id);
         self.events.lock().acks.push(self.clock.elapsed());
         if self.measured(intended) {
             self.put_latency.record(latency);
+            if self.per_size_latency() {
+                self.size_latency
+                    .lock()
+                    .entry(plaintext_len as u64)
+                    .or_default()
+                    .record(latency);
+            }
         }
         for w in &self.fault_windows {
             w.latency[w.phase(intended)].record(latency);
@@ -263,6 +273,14 @@ impl PathRun {
     pub fn failed(&self, id: u64) {
         self.ledger.failed(id);
         self.events.lock().failures.push(self.clock.elapsed());
+    }
+
+    /// Whether put latency is kept per record size (the scenario names its sizes).
+    fn per_size_latency(&self) -> bool {
+        matches!(
+            self.scenario.workload.record_size,
+            crate::scenario::SizeSpec::Fixed(_) | crate::scenario::SizeSpec::List(_)
+        )
     }
 
     /// True if the record intended at `intended` is past the warm-up and so measured.

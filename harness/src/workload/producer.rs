@@ -18,6 +18,7 @@ use crate::scenario::PutApi;
 struct Pending {
     id: u64,
     intended: Duration,
+    plaintext_len: usize,
     partition_key: String,
     data: Vec<u8>,
     busy: Duration,
@@ -105,6 +106,7 @@ async fn seal(
                 return Some(Pending {
                     id,
                     intended: due,
+                    plaintext_len: body.len(),
                     partition_key,
                     data,
                     busy: watch.elapsed(),
@@ -144,6 +146,7 @@ fn acked(run: &PathRun, p: &Pending, ack: PutAck, busy: std::time::Duration) {
     run.acked(
         p.id,
         p.intended,
+        p.plaintext_len,
         run.clock.latency_since(p.intended, p.busy + busy),
     );
 }

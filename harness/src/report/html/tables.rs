@@ -122,6 +122,23 @@ pub(super) fn overhead(rows: &[crate::report::series::OverheadRow]) -> String {
     table(&["path", "+p50", "+p99"], &rows)
 }
 
+/// Put p50 over plaintext at each record size.
+pub(super) fn size_overhead(series: &[crate::report::series::SizeOverhead]) -> String {
+    let rows: Vec<Vec<String>> = series
+        .iter()
+        .flat_map(|s| {
+            s.points.iter().map(|(size, d)| {
+                vec![
+                    s.path.clone(),
+                    format!("{} B", crate::report::format_count(*size)),
+                    format_signed_us(*d),
+                ]
+            })
+        })
+        .collect();
+    table(&["path", "plaintext", "+p50"], &rows)
+}
+
 /// KMS calls per path that made any.
 pub(super) fn kms(r: &RunResult) -> String {
     let rows: Vec<Vec<String>> = r

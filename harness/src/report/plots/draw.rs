@@ -11,7 +11,7 @@ use super::parts::{
 use super::Tags;
 use crate::report::format_us;
 use crate::report::series::{
-    format_secs as secs_label, Curve, KmsWindows, OverheadRow, SizeSeries, MAX_NINES,
+    format_secs as secs_label, Curve, KmsWindows, OverheadRow, SizeOverhead, SizeSeries, MAX_NINES,
 };
 use crate::result::KINESIS_MAX_RECORD_BYTES;
 
@@ -274,6 +274,62 @@ pub(super) fn inflation<DB: DrawingBackend>(
             .map_err(e)?;
     }
     Ok(())
+}
+
+/// Put p50 over plaintext against plaintext size (log), one line per encrypted path.
+pub(super) fn size_overhead<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    tags: &mut Tags,
+    series: &[SizeOverhead],
+) -> Drawn {
+    let xs = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0 as f64));
+    let (x_lo, x_hi) = log_bounds(xs);
+    let ys = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1 as f64));
+    let (lo, hi) = ys.fold((0f64, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let pad = ((hi - lo) * 0.15).max(10.0);
+    let mut chart = ChartBuilder::on(root)
+        .caption("Put p50 over plaintext, by record size", CAPTION)
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(LogAxis::new((x_lo, x_hi)), (lo - pad)..(hi + pad))
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .label_style(LABEL)
+        .axis_desc_style(LABEL)
+        .bold_line_style(BLACK.mix(0.12))
+        .light_line_style(BLACK.mix(0.04))
+        .x_labels(6)
+        .x_desc("plaintext (log)")
+        .y_desc("added put p50")
+        .x_label_formatter(&|x| {
+            if one_two_five(*x) {
+                bytes_label(*x)
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&|y| crate::report::format_signed_us(y.round() as i64))
+        .draw()
+        .map_err(e)?;
+    for s in series {
+        let colour = tags.series(&s.path);
+        let points = || s.points.iter().map(|(p, d)| (*p as f64, *d as f64));
+        chart
+            .draw_series(LineSeries::new(points(), colour.stroke_width(2)))
+            .map_err(e)?
+            .label(s.path.as_str())
+            .legend(swatch(colour));
+        chart
+            .draw_series(points().map(|p| Circle::new(p, 3, colour.filled())))
+            .map_err(e)?;
+    }
+    legend(root, &mut chart, SeriesLabelPosition::UpperLeft)
 }
 
 pub(super) fn kms_windows<DB: DrawingBackend>(
