@@ -88,10 +88,6 @@ pub fn draw(spec: &DelaySpec, rng: &mut ChaCha8Rng) -> Duration {
     }
 }
 
-fn ops_or_all(ops: &[String]) -> Vec<String> {
-    ops.to_vec()
-}
-
 /// How a denied action shows at the transport, for one path kind: (service, operation, error).
 fn deny_rules(action: &str, kind: &str) -> Vec<(Svc, Vec<String>, &'static str)> {
     let (service, op) = action.split_once(':').unwrap_or(("*", "*"));
@@ -221,6 +217,37 @@ impl Engine {
             .push((target, id));
     }
 
+    /// Answer `fraction` of the targets' calls of `operations` with AWS's error `(code, message)`
+    /// at the transport; returns the note.
+    fn refuse(
+        &self,
+        fault: usize,
+        targets: &[usize],
+        service: Svc,
+        operations: &[String],
+        (code, message): (&str, &str),
+        fraction: f64,
+    ) -> String {
+        for &t in targets {
+            let effect = Effect::Error {
+                code: code.into(),
+                message: message.into(),
+                fraction,
+            };
+            let rule = Rule {
+                service,
+                operations: operations.to_vec(),
+                principal: None,
+                effect,
+            };
+            self.rule(fault, t, rule);
+        }
+        format!(
+            "{:.0}% of {service:?} {operations:?} answered {code}",
+            fraction * 100.0
+        )
+    }
+
     async fn begin(&self, fault: usize, f: &FaultSpec) -> Result<String, String> {
         self.active.lock().entry(fault).or_default();
         let targets = self.targets_of(f);
@@ -238,27 +265,16 @@ impl Engine {
             } => {
                 let mut notes = Vec::new();
                 if let Some(fr) = fraction {
-                    for &t in &targets {
-                        let effect = Effect::Error {
-                            code: "ProvisionedThroughputExceededException".into(),
-                            message: "Rate exceeded for shard (injected)".into(),
-                            fraction: *fr,
-                        };
-                        self.rule(
-                            fault,
-                            t,
-                            Rule {
-                                service: Svc::Kinesis,
-                                operations: ops_or_all(operations),
-                                principal: None,
-                                effect,
-                            },
-                        );
-                    }
-                    notes.push(format!(
-                        "{:.0}% of {:?} answered ProvisionedThroughputExceededException",
-                        fr * 100.0,
-                        operations
+                    notes.push(self.refuse(
+                        fault,
+                        &targets,
+                        Svc::Kinesis,
+                        operations,
+                        (
+                            "ProvisionedThroughputExceededException",
+                            "Rate exceeded for shard (injected)",
+                        ),
+                        *fr,
                     ));
                 }
                 let any_limit = write_bytes_per_sec.is_some()
@@ -311,27 +327,16 @@ impl Engine {
                     notes.push(format!("KMS quota {old}/s -> {q}/s"));
                 }
                 if let Some(fr) = fraction {
-                    for &t in &targets {
-                        let effect = Effect::Error {
-                            code: "ThrottlingException".into(),
-                            message: "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls. (injected)".into(),
-                            fraction: *fr,
-                        };
-                        self.rule(
-                            fault,
-                            t,
-                            Rule {
-                                service: Svc::Kms,
-                                operations: ops_or_all(operations),
-                                principal: None,
-                                effect,
-                            },
-                        );
-                    }
-                    notes.push(format!(
-                        "{:.0}% of KMS {:?} answered ThrottlingException",
-                        fr * 100.0,
-                        operations
+                    notes.push(self.refuse(
+                        fault,
+                        &targets,
+                        Svc::Kms,
+                        operations,
+                        (
+                            "ThrottlingException",
+                            "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls. (injected)",
+                        ),
+                        *fr,
                     ));
                 }
                 Ok(notes.join("; "))
