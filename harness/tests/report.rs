@@ -217,10 +217,10 @@ fn size_overhead_plot_draws_each_encrypted_path_against_plaintext() {
     let mut result = golden_run().result;
     // Give every path a put p50 at each size: plaintext 100 µs, envelope +40, sse-kms +15.
     for p in &mut result.paths {
-        let added = match p.kind.as_str() {
-            "envelope" => 40,
-            "sse-kms" => 15,
-            _ => 0,
+        let added = match p.kind {
+            kcb::result::PathKind::Envelope => 40,
+            kcb::result::PathKind::SseKms => 15,
+            kcb::result::PathKind::Plaintext => 0,
         };
         for row in &mut p.inflation.by_size {
             row.put_p50_us = Some(100 + added + row.plaintext_bytes / 1_000_000);

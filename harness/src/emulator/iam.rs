@@ -502,67 +502,14 @@ fn valid_name(name: &str) -> bool {
 /// Whether the action pattern matches the action, ignoring case, with `*` and `?` wildcards.
 #[must_use]
 pub fn action_matches(pattern: &str, action: &str) -> bool {
-    if pattern.is_ascii() && action.is_ascii() {
-        glob(pattern.as_bytes(), action.as_bytes(), b'*', b'?', |p, t| {
-            p.eq_ignore_ascii_case(&t)
-        })
-    } else {
-        let p: Vec<char> = pattern.to_lowercase().chars().collect();
-        let t: Vec<char> = action.to_lowercase().chars().collect();
-        glob(&p, &t, '*', '?', |a, b| a == b)
-    }
+    wildmatch::WildMatch::new_case_insensitive(pattern).matches(action)
 }
 
 /// Whether `text` matches `pattern`, case-sensitively, where `*` matches any run of characters
-/// (including none) and `?` exactly one character. Runs in O(pattern × text) time at worst,
-/// without recursion.
+/// (including none) and `?` exactly one character.
 #[must_use]
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    if pattern.is_ascii() && text.is_ascii() {
-        glob(pattern.as_bytes(), text.as_bytes(), b'*', b'?', |p, t| {
-            p == t
-        })
-    } else {
-        let p: Vec<char> = pattern.chars().collect();
-        let t: Vec<char> = text.chars().collect();
-        glob(&p, &t, '*', '?', |a, b| a == b)
-    }
-}
-
-/// Iterative wildcard matching with a single backtrack point: on a mismatch after a `*`, the
-/// star absorbs one more character of the text and matching resumes just after it. Earlier
-/// stars never need revisiting, so the work is bounded by `pattern.len() × text.len()`.
-fn glob<T: Copy + PartialEq>(
-    pattern: &[T],
-    text: &[T],
-    star: T,
-    any: T,
-    eq: impl Fn(T, T) -> bool,
-) -> bool {
-    let (mut p, mut t) = (0usize, 0usize);
-    // (index in pattern just after the last star, index in text that star has absorbed up to)
-    let mut backtrack: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pattern.get(p) {
-            Some(&c) if c == star => {
-                backtrack = Some((p + 1, t));
-                p += 1;
-            }
-            Some(&c) if c == any || eq(c, text[t]) => {
-                p += 1;
-                t += 1;
-            }
-            _ => match backtrack {
-                Some((after_star, absorbed)) => {
-                    backtrack = Some((after_star, absorbed + 1));
-                    p = after_star;
-                    t = absorbed + 1;
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern[p.min(pattern.len())..].iter().all(|&c| c == star)
+    wildmatch::WildMatch::new(pattern).matches(text)
 }
 
 #[cfg(test)]

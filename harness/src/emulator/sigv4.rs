@@ -238,7 +238,10 @@ pub fn verify(
     let output = sign(request, &params)
         .map_err(|e| AuthError::Malformed(format!("cannot sign the request again: {e}")))?;
 
-    if constant_time_eq(output.signature().as_bytes(), auth.signature.as_bytes()) {
+    if bool::from(subtle::ConstantTimeEq::ct_eq(
+        output.signature().as_bytes(),
+        auth.signature.as_bytes(),
+    )) {
         Ok(credential)
     } else {
         Err(AuthError::BadSignature)
@@ -435,15 +438,6 @@ fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
     let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
-}
-
-/// Compares two byte strings in time that depends only on their lengths.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
 }
 
 /// The value of a required `Authorization` component.

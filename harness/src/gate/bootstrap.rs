@@ -10,8 +10,9 @@
 //! quantile is read off the counts exactly as HdrHistogram reads its own.
 
 use hdrhistogram::Histogram;
-use rand::{RngCore, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, WeightedAliasIndex};
 
 use super::config::BootstrapConfig;
 
@@ -19,7 +20,7 @@ use super::config::BootstrapConfig;
 pub const QUANTILES: [f64; 2] = [0.50, 0.99];
 
 /// A histogram's recorded buckets, ready to be drawn from in O(1) per value (Walker's alias
-/// method) and summarised like HdrHistogram.
+/// method, `rand_distr::WeightedAliasIndex`) and summarised like HdrHistogram.
 #[derive(Debug, Clone)]
 pub struct Sampler {
     /// Each recorded bucket's value (its highest equivalent value, as HdrHistogram reports).
@@ -28,9 +29,8 @@ pub struct Sampler {
     counts: Vec<u64>,
     /// Total count.
     total: u64,
-    /// Alias table: probability of keeping bucket i, else take `alias[i]`.
-    keep: Vec<f64>,
-    alias: Vec<usize>,
+    /// Draws bucket i with probability counts[i] / total.
+    alias: WeightedAliasIndex<u64>,
 }
 
 impl Sampler {
@@ -46,12 +46,11 @@ impl Sampler {
         if total == 0 {
             return None;
         }
-        let (keep, alias) = alias_table(&counts, total);
+        let alias = WeightedAliasIndex::new(counts.clone()).ok()?;
         Some(Sampler {
             values,
             counts,
             total,
-            keep,
             alias,
         })
     }
@@ -70,15 +69,8 @@ impl Sampler {
     pub fn resample(&self, rng: &mut ChaCha8Rng, n: u64, buf: &mut Vec<u64>) -> [u64; 2] {
         buf.clear();
         buf.resize(self.values.len(), 0);
-        let buckets = self.values.len() as u64;
         for _ in 0..n {
-            let r = rng.next_u64();
-            // High 32 bits pick a bucket (multiply-shift; the bias is below buckets / 2^32),
-            // low 32 bits decide between it and its alias.
-            let i = usize::try_from(((r >> 32) * buckets) >> 32).unwrap_or(0);
-            let u = (r & 0xffff_ffff) as f64 / 4_294_967_296.0;
-            let pick = if u < self.keep[i] { i } else { self.alias[i] };
-            buf[pick] += 1;
+            buf[self.alias.sample(rng)] += 1;
         }
         quantiles_of(&self.values, buf, n)
     }
@@ -100,29 +92,6 @@ fn quantiles_of(values: &[u64], counts: &[u64], total: u64) -> [u64; 2] {
         }
     }
     out
-}
-
-/// Vose's alias table for drawing bucket i with probability counts[i] / total.
-fn alias_table(counts: &[u64], total: u64) -> (Vec<f64>, Vec<usize>) {
-    let n = counts.len();
-    let mut scaled: Vec<f64> = counts
-        .iter()
-        .map(|c| *c as f64 * n as f64 / total as f64)
-        .collect();
-    let mut keep = vec![1.0; n];
-    let mut alias: Vec<usize> = (0..n).collect();
-    let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|i| scaled[*i] < 1.0);
-    while let (Some(s), Some(l)) = (small.pop(), large.last().copied()) {
-        keep[s] = scaled[s];
-        alias[s] = l;
-        scaled[l] -= 1.0 - scaled[s];
-        if scaled[l] < 1.0 {
-            large.pop();
-            small.push(l);
-        }
-    }
-    // Whatever is left (large, or small by rounding) keeps itself with probability 1.
-    (keep, alias)
 }
 
 /// The four histograms of one comparison.
@@ -208,15 +177,10 @@ fn interval(xs: &mut [f64], confidence: f64) -> (f64, f64) {
     (xs[lo], xs[hi.max(lo)])
 }
 
-/// A seed for one path's comparison: the gate's seed mixed with the path name (FNV-1a), so
-/// each path's draws do not depend on which other paths are compared.
+/// A seed for one path's comparison: the gate's seed mixed with the path name, so each path's
+/// draws do not depend on which other paths are compared.
 pub fn path_seed(seed: u64, path: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in path.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    seed ^ h
+    crate::seed::derive(seed, path, 0)
 }
 
 #[cfg(test)]

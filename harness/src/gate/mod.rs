@@ -120,7 +120,7 @@ impl GateRun {
 
     /// The first plaintext path.
     fn plaintext(&self) -> Option<&PathResult> {
-        self.result.paths.iter().find(|p| p.kind == "plaintext")
+        self.result.plaintext()
     }
 }
 
@@ -272,7 +272,7 @@ pub fn compare(baseline: &GateRun, current: &GateRun, cfg: &GateConfig) -> GateR
             ));
             continue;
         };
-        if cp.kind != "plaintext" {
+        if cp.kind != crate::result::PathKind::Plaintext {
             rows.extend(overhead_rows(baseline, current, bp, cp, cfg));
         }
         rows.push(kms_row(bp, cp, cfg.thresholds.kms_calls));

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{Evidence, GateReport, Row, Verdict};
-use crate::plan::format::{count, number};
+use crate::format::{count, number};
 
 /// Render the report.
 pub fn render(report: &GateReport) -> String {

@@ -1,11 +1,11 @@
 //! One line of advice per limit a path would breach (or come near) at the planned load, and the
 //! notes that hold for every path.
 
-use super::format::{count, number, percent};
 use super::kms::{KeyLimit, KmsBasis, KmsQuota};
 use super::shards::{SHARDS_ADVICE_LIMIT, SHARD_READ_CALLS_PER_SEC};
 use super::{PathPlan, PlanInput};
-use crate::result::PathResult;
+use crate::format::{count, number, percent};
+use crate::result::{PathKind, PathResult};
 
 /// Share of the KMS request quota from which the plan advises (80 %).
 pub const KMS_SHARE_ADVICE: f64 = 0.8;
@@ -32,7 +32,7 @@ pub fn recommendations(
         } else {
             String::new()
         };
-        let what = if path.kind == "envelope" {
+        let what = if path.kind == PathKind::Envelope {
             format!(
                 "plaintext records of {b} bytes no longer fit 1 MiB after envelope inflation ({} bytes on the record){largest}",
                 count(r.record_bytes)
@@ -58,8 +58,8 @@ pub fn recommendations(
         } else {
             ""
         };
-        let fix = match (&plan.kms.basis, path.kind.as_str()) {
-            (KmsBasis::PerRecord { .. }, "envelope") if !has_cache(path) => {
+        let fix = match (&plan.kms.basis, path.kind) {
+            (KmsBasis::PerRecord { .. }, PathKind::Envelope) if path.settings.cache().is_none() => {
                 "enable a data-key cache".to_owned()
             }
             (
@@ -68,9 +68,9 @@ pub fn recommendations(
                     limit: KeyLimit::MaxMessages | KeyLimit::MaxBytes,
                     ..
                 },
-                "envelope",
+                PathKind::Envelope,
             ) => "raise the data-key cache's max_messages / max_bytes".to_owned(),
-            (_, "sse-kms") => {
+            (_, PathKind::SseKms) => {
                 "use fewer distinct producer and consumer credentials, or ask for a higher KMS quota"
                     .to_owned()
             }
@@ -97,13 +97,6 @@ pub fn recommendations(
         }
     }
     out
-}
-
-fn has_cache(path: &PathResult) -> bool {
-    !matches!(
-        path.settings.get("cache"),
-        None | Some(serde_json::Value::Null)
-    )
 }
 
 /// Notes that hold for every path.

@@ -5,10 +5,9 @@
 //! quota"; "Kinesis SSE-KMS": one data key per reuse window per caller credential).
 
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::metrics::{KMS_USD_PER_10K_REQUESTS, SECS_PER_30_DAY_MONTH};
-use crate::result::PathResult;
+use crate::result::{PathKind, PathResult, PathSettings};
 
 /// The KMS request quota every region has unless listed in [`KMS_REGION_QUOTAS`], per second.
 pub const KMS_DEFAULT_QUOTA_PER_SEC: f64 = 10_000.0;
@@ -260,48 +259,18 @@ impl CacheLimits {
     }
 }
 
-/// The envelope path's cache: `Ok(None)` without one, `Err` when the settings cannot be read.
-pub fn cache_limits(settings: &Value) -> Result<Option<CacheLimits>, String> {
-    let cache = match settings.get("cache") {
-        None | Some(Value::Null) => return Ok(None),
-        Some(c) => c,
-    };
-    let number = |key: &str| -> Result<Option<f64>, String> {
-        match cache.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => v
-                .as_f64()
-                .filter(|x| x.is_finite() && *x > 0.0)
-                .map(Some)
-                .ok_or_else(|| format!("cache.{key} is not a positive number: {v}")),
-        }
-    };
-    let max_age_secs = match cache.get("max_age") {
-        None | Some(Value::Null) => None,
-        Some(v) => {
-            Some(duration_secs(v).ok_or_else(|| format!("cache.max_age is not a duration: {v}"))?)
-        }
-    };
+/// The envelope path's cache limits, `None` without a cache (or with none of the three set).
+pub fn cache_limits(settings: &PathSettings) -> Option<CacheLimits> {
+    let c = settings.cache()?;
     let limits = CacheLimits {
-        max_age_secs,
-        max_messages: number("max_messages")?,
-        max_bytes: number("max_bytes")?,
+        max_age_secs: c.max_age_secs.filter(|s| s.is_finite() && *s > 0.0),
+        max_messages: c.max_messages.map(|m| m as f64),
+        max_bytes: c.max_bytes.map(|b| b as f64),
     };
-    if limits.max_age_secs.is_none() && limits.max_messages.is_none() && limits.max_bytes.is_none()
-    {
-        return Err("cache has none of max_age, max_messages, max_bytes".to_owned());
-    }
-    Ok(Some(limits))
-}
-
-/// A duration echoed as humantime text ("5m", "1m 30s") or a number of seconds.
-fn duration_secs(v: &Value) -> Option<f64> {
-    match v {
-        Value::String(s) => humantime::parse_duration(s).ok().map(|d| d.as_secs_f64()),
-        Value::Number(n) => n.as_f64(),
-        _ => None,
-    }
-    .filter(|s| s.is_finite() && *s > 0.0)
+    let any = limits.max_age_secs.is_some()
+        || limits.max_messages.is_some()
+        || limits.max_bytes.is_some();
+    any.then_some(limits)
 }
 
 /// Default SSE data key reuse period when the settings do not say: about 5 minutes (facts file,
@@ -340,7 +309,7 @@ pub fn kms_plan(
     };
     let requests_per_month = requests_per_sec * SECS_PER_30_DAY_MONTH;
     let request_cost = requests_per_month / 10_000.0 * KMS_USD_PER_10K_REQUESTS;
-    let keys = customer_managed_keys(path);
+    let keys = path.settings.customer_managed_keys();
     let key_cost = f64::from(keys) * KMS_USD_PER_KEY_MONTH;
     KmsPlan {
         explanation: explain(&basis, rate, consumers),
@@ -357,9 +326,9 @@ pub fn kms_plan(
 }
 
 fn basis(path: &PathResult, m: &Measured, rate: f64, bytes: f64, measured_rate: f64) -> KmsBasis {
-    match path.kind.as_str() {
-        "sse-kms" => sse_basis(path, m),
-        "envelope" => envelope_basis(path, m, rate, bytes, measured_rate),
+    match path.kind {
+        PathKind::SseKms => sse_basis(path, m),
+        PathKind::Envelope => envelope_basis(path, m, rate, bytes, measured_rate),
         _ if m.total == 0.0 => KmsBasis::None,
         _ => m.per_record(),
     }
@@ -370,11 +339,10 @@ fn sse_basis(path: &PathResult, m: &Measured) -> KmsBasis {
     if path.kms_calls.service.is_some() && m.total > 0.0 && m.window_secs > 0.0 {
         return m.per_window();
     }
-    let reuse = path
-        .settings
-        .get("reuse_period")
-        .and_then(duration_secs)
-        .unwrap_or(SSE_DEFAULT_REUSE_SECS);
+    let reuse = match &path.settings {
+        PathSettings::SseKms(s) if s.reuse_period_secs > 0.0 => s.reuse_period_secs,
+        _ => SSE_DEFAULT_REUSE_SECS,
+    };
     KmsBasis::Modelled {
         limit: KeyLimit::ReusePeriod,
         key_lifetime_secs: reuse,
@@ -392,10 +360,8 @@ fn envelope_basis(
     bytes: f64,
     measured_rate: f64,
 ) -> KmsBasis {
-    let limits = match cache_limits(&path.settings) {
-        Ok(None) => return m.per_record(),
-        Ok(Some(l)) => l,
-        Err(_) => return m.per_record(),
+    let Some(limits) = cache_limits(&path.settings) else {
+        return m.per_record();
     };
     let Some((limit, lifetime)) = limits.binding(rate, bytes) else {
         return m.per_record();
@@ -440,21 +406,8 @@ fn envelope_basis(
     }
 }
 
-/// Customer-managed keys the path needs: one for envelope and for SSE with
-/// `key = "customer-managed"`; none for plaintext or the AWS-managed key.
-fn customer_managed_keys(path: &PathResult) -> u32 {
-    match path.kind.as_str() {
-        "envelope" => 1,
-        "sse-kms" => match path.settings.get("key").and_then(Value::as_str) {
-            Some("aws-managed") => 0,
-            _ => 1,
-        },
-        _ => 0,
-    }
-}
-
 fn explain(basis: &KmsBasis, rate: f64, consumers: u32) -> String {
-    use super::format::number;
+    use crate::format::number;
     let consumers_text = if consumers == 1 {
         "1 consumer".to_owned()
     } else {

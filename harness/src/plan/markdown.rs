@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::format::{count, number, percent, usd};
 use super::shards::RecordBasis;
 use super::{Plan, MIB};
+use crate::format::{count, number, percent, usd};
 
 /// Render `plan` as Markdown (ends with a newline).
 pub fn markdown(plan: &Plan) -> String {

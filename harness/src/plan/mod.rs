@@ -9,7 +9,6 @@
 //! the result and nothing else).
 
 pub mod advice;
-pub mod format;
 pub mod kms;
 pub mod markdown;
 pub mod shards;
@@ -132,8 +131,8 @@ pub struct CpuPlan {
 pub struct PathPlan {
     /// Path name.
     pub name: String,
-    /// "plaintext", "envelope" or "sse-kms".
-    pub kind: String,
+    /// How the path protects records.
+    pub kind: crate::result::PathKind,
     /// A record at the planned size.
     pub record: RecordSize,
     /// Shards needed.
@@ -190,7 +189,7 @@ pub fn plan(result: &RunResult, input: &PlanInput) -> Plan {
             });
             let mut plan = PathPlan {
                 name: p.name.clone(),
-                kind: p.kind.clone(),
+                kind: p.kind,
                 record,
                 shards,
                 kms,

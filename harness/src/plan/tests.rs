@@ -1,11 +1,34 @@
 //! Every figure of the plan against cases worked by hand (the arithmetic is in the comments).
 
-use serde_json::json;
-
 use super::kms::{region_quota, KeyLimit, KmsBasis};
 use super::*;
 use crate::metrics::KmsCalls;
-use crate::result::{CryptoCost, KmsCallsResult, PathResult, SizeInflation};
+use crate::result::{
+    CacheSettings, Cipher, CryptoCost, EnvelopeSettings, KmsCallsResult, PathResult, PathSettings,
+    SizeInflation, SseKeyKind, SseSettings,
+};
+
+/// Envelope settings with a cache of (max_age seconds, max_messages, max_bytes), or none.
+fn envelope(cache: Option<(Option<f64>, Option<u64>, Option<u64>)>) -> PathSettings {
+    PathSettings::Envelope(EnvelopeSettings {
+        aead: Cipher::Aes256Gcm,
+        encryption_context: Default::default(),
+        cache: cache.map(|(max_age_secs, max_messages, max_bytes)| CacheSettings {
+            max_age_secs,
+            max_messages,
+            max_bytes,
+            capacity: 100,
+        }),
+    })
+}
+
+/// SSE-KMS settings under `key` with a reuse window of `reuse_period_secs`.
+fn sse(key: SseKeyKind, reuse_period_secs: f64) -> PathSettings {
+    PathSettings::SseKms(SseSettings {
+        key,
+        reuse_period_secs,
+    })
+}
 
 const EPS: f64 = 1e-9;
 
@@ -45,18 +68,12 @@ fn calls(
     }
 }
 
-/// A path of `kind` measured at 1,024 B per record with `overhead` bytes added, 2,400 records
+/// A path with `settings` measured at 1,024 B per record with `overhead` bytes added, 2,400 records
 /// sent and read.
-fn path(
-    name: &str,
-    kind: &str,
-    settings: serde_json::Value,
-    overhead: u64,
-    kms: KmsCallsResult,
-) -> PathResult {
+fn path(name: &str, settings: PathSettings, overhead: u64, kms: KmsCallsResult) -> PathResult {
     let mut p = crate::result::sample_run_result().paths[0].clone();
     p.name = name.to_owned();
-    p.kind = kind.to_owned();
+    p.kind = settings.kind();
     p.settings = settings;
     p.kms_calls = kms;
     p.inflation.plaintext_bytes = 1_024.0;
@@ -84,15 +101,13 @@ fn run() -> RunResult {
     r.scenario.rate_per_sec = 200.0;
     let plain = path(
         "plaintext",
-        "plaintext",
-        json!({"kind": "plaintext"}),
+        PathSettings::Plaintext,
         0,
         calls(&[], 12.0, vec![0], true),
     );
     let mut env = path(
         "envelope",
-        "envelope",
-        json!({"kind": "envelope", "cache": {"max_age": "5m", "max_messages": 100000, "max_bytes": null, "capacity": 100}}),
+        envelope(Some((Some(300.0), Some(100_000), None))),
         309,
         calls(
             &[("GenerateDataKey", 1), ("Decrypt", 1)],
@@ -110,8 +125,7 @@ fn run() -> RunResult {
     };
     let uncached = path(
         "envelope-uncached",
-        "envelope",
-        json!({"kind": "envelope", "cache": null}),
+        envelope(None),
         309,
         calls(
             &[("GenerateDataKey", 2_400), ("Decrypt", 2_400)],
@@ -122,8 +136,7 @@ fn run() -> RunResult {
     );
     let sse = path(
         "sse-kms",
-        "sse-kms",
-        json!({"kind": "sse-kms", "key": "customer-managed", "reuse_period": "5m"}),
+        sse(SseKeyKind::CustomerManaged, 300.0),
         0,
         calls(
             &[("GenerateDataKey", 1), ("Decrypt", 1)],
@@ -335,7 +348,7 @@ fn sse_kms_is_per_window_and_independent_of_the_rate() {
 #[test]
 fn sse_kms_with_the_aws_managed_key_has_no_key_month() {
     let mut r = run();
-    r.paths[3].settings = json!({"kind": "sse-kms", "key": "aws-managed", "reuse_period": "5m"});
+    r.paths[3].settings = sse(SseKeyKind::AwsManaged, 300.0);
     let p = plan(&r, &input(100.0, 1_024, 1, Some("us-east-1")));
     let x = path_plan(&p, "sse-kms");
     // (1 + 1 × 1) / 300 = 0.00667/s; month 2/300 × 2,592,000 = 17,280 -> $0.05184; no key.
@@ -351,8 +364,7 @@ fn sse_kms_without_a_service_count_is_modelled_from_the_reuse_period() {
     let mut r = run();
     // Against an endpoint the client sees none of Kinesis's KMS calls.
     r.paths[3].kms_calls = calls(&[], 300.0, vec![0], false);
-    r.paths[3].settings =
-        json!({"kind": "sse-kms", "key": "customer-managed", "reuse_period": "1m"});
+    r.paths[3].settings = sse(SseKeyKind::CustomerManaged, 60.0);
     let p = plan(&r, &input(100.0, 1_024, 3, Some("us-east-1")));
     let x = path_plan(&p, "sse-kms");
     // (1 + 3 consumers × 1) / 60 s = 0.0667/s
@@ -370,7 +382,7 @@ fn sse_kms_without_a_service_count_is_modelled_from_the_reuse_period() {
 fn message_limited_cache_measured_per_record() {
     let mut r = run();
     // Cache of 100 messages, no age: 2,400 records used 24 data keys, each decrypted once.
-    r.paths[1].settings = json!({"kind": "envelope", "cache": {"max_age": null, "max_messages": 100, "max_bytes": null}});
+    r.paths[1].settings = envelope(Some((None, Some(100), None)));
     r.paths[1].kms_calls = calls(
         &[("GenerateDataKey", 24), ("Decrypt", 24)],
         12.0,
@@ -396,7 +408,7 @@ fn message_limited_cache_measured_per_record() {
 fn message_limit_never_reached_is_modelled_from_the_limit() {
     let mut r = run();
     // 100,000 messages, no age: the run's 2,400 records used one data key.
-    r.paths[1].settings = json!({"kind": "envelope", "cache": {"max_messages": 100000}});
+    r.paths[1].settings = envelope(Some((None, Some(100_000), None)));
     let p = plan(&r, &input(5_000.0, 1_024, 2, Some("us-east-1")));
     let x = path_plan(&p, "envelope");
     // One key per 100,000 / 5,000 = 20 s: (1 + 2 × 1) / 20 = 0.15/s
@@ -420,7 +432,7 @@ fn message_limit_never_reached_is_modelled_from_the_limit() {
 fn byte_limited_cache_at_another_size_is_modelled() {
     let mut r = run();
     // 1 MiB per data key, no age; 2,400 × 1,024 B = 2.34 MiB used 3 keys.
-    r.paths[1].settings = json!({"kind": "envelope", "cache": {"max_bytes": 1048576}});
+    r.paths[1].settings = envelope(Some((None, None, Some(1_048_576))));
     r.paths[1].kms_calls = calls(
         &[("GenerateDataKey", 3), ("Decrypt", 3)],
         12.0,

@@ -8,10 +8,10 @@ use std::fmt::Write;
 
 mod tables;
 
-use super::format_measured;
 use super::history::{history_points, HistoryLine};
 use super::plots::{Plot, PlotError, PngFont};
 use super::series::{self, LatencyKind, ReportRun};
+use crate::format;
 
 /// A rendered page and the PNG copies of its plots (when a font was given).
 #[derive(Debug, Clone, Default)]
@@ -184,9 +184,9 @@ fn run_section(b: &mut Builder<'_>, slug_: &str, run: &ReportRun) -> Result<(), 
         escape(&s.name),
         escape(&r.started_at),
         escape(&s.file),
-        format_measured(Some(s.duration_secs)),
-        format_measured(Some(s.warmup_secs)),
-        format_measured(Some(s.rate_per_sec)),
+        format::measured(Some(s.duration_secs)),
+        format::measured(Some(s.warmup_secs)),
+        format::measured(Some(s.rate_per_sec)),
         s.shards,
         s.seed,
         escape(&r.clock),

@@ -261,7 +261,7 @@ pub struct SizeOverhead {
 /// Put p50 over plaintext by record size, per path, when the run has a plaintext path and some
 /// other path was measured at two sizes or more.
 pub fn size_overhead(result: &RunResult) -> Option<Vec<SizeOverhead>> {
-    let plain = result.paths.iter().find(|p| p.kind == "plaintext")?;
+    let plain = result.plaintext()?;
     let base = |size: u64| {
         plain
             .inflation
@@ -273,7 +273,7 @@ pub fn size_overhead(result: &RunResult) -> Option<Vec<SizeOverhead>> {
     let series: Vec<SizeOverhead> = result
         .paths
         .iter()
-        .filter(|p| p.kind != "plaintext")
+        .filter(|p| p.kind != crate::result::PathKind::Plaintext)
         .map(|p| {
             let mut points: Vec<(u64, i64)> = p
                 .inflation
@@ -460,17 +460,6 @@ pub fn short_time(rfc3339: &str) -> String {
     }
 }
 
-/// Seconds as a person says them: "45 s", "5 min", "1 h", "0.5 s".
-pub fn format_secs(s: f64) -> String {
-    if s >= 3_600.0 && (s % 360.0) == 0.0 {
-        format!("{} h", s / 3_600.0)
-    } else if s >= 60.0 && s % 60.0 == 0.0 {
-        format!("{} min", s / 60.0)
-    } else {
-        format!("{} s", (s * 10.0).round() / 10.0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -538,7 +527,7 @@ mod tests {
         assert_eq!(short_time("yesterday"), "yesterday");
         let secs: Vec<String> = [10.0, 300.0, 5_400.0, 7_200.0, 0.25]
             .iter()
-            .map(|s| format_secs(*s))
+            .map(|s| crate::format::secs(*s))
             .collect();
         assert_eq!(secs, ["10 s", "5 min", "1.5 h", "2 h", "0.3 s"]);
     }

@@ -4,8 +4,8 @@
 
 use std::fmt::Write;
 
-use super::series::{format_secs, ReportRun};
-use super::{format_count, format_measured, format_signed_us, format_us};
+use super::series::ReportRun;
+use crate::format;
 use crate::result::{FaultResult, PathResult, RunResult};
 
 /// The summary of `runs` (the runs the report details), one section each.
@@ -26,8 +26,8 @@ pub fn render_result(r: &RunResult) -> String {
     let _ = writeln!(
         out,
         "{} s at {} records/s on {} shard(s), {} clock, {}; harness {} on {} ({} CPUs)\n",
-        format_measured(Some(s.duration_secs)),
-        format_measured(Some(s.rate_per_sec)),
+        format::measured(Some(s.duration_secs)),
+        format::measured(Some(s.rate_per_sec)),
         s.shards,
         md(&r.clock),
         md(&r.endpoint),
@@ -44,8 +44,8 @@ pub fn render_result(r: &RunResult) -> String {
             out,
             "| {} | {} | {} | {} | {} | {:.2}x | {} |",
             md(&p.name),
-            format_us(p.put_latency_us.p50),
-            format_us(p.put_latency_us.p99),
+            format::us(p.put_latency_us.p50),
+            format::us(p.put_latency_us.p99),
             overhead(p),
             kms_per_window(p),
             p.inflation.ratio,
@@ -70,7 +70,11 @@ fn md(s: &str) -> String {
 
 fn overhead(p: &PathResult) -> String {
     match p.overhead_vs_plaintext_us {
-        Some(o) => format!("{} / {}", format_signed_us(o.p50), format_signed_us(o.p99)),
+        Some(o) => format!(
+            "{} / {}",
+            format::signed_us(o.p50),
+            format::signed_us(o.p99)
+        ),
         None => "-".to_owned(),
     }
 }
@@ -82,8 +86,8 @@ fn kms_per_window(p: &PathResult) -> String {
     }
     format!(
         "{} per {}",
-        format_count(k.max_per_window),
-        format_secs(k.window_secs)
+        format::count(k.max_per_window),
+        format::secs(k.window_secs)
     )
 }
 
@@ -91,9 +95,9 @@ fn ledger(p: &PathResult) -> String {
     let l = &p.ledger;
     let text = format!(
         "{} / {} / {}",
-        format_count(l.lost),
-        format_count(l.corrupted),
-        format_count(l.unreadable)
+        format::count(l.lost),
+        format::count(l.corrupted),
+        format::count(l.unreadable)
     );
     if l.lost + l.corrupted + l.unreadable > 0 {
         format!("**{text}**")
@@ -119,7 +123,7 @@ fn expectations(r: &RunResult) -> String {
             "- failed: {}: {} (measured {})",
             md(&e.path),
             md(&e.text),
-            format_measured(e.measured)
+            format::measured(e.measured)
         );
     }
     out
@@ -129,14 +133,14 @@ fn expectations(r: &RunResult) -> String {
 /// (KMSAccessDeniedException 300), 0 acked, recovered 4 ms after".
 fn fault_line(f: &FaultResult) -> String {
     let until = match f.end_secs {
-        Some(end) => format!("{} to {}", format_secs(f.at_secs), format_secs(end)),
-        None => format!("from {}, never lifted", format_secs(f.at_secs)),
+        Some(end) => format!("{} to {}", format::secs(f.at_secs), format::secs(end)),
+        None => format!("from {}, never lifted", format::secs(f.at_secs)),
     };
     let mut line = format!("`{}` ({}, {until})", f.name, md(&f.kind));
     if !f.applied {
         line.push_str(", **not applied**");
     }
-    let ms = |v: Option<f64>| v.map(|ms| format_us((ms * 1_000.0).round().max(0.0) as u64));
+    let ms = |v: Option<f64>| v.map(|ms| format::us((ms * 1_000.0).round().max(0.0) as u64));
     let paths: Vec<String> = f
         .paths
         .iter()
@@ -152,17 +156,17 @@ fn fault_line(f: &FaultResult) -> String {
             let names: Vec<String> = p
                 .errors_during
                 .iter()
-                .map(|(n, c)| format!("{n} {}", format_count(*c)))
+                .map(|(n, c)| format!("{n} {}", format::count(*c)))
                 .collect();
-            let _ = write!(text, "{} errors", format_count(errors));
+            let _ = write!(text, "{} errors", format::count(errors));
             if !names.is_empty() {
                 let _ = write!(text, " ({})", md(&names.join(", ")));
             }
             let _ = write!(
                 text,
                 ", {} acked, {} failed during",
-                format_count(p.puts_ok_during),
-                format_count(p.failed_during)
+                format::count(p.puts_ok_during),
+                format::count(p.failed_during)
             );
             match ms(p.recovery_ms) {
                 Some(t) => {

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{format_bytes, format_count, format_measured, format_signed_us, format_us, format_usd};
+use crate::format;
 use crate::result::{PathResult, RunResult};
 use Align::{Left, Right};
 
@@ -155,13 +155,13 @@ Faults (times from the fault's start; recovery from its end)"
                 window.clone(),
                 p.path.clone(),
                 ms(p.first_error_ms),
-                format_count(p.puts_ok_during),
-                format_count(p.failed_during),
+                format::count(p.puts_ok_during),
+                format::count(p.failed_during),
                 ms(p.recovery_ms),
                 ms(p.throughput_recovery_ms),
-                format_us(p.latency_before_us.p99),
-                format_us(p.latency_during_us.p99),
-                format_us(p.latency_after_us.p99),
+                format::us(p.latency_before_us.p99),
+                format::us(p.latency_during_us.p99),
+                format::us(p.latency_after_us.p99),
                 errors,
             ]);
         }
@@ -186,10 +186,10 @@ fn header(r: &RunResult, out: &mut String) {
         out,
         "started {}  wall {} s  measured {} s after {} s warm-up  {} rec/s  {} shards",
         r.started_at,
-        format_measured(Some(round_to(r.wall_secs, 1))),
-        format_measured(Some(s.duration_secs)),
-        format_measured(Some(s.warmup_secs)),
-        format_measured(Some(s.rate_per_sec)),
+        format::measured(Some(round_to(r.wall_secs, 1))),
+        format::measured(Some(s.duration_secs)),
+        format::measured(Some(s.warmup_secs)),
+        format::measured(Some(s.rate_per_sec)),
         s.shards
     );
     let _ = writeln!(
@@ -219,19 +219,19 @@ fn latency_table(r: &RunResult, out: &mut String) {
     ]);
     for p in &r.paths {
         let (d50, d99) = match p.overhead_vs_plaintext_us {
-            Some(o) => (format_signed_us(o.p50), format_signed_us(o.p99)),
+            Some(o) => (format::signed_us(o.p50), format::signed_us(o.p99)),
             None => ("-".to_owned(), "-".to_owned()),
         };
         t.row(vec![
             p.name.clone(),
-            p.kind.clone(),
-            format_us(p.put_latency_us.p50),
-            format_us(p.put_latency_us.p99),
-            format_us(p.e2e_latency_us.p50),
-            format_us(p.e2e_latency_us.p99),
+            p.kind.to_string(),
+            format::us(p.put_latency_us.p50),
+            format::us(p.put_latency_us.p99),
+            format::us(p.e2e_latency_us.p50),
+            format::us(p.e2e_latency_us.p99),
             d50,
             d99,
-            format_us(p.schedule_lag_us.p99),
+            format::us(p.schedule_lag_us.p99),
         ]);
     }
     t.render_into(out);
@@ -254,27 +254,27 @@ fn kms_size_table(r: &RunResult, out: &mut String) {
         let k = &p.kms_calls;
         t.row(vec![
             p.name.clone(),
-            format_count(k.total),
+            format::count(k.total),
             if k.window_secs > 0.0 {
                 format!(
                     "{} per {} s",
-                    format_count(k.max_per_window),
-                    format_measured(Some(k.window_secs))
+                    format::count(k.max_per_window),
+                    format::measured(Some(k.window_secs))
                 )
             } else {
-                format_count(k.max_per_window)
+                format::count(k.max_per_window)
             },
-            format_usd(k.monthly_cost_usd),
+            format::usd(k.monthly_cost_usd),
             if k.service.is_some() {
                 "service"
             } else {
                 "client"
             }
             .to_owned(),
-            format_bytes(p.inflation.record_bytes.round().max(0.0) as u64),
+            format::bytes(p.inflation.record_bytes.round().max(0.0) as u64),
             format!("{:.2}x", p.inflation.ratio),
-            format_bytes(p.inflation.max_plaintext_that_fits),
-            format_count(p.inflation.records_per_5mib_batch),
+            format::bytes(p.inflation.max_plaintext_that_fits),
+            format::count(p.inflation.records_per_5mib_batch),
         ]);
     }
     t.render_into(out);
@@ -299,15 +299,15 @@ fn ledger_table(r: &RunResult, out: &mut String) {
         let l = &p.ledger;
         t.row(vec![
             p.name.clone(),
-            format_count(l.sent),
-            format_count(l.acked),
-            format_count(l.failed),
-            format_count(l.read),
-            format_count(l.lost),
-            format_count(l.duplicated),
-            format_count(l.corrupted),
-            format_count(l.unreadable),
-            format_count(p.attempts.retries),
+            format::count(l.sent),
+            format::count(l.acked),
+            format::count(l.failed),
+            format::count(l.read),
+            format::count(l.lost),
+            format::count(l.duplicated),
+            format::count(l.corrupted),
+            format::count(l.unreadable),
+            format::count(p.attempts.retries),
             compact_errors(p),
         ]);
     }
@@ -351,7 +351,7 @@ fn expectations(r: &RunResult, out: &mut String) {
             if e.passed { "PASS" } else { "FAIL" }.to_owned(),
             e.path.clone(),
             e.text.clone(),
-            format_measured(e.measured),
+            format::measured(e.measured),
         ]);
     }
     t.render_into(out);

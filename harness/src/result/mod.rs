@@ -10,10 +10,21 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::metrics::{KmsCalls, LatencySummary, Ledger, Overhead};
+mod settings;
+mod upgrade;
 
-/// The version of the result format this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 2;
+pub use crate::metrics::{KmsCalls, LatencySummary, Ledger, Overhead};
+pub use settings::{
+    CacheSettings, Cipher, EnvelopeSettings, PathKind, PathSettings, SseKeyKind, SseSettings,
+};
+
+/// The version of the result format this build writes. It reads this one and every one from
+/// [`upgrade::OLDEST_READABLE`] on (older ones are rewritten into this one's shape).
+///
+/// 3: a path's `settings` are typed: durations in seconds (`cache.max_age_secs`,
+/// `reuse_period_secs`), the cipher as the scenario writes it ("aes-256-gcm").
+/// 2: faults, timelines, crypto cost.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Largest Kinesis record (partition key + data blob), bytes: 1 MiB.
 pub const KINESIS_MAX_RECORD_BYTES: u64 = 1_048_576;
@@ -23,9 +34,6 @@ pub const PUT_RECORDS_MAX_BYTES: u64 = 5 * 1_048_576;
 
 /// Most records in one PutRecords request.
 pub const PUT_RECORDS_MAX_RECORDS: u64 = 500;
-
-/// The protection path kinds a [`PathResult::kind`] may name.
-pub const PATH_KINDS: [&str; 3] = ["plaintext", "envelope", "sse-kms"];
 
 /// Errors reading or writing a result file; each names the file.
 #[derive(Debug, thiserror::Error)]
@@ -49,14 +57,25 @@ pub enum ResultError {
         source: serde_json::Error,
     },
     /// The file was written in a result format version this build cannot read.
-    #[error("{path}: result schema_version {found} cannot be read; this build reads version {supported}")]
+    #[error("{path}: result schema_version {found} cannot be read; this build reads versions {oldest} to {supported}")]
     UnsupportedVersion {
         /// The result file.
         path: PathBuf,
         /// The version the file declares.
         found: u64,
-        /// The version this build reads ([`SCHEMA_VERSION`]).
+        /// The oldest version this build reads.
+        oldest: u64,
+        /// The version this build writes ([`SCHEMA_VERSION`]).
         supported: u32,
+    },
+    /// A result of an older version could not be rewritten into this one's shape, or its
+    /// parts disagree (a path's `kind` and its settings' `kind`).
+    #[error("{path}: {message}")]
+    Inconsistent {
+        /// The result file.
+        path: PathBuf,
+        /// What is wrong, and where.
+        message: String,
     },
     /// A number in the result is NaN or infinite, which JSON cannot hold.
     #[error("{path}: refusing to write a result holding a NaN or infinite number: {message}")]
@@ -250,10 +269,10 @@ fn cpu_model_from_cpuinfo(text: &str) -> Option<String> {
 pub struct PathResult {
     /// The path's name in the scenario.
     pub name: String,
-    /// "plaintext", "envelope" or "sse-kms" (see [`PATH_KINDS`]).
-    pub kind: String,
-    /// The path's settings as the scenario gave them (a JSON object; `{}` when none).
-    pub settings: serde_json::Value,
+    /// How the path protects records: "plaintext", "envelope" or "sse-kms".
+    pub kind: PathKind,
+    /// The path's settings, tagged with the same kind (schema 3: typed, durations in seconds).
+    pub settings: PathSettings,
     /// From intended send time to acknowledgement, µs.
     pub put_latency_us: LatencySummary,
     /// From intended send time to a verified read, µs.
@@ -516,17 +535,48 @@ impl RunResult {
             path: origin.to_path_buf(),
             source,
         };
-        let value: serde_json::Value = serde_json::from_str(text).map_err(json_err)?;
+        let mut value: serde_json::Value = serde_json::from_str(text).map_err(json_err)?;
         if let Some(found) = value.get("schema_version").and_then(|v| v.as_u64()) {
-            if found != u64::from(SCHEMA_VERSION) {
+            if !(upgrade::OLDEST_READABLE..=u64::from(SCHEMA_VERSION)).contains(&found) {
                 return Err(ResultError::UnsupportedVersion {
                     path: origin.to_path_buf(),
                     found,
+                    oldest: upgrade::OLDEST_READABLE,
                     supported: SCHEMA_VERSION,
                 });
             }
+            if found < u64::from(SCHEMA_VERSION) {
+                upgrade::upgrade(&mut value, found).map_err(|message| {
+                    ResultError::Inconsistent {
+                        path: origin.to_path_buf(),
+                        message,
+                    }
+                })?;
+            }
         }
-        serde_json::from_value(value).map_err(json_err)
+        let result: RunResult = serde_json::from_value(value).map_err(json_err)?;
+        if let Some((i, p)) = result
+            .paths
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.kind != p.settings.kind())
+        {
+            return Err(ResultError::Inconsistent {
+                path: origin.to_path_buf(),
+                message: format!(
+                    "paths[{i}] ({}): kind {:?} but settings of kind {:?}",
+                    p.name,
+                    p.kind.as_str(),
+                    p.settings.kind().as_str()
+                ),
+            });
+        }
+        Ok(result)
+    }
+
+    /// The plaintext path's result, if one ran.
+    pub fn plaintext(&self) -> Option<&PathResult> {
+        self.paths.iter().find(|p| p.kind == PathKind::Plaintext)
     }
 
     /// The path result named `name`.
@@ -536,29 +586,10 @@ impl RunResult {
 }
 
 /// `time` as RFC 3339 in UTC with millisecond precision, e.g. "2025-01-31T12:00:00.250Z".
-/// Times before 1970 are written as the epoch.
+/// Times before 1970 are written as the epoch (and times past 9999 as its last millisecond).
 pub fn rfc3339_utc(time: SystemTime) -> String {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs();
-    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
-    let rem = secs % 86_400;
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3_600,
-        rem % 3_600 / 60,
-        rem % 60,
-        since.subsec_millis()
-    )
+    let last = UNIX_EPOCH + std::time::Duration::from_millis(253_402_300_799_999);
+    humantime::format_rfc3339_millis(time.clamp(UNIX_EPOCH, last)).to_string()
 }
 
 /// A fully populated result with three paths, for tests here and in the report.
@@ -672,8 +703,8 @@ pub(crate) fn sample_run_result() -> RunResult {
         paths: vec![
             PathResult {
                 name: "plaintext".to_owned(),
-                kind: "plaintext".to_owned(),
-                settings: serde_json::json!({}),
+                kind: PathKind::Plaintext,
+                settings: PathSettings::Plaintext,
                 put_latency_us: plain_put,
                 e2e_latency_us: plain_e2e,
                 schedule_lag_us: lag,
@@ -704,8 +735,17 @@ pub(crate) fn sample_run_result() -> RunResult {
             },
             PathResult {
                 name: "envelope".to_owned(),
-                kind: "envelope".to_owned(),
-                settings: serde_json::json!({"reuse_period_secs": 300, "cipher": "aes-256-gcm"}),
+                kind: PathKind::Envelope,
+                settings: PathSettings::Envelope(EnvelopeSettings {
+                    aead: Cipher::Aes256Gcm,
+                    encryption_context: BTreeMap::from([("app".to_owned(), "bench".to_owned())]),
+                    cache: Some(CacheSettings {
+                        max_age_secs: Some(10.0),
+                        max_messages: None,
+                        max_bytes: None,
+                        capacity: 10,
+                    }),
+                }),
                 put_latency_us: env_put,
                 e2e_latency_us: env_e2e,
                 schedule_lag_us: lag,
@@ -741,8 +781,11 @@ pub(crate) fn sample_run_result() -> RunResult {
             },
             PathResult {
                 name: "sse-kms".to_owned(),
-                kind: "sse-kms".to_owned(),
-                settings: serde_json::json!({"key": "alias/kcb"}),
+                kind: PathKind::SseKms,
+                settings: PathSettings::SseKms(SseSettings {
+                    key: SseKeyKind::CustomerManaged,
+                    reuse_period_secs: 300.0,
+                }),
                 put_latency_us: sse_put,
                 e2e_latency_us: sse_e2e,
                 schedule_lag_us: lag,
@@ -935,6 +978,28 @@ mod tests {
                 }
                 None => schema_node,
             };
+            if let Some(variants) = node.get("oneOf").and_then(Value::as_array) {
+                // Tagged variants: check the one whose `kind` is the instance's.
+                let resolve = |v: &'_ Value| -> Value {
+                    match v.get("$ref").and_then(Value::as_str) {
+                        Some(r) => defs
+                            .get(r.trim_start_matches("#/$defs/"))
+                            .cloned()
+                            .unwrap_or(Value::Null),
+                        None => v.clone(),
+                    }
+                };
+                let kind = instance.get("kind");
+                let chosen = variants
+                    .iter()
+                    .map(resolve)
+                    .find(|v| v.pointer("/properties/kind/const") == kind);
+                match chosen {
+                    Some(v) => check(&v, instance, defs, at),
+                    None => panic!("{at}: no variant for kind {kind:?}"),
+                }
+                return;
+            }
             if let Some(variants) = node.get("anyOf").and_then(Value::as_array) {
                 if instance.is_null() {
                     return;
@@ -998,14 +1063,16 @@ mod tests {
 
     #[test]
     fn other_versions_are_refused() {
-        let mut value = sample_json();
-        value["schema_version"] = Value::from(1);
-        let e = RunResult::from_json(&value.to_string(), Path::new("r.json"));
-        match e {
-            Err(ResultError::UnsupportedVersion {
-                found, supported, ..
-            }) => assert_eq!((found, supported), (1, SCHEMA_VERSION)),
-            other => panic!("expected UnsupportedVersion, got {other:?}"),
+        for version in [1, u64::from(SCHEMA_VERSION) + 1] {
+            let mut value = sample_json();
+            value["schema_version"] = Value::from(version);
+            let e = RunResult::from_json(&value.to_string(), Path::new("r.json"));
+            match e {
+                Err(ResultError::UnsupportedVersion {
+                    found, supported, ..
+                }) => assert_eq!((found, supported), (version, SCHEMA_VERSION)),
+                other => panic!("expected UnsupportedVersion, got {other:?}"),
+            }
         }
         let missing = temp_path("missing.json");
         assert!(matches!(
@@ -1017,6 +1084,63 @@ mod tests {
             Err(err @ ResultError::Json { .. }) => assert!(err.to_string().contains("short.json")),
             other => panic!("expected a Json error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn version_2_results_read_as_version_3() {
+        let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/result.json");
+        let text = std::fs::read_to_string(&golden).unwrap_or_default();
+        let v2: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        assert_eq!(
+            v2["schema_version"],
+            Value::from(2),
+            "the golden file is version 2"
+        );
+        let read = match RunResult::read(&golden) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(read.schema_version, SCHEMA_VERSION);
+        let envelope = read.paths.iter().find(|p| p.kind == PathKind::Envelope);
+        let cache = envelope.and_then(|p| p.settings.cache());
+        let v2_age = v2["paths"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["kind"] == "envelope"))
+            .map(|p| p["settings"]["cache"]["max_age"].clone());
+        match (cache, v2_age) {
+            (Some(c), Some(Value::String(text))) => {
+                let secs = humantime::parse_duration(&text)
+                    .map(|d| d.as_secs_f64())
+                    .ok();
+                assert_eq!(c.max_age_secs, secs, "max_age {text:?}");
+            }
+            other => panic!("the golden file's envelope path has a cache with max_age: {other:?}"),
+        }
+        // What this build writes from it validates against the schema and reads back equal.
+        let v3 = match serde_json::to_value(&read) {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(errors(&validator(), &v3), Vec::<String>::new());
+        let path = temp_path("upgraded.json");
+        assert!(read.write(&path).is_ok());
+        assert!(matches!(RunResult::read(&path), Ok(back) if back == read));
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_kind_that_disagrees_with_its_settings_is_refused() {
+        let mut value = sample_json();
+        value["paths"][0]["kind"] = Value::from("sse-kms");
+        match RunResult::from_json(&value.to_string(), Path::new("r.json")) {
+            Err(e @ ResultError::Inconsistent { .. }) => {
+                assert!(e.to_string().contains("paths[0] (plaintext)"), "{e}")
+            }
+            other => panic!("expected Inconsistent, got {other:?}"),
+        }
+        let mut value = sample_json();
+        value["paths"][2]["settings"]["reuse_period_secs"] = Value::from("5m");
+        assert!(!validator().is_valid(&value));
     }
 
     #[test]

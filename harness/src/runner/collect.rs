@@ -4,16 +4,15 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use serde_json::json;
-
 use crate::emulator::kms::KmsCallEvent;
 use crate::metrics::kms_calls::{KmsCallLog, KmsCalls};
 use crate::metrics::latency::{LatencySummary, Overhead};
 use crate::result::{
-    Attempts, CryptoCost, FaultResult, Inflation, KmsCallsResult, PathResult, SizeInflation,
+    Attempts, CacheSettings, Cipher, CryptoCost, EnvelopeSettings, FaultResult, Inflation,
+    KmsCallsResult, PathResult, PathSettings, SizeInflation, SseKeyKind, SseSettings,
     KINESIS_MAX_RECORD_BYTES,
 };
-use crate::scenario::{PathSpec, Protection};
+use crate::scenario::{Aead, PathSpec, Protection, SseKey};
 use crate::workload::{sizes, PathRun};
 
 /// The window KMS calls are counted in: the envelope cache's max age, the SSE reuse period, or
@@ -27,9 +26,31 @@ pub fn kms_window(spec: &PathSpec, run_length: Duration) -> Duration {
     w.unwrap_or(run_length).max(Duration::from_millis(1))
 }
 
-/// The path's settings as the result echoes them.
-pub fn settings(spec: &PathSpec) -> serde_json::Value {
-    serde_json::to_value(&spec.protection).unwrap_or(json!(null))
+/// The path's settings as the result carries them.
+pub fn settings(spec: &PathSpec) -> PathSettings {
+    match &spec.protection {
+        Protection::Plaintext => PathSettings::Plaintext,
+        Protection::Envelope(e) => PathSettings::Envelope(EnvelopeSettings {
+            aead: match e.aead {
+                Aead::Aes256Gcm => Cipher::Aes256Gcm,
+                Aead::Chacha20Poly1305 => Cipher::Chacha20Poly1305,
+            },
+            encryption_context: e.encryption_context.clone(),
+            cache: e.cache.as_ref().map(|c| CacheSettings {
+                max_age_secs: c.max_age.map(|d| d.as_secs_f64()),
+                max_messages: c.max_messages,
+                max_bytes: c.max_bytes,
+                capacity: c.capacity,
+            }),
+        }),
+        Protection::SseKms(s) => PathSettings::SseKms(SseSettings {
+            key: match s.key {
+                SseKey::CustomerManaged => SseKeyKind::CustomerManaged,
+                SseKey::AwsManaged => SseKeyKind::AwsManaged,
+            },
+            reuse_period_secs: s.reuse_period.as_secs_f64(),
+        }),
+    }
 }
 
 fn client_calls(run: &PathRun, window: Duration, length: Duration, quota: f64) -> KmsCalls {
@@ -175,7 +196,7 @@ pub fn path_result(
     };
     PathResult {
         name: run.name.clone(),
-        kind: c.spec.protection.kind().to_string(),
+        kind: settings(c.spec).kind(),
         settings: settings(c.spec),
         put_latency_us: put,
         e2e_latency_us: e2e,

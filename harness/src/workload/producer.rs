@@ -26,10 +26,7 @@ struct Pending {
 
 /// Seed of producer `k` of a path (replayable, different per path and producer).
 pub fn seed_for(seed: u64, path: &str, k: u64) -> u64 {
-    let h = path.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    });
-    seed ^ h ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    crate::seed::derive(seed, path, k)
 }
 
 /// Run producer `k` of `n` to the end of the schedule.

@@ -3,10 +3,8 @@
 use std::fmt::Write;
 
 use super::escape;
-use crate::report::series::{format_secs, ReportRun, TrendPoint};
-use crate::report::{
-    format_bytes, format_count, format_measured, format_signed_us, format_us, format_usd,
-};
+use crate::format;
+use crate::report::series::{ReportRun, TrendPoint};
 use crate::result::RunResult;
 
 /// A table; cells that read as numbers are right-aligned, "failed" and "passed" coloured.
@@ -84,12 +82,12 @@ pub(super) fn latency(r: &RunResult) -> String {
             let (u, e) = (&p.put_latency_us, &p.e2e_latency_us);
             vec![
                 p.name.clone(),
-                format_us(u.p50),
-                format_us(u.p99),
-                format_us(u.p999),
-                format_us(u.max),
-                format_us(e.p50),
-                format_us(e.p99),
+                format::us(u.p50),
+                format::us(u.p99),
+                format::us(u.p999),
+                format::us(u.max),
+                format::us(e.p50),
+                format::us(e.p99),
             ]
         })
         .collect();
@@ -114,8 +112,8 @@ pub(super) fn overhead(rows: &[crate::report::series::OverheadRow]) -> String {
         .map(|o| {
             vec![
                 o.path.clone(),
-                format_signed_us(o.p50_us),
-                format_signed_us(o.p99_us),
+                format::signed_us(o.p50_us),
+                format::signed_us(o.p99_us),
             ]
         })
         .collect();
@@ -130,8 +128,8 @@ pub(super) fn size_overhead(series: &[crate::report::series::SizeOverhead]) -> S
             s.points.iter().map(|(size, d)| {
                 vec![
                     s.path.clone(),
-                    format!("{} B", crate::report::format_count(*size)),
-                    format_signed_us(*d),
+                    format!("{} B", crate::format::count(*size)),
+                    format::signed_us(*d),
                 ]
             })
         })
@@ -159,11 +157,11 @@ pub(super) fn kms(r: &RunResult) -> String {
             };
             vec![
                 p.name.clone(),
-                format_count(k.total),
+                format::count(k.total),
                 ops.join(", "),
-                format_secs(k.window_secs),
-                format_count(k.max_per_window),
-                format_usd(k.monthly_cost_usd),
+                format::secs(k.window_secs),
+                format::count(k.max_per_window),
+                format::usd(k.monthly_cost_usd),
                 counted_by.to_owned(),
             ]
         })
@@ -192,7 +190,7 @@ pub(super) fn expectations(r: &RunResult) -> String {
             vec![
                 e.path.clone(),
                 e.text.clone(),
-                format_measured(e.measured),
+                format::measured(e.measured),
                 result.to_owned(),
             ]
         })
@@ -209,19 +207,19 @@ pub(super) fn size(r: &RunResult) -> String {
                 let fits = if s.fits_1mib { "yes" } else { "no" };
                 rows.push(vec![
                     p.name.clone(),
-                    format_bytes(s.plaintext_bytes),
-                    format_bytes(s.record_bytes),
+                    format::bytes(s.plaintext_bytes),
+                    format::bytes(s.record_bytes),
                     format!("{:.3}x", s.ratio),
                     fits.to_owned(),
                 ]);
             }
         }
-        let mean = format!("mean {}", format_bytes(i.plaintext_bytes.round() as u64));
-        let fits = format!("{} fits", format_bytes(i.max_plaintext_that_fits));
+        let mean = format!("mean {}", format::bytes(i.plaintext_bytes.round() as u64));
+        let fits = format!("{} fits", format::bytes(i.max_plaintext_that_fits));
         rows.push(vec![
             p.name.clone(),
             mean,
-            format_bytes(i.record_bytes.round() as u64),
+            format::bytes(i.record_bytes.round() as u64),
             format!("{:.3}x", i.ratio),
             fits,
         ]);
@@ -234,14 +232,14 @@ pub(super) fn size(r: &RunResult) -> String {
 
 pub(super) fn fault(r: &RunResult) -> String {
     let ms = |v: Option<f64>| {
-        v.map(|ms| format_us((ms * 1_000.0).round().max(0.0) as u64))
+        v.map(|ms| format::us((ms * 1_000.0).round().max(0.0) as u64))
             .unwrap_or_else(|| "-".to_owned())
     };
     let mut rows = Vec::new();
     for f in &r.faults {
         let window = match f.end_secs {
-            Some(end) => format!("{} to {}", format_secs(f.at_secs), format_secs(end)),
-            None => format!("from {}", format_secs(f.at_secs)),
+            Some(end) => format!("{} to {}", format::secs(f.at_secs), format::secs(end)),
+            None => format!("from {}", format::secs(f.at_secs)),
         };
         let applied = if f.applied { "yes" } else { "no" }.to_owned();
         if f.paths.is_empty() {
@@ -278,8 +276,8 @@ pub(super) fn fault(r: &RunResult) -> String {
                 },
                 format!(
                     "{} / {}",
-                    format_count(p.puts_ok_during),
-                    format_count(p.failed_during)
+                    format::count(p.puts_ok_during),
+                    format::count(p.failed_during)
                 ),
                 ms(p.recovery_ms),
                 ms(p.throughput_recovery_ms),
@@ -310,7 +308,7 @@ pub(super) fn ledger(r: &RunResult) -> String {
         .map(|p| {
             let l = &p.ledger;
             let errors: Vec<String> = p.errors.iter().map(|(n, c)| format!("{n} {c}")).collect();
-            let n = |v: u64| format_count(v);
+            let n = |v: u64| format::count(v);
             vec![
                 p.name.clone(),
                 n(l.sent),
@@ -349,7 +347,7 @@ pub(super) fn ledger(r: &RunResult) -> String {
 }
 
 pub(super) fn trend(what: &str, points: &[TrendPoint]) -> String {
-    let opt = |v: Option<i64>| v.map(format_signed_us).unwrap_or_else(|| "-".to_owned());
+    let opt = |v: Option<i64>| v.map(format::signed_us).unwrap_or_else(|| "-".to_owned());
     let rows: Vec<Vec<String>> = points
         .iter()
         .flat_map(|p| {
@@ -359,7 +357,7 @@ pub(super) fn trend(what: &str, points: &[TrendPoint]) -> String {
                     v.path.clone(),
                     opt(v.overhead_p50_us),
                     opt(v.overhead_p99_us),
-                    format_count(v.kms_calls_per_window),
+                    format::count(v.kms_calls_per_window),
                 ]
             })
         })

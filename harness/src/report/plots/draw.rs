@@ -9,10 +9,8 @@ use super::parts::{
     KeyedAxis, LogAxis, CAPTION, LABEL,
 };
 use super::Tags;
-use crate::report::format_us;
-use crate::report::series::{
-    format_secs as secs_label, Curve, KmsWindows, OverheadRow, SizeOverhead, SizeSeries, MAX_NINES,
-};
+use crate::format;
+use crate::report::series::{Curve, KmsWindows, OverheadRow, SizeOverhead, SizeSeries, MAX_NINES};
 use crate::result::KINESIS_MAX_RECORD_BYTES;
 
 pub(super) fn latency<DB: DrawingBackend>(
@@ -69,7 +67,7 @@ fn latency_panel<DB: DrawingBackend>(
         .x_label_formatter(&|x| super::parts::percentile_label(*x))
         .y_label_formatter(&|y| {
             if one_two_five(*y) {
-                format_us(y.round() as u64)
+                format::us(y.round() as u64)
             } else {
                 String::new()
             }
@@ -135,7 +133,7 @@ pub(super) fn overhead<DB: DrawingBackend>(
         .disable_x_mesh()
         .x_label_formatter(&name)
         .y_desc("added latency")
-        .y_label_formatter(&|y| crate::report::format_signed_us(y.round() as i64))
+        .y_label_formatter(&|y| crate::format::signed_us(y.round() as i64))
         .draw()
         .map_err(e)?;
     let bars = [
@@ -260,7 +258,7 @@ pub(super) fn inflation<DB: DrawingBackend>(
         .x_desc("plaintext (log)")
         .y_desc("ratio (log)")
         .x_label_formatter(&|x| bytes_label(*x))
-        .y_label_formatter(&|y| format!("{}x", crate::report::format_measured(Some(*y))))
+        .y_label_formatter(&|y| format!("{}x", crate::format::measured(Some(*y))))
         .draw()
         .map_err(e)?;
     for s in series {
@@ -314,7 +312,7 @@ pub(super) fn size_overhead<DB: DrawingBackend>(
                 String::new()
             }
         })
-        .y_label_formatter(&|y| crate::report::format_signed_us(y.round() as i64))
+        .y_label_formatter(&|y| crate::format::signed_us(y.round() as i64))
         .draw()
         .map_err(e)?;
     for s in series {
@@ -353,7 +351,7 @@ pub(super) fn kms_windows<DB: DrawingBackend>(
                 format!(
                     "{}: one bar per {} window",
                     w.path,
-                    secs_label(w.window_secs)
+                    format::secs(w.window_secs)
                 ),
                 ("sans-serif", 14),
             )
@@ -379,7 +377,7 @@ pub(super) fn kms_windows<DB: DrawingBackend>(
             .y_labels(4)
             .x_desc("window start")
             .y_desc("calls")
-            .x_label_formatter(&|x| secs_label(x.floor() * w.window_secs))
+            .x_label_formatter(&|x| format::secs(x.floor() * w.window_secs))
             .y_label_formatter(&whole)
             .draw()
             .map_err(e)?;

@@ -160,7 +160,7 @@ pub(super) fn trend<DB: DrawingBackend>(
         };
         let y_label = |y: &f64| {
             if is_latency {
-                crate::report::format_signed_us(y.round() as i64)
+                crate::format::signed_us(y.round() as i64)
             } else {
                 whole(y)
             }

@@ -1,0 +1,142 @@
+//! A path's kind and settings as typed values, so the plan, the gate and the report read them
+//! without matching strings or parsing durations out of JSON. The JSON keeps the shapes a
+//! reader of `result.json` expects: `kind` is the scenario's kind name, `settings` an object
+//! tagged with the same `kind`, durations in seconds (`*_secs`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// How a path protects its records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PathKind {
+    /// Records as they are.
+    Plaintext,
+    /// Client-side envelope encryption with KMS data keys.
+    Envelope,
+    /// Kinesis server-side encryption with a KMS key.
+    SseKms,
+}
+
+impl PathKind {
+    /// Every kind, in the order reports list them.
+    pub const ALL: [PathKind; 3] = [PathKind::Plaintext, PathKind::Envelope, PathKind::SseKms];
+
+    /// The kind as the scenario and `result.json` write it: "plaintext", "envelope", "sse-kms".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PathKind::Plaintext => "plaintext",
+            PathKind::Envelope => "envelope",
+            PathKind::SseKms => "sse-kms",
+        }
+    }
+}
+
+impl fmt::Display for PathKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A path's settings, tagged with its kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum PathSettings {
+    /// No settings.
+    Plaintext,
+    /// The envelope path's cipher, encryption context and data-key cache.
+    Envelope(EnvelopeSettings),
+    /// The SSE-KMS stream's key and data-key reuse window.
+    SseKms(SseSettings),
+}
+
+impl PathSettings {
+    /// The kind these settings belong to.
+    pub fn kind(&self) -> PathKind {
+        match self {
+            PathSettings::Plaintext => PathKind::Plaintext,
+            PathSettings::Envelope(_) => PathKind::Envelope,
+            PathSettings::SseKms(_) => PathKind::SseKms,
+        }
+    }
+
+    /// The envelope path's data-key cache, if it has one.
+    pub fn cache(&self) -> Option<&CacheSettings> {
+        match self {
+            PathSettings::Envelope(e) => e.cache.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Customer-managed KMS keys the path needs: one for envelope and for SSE under a
+    /// customer-managed key; none for plaintext or the AWS-managed key.
+    pub fn customer_managed_keys(&self) -> u32 {
+        match self {
+            PathSettings::Plaintext => 0,
+            PathSettings::Envelope(_) => 1,
+            PathSettings::SseKms(s) => match s.key {
+                SseKeyKind::CustomerManaged => 1,
+                SseKeyKind::AwsManaged => 0,
+            },
+        }
+    }
+}
+
+/// Client-side envelope settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvelopeSettings {
+    /// The record cipher.
+    pub aead: Cipher,
+    /// Pairs bound to every record and sent to KMS with each data-key call.
+    pub encryption_context: BTreeMap<String, String>,
+    /// The data-key cache (None: a data key per record).
+    pub cache: Option<CacheSettings>,
+}
+
+/// The envelope path's AEAD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Cipher {
+    /// AES-256-GCM.
+    #[serde(rename = "aes-256-gcm")]
+    Aes256Gcm,
+    /// ChaCha20-Poly1305.
+    #[serde(rename = "chacha20-poly1305")]
+    Chacha20Poly1305,
+}
+
+/// Data-key cache limits (at least one of the three is set).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    /// Longest a data key serves after it was generated, seconds.
+    pub max_age_secs: Option<f64>,
+    /// Most records one data key encrypts.
+    pub max_messages: Option<u64>,
+    /// Most plaintext bytes one data key encrypts.
+    pub max_bytes: Option<u64>,
+    /// Cache entries.
+    pub capacity: u32,
+}
+
+/// SSE-KMS settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SseSettings {
+    /// Which key the stream is encrypted under.
+    pub key: SseKeyKind,
+    /// How long Kinesis reuses one data key before it asks KMS again, seconds.
+    pub reuse_period_secs: f64,
+}
+
+/// The KMS key of an SSE-KMS stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SseKeyKind {
+    /// A key the run creates.
+    CustomerManaged,
+    /// `alias/aws/kinesis`.
+    AwsManaged,
+}
