@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_credential_types::Credentials;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 
+use super::credentials::CredentialSource;
 use super::faults::TransportFaults;
 use super::transport::{InProcess, Observed, TransportLog};
 use crate::clock::SharedClock;
@@ -63,11 +63,6 @@ impl Target {
     }
 }
 
-/// The secret of a default principal (the access key id is its name).
-pub fn default_secret(principal: &str) -> String {
-    crate::emulator::iam::default_secret(principal)
-}
-
 /// Kinesis and KMS clients signed as one principal.
 #[derive(Debug, Clone)]
 pub struct Clients {
@@ -80,6 +75,9 @@ pub struct Clients {
 /// What the observing transport of a set of clients records into and applies.
 #[derive(Debug, Clone)]
 pub struct Observation {
+    /// Who the clients act as (a role's name): the name the transport logs calls under and
+    /// matches fault rules against.
+    pub who: String,
     /// Where calls are logged.
     pub log: Arc<TransportLog>,
     /// Timestamps.
@@ -88,22 +86,23 @@ pub struct Observation {
     pub faults: Arc<TransportFaults>,
 }
 
-/// Build both clients signing with access key `principal` and `secret`.
-pub fn build(target: &Target, principal: &str, secret: &str, obs: Observation) -> Clients {
-    let http = SharedHttpClient::new(Observed::new(
-        target.base_http(),
-        obs.log,
-        obs.clock,
-        obs.faults,
-    ));
+impl Observation {
+    /// Observed by `log` with times from `clock`, no faults.
+    pub fn plain(who: &str, log: Arc<TransportLog>, clock: SharedClock) -> Self {
+        Self {
+            who: who.to_owned(),
+            log,
+            clock,
+            faults: TransportFaults::new(0, false, None),
+        }
+    }
+}
+
+/// Build both clients signing with `source`.
+pub fn build(target: &Target, source: &CredentialSource, obs: Observation) -> Clients {
+    let http = SharedHttpClient::new(Observed::new(target.base_http(), obs));
     let (url, region) = target.url_and_region();
-    let creds = Credentials::new(
-        principal,
-        secret.to_string(),
-        None,
-        None,
-        "kinesis-crypto-bench",
-    );
+    let creds = source.provider();
     let timeouts = TimeoutConfig::builder()
         .operation_attempt_timeout(Duration::from_secs(10))
         .build();

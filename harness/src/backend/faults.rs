@@ -63,7 +63,7 @@ pub struct Rule {
     pub service: Service,
     /// Operations matched (empty: every operation of the service).
     pub operations: Vec<String>,
-    /// Only calls signed by this principal (None: any).
+    /// Only calls made by this role (None: any).
     pub principal: Option<String>,
     /// What happens.
     pub effect: Effect,
@@ -132,7 +132,7 @@ impl TransportFaults {
         self.rules.write().retain(|(i, _)| *i != id);
     }
 
-    /// Decide what happens to a call of `service.op` signed by `principal`.
+    /// Decide what happens to a call of `service.op` made by `principal` (a role).
     pub fn decide(&self, service: &str, op: &str, principal: &str) -> Decision {
         let rules = self.rules.read();
         let mut d = Decision::default();

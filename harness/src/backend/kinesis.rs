@@ -8,37 +8,7 @@ use aws_sdk_kinesis::types::{
 };
 
 use super::error::BackendError;
-
-/// A record acknowledged by Kinesis.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PutAck {
-    /// Shard it went to.
-    pub shard_id: String,
-    /// Its sequence number.
-    pub sequence: String,
-}
-
-/// One PutRecords entry's failure.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntryFailure {
-    /// `ProvisionedThroughputExceededException` or `InternalFailure`.
-    pub code: String,
-    /// Message.
-    pub message: String,
-}
-
-/// A record read back.
-#[derive(Debug, Clone)]
-pub struct ReadRecord {
-    /// Sequence number.
-    pub sequence: String,
-    /// Partition key.
-    pub partition_key: String,
-    /// Data as returned.
-    pub data: Vec<u8>,
-    /// Server-side encrypted at rest.
-    pub encrypted: bool,
-}
+use super::sink::{EntryFailure, PutAck, ReadRecord};
 
 /// One GetRecords answer.
 #[derive(Debug, Clone)]

@@ -1,19 +1,23 @@
 //! The seam to AWS: the only place SDK types appear. Everything above speaks these types.
 
 pub mod clients;
+pub mod credentials;
 pub mod error;
 pub mod faults;
 pub mod kinesis;
 pub mod kms;
+pub mod sink;
 pub mod transport;
 
 use std::sync::Arc;
 
 pub use clients::{Clients, Observation, Target};
+pub use credentials::{CredentialSource, Credentials, Role};
 pub use error::{BackendError, ErrorClass};
 pub use faults::TransportFaults;
-pub use kinesis::{EntryFailure, KinesisApi, PutAck, ReadRecord, RecordsPage, Start, StreamInfo};
+pub use kinesis::{KinesisApi, RecordsPage, Start, StreamInfo};
 pub use kms::{DataKeyOut, KeyInfo, KmsApi};
+pub use sink::{EntryFailure, OutRecord, Position, PutAck, ReadRecord, Sink, SinkInfo, Source};
 pub use transport::{ObservedKmsCall, TransportLog};
 
 use crate::clock::SharedClock;
@@ -28,15 +32,11 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// Clients signed as `name` with its default secret, logging into `log`, no faults.
+    /// The embedded service's principal `name` (access key id `name`, its default secret),
+    /// logging into `log`, no faults.
     pub fn new(target: &Target, name: &str, log: Arc<TransportLog>, clock: SharedClock) -> Self {
-        let faults = TransportFaults::new(0, false, None);
-        Self::observed(
-            target,
-            name,
-            &clients::default_secret(name),
-            Observation { log, clock, faults },
-        )
+        let source = CredentialSource::named_principal(name);
+        Self::signed(target, &source, Observation::plain(name, log, clock))
     }
 
     /// Clients signing as access key `name` with `secret` (tests of authentication).
@@ -47,13 +47,23 @@ impl Principal {
         log: Arc<TransportLog>,
         clock: SharedClock,
     ) -> Self {
-        let faults = TransportFaults::new(0, false, None);
-        Self::observed(target, name, secret, Observation { log, clock, faults })
+        let source = CredentialSource::fixed(name, secret);
+        Self::signed(target, &source, Observation::plain(name, log, clock))
     }
 
-    /// Clients signing as `name` with `secret`, observed and faulted as `obs` says.
-    pub fn observed(target: &Target, name: &str, secret: &str, obs: Observation) -> Self {
-        let c = clients::build(target, name, secret, obs);
+    /// A role's clients for a run: signed as `credentials` say, observed as `obs` says.
+    pub fn for_role(
+        target: &Target,
+        credentials: &Credentials,
+        role: Role,
+        obs: Observation,
+    ) -> Self {
+        Self::signed(target, credentials.of(role), obs)
+    }
+
+    /// Clients signing with `source`, observed and faulted as `obs` says.
+    pub fn signed(target: &Target, source: &CredentialSource, obs: Observation) -> Self {
+        let c = clients::build(target, source, obs);
         Self {
             kinesis: KinesisApi::new(c.kinesis),
             kms: KmsApi::new(c.kms),

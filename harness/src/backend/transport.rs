@@ -16,8 +16,8 @@ use aws_smithy_types::body::SdkBody;
 use bytes::Bytes;
 use parking_lot::Mutex;
 
-use super::faults::{status_of, TransportFaults};
-use crate::clock::SharedClock;
+use super::clients::Observation;
+use super::faults::status_of;
 use crate::emulator::Service;
 
 /// Hands requests to an embedded [`Service`] in process.
@@ -88,7 +88,7 @@ struct ServiceDelay(Duration);
 pub struct ObservedKmsCall {
     /// Operation, e.g. `GenerateDataKey`.
     pub op: String,
-    /// Principal (the access key id that signed it).
+    /// Who made it (the role the clients act as).
     pub principal: String,
     /// When the response came back, on the harness clock.
     pub at: Duration,
@@ -126,48 +126,25 @@ impl TransportLog {
     }
 }
 
-fn principal_of(request: &HttpRequest) -> String {
-    request
-        .headers()
-        .get("authorization")
-        .and_then(|a| a.split("Credential=").nth(1))
-        .and_then(|c| c.split('/').next())
-        .unwrap_or("")
-        .to_string()
-}
-
 /// Wraps any HTTP client; observes every attempt and applies the transport fault rules.
 #[derive(Debug, Clone)]
 pub struct Observed {
     inner: SharedHttpClient,
-    log: Arc<TransportLog>,
-    clock: SharedClock,
-    faults: Arc<TransportFaults>,
+    obs: Observation,
 }
 
 impl Observed {
-    /// Observe `inner`, logging into `log` with times from `clock`, applying `faults`.
-    pub fn new(
-        inner: SharedHttpClient,
-        log: Arc<TransportLog>,
-        clock: SharedClock,
-        faults: Arc<TransportFaults>,
-    ) -> Self {
-        Self {
-            inner,
-            log,
-            clock,
-            faults,
-        }
+    /// Observe `inner` as `obs` says: log into its log, with times from its clock, apply its
+    /// fault rules to the calls of `obs.who`.
+    pub fn new(inner: SharedHttpClient, obs: Observation) -> Self {
+        Self { inner, obs }
     }
 }
 
 #[derive(Debug)]
 struct ObservedConnector {
     inner: SharedHttpConnector,
-    log: Arc<TransportLog>,
-    clock: SharedClock,
-    faults: Arc<TransportFaults>,
+    obs: Observation,
 }
 
 /// AWS's error answer, as the service would send it.
@@ -193,23 +170,23 @@ impl HttpConnector for ObservedConnector {
             .get("x-amz-target")
             .unwrap_or("")
             .to_string();
-        let principal = principal_of(&request);
+        let principal = self.obs.who.clone();
         let body_len = request.body().content_length().unwrap_or(0);
         let (service, op) = target
             .split_once('.')
             .map(|(s, o)| (s.to_string(), o.to_string()))
             .unwrap_or_default();
         {
-            let mut bytes = self.log.request_bytes.lock();
+            let mut bytes = self.obs.log.request_bytes.lock();
             let e = bytes.entry(op.clone()).or_default();
             e.0 += 1;
             e.1 += body_len;
         }
-        let decision = self.faults.decide(&service, &op, &principal);
+        let decision = self.obs.faults.decide(&service, &op, &principal);
         let inner = self.inner.clone();
-        let faults = self.faults.clone();
-        let log = self.log.clone();
-        let clock = self.clock.clone();
+        let faults = self.obs.faults.clone();
+        let log = self.obs.log.clone();
+        let clock = self.obs.clock.clone();
         HttpConnectorFuture::new(async move {
             faults.wait(decision.delay).await;
             let result = match decision.error {
@@ -246,9 +223,7 @@ impl HttpClient for Observed {
     ) -> SharedHttpConnector {
         SharedHttpConnector::new(ObservedConnector {
             inner: self.inner.http_connector(settings, components),
-            log: self.log.clone(),
-            clock: self.clock.clone(),
-            faults: self.faults.clone(),
+            obs: self.obs.clone(),
         })
     }
 }

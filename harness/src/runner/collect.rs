@@ -162,7 +162,12 @@ fn attempts(run: &PathRun) -> Attempts {
         put_calls: a.put_calls.load(Ordering::Relaxed),
         put_attempts: a.put_attempts.load(Ordering::Relaxed),
         retries: a.retries.load(Ordering::Relaxed),
-        get_calls: a.get_calls.load(Ordering::Relaxed),
+        // Counted where every attempt passes: the transport.
+        get_calls: run
+            .log
+            .request_bytes()
+            .get("GetRecords")
+            .map_or(0, |(calls, _)| *calls),
         records_resent: a.records_resent.load(Ordering::Relaxed),
     }
 }

@@ -14,7 +14,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::Mutex;
 
-use crate::backend::{BackendError, Observation, Principal, Target, TransportFaults, TransportLog};
+use crate::backend::sink::kinesis::{KinesisSink, KinesisSource};
+use crate::backend::{
+    BackendError, Credentials, Observation, Principal, Role, Target, TransportFaults, TransportLog,
+};
 use crate::clock::SharedClock;
 use crate::emulator::Service;
 use crate::fault::{self, Engine, PathTarget};
@@ -55,12 +58,22 @@ pub struct RunOutput {
 pub struct RunEnv {
     /// Clients' target.
     pub target: Target,
+    /// How each role's clients sign.
+    pub credentials: Credentials,
     /// The embedded service, when that is the target (for its control interface and counts).
     pub service: Option<Service>,
     /// The clock (tokio's paused clock for virtual runs).
     pub clock: SharedClock,
     /// Show a progress bar (only drawn on a terminal).
     pub progress: bool,
+}
+
+impl RunEnv {
+    /// The admin role's clients (provisioning, key faults, teardown), unobserved.
+    pub fn admin(&self) -> Principal {
+        let obs = Observation::plain("admin", TransportLog::new(), self.clock.clone());
+        Principal::for_role(&self.target, &self.credentials, Role::Admin, obs)
+    }
 }
 
 /// The async runtime a run needs: a paused current-thread runtime for the virtual clock (time
@@ -109,6 +122,7 @@ pub async fn run_scenario(
         scenario,
         RunEnv {
             target,
+            credentials: Credentials::named_principals(),
             service,
             clock,
             progress,
@@ -126,7 +140,7 @@ fn run_tag(scenario: &Scenario) -> String {
 }
 
 async fn provision_all(scenario: &Scenario, env: &RunEnv) -> Result<Vec<Provisioned>, RunError> {
-    let admin = Principal::new(&env.target, "admin", TransportLog::new(), env.clock.clone());
+    let admin = env.admin();
     let tag = run_tag(scenario);
     let mut made = Vec::new();
     for spec in &scenario.paths {
@@ -138,7 +152,7 @@ async fn provision_all(scenario: &Scenario, env: &RunEnv) -> Result<Vec<Provisio
         match setup::provision(&admin, scenario, spec, &stream).await {
             Ok(p) => made.push(p),
             Err(source) => {
-                setup::teardown(&env.target, env.clock.clone(), &made).await;
+                setup::teardown(env, &made).await;
                 return Err(RunError::Setup {
                     path: spec.name.clone(),
                     source,
@@ -195,19 +209,21 @@ fn path_runs(
             let log = TransportLog::new();
             let seed = producer::seed_for(scenario.seed, &spec.name, u64::MAX);
             let transport_faults = TransportFaults::new(seed, clock.is_virtual(), clock.ticker());
-            let obs = Observation {
-                log: log.clone(),
-                clock: env.clock.clone(),
-                faults: transport_faults.clone(),
+            let role = |role: Role| {
+                let obs = Observation {
+                    who: role.name().to_owned(),
+                    log: log.clone(),
+                    clock: env.clock.clone(),
+                    faults: transport_faults.clone(),
+                };
+                Principal::for_role(&env.target, &env.credentials, role, obs)
             };
-            let producer = setup::principal(&env.target, "producer", &obs);
-            let consumer = setup::principal(&env.target, "consumer", &obs);
+            let (producer, consumer) = (role(Role::Producer), role(Role::Consumer));
             Arc::new(PathRun {
                 name: spec.name.clone(),
                 path: setup::make_path(spec, p.key.as_deref(), &producer, &consumer),
-                stream: p.stream.clone(),
-                producer,
-                consumer,
+                sink: Arc::new(KinesisSink::new(producer.kinesis.clone(), &p.stream)),
+                source: Arc::new(KinesisSource::new(consumer.kinesis.clone(), &p.stream)),
                 log,
                 scenario: scenario.clone(),
                 clock: clock.clone(),
@@ -292,7 +308,7 @@ fn engine(
             transport: r.transport_faults.clone(),
         })
         .collect();
-    let admin = Principal::new(&env.target, "admin", TransportLog::new(), env.clock.clone());
+    let admin = env.admin();
     let seed = producer::seed_for(scenario.seed, "faults", 0);
     Arc::new(Engine::new(
         scenario.faults.clone(),
@@ -320,12 +336,12 @@ async fn load(
         for k in 0..n {
             producers.push(tokio::spawn(producer::run(run.clone(), k, n)));
         }
-        let shards = run
-            .consumer
-            .kinesis
-            .list_shards(&run.stream)
-            .await
-            .map_err(|e| RunError::Task(format!("ListShards on {}: {e}", run.stream)))?;
+        let shards = run.source.partitions().await.map_err(|e| {
+            RunError::Task(format!(
+                "listing the partitions of {}: {e}",
+                run.sink.destination()
+            ))
+        })?;
         let c = scenario.workload.consumers.max(1) as usize;
         for k in 0..c.min(shards.len().max(1)) {
             let mine: Vec<String> = shards.iter().skip(k).step_by(c).cloned().collect();
@@ -381,7 +397,7 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
         r.expectations = expect::evaluate(&scenario.expect, &r);
         r
     });
-    setup::teardown(&env.target, env.clock.clone(), &made).await;
+    setup::teardown(&env, &made).await;
     Ok(RunOutput {
         result: result?,
         paths: runs,

@@ -4,8 +4,7 @@
 
 use std::time::Duration;
 
-use crate::backend::{BackendError, KmsApi, Observation, Principal, Target, TransportLog};
-use crate::clock::SharedClock;
+use crate::backend::{BackendError, KmsApi, Principal, Target};
 use crate::path::envelope::cache::CacheLimits;
 use crate::path::envelope::format::Suite;
 use crate::path::{EnvelopePath, Path};
@@ -142,13 +141,13 @@ pub fn make_path(
 
 /// Delete the run's streams; on a non-embedded endpoint also schedule the deletion of the keys
 /// the harness created (7 days, the shortest waiting period).
-pub async fn teardown(target: &Target, clock: SharedClock, made: &[Provisioned]) {
-    let admin = Principal::new(target, "admin", TransportLog::new(), clock);
+pub async fn teardown(env: &super::RunEnv, made: &[Provisioned]) {
+    let admin = env.admin();
     for p in made {
         if let Err(e) = admin.kinesis.delete_stream(&p.stream).await {
             tracing::warn!(stream = %p.stream, error = %e, "could not delete stream");
         }
-        if matches!(target, Target::Endpoint { .. }) && p.key_created {
+        if matches!(env.target, Target::Endpoint { .. }) && p.key_created {
             if let Some(k) = &p.key {
                 if let Err(e) = admin.kms.schedule_key_deletion(k, 7).await {
                     tracing::warn!(key = %k, error = %e, "could not schedule deletion of a key the harness created");
@@ -156,14 +155,4 @@ pub async fn teardown(target: &Target, clock: SharedClock, made: &[Provisioned])
             }
         }
     }
-}
-
-/// A principal's clients (default secret) observed as `obs` says.
-pub fn principal(target: &Target, name: &str, obs: &Observation) -> Principal {
-    Principal::observed(
-        target,
-        name,
-        &crate::backend::clients::default_secret(name),
-        obs.clone(),
-    )
 }

@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::context::{Attempts, PathRun, Role, Stopwatch};
 use super::payload;
-use crate::backend::{ReadRecord, Start};
+use crate::backend::{Position, ReadRecord};
 use crate::metrics::ledger::ReadOutcome;
 use crate::path::OpenError;
 
@@ -21,8 +21,7 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
 
 struct ShardCursor {
     shard_id: String,
-    iterator: Option<String>,
-    last_sequence: Option<String>,
+    position: Position,
     /// The key error Kinesis last refused a read of this shard with, until a read succeeds.
     blocked_by: Option<String>,
 }
@@ -47,8 +46,7 @@ pub async fn run(run: Arc<PathRun>, shards: Vec<String>, k: u64) {
         .into_iter()
         .map(|shard_id| ShardCursor {
             shard_id,
-            iterator: None,
-            last_sequence: None,
+            position: Position::default(),
             blocked_by: None,
         })
         .collect();
@@ -67,48 +65,24 @@ pub async fn run(run: Arc<PathRun>, shards: Vec<String>, k: u64) {
 }
 
 async fn poll(run: &PathRun, c: &mut ShardCursor, rng: &mut ChaCha8Rng) {
-    if c.iterator.is_none() {
-        let start = match &c.last_sequence {
-            Some(seq) => Start::After(seq.clone()),
-            None => Start::TrimHorizon,
-        };
-        match run
-            .consumer
-            .kinesis
-            .shard_iterator(&run.stream, &c.shard_id, &start)
-            .await
-        {
-            Ok(it) => c.iterator = Some(it),
-            Err(e) => {
-                run.error(Role::Consumer, &e.code);
-                return;
-            }
-        }
-    }
-    let Some(it) = c.iterator.clone() else { return };
-    Attempts::bump(&run.attempts.get_calls);
-    match run.consumer.kinesis.get_records(&it, 10_000).await {
-        Ok(page) => {
-            for record in &page.records {
+    match run.source.read(&c.shard_id, &mut c.position, 10_000).await {
+        Ok(records) => {
+            for record in &records {
                 if let Err(code) = handle(run, c, record, rng).await {
                     // Its key cannot be had now: stay at this record and try it again on
                     // the next poll, as a consumer that must not skip data would.
                     c.blocked_by = Some(code);
-                    c.iterator = None;
+                    c.position.rewind();
                     return;
                 }
-                c.last_sequence = Some(record.sequence.clone());
+                c.position.commit(&record.sequence);
             }
-            c.iterator = page.next_iterator;
             c.blocked_by = None;
         }
         Err(e) => {
             run.error(Role::Consumer, &e.code);
             if KEY_ERRORS.contains(&e.code.as_str()) {
                 c.blocked_by = Some(e.code.clone());
-            }
-            if e.code == "ExpiredIteratorException" {
-                c.iterator = None;
             }
         }
     }
@@ -129,7 +103,7 @@ fn account_blocked(run: &PathRun, c: &ShardCursor) {
     }
     let acks = run.acks.lock();
     for ((shard, seq), id) in acks.iter() {
-        if *shard == c.shard_id && after(seq, c.last_sequence.as_deref()) {
+        if *shard == c.shard_id && after(seq, c.position.after.as_deref()) {
             run.ledger.unreadable(*id);
         }
     }

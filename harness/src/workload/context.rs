@@ -1,5 +1,5 @@
-//! What one path's producers and consumers share while a run goes on: the path, its stream,
-//! its principals' clients, the run clock, and the metrics they record into.
+//! What one path's producers and consumers share while a run goes on: the path, the sink they
+//! put into and the source they read from, the run clock, and the metrics they record into.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use crate::backend::{Principal, TransportLog};
+use crate::backend::{Sink, Source, TransportLog};
 use crate::clock::SharedClock;
 use crate::metrics::latency::SharedLatency;
 use crate::metrics::ledger::LedgerTracker;
@@ -110,8 +110,6 @@ pub struct Attempts {
     pub put_attempts: AtomicU64,
     /// Retries of any call.
     pub retries: AtomicU64,
-    /// GetRecords calls.
-    pub get_calls: AtomicU64,
     /// Records sent again after a partial PutRecords failure.
     pub records_resent: AtomicU64,
 }
@@ -186,13 +184,11 @@ pub struct PathRun {
     pub name: String,
     /// The protection.
     pub path: Path,
-    /// Its stream.
-    pub stream: String,
-    /// The producer principal's clients.
-    pub producer: Principal,
-    /// The consumer principal's clients.
-    pub consumer: Principal,
-    /// The transport log of both.
+    /// Where producers put records (the path's stream), as the producer role.
+    pub sink: Arc<dyn Sink>,
+    /// Where consumers read them back, as the consumer role.
+    pub source: Arc<dyn Source>,
+    /// The transport log of both roles' clients.
     pub log: Arc<TransportLog>,
     /// The scenario.
     pub scenario: Arc<Scenario>,

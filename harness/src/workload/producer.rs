@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use super::context::{Attempts, PathRun, Role, Stopwatch};
 use super::pacer::Pacer;
 use super::{payload, sizes};
-use crate::backend::{BackendError, ErrorClass, PutAck};
+use crate::backend::{BackendError, ErrorClass, OutRecord, PutAck};
 use crate::scenario::PutApi;
 
 /// A record sealed and waiting to be put.
@@ -159,19 +159,20 @@ async fn flush(run: &PathRun, batch: &mut Vec<Pending>, rng: &mut ChaCha8Rng) {
     let mut attempt = 1;
     loop {
         Attempts::bump(&run.attempts.put_attempts);
+        let records = pending
+            .iter()
+            .map(|p| OutRecord {
+                partition_key: p.partition_key.clone(),
+                data: p.data.clone(),
+            })
+            .collect::<Vec<_>>();
         let outcome = if single {
-            let p = &pending[0];
-            run.producer
-                .kinesis
-                .put_record(&run.stream, &p.partition_key, p.data.clone())
-                .await
-                .map(|a| vec![Ok(a)])
+            match records.into_iter().next() {
+                Some(r) => run.sink.put(r).await.map(|a| vec![Ok(a)]),
+                None => Ok(Vec::new()),
+            }
         } else {
-            let entries = pending
-                .iter()
-                .map(|p| (p.partition_key.clone(), p.data.clone()))
-                .collect();
-            run.producer.kinesis.put_records(&run.stream, entries).await
+            run.sink.put_batch(records).await
         };
         let (retry_code, err) = match outcome {
             Ok(results) => {

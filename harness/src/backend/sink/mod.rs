@@ -1,0 +1,127 @@
+//! The service seam: producers put records into a [`Sink`] and consumers read them back from a
+//! [`Source`], never naming a service's API. Kinesis Data Streams is the first implementation
+//! ([`kinesis`]); another service (Firehose) is a sibling module implementing the same two
+//! traits, with its own retry rules in its error names.
+
+pub mod kinesis;
+
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+
+use super::error::BackendError;
+
+/// One record to put: its partition key and data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutRecord {
+    /// Partition key (decides the shard on Kinesis).
+    pub partition_key: String,
+    /// Data blob.
+    pub data: Vec<u8>,
+}
+
+/// A record the service acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutAck {
+    /// Where it went (a Kinesis shard id).
+    pub shard_id: String,
+    /// Its position there (a Kinesis sequence number).
+    pub sequence: String,
+}
+
+/// One entry of a batch the service refused while accepting the rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryFailure {
+    /// AWS's name, e.g. `ProvisionedThroughputExceededException` or `InternalFailure`.
+    pub code: String,
+    /// Message.
+    pub message: String,
+}
+
+/// A record read back.
+#[derive(Debug, Clone)]
+pub struct ReadRecord {
+    /// Its position in its partition (a Kinesis sequence number).
+    pub sequence: String,
+    /// Partition key.
+    pub partition_key: String,
+    /// Data as returned.
+    pub data: Vec<u8>,
+    /// Server-side encrypted at rest.
+    pub encrypted: bool,
+}
+
+/// Status and encryption of a sink's destination, as the service describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkInfo {
+    /// The service's status word (`ACTIVE`, `UPDATING`, ...).
+    pub status: String,
+    /// `NONE` or `KMS`.
+    pub encryption: String,
+    /// The key, when encrypted.
+    pub key_id: Option<String>,
+    /// Partitions open for writing (shards).
+    pub partitions: u32,
+}
+
+/// Where a consumer is in one partition: after the last record it consumed, and the service's
+/// own cursor (an iterator) if it holds one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Position {
+    /// The last record consumed (None: from the oldest record).
+    pub after: Option<String>,
+    /// The service's cursor to continue from, when it has one.
+    pub token: Option<String>,
+}
+
+impl Position {
+    /// Mark `sequence` consumed.
+    pub fn commit(&mut self, sequence: &str) {
+        self.after = Some(sequence.to_owned());
+    }
+
+    /// Forget the service's cursor: the next read starts just after the last record consumed
+    /// (so a record that could not be consumed is read again).
+    pub fn rewind(&mut self) {
+        self.token = None;
+    }
+}
+
+/// Where producers put records: one destination (a stream) of one service, signed as the
+/// producer role.
+#[async_trait]
+pub trait Sink: Send + Sync + Debug {
+    /// The service's name in results: `kinesis`.
+    fn service(&self) -> &'static str;
+
+    /// The destination's name (the stream).
+    fn destination(&self) -> &str;
+
+    /// Put one record.
+    async fn put(&self, record: OutRecord) -> Result<PutAck, BackendError>;
+
+    /// Put a batch: the outcome of each entry, in order; an error fails the whole call.
+    async fn put_batch(
+        &self,
+        records: Vec<OutRecord>,
+    ) -> Result<Vec<Result<PutAck, EntryFailure>>, BackendError>;
+
+    /// The destination's status and encryption.
+    async fn describe(&self) -> Result<SinkInfo, BackendError>;
+}
+
+/// Where consumers read records back from, signed as the consumer role.
+#[async_trait]
+pub trait Source: Send + Sync + Debug {
+    /// The partitions to read (shard ids).
+    async fn partitions(&self) -> Result<Vec<String>, BackendError>;
+
+    /// The next records of `partition` after `position` (at most `limit`); moves the
+    /// position's cursor, not its `after` (the consumer commits what it consumed).
+    async fn read(
+        &self,
+        partition: &str,
+        position: &mut Position,
+        limit: u32,
+    ) -> Result<Vec<ReadRecord>, BackendError>;
+}
