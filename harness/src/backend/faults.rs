@@ -132,6 +132,16 @@ impl TransportFaults {
         self.rules.write().retain(|(i, _)| *i != id);
     }
 
+    /// Rules in force.
+    pub fn len(&self) -> usize {
+        self.rules.read().len()
+    }
+
+    /// True when no rule is in force.
+    pub fn is_empty(&self) -> bool {
+        self.rules.read().is_empty()
+    }
+
     /// Decide what happens to a call of `service.op` made by `principal` (a role).
     pub fn decide(&self, service: &str, op: &str, principal: &str) -> Decision {
         let rules = self.rules.read();

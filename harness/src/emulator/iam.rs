@@ -432,6 +432,17 @@ impl Iam {
         Ok(())
     }
 
+    /// Every principal's statements, by principal name.
+    pub fn policies(&self) -> std::collections::BTreeMap<String, Vec<Statement>> {
+        self.entries
+            .iter()
+            .map(|(name, e)| {
+                let statements = e.statements.iter().map(|(_, s)| s.clone()).collect();
+                (name.clone(), statements)
+            })
+            .collect()
+    }
+
     /// The statements of the principal's policy, in the order they were attached.
     pub fn statements(
         &self,

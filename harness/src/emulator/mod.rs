@@ -2,12 +2,15 @@
 //! through the real SDK clients or on a loopback port. It knows nothing of scenarios.
 
 pub mod bucket;
+pub mod control;
 pub mod iam;
 pub mod kinesis;
 pub mod kms;
+pub mod overrides;
 pub mod server;
 pub mod service;
 pub mod sigv4;
 pub mod wire;
 
-pub use service::{Control, Service, ServiceConfig};
+pub use control::{Control, Hold, WorldSnapshot};
+pub use service::{Service, ServiceConfig};

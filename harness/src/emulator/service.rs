@@ -7,10 +7,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 
+use super::control::Control;
 use super::iam::Iam;
 use super::kinesis::sse::SseKeys;
 use super::kinesis::{ShardLimits, Stream, Streams};
-use super::kms::{Kms, KmsCallEvent};
+use super::kms::Kms;
+use super::overrides::Overrides;
 use super::sigv4::{self, AuthError};
 use super::wire::{ApiError, MAX_BODY_BYTES};
 use crate::clock::SharedClock;
@@ -55,14 +57,19 @@ impl Default for ServiceConfig {
 pub struct Inner {
     account: String,
     region: String,
-    config: RwLock<ServiceConfig>,
+    pub(crate) config: RwLock<ServiceConfig>,
     clock: SharedClock,
     pub(crate) iam: RwLock<Iam>,
     pub(crate) kms: Mutex<Kms>,
     pub(crate) streams: Streams,
     pub(crate) sse: SseKeys,
-    sse_reuse_by_stream: Mutex<std::collections::HashMap<String, Duration>>,
-    kms_delay: RwLock<Option<KmsDelay>>,
+    pub(crate) sse_reuse_by_stream: Mutex<std::collections::HashMap<String, Duration>>,
+    /// KMS quotas lowered by the harness (the lowest, with the base, is in force).
+    pub(crate) quota_overrides: Mutex<Overrides<f64>>,
+    /// Per-stream shard limits lowered by the harness.
+    pub(crate) shard_overrides: Mutex<std::collections::HashMap<String, Overrides<ShardLimits>>>,
+    /// Latencies added to KMS operations by the harness (they add up).
+    pub(crate) kms_delays: RwLock<Overrides<KmsDelay>>,
 }
 
 /// Latency added to each KMS operation the service performs (direct or on a caller's behalf):
@@ -79,6 +86,11 @@ impl std::fmt::Debug for Inner {
 }
 
 impl Inner {
+    /// The clock the service reads.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
     /// Account id.
     pub fn account(&self) -> &str {
         &self.account
@@ -268,7 +280,9 @@ impl Service {
                 streams: Streams::default(),
                 sse: SseKeys::default(),
                 sse_reuse_by_stream: Mutex::new(Default::default()),
-                kms_delay: RwLock::new(None),
+                quota_overrides: Mutex::new(Overrides::default()),
+                shard_overrides: Mutex::new(Default::default()),
+                kms_delays: RwLock::new(Overrides::default()),
             }),
         }
     }
@@ -280,7 +294,7 @@ impl Service {
 
     /// The harness's control interface (not an AWS API).
     pub fn control(&self) -> Control<'_> {
-        Control { inner: &self.inner }
+        Control::new(&self.inner)
     }
 
     /// Handle one HTTP request.
@@ -295,9 +309,14 @@ impl Service {
         super::kms::begin_request();
         let response = respond(self.handle_inner(request));
         let ops = super::kms::request_ops();
-        let delay = match (&*self.inner.kms_delay.read(), ops.is_empty()) {
-            (Some(f), false) => ops.iter().map(|(op, key)| f(op, key)).sum(),
-            _ => Duration::ZERO,
+        let delays = self.inner.kms_delays.read();
+        let delay = if ops.is_empty() || delays.is_empty() {
+            Duration::ZERO
+        } else {
+            delays
+                .values()
+                .flat_map(|f| ops.iter().map(move |(op, key)| f(op, key)))
+                .sum()
         };
         (response, delay)
     }
@@ -358,111 +377,5 @@ impl Service {
                 ))
             })?;
         Ok(principal.name.clone())
-    }
-}
-
-/// The harness's handle on the service's world: policies, key states, quotas, limits.
-pub struct Control<'a> {
-    inner: &'a Inner,
-}
-
-impl Control<'_> {
-    /// Add a statement to a principal's policy (e.g. an explicit Deny).
-    pub fn attach(
-        &self,
-        principal: &str,
-        statement: super::iam::Statement,
-    ) -> Result<super::iam::StatementId, super::iam::IamError> {
-        self.inner.iam.write().attach(principal, statement)
-    }
-
-    /// Remove a statement added by [`Control::attach`].
-    pub fn detach(
-        &self,
-        principal: &str,
-        id: super::iam::StatementId,
-    ) -> Result<(), super::iam::IamError> {
-        self.inner.iam.write().detach(principal, id)
-    }
-
-    /// Change the KMS request quota.
-    pub fn set_kms_quota(&self, per_sec: f64) {
-        self.inner.kms.lock().set_quota(per_sec);
-        self.inner.config.write().kms_quota_per_sec = per_sec;
-    }
-
-    /// Change the SSE data-key reuse window.
-    pub fn set_sse_reuse_period(&self, period: Duration) {
-        self.inner.config.write().sse_reuse_period = period;
-    }
-
-    /// Set one stream's SSE data-key reuse window.
-    pub fn set_stream_reuse_period(&self, stream: &str, period: Duration) {
-        let arn = self.inner.stream_arn(stream);
-        self.inner.sse_reuse_by_stream.lock().insert(arn, period);
-    }
-
-    /// The ARN of a stream of this name.
-    pub fn stream_arn(&self, stream: &str) -> String {
-        self.inner.stream_arn(stream)
-    }
-
-    /// Change how long Start/StopStreamEncryption keep a stream UPDATING.
-    pub fn set_encryption_update_delay(&self, delay: Duration) {
-        self.inner.config.write().encryption_update_delay = delay;
-    }
-
-    /// Change the length of a KMS "day" (deletion waiting periods).
-    pub fn set_kms_day(&self, day: Duration) {
-        self.inner.config.write().kms_day = day;
-    }
-
-    /// Change a stream's per-shard limits.
-    pub fn set_shard_limits(&self, stream: &str, limits: ShardLimits) -> bool {
-        match self.inner.streams.get(stream) {
-            Some(s) => {
-                s.lock()
-                    .shards
-                    .iter_mut()
-                    .for_each(|sh| sh.set_limits(limits));
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Add latency to every KMS operation the service performs (None: no added latency).
-    pub fn set_kms_delay(&self, delay: Option<KmsDelay>) {
-        *self.inner.kms_delay.write() = delay;
-    }
-
-    /// Restore a stream's per-shard limits to the service's defaults.
-    pub fn reset_shard_limits(&self, stream: &str) -> bool {
-        let limits = self.inner.shard_limits();
-        self.set_shard_limits(stream, limits)
-    }
-
-    /// The KMS request quota in force.
-    pub fn kms_quota(&self) -> f64 {
-        self.inner.kms.lock().quota()
-    }
-
-    /// Delete a key at once, as if its waiting period had passed.
-    pub fn delete_key_now(&self, key_ref: &str) -> Result<(), ApiError> {
-        let now = self.inner.clock.now();
-        let mut kms = self.inner.kms.lock();
-        let id = kms.store.resolve(key_ref, now).map_err(|e| e.direct())?;
-        kms.store.delete_now(&id);
-        Ok(())
-    }
-
-    /// Every KMS request the service has handled.
-    pub fn kms_calls(&self) -> Vec<KmsCallEvent> {
-        self.inner.kms.lock().calls().to_vec()
-    }
-
-    /// Turn signature checking on or off.
-    pub fn set_verify_signatures(&self, on: bool) {
-        self.inner.config.write().verify_signatures = on;
     }
 }

@@ -51,10 +51,28 @@ struct RecordState {
 #[derive(Debug, Default)]
 struct Inner {
     records: HashMap<u64, RecordState>,
+    /// Acked ids with no read outcome yet (what `lost` would count now), kept as events
+    /// arrive so a drain can ask in O(1).
+    awaiting: u64,
     reads: u64,
     valid_reads: u64,
     corrupted_reads: u64,
     duplicate_reads: u64,
+}
+
+/// Acked with no read outcome (valid, corrupted or unreadable) yet.
+fn awaiting(flags: u8) -> bool {
+    flags & ACKED != 0 && flags & (READ_VALID | READ_CORRUPTED | READ_UNREADABLE) == 0
+}
+
+impl Inner {
+    fn adjust(&mut self, was: bool, now: bool) {
+        match (was, now) {
+            (false, true) => self.awaiting += 1,
+            (true, false) => self.awaiting -= 1,
+            _ => {}
+        }
+    }
 }
 
 /// Collects ledger events from any number of threads (`&self` methods behind one mutex).
@@ -72,7 +90,21 @@ impl LedgerTracker {
     fn mark(&self, id: u64, flags: u8) {
         // (sent, acked, failed, or unreadable-without-a-read)
         let mut inner = self.inner.lock();
-        inner.records.entry(id).or_default().flags |= flags;
+        let state = inner.records.entry(id).or_default();
+        let was = awaiting(state.flags);
+        state.flags |= flags;
+        let now = awaiting(state.flags);
+        inner.adjust(was, now);
+    }
+
+    /// Reads so far, duplicates included.
+    pub fn reads(&self) -> u64 {
+        self.inner.lock().reads
+    }
+
+    /// Acknowledged records with no read yet: what [`Ledger::lost`] would count now, in O(1).
+    pub fn awaiting_read(&self) -> u64 {
+        self.inner.lock().awaiting
     }
 
     /// Record `id` handed to the producer for sending (counted once however often resent).
@@ -95,12 +127,15 @@ impl LedgerTracker {
         let mut inner = self.inner.lock();
         let state = inner.records.entry(id).or_default();
         let duplicate = state.reads > 0;
+        let was = awaiting(state.flags);
         state.reads = state.reads.saturating_add(1);
         state.flags |= match outcome {
             ReadOutcome::Valid => READ_VALID,
             ReadOutcome::Corrupted => READ_CORRUPTED,
             ReadOutcome::Unreadable => READ_UNREADABLE,
         };
+        let now = awaiting(state.flags);
+        inner.adjust(was, now);
         inner.reads += 1;
         if duplicate {
             inner.duplicate_reads += 1;
@@ -389,6 +424,8 @@ mod tests {
             }
             let l = t.finish();
             prop_assert_eq!(l, model(&events));
+            // The drain's O(1) count is the walk's `lost`.
+            prop_assert_eq!(t.awaiting_read(), l.lost);
             // Structural invariants, whatever the order of events.
             prop_assert!(l.acked + l.failed <= l.sent);
             prop_assert_eq!(l.balances(), l.in_flight() == 0);

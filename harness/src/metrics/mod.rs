@@ -1,5 +1,6 @@
 //! Measurements kept whole while a run goes on: HDR latency histograms (microseconds), the
-//! per-record ledger, the log of KMS calls, and the HdrHistogram interval log they are saved to.
+//! per-record ledger, the log of KMS calls, per-second timelines, and the HdrHistogram interval
+//! log they are saved to.
 //!
 //! Nothing here knows about scenarios, paths or the SDK; the workload records into these types
 //! and the run's end turns them into a [`crate::result::RunResult`].
@@ -8,6 +9,7 @@ pub mod hlog;
 pub mod kms_calls;
 pub mod latency;
 pub mod ledger;
+pub mod timeline;
 
 use std::path::PathBuf;
 
@@ -18,6 +20,7 @@ pub use kms_calls::{
 };
 pub use latency::{LatencyHistogram, LatencySummary, Overhead, SharedLatency};
 pub use ledger::{Ledger, LedgerTracker, ReadOutcome};
+pub use timeline::{Timeline, TimelinePoint};
 
 /// Errors from the metrics module; each names the file it concerns.
 #[derive(Debug, thiserror::Error)]

@@ -9,6 +9,7 @@ use std::time::Duration;
 pub use envelope_path::{CryptoTotals, EnvelopePath};
 
 use crate::backend::{BackendError, ErrorClass};
+use crate::result::PathKind;
 
 /// Why a record read back could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,12 +47,12 @@ pub enum Path {
 }
 
 impl Path {
-    /// The kind's name: `plaintext`, `envelope`, `sse-kms`.
-    pub fn kind(&self) -> &'static str {
+    /// The kind of protection.
+    pub fn kind(&self) -> PathKind {
         match self {
-            Path::Plaintext => "plaintext",
-            Path::Envelope(_) => "envelope",
-            Path::SseKms => "sse-kms",
+            Path::Plaintext => PathKind::Plaintext,
+            Path::Envelope(_) => PathKind::Envelope,
+            Path::SseKms => PathKind::SseKms,
         }
     }
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 mod settings;
 mod upgrade;
 
-pub use crate::metrics::{KmsCalls, LatencySummary, Ledger, Overhead};
+pub use crate::metrics::{KmsCalls, LatencySummary, Ledger, Overhead, TimelinePoint};
 pub use settings::{
     CacheSettings, Cipher, EnvelopeSettings, PathKind, PathSettings, SseKeyKind, SseSettings,
 };
@@ -163,20 +163,6 @@ pub struct FaultPathResult {
     pub latency_during_us: LatencySummary,
     /// Put latency of records intended after it.
     pub latency_after_us: LatencySummary,
-}
-
-/// One second of a path's run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TimelinePoint {
-    /// Second since the start of the load.
-    pub second: u64,
-    /// Records acknowledged in it.
-    pub acked: u64,
-    /// Records given up on in it.
-    pub failed: u64,
-    /// Errors by name in it.
-    pub errors: BTreeMap<String, u64>,
 }
 
 /// The scenario as it ran: enough to tell runs apart and replay one.

@@ -212,7 +212,7 @@ pub fn path_result(
         errors: run.errors.lock().clone(),
         attempts: attempts(run),
         ledger: run.ledger.finish(),
-        timeline: crate::fault::report::timeline(&run.events.lock()),
+        timeline: run.timeline.points(),
         crypto: {
             let c = run.path.crypto();
             CryptoCost::from_totals(c.seal_bytes, c.seal_ns, c.open_bytes, c.open_ns)
@@ -238,13 +238,7 @@ pub fn faults(
                 .iter()
                 .filter_map(|r| {
                     let w = r.fault_windows.iter().find(|w| w.fault == i)?;
-                    Some(crate::fault::report::path_result(
-                        &r.name,
-                        w,
-                        &r.events.lock(),
-                        scenario.warmup,
-                        length,
-                    ))
+                    Some(crate::fault::report::path_result(&r.name, w, length))
                 })
                 .collect();
             FaultResult {
@@ -252,10 +246,10 @@ pub fn faults(
                 kind: f.kind.name().to_string(),
                 at_secs: start.as_secs_f64(),
                 end_secs: end.map(|e| e.as_secs_f64()),
-                applied: !steps.is_empty() && steps.iter().all(|a| a.ok),
+                applied: !steps.is_empty() && steps.iter().all(|a| a.ok()),
                 notes: steps
                     .iter()
-                    .map(|a| format!("{:?} at {:.3} s: {}", a.step, a.at.as_secs_f64(), a.note))
+                    .map(|a| format!("{:?} at {:.3} s: {}", a.step, a.at.as_secs_f64(), a.note()))
                     .collect(),
                 paths,
             }

@@ -20,12 +20,13 @@ use crate::backend::{
 };
 use crate::clock::SharedClock;
 use crate::emulator::Service;
-use crate::fault::{self, Engine, PathTarget};
+use crate::fault::{self, Engine, FaultWindow, PathTarget, World};
 use crate::metrics::latency::SharedLatency;
 use crate::metrics::ledger::LedgerTracker;
+use crate::metrics::Timeline;
 use crate::result::{self, Machine, RunResult, ScenarioEcho};
 use crate::scenario::{ClockMode, Protection, Scenario};
-use crate::workload::context::{Attempts, FaultWindow};
+use crate::workload::context::Attempts;
 use crate::workload::{consumer, producer, PathRun, RetryPolicy, RunClock};
 
 use setup::Provisioned;
@@ -176,16 +177,7 @@ fn fault_windows(scenario: &Scenario, path: &str) -> Vec<FaultWindow> {
         .filter(|(_, f)| f.applies_to(path))
         .map(|(i, f)| {
             let (start, end) = fault::plan::window(f, load_end(scenario));
-            FaultWindow {
-                fault: i,
-                start,
-                end,
-                latency: [
-                    SharedLatency::new(),
-                    SharedLatency::new(),
-                    SharedLatency::new(),
-                ],
-            }
+            FaultWindow::new(i, start, end, scenario.warmup)
         })
         .collect()
 }
@@ -238,7 +230,7 @@ fn path_runs(
                 size_latency: Mutex::new(BTreeMap::new()),
                 sealed: Mutex::new(Default::default()),
                 acks: Mutex::new(HashMap::new()),
-                events: Mutex::new(Default::default()),
+                timeline: Timeline::new(),
                 fault_windows: fault_windows(scenario, &spec.name),
                 transport_faults,
                 producers_left: AtomicU64::new(scenario.workload.producers as u64),
@@ -281,7 +273,7 @@ fn progress_bar(
 async fn drain(runs: &[Arc<PathRun>], clock: &RunClock, drain_timeout: Duration) {
     let deadline = clock.elapsed() + drain_timeout;
     loop {
-        let drained = runs.iter().all(|r| r.ledger.finish().lost == 0);
+        let drained = runs.iter().all(|r| r.ledger.awaiting_read() == 0);
         if drained || clock.elapsed() >= deadline {
             break;
         }
@@ -308,15 +300,14 @@ fn engine(
             transport: r.transport_faults.clone(),
         })
         .collect();
-    let admin = env.admin();
-    let seed = producer::seed_for(scenario.seed, "faults", 0);
-    Arc::new(Engine::new(
-        scenario.faults.clone(),
+    let world = World {
         targets,
-        env.service.clone(),
-        admin,
-        seed,
-    ))
+        service: env.service.clone(),
+        admin: env.admin(),
+        keys: Default::default(),
+        seed: producer::seed_for(scenario.seed, "faults", 0),
+    };
+    Arc::new(Engine::new(scenario.faults.clone(), world))
 }
 
 async fn load(

@@ -10,8 +10,9 @@ use std::time::Duration;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::context::{Attempts, PathRun, Role, Stopwatch};
+use super::context::{Attempts, PathRun, Stopwatch};
 use super::payload;
+use crate::backend::Role;
 use crate::backend::{Position, ReadRecord};
 use crate::metrics::ledger::ReadOutcome;
 use crate::path::OpenError;
@@ -146,7 +147,7 @@ async fn handle(
         }
     };
     let known = id_of(run, &c.shard_id, &record.sequence);
-    let fallback = || known.unwrap_or(u64::MAX - run.ledger.finish().read);
+    let fallback = || known.unwrap_or(u64::MAX - run.ledger.reads());
     match opened {
         Ok(plain) => match payload::verify(&plain) {
             Ok(stamp) => {

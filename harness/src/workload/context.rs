@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use crate::backend::{Sink, Source, TransportLog};
+use crate::backend::{Role, Sink, Source, TransportLog};
 use crate::clock::SharedClock;
+use crate::fault::window::FaultWindow;
 use crate::metrics::latency::SharedLatency;
 use crate::metrics::ledger::LedgerTracker;
+use crate::metrics::timeline::Timeline;
 use crate::path::Path;
 use crate::scenario::Scenario;
 
@@ -121,52 +123,6 @@ impl Attempts {
     }
 }
 
-/// Who saw an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// A producer (sealing or putting).
-    Producer,
-    /// A consumer (reading or opening).
-    Consumer,
-}
-
-/// Timestamped events (time since the run's start) for timelines and fault reports.
-#[derive(Debug, Default)]
-pub struct Events {
-    /// Every error: when, who, AWS name.
-    pub errors: Vec<(Duration, Role, String)>,
-    /// Every acknowledged record: when.
-    pub acks: Vec<Duration>,
-    /// Every record given up on: when.
-    pub failures: Vec<Duration>,
-}
-
-/// A fault's window as it applies to one path, and the put latency before, during and after it.
-#[derive(Debug)]
-pub struct FaultWindow {
-    /// Index of the fault in the scenario.
-    pub fault: usize,
-    /// Start, since the run's start.
-    pub start: Duration,
-    /// End (None: to the end of the run).
-    pub end: Option<Duration>,
-    /// Put latency of records intended before, during and after the window.
-    pub latency: [SharedLatency; 3],
-}
-
-impl FaultWindow {
-    /// 0 before, 1 during, 2 after.
-    pub fn phase(&self, t: Duration) -> usize {
-        if t < self.start {
-            0
-        } else if self.end.is_none_or(|e| t < e) {
-            1
-        } else {
-            2
-        }
-    }
-}
-
 /// Sums over every sealed record.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SealTotals {
@@ -217,9 +173,9 @@ pub struct PathRun {
     pub sealed: Mutex<SealTotals>,
     /// (shard, sequence) -> record id, from acknowledgements.
     pub acks: Mutex<HashMap<(String, String), u64>>,
-    /// Timestamped events.
-    pub events: Mutex<Events>,
-    /// The faults that apply to this path.
+    /// Per second: acknowledged, given up, errors by name.
+    pub timeline: Timeline,
+    /// The faults that apply to this path, each tallying what happened in its window.
     pub fault_windows: Vec<FaultWindow>,
     /// Transport fault rules of this path's clients.
     pub transport_faults: Arc<crate::backend::TransportFaults>,
@@ -243,13 +199,17 @@ impl PathRun {
     pub fn error(&self, role: Role, code: &str) {
         *self.errors.lock().entry(code.to_string()).or_default() += 1;
         let at = self.clock.elapsed();
-        self.events.lock().errors.push((at, role, code.to_string()));
+        self.timeline.error(at, code);
+        for w in &self.fault_windows {
+            w.error(at, role, code);
+        }
     }
 
     /// Record `id` (of `plaintext_len` bytes) acknowledged; its put latency is `latency`.
     pub fn acked(&self, id: u64, intended: Duration, plaintext_len: usize, latency: Duration) {
         self.ledger.acked(id);
-        self.events.lock().acks.push(self.clock.elapsed());
+        let at = self.clock.elapsed();
+        self.timeline.ack(at);
         if self.measured(intended) {
             self.put_latency.record(latency);
             if self.per_size_latency() {
@@ -261,6 +221,7 @@ impl PathRun {
             }
         }
         for w in &self.fault_windows {
+            w.ack(at);
             w.latency[w.phase(intended)].record(latency);
         }
     }
@@ -268,7 +229,11 @@ impl PathRun {
     /// Record that the producer gave up on `id`.
     pub fn failed(&self, id: u64) {
         self.ledger.failed(id);
-        self.events.lock().failures.push(self.clock.elapsed());
+        let at = self.clock.elapsed();
+        self.timeline.failure(at);
+        for w in &self.fault_windows {
+            w.failure(at);
+        }
     }
 
     /// Whether put latency is kept per record size (the scenario names its sizes).

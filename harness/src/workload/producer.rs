@@ -8,9 +8,10 @@ use std::time::Duration;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::context::{Attempts, PathRun, Role, Stopwatch};
+use super::context::{Attempts, PathRun, Stopwatch};
 use super::pacer::Pacer;
 use super::{payload, sizes};
+use crate::backend::Role;
 use crate::backend::{BackendError, ErrorClass, OutRecord, PutAck};
 use crate::scenario::PutApi;
 

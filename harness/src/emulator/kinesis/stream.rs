@@ -132,6 +132,16 @@ impl Shard {
         self.index
     }
 
+    /// The limits in force.
+    pub fn limits(&self) -> ShardLimits {
+        ShardLimits {
+            write_bytes_per_sec: self.write_bytes.rate_per_sec(),
+            write_records_per_sec: self.write_records.rate_per_sec(),
+            read_bytes_per_sec: self.read_bytes.rate_per_sec(),
+            read_calls_per_sec: self.read_calls.rate_per_sec(),
+        }
+    }
+
     /// Apply new limits.
     pub fn set_limits(&mut self, l: ShardLimits) {
         self.write_bytes.set_rate(l.write_bytes_per_sec);

@@ -75,6 +75,20 @@ impl std::fmt::Debug for GeneratedKey {
     }
 }
 
+/// The operations that share KMS's "cryptographic operations (symmetric) request rate" quota
+/// (KMS developer guide, "Request quotas"). Key administration (DescribeKey, DisableKey,
+/// ScheduleKeyDeletion, ...) has per-operation quotas of its own, which are not modelled.
+pub const CRYPTOGRAPHIC_OPERATIONS: &[&str] = &[
+    "Decrypt",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateMac",
+    "GenerateRandom",
+    "ReEncrypt",
+    "VerifyMac",
+];
+
 /// KMS state: keys, quota, and the call log.
 #[derive(Debug)]
 pub struct Kms {
@@ -155,7 +169,7 @@ impl Kms {
         authorize: Authorize<'_>,
         now: Duration,
     ) -> Result<String, KmsFailure> {
-        if !self.quota.try_take(1.0, now) {
+        if CRYPTOGRAPHIC_OPERATIONS.contains(&op) && !self.quota.try_take(1.0, now) {
             return Err(KmsFailure::Throttled);
         }
         let id = self.store.resolve(key_ref, now)?;

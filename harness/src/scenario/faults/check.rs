@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use super::kinds;
-use super::{FaultKind, FaultService, FaultSpec};
+use super::kinds::{self, Shape};
+use super::FaultSpec;
 use crate::scenario::error::{FieldPath, Problem};
 use crate::scenario::raw::{RawDuration, RawFault};
 use crate::scenario::validate::{choice, dur, fmt_dur, path_name};
@@ -20,63 +20,6 @@ pub(crate) struct Context<'a> {
     pub load_end: Duration,
     /// `[kms]`, for the quota and the length of a day.
     pub kms: &'a KmsSpec,
-}
-
-/// A fault kind as written in `kind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Deny,
-    Throttle,
-    DisableKey,
-    ScheduleKeyDeletion,
-    DeleteKey,
-    Latency,
-}
-
-const KINDS: &[(&str, Kind)] = &[
-    ("deny", Kind::Deny),
-    ("throttle", Kind::Throttle),
-    ("disable-key", Kind::DisableKey),
-    ("schedule-key-deletion", Kind::ScheduleKeyDeletion),
-    ("delete-key", Kind::DeleteKey),
-    ("latency", Kind::Latency),
-];
-pub(super) const SERVICES: &[(&str, FaultService)] = &[
-    ("kinesis", FaultService::Kinesis),
-    ("kms", FaultService::Kms),
-];
-
-/// A kind, with a throttle's service: what decides which keys are valid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
-    Deny,
-    KinesisThrottle,
-    KmsThrottle,
-    DisableKey,
-    ScheduleKeyDeletion,
-    DeleteKey,
-    Latency,
-}
-
-impl Shape {
-    fn kind(self) -> &'static str {
-        match self {
-            Self::Deny => "deny",
-            Self::KinesisThrottle | Self::KmsThrottle => "throttle",
-            Self::DisableKey => "disable-key",
-            Self::ScheduleKeyDeletion => "schedule-key-deletion",
-            Self::DeleteKey => "delete-key",
-            Self::Latency => "latency",
-        }
-    }
-
-    fn describe(self) -> String {
-        match self {
-            Self::KinesisThrottle => "kind \"throttle\" with service = \"kinesis\"".into(),
-            Self::KmsThrottle => "kind \"throttle\" with service = \"kms\"".into(),
-            other => format!("kind {:?}", other.kind()),
-        }
-    }
 }
 
 /// Which paths a fault can reach: a kind's validation says, `paths` checks.
@@ -130,8 +73,8 @@ pub(crate) fn faults(field: &FieldPath, raw: &[RawFault], cx: &Context<'_>) -> R
 
 fn fault(field: &FieldPath, index: usize, f: &RawFault, cx: &Context<'_>) -> R<FaultSpec> {
     let at = |key: &str| field.key(key);
-    let kind = choice(&at("kind"), &f.kind, KINDS)?;
-    let shape = shape(field, kind, f)?;
+    let kind = choice(&at("kind"), &f.kind, kinds::KINDS)?;
+    let shape = kinds::shape(field, kind, f)?;
     reject_foreign_keys(field, f, shape)?;
     let name = match &f.name {
         Some(n) => path_name(&at("name"), n)?,
@@ -139,15 +82,7 @@ fn fault(field: &FieldPath, index: usize, f: &RawFault, cx: &Context<'_>) -> R<F
     };
     let start = start(&at("at"), &f.at, cx.load_end)?;
     let duration = f.for_.as_ref().map(|d| length(&at("for"), d)).transpose()?;
-    let (kind, reach) = match shape {
-        Shape::Deny => kinds::deny(field, f)?,
-        Shape::KinesisThrottle => (kinds::kinesis_throttle(field, f)?, Reach::Any),
-        Shape::KmsThrottle => (kinds::kms_throttle(field, f, cx.kms)?, Reach::Kms),
-        Shape::DisableKey => (FaultKind::DisableKey, Reach::Key),
-        Shape::ScheduleKeyDeletion => (kinds::schedule(field, f, duration, cx.kms)?, Reach::Key),
-        Shape::DeleteKey => (FaultKind::DeleteKey, Reach::Key),
-        Shape::Latency => kinds::latency(field, f)?,
-    };
+    let (kind, reach) = kinds::validate(shape, field, f, duration, cx.kms)?;
     let paths = paths(field, f.paths.as_deref(), reach, cx.paths)?;
     Ok(FaultSpec {
         name,
@@ -158,95 +93,8 @@ fn fault(field: &FieldPath, index: usize, f: &RawFault, cx: &Context<'_>) -> R<F
     })
 }
 
-/// The kind, refined by `service` where the kind has one.
-fn shape(field: &FieldPath, kind: Kind, f: &RawFault) -> R<Shape> {
-    let service = || -> R<FaultService> {
-        let Some(s) = f.service.as_deref() else {
-            let msg = format!(
-                "required for kind {:?}: \"kinesis\" or \"kms\"",
-                if kind == Kind::Throttle {
-                    "throttle"
-                } else {
-                    "latency"
-                }
-            );
-            return Err(Problem::new(&field.key("service"), msg));
-        };
-        choice(&field.key("service"), s, SERVICES)
-    };
-    Ok(match kind {
-        Kind::Deny => Shape::Deny,
-        Kind::Throttle => match service()? {
-            FaultService::Kinesis => Shape::KinesisThrottle,
-            FaultService::Kms => Shape::KmsThrottle,
-        },
-        Kind::DisableKey => Shape::DisableKey,
-        Kind::ScheduleKeyDeletion => Shape::ScheduleKeyDeletion,
-        Kind::DeleteKey => Shape::DeleteKey,
-        Kind::Latency => {
-            service()?;
-            Shape::Latency
-        }
-    })
-}
-
-/// Keys that belong to some kinds only: name, whether it is set, the shapes it belongs to.
-fn kind_keys(f: &RawFault) -> [(&'static str, bool, &'static [Shape]); 14] {
-    use Shape::*;
-    const THROTTLES: &[Shape] = &[KinesisThrottle, KmsThrottle];
-    const SERVICED: &[Shape] = &[KinesisThrottle, KmsThrottle, Latency];
-    const NOT_DELETE: &[Shape] = &[
-        Deny,
-        KinesisThrottle,
-        KmsThrottle,
-        DisableKey,
-        ScheduleKeyDeletion,
-        Latency,
-    ];
-    [
-        ("for", f.for_.is_some(), NOT_DELETE),
-        ("principal", f.principal.is_some(), &[Deny]),
-        ("actions", f.actions.is_some(), &[Deny]),
-        ("service", f.service.is_some(), SERVICED),
-        ("operations", f.operations.is_some(), SERVICED),
-        ("fraction", f.fraction.is_some(), THROTTLES),
-        ("quota_per_sec", f.quota_per_sec.is_some(), &[KmsThrottle]),
-        (
-            "write_bytes_per_sec",
-            f.write_bytes_per_sec.is_some(),
-            &[KinesisThrottle],
-        ),
-        (
-            "write_records_per_sec",
-            f.write_records_per_sec.is_some(),
-            &[KinesisThrottle],
-        ),
-        (
-            "read_calls_per_sec",
-            f.read_calls_per_sec.is_some(),
-            &[KinesisThrottle],
-        ),
-        (
-            "read_bytes_per_sec",
-            f.read_bytes_per_sec.is_some(),
-            &[KinesisThrottle],
-        ),
-        (
-            "waiting_period_days",
-            f.waiting_period_days.is_some(),
-            &[ScheduleKeyDeletion],
-        ),
-        (
-            "cancel_after",
-            f.cancel_after.is_some(),
-            &[ScheduleKeyDeletion],
-        ),
-        ("delay", f.delay.is_some(), &[Latency]),
-    ]
-}
-
 fn reject_foreign_keys(field: &FieldPath, f: &RawFault, shape: Shape) -> R<()> {
-    let keys = kind_keys(f);
+    let keys = kinds::kind_keys(f);
     let foreign = |(_, set, owners): &&(&str, bool, &[Shape])| *set && !owners.contains(&shape);
     let Some((key, _, owners)) = keys.iter().find(foreign) else {
         return Ok(());

@@ -1,9 +1,11 @@
-//! The keys of each fault kind: a deny's principal and actions, a throttle's share and
-//! limits, a key deletion's waiting period, a latency's delay.
+//! Each fault kind: its name in `kind`, the keys that belong to it, and their validation (a
+//! deny's principal and actions, a throttle's share and limits, a key deletion's waiting
+//! period, a latency's delay). A new kind is a variant here and in `FaultKind`; `check` applies
+//! the rules every kind shares.
 
 use std::time::Duration;
 
-use super::check::{required, Reach, R, SERVICES};
+use super::check::{required, Reach, R};
 use super::{DelaySpec, FaultKind, FaultService};
 use crate::scenario::error::{FieldPath, Problem};
 use crate::scenario::raw::{RawDelay, RawDuration, RawFault};
@@ -29,6 +31,169 @@ const KINESIS_LATENCY_OPS: &[&str] = &[
 const WAITING_DAYS: Ints = ints(7, 30, 7, " days");
 const MAX_DELAY: Duration = Duration::from_secs(60);
 const MIB: f64 = 1024.0 * 1024.0;
+
+/// A fault kind as written in `kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Deny,
+    Throttle,
+    DisableKey,
+    ScheduleKeyDeletion,
+    DeleteKey,
+    Latency,
+}
+
+pub(super) const KINDS: &[(&str, Kind)] = &[
+    ("deny", Kind::Deny),
+    ("throttle", Kind::Throttle),
+    ("disable-key", Kind::DisableKey),
+    ("schedule-key-deletion", Kind::ScheduleKeyDeletion),
+    ("delete-key", Kind::DeleteKey),
+    ("latency", Kind::Latency),
+];
+pub(super) const SERVICES: &[(&str, FaultService)] = &[
+    ("kinesis", FaultService::Kinesis),
+    ("kms", FaultService::Kms),
+];
+
+/// A kind, with a throttle's service: what decides which keys are valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shape {
+    Deny,
+    KinesisThrottle,
+    KmsThrottle,
+    DisableKey,
+    ScheduleKeyDeletion,
+    DeleteKey,
+    Latency,
+}
+
+impl Shape {
+    pub(super) fn kind(self) -> &'static str {
+        match self {
+            Self::Deny => "deny",
+            Self::KinesisThrottle | Self::KmsThrottle => "throttle",
+            Self::DisableKey => "disable-key",
+            Self::ScheduleKeyDeletion => "schedule-key-deletion",
+            Self::DeleteKey => "delete-key",
+            Self::Latency => "latency",
+        }
+    }
+
+    pub(super) fn describe(self) -> String {
+        match self {
+            Self::KinesisThrottle => "kind \"throttle\" with service = \"kinesis\"".into(),
+            Self::KmsThrottle => "kind \"throttle\" with service = \"kms\"".into(),
+            other => format!("kind {:?}", other.kind()),
+        }
+    }
+}
+
+/// The kind, refined by `service` where the kind has one.
+pub(super) fn shape(field: &FieldPath, kind: Kind, f: &RawFault) -> R<Shape> {
+    let service = || -> R<FaultService> {
+        let Some(s) = f.service.as_deref() else {
+            let msg = format!(
+                "required for kind {:?}: \"kinesis\" or \"kms\"",
+                if kind == Kind::Throttle {
+                    "throttle"
+                } else {
+                    "latency"
+                }
+            );
+            return Err(Problem::new(&field.key("service"), msg));
+        };
+        choice(&field.key("service"), s, SERVICES)
+    };
+    Ok(match kind {
+        Kind::Deny => Shape::Deny,
+        Kind::Throttle => match service()? {
+            FaultService::Kinesis => Shape::KinesisThrottle,
+            FaultService::Kms => Shape::KmsThrottle,
+        },
+        Kind::DisableKey => Shape::DisableKey,
+        Kind::ScheduleKeyDeletion => Shape::ScheduleKeyDeletion,
+        Kind::DeleteKey => Shape::DeleteKey,
+        Kind::Latency => {
+            service()?;
+            Shape::Latency
+        }
+    })
+}
+
+/// Keys that belong to some kinds only: name, whether it is set, the shapes it belongs to.
+pub(super) fn kind_keys(f: &RawFault) -> [(&'static str, bool, &'static [Shape]); 14] {
+    use Shape::*;
+    const THROTTLES: &[Shape] = &[KinesisThrottle, KmsThrottle];
+    const SERVICED: &[Shape] = &[KinesisThrottle, KmsThrottle, Latency];
+    const NOT_DELETE: &[Shape] = &[
+        Deny,
+        KinesisThrottle,
+        KmsThrottle,
+        DisableKey,
+        ScheduleKeyDeletion,
+        Latency,
+    ];
+    [
+        ("for", f.for_.is_some(), NOT_DELETE),
+        ("principal", f.principal.is_some(), &[Deny]),
+        ("actions", f.actions.is_some(), &[Deny]),
+        ("service", f.service.is_some(), SERVICED),
+        ("operations", f.operations.is_some(), SERVICED),
+        ("fraction", f.fraction.is_some(), THROTTLES),
+        ("quota_per_sec", f.quota_per_sec.is_some(), &[KmsThrottle]),
+        (
+            "write_bytes_per_sec",
+            f.write_bytes_per_sec.is_some(),
+            &[KinesisThrottle],
+        ),
+        (
+            "write_records_per_sec",
+            f.write_records_per_sec.is_some(),
+            &[KinesisThrottle],
+        ),
+        (
+            "read_calls_per_sec",
+            f.read_calls_per_sec.is_some(),
+            &[KinesisThrottle],
+        ),
+        (
+            "read_bytes_per_sec",
+            f.read_bytes_per_sec.is_some(),
+            &[KinesisThrottle],
+        ),
+        (
+            "waiting_period_days",
+            f.waiting_period_days.is_some(),
+            &[ScheduleKeyDeletion],
+        ),
+        (
+            "cancel_after",
+            f.cancel_after.is_some(),
+            &[ScheduleKeyDeletion],
+        ),
+        ("delay", f.delay.is_some(), &[Latency]),
+    ]
+}
+
+/// Validate the keys of a fault of `shape`: its kind and the paths it can reach.
+pub(super) fn validate(
+    shape: Shape,
+    field: &FieldPath,
+    f: &RawFault,
+    duration: Option<Duration>,
+    kms: &KmsSpec,
+) -> R<(FaultKind, Reach)> {
+    Ok(match shape {
+        Shape::Deny => deny(field, f)?,
+        Shape::KinesisThrottle => (kinesis_throttle(field, f)?, Reach::Any),
+        Shape::KmsThrottle => (kms_throttle(field, f, kms)?, Reach::Kms),
+        Shape::DisableKey => (FaultKind::DisableKey, Reach::Key),
+        Shape::ScheduleKeyDeletion => (schedule(field, f, duration, kms)?, Reach::Key),
+        Shape::DeleteKey => (FaultKind::DeleteKey, Reach::Key),
+        Shape::Latency => latency(field, f)?,
+    })
+}
 
 pub(super) fn deny(field: &FieldPath, f: &RawFault) -> R<(FaultKind, Reach)> {
     let names: Vec<String> = PRINCIPALS.iter().map(|(n, _)| format!("{n:?}")).collect();

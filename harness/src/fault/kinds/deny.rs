@@ -1,0 +1,94 @@
+//! `deny`: an explicit Deny on a principal's actions for the fault's window. On the embedded
+//! service a Deny statement is attached to the principal's policy (so the service itself
+//! refuses, including the KMS calls Kinesis makes on the caller's behalf under SSE); against
+//! any other endpoint the transport answers the denied calls with AWS's errors.
+
+use super::{add_rule, FaultError, Part, Undo, World};
+use crate::backend::faults::{Effect, Rule, Service as Svc};
+use crate::emulator::iam::Statement;
+use crate::result::PathKind;
+
+pub(super) fn begin(
+    world: &World,
+    targets: &[usize],
+    principal: &str,
+    actions: &[String],
+    undo: &mut Undo,
+) -> Result<String, FaultError> {
+    if let Some(svc) = &world.service {
+        for &t in targets {
+            let tg = &world.targets[t];
+            let mut resources = vec![svc.control().stream_arn(&tg.stream)];
+            match &tg.key {
+                Some(k) if k.starts_with("arn:") => resources.push(k.clone()),
+                Some(_) => resources.push("*".into()),
+                None => {}
+            }
+            let id = svc
+                .control()
+                .attach(principal, Statement::deny(actions.to_vec(), resources))?;
+            undo.push(Part::Statement {
+                principal: principal.to_owned(),
+                id,
+            });
+        }
+        return Ok(format!("explicit Deny {actions:?} attached to {principal}"));
+    }
+    for &t in targets {
+        for a in actions {
+            for (service, operations, code) in shows_as(a, world.targets[t].kind) {
+                let effect = Effect::Error {
+                    code: code.into(),
+                    message: format!(
+                        "User: {principal} is not authorized to perform: {a} (injected)"
+                    ),
+                    fraction: 1.0,
+                };
+                let rule = Rule {
+                    service,
+                    operations,
+                    principal: Some(principal.to_owned()),
+                    effect,
+                };
+                add_rule(world, t, rule, undo);
+            }
+        }
+    }
+    Ok(format!("{principal} denied {actions:?} at the transport"))
+}
+
+/// How a denied action shows at the transport, for one path kind: (service, operations, error).
+fn shows_as(action: &str, kind: PathKind) -> Vec<(Svc, Vec<String>, &'static str)> {
+    let (service, op) = action.split_once(':').unwrap_or(("*", "*"));
+    let op_list = |o: &str| {
+        if o == "*" {
+            vec![]
+        } else {
+            vec![o.to_string()]
+        }
+    };
+    let mut out = Vec::new();
+    if service == "kinesis" || service == "*" {
+        out.push((Svc::Kinesis, op_list(op), "AccessDeniedException"));
+    }
+    if service == "kms" || service == "*" {
+        out.push((Svc::Kms, op_list(op), "AccessDeniedException"));
+        if kind == PathKind::SseKms {
+            if op == "*" || op.starts_with("GenerateDataKey") {
+                out.push((
+                    Svc::Kinesis,
+                    vec!["PutRecord".into(), "PutRecords".into()],
+                    "KMSAccessDeniedException",
+                ));
+            }
+            if op == "*" || op == "Decrypt" {
+                out.push((
+                    Svc::Kinesis,
+                    vec!["GetRecords".into()],
+                    "KMSAccessDeniedException",
+                ));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,73 @@
+//! What faults act on: the paths (each with its stream, key and transport rules), the embedded
+//! service when that is the target, the admin role's clients for key changes, and the key
+//! states every key fault shares.
+
+use std::sync::Arc;
+
+use super::error::FaultError;
+use super::keys::KeyStates;
+use crate::backend::{Principal, TransportFaults};
+use crate::emulator::Service;
+use crate::result::PathKind;
+use crate::scenario::FaultSpec;
+
+/// One path as faults see it.
+#[derive(Debug, Clone)]
+pub struct PathTarget {
+    /// Path name.
+    pub name: String,
+    /// How the path protects records.
+    pub kind: PathKind,
+    /// Its stream.
+    pub stream: String,
+    /// Its KMS key (ARN, or an alias for the AWS-managed key).
+    pub key: Option<String>,
+    /// Its clients' transport fault rules.
+    pub transport: Arc<TransportFaults>,
+}
+
+/// The world faults change.
+pub struct World {
+    /// The paths.
+    pub targets: Vec<PathTarget>,
+    /// The embedded service, when it is the target.
+    pub service: Option<Service>,
+    /// The admin role's clients (key state changes).
+    pub admin: Principal,
+    /// Key states held by key faults.
+    pub keys: KeyStates,
+    /// Seed of drawn delays.
+    pub seed: u64,
+}
+
+impl World {
+    /// The paths fault `f` applies to, by index.
+    pub fn targets_of(&self, f: &FaultSpec) -> Vec<usize> {
+        (0..self.targets.len())
+            .filter(|&i| f.applies_to(&self.targets[i].name))
+            .collect()
+    }
+
+    /// The embedded service, or why `what` cannot be done without it.
+    pub fn embedded(&self, what: &str) -> Result<&Service, FaultError> {
+        self.service
+            .as_ref()
+            .ok_or_else(|| FaultError::Unsupported(format!("{what} only on the embedded service")))
+    }
+
+    /// The customer-managed keys (ARNs) of these paths. Key faults run only on the embedded
+    /// service: the harness never changes an endpoint's keys.
+    pub fn keys_of(&self, targets: &[usize]) -> Result<Vec<String>, FaultError> {
+        self.embedded("key faults run")?;
+        let mut keys: Vec<String> = Vec::new();
+        for k in targets.iter().filter_map(|&t| self.targets[t].key.as_ref()) {
+            if k.starts_with("arn:") && !keys.contains(k) {
+                keys.push(k.clone());
+            }
+        }
+        if keys.is_empty() {
+            return Err(FaultError::NoKey);
+        }
+        Ok(keys)
+    }
+}

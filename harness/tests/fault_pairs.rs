@@ -1,0 +1,250 @@
+//! Every pair of fault kinds (a kind with itself included), overlapping without nesting, run as
+//! a scenario on the virtual clock: each fault shows its own effect in its own window, nothing
+//! is lost, no error appears before the first fault or after the last has ended (but for a
+//! deleted key, which stays deleted), so the drain runs in the world as it was.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use kcb::result::RunResult;
+use kcb::runner;
+use kcb::scenario;
+
+/// What a fault of a kind must show while it lasts.
+#[derive(Debug, Clone, Copy)]
+enum Effect {
+    /// At least one of these errors on some path.
+    Errors(&'static [&'static str]),
+    /// Put latency p50 while it lasts of at least this much, µs, on some path.
+    SlowerPuts(u64),
+}
+
+/// A fault kind: its name, its TOML (without `at` and `for`), whether it can end, whether its
+/// errors are fatal (the harness gives the record up instead of retrying), its effect.
+struct Template {
+    name: &'static str,
+    toml: &'static str,
+    ends: bool,
+    fatal: bool,
+    effect: Effect,
+}
+
+const DENIED: &[&str] = &["AccessDeniedException", "KMSAccessDeniedException"];
+const THROTTLED: &[&str] = &["ProvisionedThroughputExceededException"];
+const KMS_THROTTLED: &[&str] = &["ThrottlingException", "KMSThrottlingException"];
+const DISABLED: &[&str] = &["DisabledException", "KMSDisabledException"];
+const PENDING: &[&str] = &["KMSInvalidStateException"];
+const GONE: &[&str] = &["NotFoundException", "KMSNotFoundException"];
+
+const TEMPLATES: &[Template] = &[
+    Template {
+        name: "deny",
+        toml: "kind = \"deny\"\nprincipal = \"producer\"\nactions = [\"kms:GenerateDataKey\"]",
+        ends: true,
+        fatal: true,
+        effect: Effect::Errors(DENIED),
+    },
+    Template {
+        name: "kinesis-fraction",
+        toml: "kind = \"throttle\"\nservice = \"kinesis\"\nfraction = 0.5\noperations = [\"PutRecord\"]",
+        ends: true,
+        fatal: false,
+        effect: Effect::Errors(THROTTLED),
+    },
+    Template {
+        name: "kinesis-limit",
+        toml: "kind = \"throttle\"\nservice = \"kinesis\"\nwrite_records_per_sec = 20",
+        ends: true,
+        fatal: false,
+        effect: Effect::Errors(THROTTLED),
+    },
+    Template {
+        name: "kms-quota",
+        toml: "kind = \"throttle\"\nservice = \"kms\"\nquota_per_sec = 2",
+        ends: true,
+        fatal: false,
+        effect: Effect::Errors(KMS_THROTTLED),
+    },
+    Template {
+        name: "kms-fraction",
+        toml: "kind = \"throttle\"\nservice = \"kms\"\nfraction = 0.5",
+        ends: true,
+        fatal: false,
+        effect: Effect::Errors(KMS_THROTTLED),
+    },
+    Template {
+        name: "disable-key",
+        toml: "kind = \"disable-key\"",
+        ends: true,
+        fatal: true,
+        effect: Effect::Errors(DISABLED),
+    },
+    Template {
+        name: "schedule-key-deletion",
+        toml: "kind = \"schedule-key-deletion\"\nwaiting_period_days = 7\ncancel_after = \"3s\"",
+        ends: true,
+        fatal: true,
+        effect: Effect::Errors(PENDING),
+    },
+    Template {
+        name: "delete-key",
+        toml: "kind = \"delete-key\"",
+        ends: false,
+        fatal: true,
+        effect: Effect::Errors(GONE),
+    },
+    Template {
+        name: "latency",
+        toml: "kind = \"latency\"\nservice = \"kinesis\"\noperations = [\"PutRecord\"]\ndelay = \"20ms\"",
+        ends: true,
+        fatal: false,
+        effect: Effect::SlowerPuts(20_000),
+    },
+];
+
+/// Fault windows: the first 3–7 s, the second 5–9 s (overlapping, neither inside the other).
+const WINDOWS: [(u64, u64); 2] = [(3, 4), (5, 4)];
+const LAST_END: u64 = 9;
+
+fn scenario(a: &Template, b: &Template) -> String {
+    let mut text = String::from(
+        r#"
+name = "pair"
+duration = "11s"
+warmup = "1s"
+seed = 5
+clock = "virtual"
+drain_timeout = "5s"
+
+[workload]
+rate_per_sec = 50
+record_size = 512
+api = "put-record"
+
+[retry]
+max_attempts = 20
+max_backoff = "500ms"
+
+[kms]
+day_length = "1s"
+
+[[paths]]
+kind = "envelope"
+cache = { max_messages = 10, max_age = "1m" }
+
+[[paths]]
+kind = "sse-kms"
+key = "customer-managed"
+"#,
+    );
+    for (i, (t, (at, len))) in [a, b].into_iter().zip(WINDOWS).enumerate() {
+        text.push_str(&format!(
+            "\n[[faults]]\nname = \"f{i}-{}\"\nat = \"{at}s\"\n{}\n",
+            t.name, t.toml
+        ));
+        if t.ends {
+            text.push_str(&format!("for = \"{len}s\"\n"));
+        }
+    }
+    text
+}
+
+fn run(toml: &str) -> RunResult {
+    let s = match scenario::parse(toml, Path::new("pair.toml")) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}\n{toml}"),
+    };
+    let rt = runner::runtime(true).expect("runtime");
+    rt.block_on(runner::run_scenario(Arc::new(s), None, false))
+        .expect("run")
+        .result
+}
+
+/// What is wrong with the run of pair (a, b), if anything.
+fn problems(a: &Template, b: &Template, r: &RunResult) -> Vec<String> {
+    let mut out = Vec::new();
+    let deleted = !a.ends || !b.ends;
+    let fatal = a.fatal || b.fatal;
+    for (f, t) in r.faults.iter().zip([a, b]) {
+        if !f.applied {
+            out.push(format!("{} not applied: {:?}", f.name, f.notes));
+        }
+        let shown = match t.effect {
+            Effect::Errors(names) => f.paths.iter().any(|p| {
+                names
+                    .iter()
+                    .any(|n| p.errors_during.get(*n).is_some_and(|c| *c > 0))
+            }),
+            // Unobservable when no put succeeds while it lasts (a deleted key fails them all).
+            Effect::SlowerPuts(us) => f
+                .paths
+                .iter()
+                .any(|p| p.latency_during_us.p50 >= us || (deleted && p.puts_ok_during == 0)),
+        };
+        if !shown {
+            out.push(format!(
+                "{} showed no {:?} while it lasted",
+                f.name, t.effect
+            ));
+        }
+    }
+    for p in &r.paths {
+        let l = &p.ledger;
+        // Retryable errors are retried until they pass; fatal ones give records up.
+        if l.lost > 0
+            || l.corrupted > 0
+            || (l.failed > 0 && !fatal)
+            || (l.unreadable > 0 && !deleted)
+            || !l.balances()
+        {
+            out.push(format!("{}: ledger {l:?}", p.name));
+        }
+        for s in &p.timeline {
+            let outside = s.second < WINDOWS[0].0 || (s.second >= LAST_END + 1 && !deleted);
+            if outside && !s.errors.is_empty() {
+                out.push(format!(
+                    "{}: errors outside the faults at second {}: {:?}",
+                    p.name, s.second, s.errors
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_pair_of_overlapping_fault_kinds_composes() {
+    let mut pairs = Vec::new();
+    for i in 0..TEMPLATES.len() {
+        for j in i..TEMPLATES.len() {
+            pairs.push((i, j));
+        }
+    }
+    // Two threads share the pairs (each run has its own runtime and service).
+    let chunks: Vec<Vec<(usize, usize)>> = (0..2)
+        .map(|k| pairs.iter().copied().skip(k).step_by(2).collect())
+        .collect();
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let mut bad = Vec::new();
+                    for &(i, j) in chunk {
+                        let (a, b) = (&TEMPLATES[i], &TEMPLATES[j]);
+                        let r = run(&scenario(a, b));
+                        for p in problems(a, b, &r) {
+                            bad.push(format!("{} + {}: {p}", a.name, b.name));
+                        }
+                    }
+                    bad
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|_| vec!["a run panicked".into()]))
+            .collect()
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
