@@ -13,6 +13,7 @@ use hdrhistogram::Histogram;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, WeightedAliasIndex};
+use rayon::prelude::*;
 
 use super::config::BootstrapConfig;
 
@@ -131,21 +132,27 @@ pub fn overhead_change(q: Quad<'_>, cfg: &BootstrapConfig, seed: u64) -> Overhea
     };
     let baseline = overhead(q.base_path.quantiles(), q.base_plain.quantiles());
     let current = overhead(q.cur_path.quantiles(), q.cur_plain.quantiles());
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut buf = Vec::new();
     let b = cfg.resamples.max(1) as usize;
-    let mut changes: [Vec<f64>; 2] = [Vec::with_capacity(b), Vec::with_capacity(b)];
     let n = |s: &Sampler| s.total().min(cfg.sample_size.max(1));
-    for _ in 0..b {
-        let bp = q.base_path.resample(&mut rng, n(q.base_path), &mut buf);
-        let bq = q.base_plain.resample(&mut rng, n(q.base_plain), &mut buf);
-        let cp = q.cur_path.resample(&mut rng, n(q.cur_path), &mut buf);
-        let cq = q.cur_plain.resample(&mut rng, n(q.cur_plain), &mut buf);
-        let (base, cur) = (overhead(bp, bq), overhead(cp, cq));
-        for k in 0..2 {
-            changes[k].push(cur[k] - base[k]);
-        }
-    }
+    // Each resample draws from its own ChaCha stream of the seed, so the interval is the same
+    // whatever the number of threads that share the resamples (rayon).
+    let pairs: Vec<[f64; 2]> = (0..b)
+        .into_par_iter()
+        .map_init(Vec::new, |buf, i| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(i as u64);
+            let bp = q.base_path.resample(&mut rng, n(q.base_path), buf);
+            let bq = q.base_plain.resample(&mut rng, n(q.base_plain), buf);
+            let cp = q.cur_path.resample(&mut rng, n(q.cur_path), buf);
+            let cq = q.cur_plain.resample(&mut rng, n(q.cur_plain), buf);
+            let (base, cur) = (overhead(bp, bq), overhead(cp, cq));
+            [cur[0] - base[0], cur[1] - base[1]]
+        })
+        .collect();
+    let mut changes: [Vec<f64>; 2] = [
+        pairs.iter().map(|c| c[0]).collect(),
+        pairs.iter().map(|c| c[1]).collect(),
+    ];
     let mut low = [0.0; 2];
     let mut high = [0.0; 2];
     for k in 0..2 {
@@ -302,6 +309,27 @@ mod tests {
             c,
             "same seed, same interval"
         );
+    }
+
+    #[test]
+    fn the_interval_does_not_depend_on_the_thread_count() {
+        let path = hist(lcg(11, 3_000, 1_000, 400));
+        let plain = hist(lcg(12, 3_000, 950, 400));
+        let (a, b) = (sampler(&path), sampler(&plain));
+        let quad = Quad {
+            base_path: &a,
+            base_plain: &b,
+            cur_path: &b,
+            cur_plain: &a,
+        };
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
+            match pool {
+                Ok(p) => p.install(|| overhead_change(quad, &cfg(400), 5)),
+                Err(e) => panic!("{e}"),
+            }
+        };
+        assert_eq!(on(1), on(3));
     }
 
     #[test]
