@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Every test of the project: unit, property, integration (embedded service over the real SDK
 # clients, the loopback server with SigV4), the shipped scenarios and fault scenarios run end to
-# end, and the report's headless-Chromium screenshot test.
-# Needs a Rust toolchain (cargo). Installs Debian's chromium for the screenshot test when it can
-# (root with apt-get); elsewhere that one test is skipped with a notice, except on CI (CI=true),
-# where a missing chromium fails it.
+# end, tests against the Python peers, and the report's headless-Chromium screenshot test.
+# Needs a Rust toolchain (cargo) and Python 3 with venv. Installs the Python peers
+# (scripts/peers/requirements.txt) into target/peers/venv, kept there between runs, and Debian's
+# chromium for the screenshot test when it can (root with apt-get). A peer that cannot be
+# installed is skipped with a notice, except on CI (CI=true), where its test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v cargo >/dev/null 2>&1; then
@@ -20,6 +21,24 @@ if command -v chromium >/dev/null 2>&1 || [ "${CI:-}" = "true" ]; then
   export KCB_REQUIRE_CHROMIUM=1
 else
   echo "notice: chromium is not installed; the report screenshot test will be skipped" >&2
+fi
+# Python peers, in a virtual environment under target/ (reinstalled when the requirements change).
+venv=target/peers/venv
+stamp=$venv/.requirements
+if ! cmp -s scripts/peers/requirements.txt "$stamp" 2>/dev/null; then
+  echo "installing the Python peers into $venv" >&2
+  if python3 -m venv "$venv" >/dev/null \
+    && "$venv/bin/pip" install -q --disable-pip-version-check -r scripts/peers/requirements.txt; then
+    cp scripts/peers/requirements.txt "$stamp"
+  else
+    echo "could not install the Python peers (scripts/peers/requirements.txt) into $venv" >&2
+  fi
+fi
+if [ -f "$stamp" ]; then
+  export KCB_PYTHON="$PWD/$venv/bin/python"
+fi
+if [ "${CI:-}" = "true" ]; then
+  export KCB_REQUIRE_PEERS=1
 fi
 cargo fmt --all -- --check || { echo "run 'cargo fmt --all'" >&2; exit 1; }
 cargo test --workspace --all-targets "$@"

@@ -284,6 +284,77 @@ fn kms_plot_draws_a_bar_per_window_per_path() {
 }
 
 #[test]
+fn latency_over_time_draws_each_interval_of_the_log_per_path_with_faults_shaded() {
+    let dir = scratch("over-time");
+    let file = dir.join("result.json");
+    std::fs::copy(golden_dir().join("result.json"), &file).unwrap_or_else(|e| panic!("{e}"));
+    // 12 one-second intervals per path; envelope's p50 steps from 500 to 900 µs at 6 s.
+    let interval = |p50: u64| {
+        let mut h = kcb::metrics::LatencyHistogram::new();
+        for k in 0..100u64 {
+            h.record_us(p50 - 50 + k);
+        }
+        h.inner().clone()
+    };
+    let series: Vec<(&str, Vec<(u64, hdrhistogram::Histogram<u64>)>)> = PATHS
+        .iter()
+        .map(|p| {
+            let tag: &str = match *p {
+                "plaintext" => "plaintext.put",
+                "envelope" => "envelope.put",
+                _ => "sse-kms.put",
+            };
+            let points = (0..12u64)
+                .map(|i| {
+                    let p50 = if tag == "envelope.put" && i >= 6 {
+                        900
+                    } else {
+                        500
+                    };
+                    (i, interval(p50))
+                })
+                .collect();
+            (tag, points)
+        })
+        .collect();
+    kcb::metrics::write_hlog_series(
+        &dir.join("latency.hlog"),
+        std::time::SystemTime::now(),
+        Duration::from_secs(1),
+        &series,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let run = ReportRun::load(&file).unwrap_or_else(|e| panic!("{e}"));
+    let t = series::latency_over_time(&run).unwrap_or_else(|| panic!("intervals in the log"));
+    let env = t
+        .paths
+        .iter()
+        .find(|p| p.path == "envelope")
+        .unwrap_or_else(|| panic!("envelope"));
+    assert_eq!(env.points.len(), 12);
+    assert_eq!((env.points[0].1, env.points[11].1), (499, 899));
+    let svg = plots::over_time_svg(&t).unwrap_or_else(|e| panic!("{e}"));
+    for path in PATHS {
+        let lines = tagged(&svg, "polyline", "data-series", path);
+        assert_eq!(lines.len(), 2, "{path}: a p50 and a p99 line");
+        assert!(lines.iter().all(|l| point_count(l) == 12), "{path}");
+    }
+    assert_eq!(
+        tagged(&svg, "rect", "data-fault", "deny-0").len(),
+        2,
+        "shaded in both panels"
+    );
+    // The merged histograms the latency curves use still add every interval up.
+    let whole = run
+        .histograms
+        .iter()
+        .find(|(t, _)| t == "envelope.put")
+        .map_or(0, |(_, h)| h.len());
+    assert_eq!(whole, 1_200);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn fault_timeline_shades_each_fault_and_draws_throughput_and_errors() {
     let timeline = series::fault_timeline(&golden_run().result).unwrap_or_else(|| panic!("faults"));
     let svg = plots::fault_timeline_svg(&timeline).unwrap_or_else(|e| panic!("{e}"));

@@ -171,3 +171,57 @@ fn envelope_overhead_matches_the_documented_format_to_the_byte() {
         }
     }
 }
+
+#[test]
+fn a_short_runs_monthly_cost_is_the_per_window_arithmetic_and_the_warm_up_is_apart() {
+    let r = run(r#"
+        name = "short"
+        duration = "10s"
+        warmup = "2s"
+        seed = 14
+        clock = "virtual"
+        [workload]
+        rate_per_sec = 20
+        record_size = 256
+        [[paths]]
+        kind = "plaintext"
+        [[paths]]
+        kind = "envelope"
+        cache = { max_age = "5m" }
+        [[paths]]
+        kind = "sse-kms"
+        key = "customer-managed"
+        reuse_period = "5m"
+    "#);
+    for name in ["envelope", "sse-kms"] {
+        let k = &path(&r, name).kms_calls;
+        // One data key for the whole run, fetched (and decrypted once) in the warm-up.
+        assert_eq!(k.warmup_calls, 2, "{name}: {k:?}");
+        assert_eq!(
+            k.warmup_by_operation.get("GenerateDataKey"),
+            Some(&1),
+            "{name}"
+        );
+        assert_eq!(k.total, 0, "{name}: the warm-up's calls are counted apart");
+        assert!(k.by_operation.is_empty(), "{name}");
+        // Shorter than one 300 s window: 2 calls per window, from the load's first window.
+        assert_eq!(k.calls_per_window, 2.0, "{name}");
+        assert!(
+            k.cost_basis.contains("first window"),
+            "{name}: {}",
+            k.cost_basis
+        );
+        // 2 / 300 s × 2,592,000 s = 17,280 requests; × $0.03 / 10,000 = $0.05184; + 1 key-month.
+        assert!((k.monthly_requests - 17_280.0).abs() < 1e-6, "{name}");
+        let cents = |usd: f64| (usd * 100.0).round() as i64;
+        assert_eq!(cents(k.request_cost_usd_per_month), 5, "{name}");
+        assert_eq!(k.customer_managed_keys, 1, "{name}");
+        assert_eq!(cents(k.monthly_cost_usd), 105, "{name}");
+    }
+    let plain = &path(&r, "plaintext").kms_calls;
+    assert_eq!(
+        (plain.total, plain.warmup_calls, plain.customer_managed_keys),
+        (0, 0, 0)
+    );
+    assert_eq!(plain.monthly_cost_usd, 0.0);
+}

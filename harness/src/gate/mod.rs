@@ -7,7 +7,8 @@
 //!   histograms ([`bootstrap`]); it regresses only when the whole interval lies above the
 //!   threshold. Without the histograms the point estimates from the results are compared and
 //!   the row says "no histograms: no noise estimate".
-//! - `kms calls/window`: KMS calls in the busiest window (`kms_calls.max_per_window`).
+//! - `kms calls/window`: KMS calls per data-key window at the rate the month is projected from
+//!   (`kms_calls.calls_per_window`).
 //! - `inflation`: mean bytes added per record (`inflation.overhead_bytes`).
 //!   Counts are exact: they regress when current − baseline > threshold.
 //!
@@ -461,14 +462,14 @@ fn samplers(
 
 fn kms_row(bp: &PathResult, cp: &PathResult, threshold: u64) -> Row {
     let (bw, cw) = (bp.kms_calls.window_secs, cp.kms_calls.window_secs);
-    let note = (bp.kms_calls.max_per_window + cp.kms_calls.max_per_window > 0
+    let note = (bp.kms_calls.calls_per_window + cp.kms_calls.calls_per_window > 0.0
         && (bw - cw).abs() > 0.01 * bw.max(cw))
     .then(|| format!("windows differ: {bw:.1} s vs {cw:.1} s"));
     row(
         Metric::KmsCallsPerWindow,
         &cp.name,
-        bp.kms_calls.max_per_window as f64,
-        cp.kms_calls.max_per_window as f64,
+        bp.kms_calls.calls_per_window,
+        cp.kms_calls.calls_per_window,
         Evidence::Exact,
         threshold as f64,
         note,

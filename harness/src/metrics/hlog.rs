@@ -1,6 +1,7 @@
 //! Histograms saved whole as an HdrHistogram interval log (`.hlog`): one line per histogram,
 //! `Tag=<tag>,<start s>,<length s>,<max>,<base64 of the V2 deflate-compressed histogram>`,
-//! the format HdrHistogram's own tools read and merge.
+//! the format HdrHistogram's own tools read and merge. A run writes one histogram per tag per
+//! interval ([`write_hlog_series`]); a saved baseline one per tag for its whole length.
 //!
 //! Runs from several machines are combined by reading their logs and adding the histograms
 //! that share a tag ([`read_hlog`] already adds same-tag intervals within one log).
@@ -9,6 +10,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use base64::Engine;
 use hdrhistogram::serialization::interval_log::{
     IntervalLogIterator, IntervalLogWriterBuilder, LogEntry, Tag,
 };
@@ -74,10 +76,77 @@ pub fn write_hlog_interval(
     file.sync_all().map_err(io_err)
 }
 
-/// Read every interval of the log at `path`, as `(tag, histogram)` in order of first
-/// appearance; intervals sharing a tag are added together. Untagged intervals get the tag "".
-/// The histograms returned auto-resize, so callers can go on adding to them.
-pub fn read_hlog(path: &Path) -> Result<Vec<(String, Histogram<u64>)>, MetricsError> {
+/// One tag's histograms, interval by interval: `(index, histogram)`, index `i` starting at
+/// `i × interval` after the log's start.
+pub type TagSeries<'a> = (&'a str, Vec<(u64, Histogram<u64>)>);
+
+/// Write `series` to `path`: the log's StartTime and BaseTime are `start` (the run's start,
+/// wall clock), and each interval is written with its own start (`index × interval` after it)
+/// and length, in time order, every tag within an interval in the order given.
+pub fn write_hlog_series(
+    path: &Path,
+    start: SystemTime,
+    interval: Duration,
+    series: &[TagSeries<'_>],
+) -> Result<(), MetricsError> {
+    let io_err = |source| MetricsError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut rows: Vec<(u64, usize, &Histogram<u64>)> = Vec::new();
+    for (t, (_, intervals)) in series.iter().enumerate() {
+        rows.extend(intervals.iter().map(|(i, h)| (*i, t, h)));
+    }
+    rows.sort_by_key(|(i, t, _)| (*i, *t));
+    let mut buf: Vec<u8> = Vec::new();
+    let mut serializer = V2DeflateSerializer::new();
+    {
+        let mut writer = IntervalLogWriterBuilder::new()
+            .add_comment("kinesis-crypto-bench latency histograms, values in microseconds")
+            .add_comment(&format!(
+                "one histogram per tag per {} s interval",
+                interval.as_secs_f64()
+            ))
+            .with_start_time(start)
+            .with_base_time(start)
+            .begin_log_with(&mut buf, &mut serializer)
+            .map_err(io_err)?;
+        for (index, t, hist) in rows {
+            let tag = series[t].0;
+            let checked = Tag::new(tag).ok_or_else(|| MetricsError::InvalidTag {
+                path: path.to_path_buf(),
+                tag: tag.to_owned(),
+            })?;
+            let at = interval.saturating_mul(u32::try_from(index).unwrap_or(u32::MAX));
+            writer
+                .write_histogram(hist, at, interval, Some(checked))
+                .map_err(|e| MetricsError::HlogWrite {
+                    path: path.to_path_buf(),
+                    tag: tag.to_owned(),
+                    message: e.to_string(),
+                })?;
+        }
+    }
+    let mut file = std::fs::File::create(path).map_err(io_err)?;
+    file.write_all(&buf).map_err(io_err)?;
+    file.sync_all().map_err(io_err)
+}
+
+/// One interval of a log, as read back.
+#[derive(Debug, Clone)]
+pub struct LoggedInterval {
+    /// Its tag ("" when untagged).
+    pub tag: String,
+    /// Its start, relative to the log's start.
+    pub start: Duration,
+    /// Its length.
+    pub length: Duration,
+    /// Its histogram (auto-resizing).
+    pub histogram: Histogram<u64>,
+}
+
+/// Every interval of the log at `path`, in the order written.
+pub fn read_hlog_intervals(path: &Path) -> Result<Vec<LoggedInterval>, MetricsError> {
     let bytes = std::fs::read(path).map_err(|source| MetricsError::Io {
         path: path.to_path_buf(),
         source,
@@ -87,7 +156,7 @@ pub fn read_hlog(path: &Path) -> Result<Vec<(String, Histogram<u64>)>, MetricsEr
         offset,
         message,
     };
-    let mut out: Vec<(String, Histogram<u64>)> = Vec::new();
+    let mut out = Vec::new();
     let mut deserializer = Deserializer::new();
     for entry in IntervalLogIterator::new(&bytes) {
         let interval = match entry {
@@ -104,22 +173,39 @@ pub fn read_hlog(path: &Path) -> Result<Vec<(String, Histogram<u64>)>, MetricsEr
         };
         let encoded = interval.encoded_histogram();
         let offset = offset_of(&bytes, encoded.as_bytes());
-        let raw = base64_decode(encoded)
-            .ok_or_else(|| parse_err(offset, "histogram is not valid base64".to_owned()))?;
-        let decoded: Histogram<u64> = deserializer
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim_end())
+            .map_err(|e| parse_err(offset, format!("histogram is not valid base64: {e}")))?;
+        let mut histogram: Histogram<u64> = deserializer
             .deserialize(&mut raw.as_slice())
             .map_err(|e| parse_err(offset, format!("histogram does not decode: {e:?}")))?;
-        let tag = interval.tag().map(|t| t.as_str()).unwrap_or("").to_owned();
-        let slot = match out.iter().position(|(t, _)| *t == tag) {
-            Some(i) => i,
+        histogram.auto(true);
+        out.push(LoggedInterval {
+            tag: interval.tag().map(|t| t.as_str()).unwrap_or("").to_owned(),
+            start: interval.start_timestamp(),
+            length: interval.duration(),
+            histogram,
+        });
+    }
+    Ok(out)
+}
+
+/// Read every interval of the log at `path`, as `(tag, histogram)` in order of first
+/// appearance; intervals sharing a tag are added together. Untagged intervals get the tag "".
+/// The histograms returned auto-resize, so callers can go on adding to them.
+pub fn read_hlog(path: &Path) -> Result<Vec<(String, Histogram<u64>)>, MetricsError> {
+    let mut out: Vec<(String, Histogram<u64>)> = Vec::new();
+    for i in read_hlog_intervals(path)? {
+        let slot = match out.iter().position(|(t, _)| *t == i.tag) {
+            Some(k) => k,
             None => {
-                out.push((tag, new_histogram_us()));
+                out.push((i.tag.clone(), new_histogram_us()));
                 out.len() - 1
             }
         };
         let target = &mut out[slot].1;
-        if target.add(&decoded).is_err() {
-            for v in decoded.iter_recorded() {
+        if target.add(&i.histogram).is_err() {
+            for v in i.histogram.iter_recorded() {
                 target.saturating_record_n(v.value_iterated_to(), v.count_at_value());
             }
         }
@@ -136,34 +222,6 @@ fn offset_of(whole: &[u8], part: &[u8]) -> usize {
     } else {
         0
     }
-}
-
-/// Decode standard base64 (RFC 4648 alphabet, '=' padding), as interval logs use it.
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    fn value(c: u8) -> Option<u32> {
-        match c {
-            b'A'..=b'Z' => Some(u32::from(c - b'A')),
-            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
-            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
-            b'+' => Some(62),
-            b'/' => Some(63),
-            _ => None,
-        }
-    }
-    let body = text.trim_end().trim_end_matches('=').as_bytes();
-    if body.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(body.len() * 3 / 4);
-    for chunk in body.chunks(4) {
-        let mut acc = 0u32;
-        for (i, c) in chunk.iter().enumerate() {
-            acc |= value(*c)? << (18 - 6 * i);
-        }
-        let bytes = acc.to_be_bytes();
-        out.extend_from_slice(&bytes[1..chunk.len()]);
-    }
-    Some(out)
 }
 
 #[cfg(test)]
@@ -269,19 +327,37 @@ mod tests {
     }
 
     #[test]
-    fn base64_matches_rfc4648_vectors() {
-        for (plain, enc) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64_decode(enc).as_deref(), Some(plain.as_bytes()));
-        }
-        assert_eq!(base64_decode("Z"), None);
-        assert_eq!(base64_decode("Zm9*"), None);
+    fn a_series_is_written_interval_by_interval_in_time_order() {
+        let path = temp_path("series.hlog");
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let a: Vec<(u64, Histogram<u64>)> = (2..5)
+            .map(|i| (i, filled(i, 10 * i).inner().clone()))
+            .collect();
+        let b: Vec<(u64, Histogram<u64>)> = (2..5)
+            .map(|i| (i, filled(i + 7, i).inner().clone()))
+            .collect();
+        let written = write_hlog_series(
+            &path,
+            start,
+            Duration::from_secs(1),
+            &[("p.put", a), ("p.e2e", b)],
+        );
+        assert!(written.is_ok(), "{written:?}");
+        let back = match read_hlog_intervals(&path) {
+            Ok(b) => b,
+            Err(e) => panic!("{e}"),
+        };
+        let seen: Vec<(String, u64, u64)> = back
+            .iter()
+            .map(|i| (i.tag.clone(), i.start.as_secs(), i.histogram.len()))
+            .collect();
+        let want: Vec<(String, u64, u64)> = (2..5u64)
+            .flat_map(|i| [("p.put".to_owned(), i, 10 * i), ("p.e2e".to_owned(), i, i)])
+            .collect();
+        assert_eq!(seen, want);
+        assert!(back.iter().all(|i| i.length == Duration::from_secs(1)));
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(text.contains("#[StartTime: 1700000000"), "{text}");
+        let _ = std::fs::remove_file(&path);
     }
 }

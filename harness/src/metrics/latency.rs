@@ -1,4 +1,4 @@
-//! Latency histograms in microseconds, kept whole (HdrHistogram, 3 significant figures,
+//! Latency histograms in microseconds, kept whole (HdrHistogram, 4 significant figures,
 //! auto-resizing), never a sorted vector of samples.
 //!
 //! Record, warm up, [`LatencyHistogram::reset`], measure; merge histograms from several
@@ -10,8 +10,10 @@ use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
-/// Significant figures every latency histogram keeps (values within 0.1 % are one bucket).
-pub const LATENCY_SIGFIG: u8 = 3;
+/// Significant figures every latency histogram keeps: every value below 32,768 µs has a bucket
+/// of its own (1 µs wide), so an overhead of a few µs shows at the latencies measured (put
+/// latencies of tens of ms included); above that, buckets are within 0.01 % of their value.
+pub const LATENCY_SIGFIG: u8 = 4;
 
 /// A latency histogram whose unit is the microsecond.
 ///
@@ -29,7 +31,7 @@ impl Default for LatencyHistogram {
 }
 
 impl LatencyHistogram {
-    /// An empty histogram: microseconds, 3 significant figures, auto-resizing.
+    /// An empty histogram: microseconds, [`LATENCY_SIGFIG`] significant figures, auto-resizing.
     pub fn new() -> Self {
         Self {
             hist: new_histogram_us(),
@@ -114,8 +116,8 @@ impl LatencyHistogram {
 pub(crate) fn new_histogram_us() -> Histogram<u64> {
     match Histogram::<u64>::new(LATENCY_SIGFIG) {
         Ok(h) => h,
-        // 3 significant figures is always a valid precision (the bound is 0..=5).
-        Err(_) => unreachable!("3 significant figures is a valid HdrHistogram precision"),
+        // 4 significant figures is always a valid precision (the bound is 0..=5).
+        Err(_) => unreachable!("4 significant figures is a valid HdrHistogram precision"),
     }
 }
 
@@ -240,13 +242,27 @@ mod tests {
         }
         let s = h.summary();
         assert_eq!(s.count, 10_000);
-        // 3 significant figures: within 0.1 %.
+        // 4 significant figures: exact below 32,768 µs.
         assert!((s.p50 as f64 - 5_000.0).abs() <= 5.0, "{s:?}");
         assert!((s.p90 as f64 - 9_000.0).abs() <= 9.0, "{s:?}");
         assert!((s.p99 as f64 - 9_900.0).abs() <= 10.0, "{s:?}");
         assert!((s.p999 as f64 - 9_990.0).abs() <= 10.0, "{s:?}");
         assert!((s.max as f64 - 10_000.0).abs() <= 10.0, "{s:?}");
         assert!((s.mean - 5_000.5).abs() < 5.0, "{s:?}");
+    }
+
+    #[test]
+    fn buckets_are_one_microsecond_wide_up_to_32_ms() {
+        let h = LatencyHistogram::new();
+        for us in [1u64, 999, 16_000, 20_017, 32_767] {
+            assert_eq!(h.inner().lowest_equivalent(us), us, "{us}");
+            assert_eq!(h.inner().highest_equivalent(us), us, "{us}");
+        }
+        // Past 32,768 µs a bucket is 2 µs wide: still within 0.01 %.
+        assert_eq!(
+            h.inner().highest_equivalent(40_000) - h.inner().lowest_equivalent(40_000),
+            1
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! and the run's end turns them into a [`crate::result::RunResult`].
 
 pub mod hlog;
+pub mod intervals;
 pub mod kms_calls;
 pub mod latency;
 pub mod ledger;
@@ -13,10 +14,13 @@ pub mod timeline;
 
 use std::path::PathBuf;
 
-pub use hlog::{read_hlog, write_hlog, write_hlog_interval};
+pub use hlog::{
+    read_hlog, read_hlog_intervals, write_hlog, write_hlog_interval, write_hlog_series,
+};
+pub use intervals::IntervalSeries;
 pub use kms_calls::{
-    monthly_cost_usd, monthly_requests, KmsCallLog, KmsCalls, KMS_DEFAULT_QUOTA_PER_SEC,
-    KMS_USD_PER_10K_REQUESTS, SECS_PER_30_DAY_MONTH,
+    monthly_cost_usd, monthly_requests, KmsCallLog, KmsCalls, Span, KMS_DEFAULT_QUOTA_PER_SEC,
+    KMS_USD_PER_10K_REQUESTS, KMS_USD_PER_KEY_MONTH, SECS_PER_30_DAY_MONTH,
 };
 pub use latency::{LatencyHistogram, LatencySummary, Overhead, SharedLatency};
 pub use ledger::{Ledger, LedgerTracker, ReadOutcome};

@@ -37,7 +37,7 @@ pub const KMS_REGION_QUOTAS: &[(&str, f64)] = &[
 pub const KMS_FREE_REQUESTS_PER_MONTH: f64 = 20_000.0;
 
 /// US dollars per customer-managed KMS key per month (AWS-managed keys cost nothing a month).
-pub const KMS_USD_PER_KEY_MONTH: f64 = 1.0;
+pub use crate::metrics::KMS_USD_PER_KEY_MONTH;
 
 /// Seconds in a day.
 pub const SECS_PER_DAY: f64 = 86_400.0;
@@ -173,22 +173,26 @@ struct Measured {
     producer: f64,
     sent: f64,
     read: f64,
-    max_per_window: f64,
+    calls_per_window: f64,
     window_secs: f64,
 }
 
 impl Measured {
     fn of(path: &PathResult) -> Self {
         let k = &path.kms_calls;
-        let total = k.total as f64;
-        let decrypt = k.by_operation.get("Decrypt").copied().unwrap_or(0) as f64;
+        // Per record over the whole run, warm-up included on both sides: every call over every
+        // record sent (or read).
+        let total = (k.total + k.warmup_calls) as f64;
+        let op = |m: &std::collections::BTreeMap<String, u64>| m.get("Decrypt").copied();
+        let decrypt =
+            (op(&k.by_operation).unwrap_or(0) + op(&k.warmup_by_operation).unwrap_or(0)) as f64;
         Self {
             total,
             decrypt,
             producer: (total - decrypt).max(0.0),
             sent: path.ledger.sent as f64,
             read: path.ledger.read as f64,
-            max_per_window: k.max_per_window as f64,
+            calls_per_window: k.calls_per_window,
             window_secs: k.window_secs,
         }
     }
@@ -203,8 +207,8 @@ impl Measured {
     fn per_window(&self) -> KmsBasis {
         KmsBasis::PerWindow {
             window_secs: self.window_secs,
-            producer_calls_per_window: self.max_per_window * ratio(self.producer, self.total),
-            consumer_calls_per_window: self.max_per_window * ratio(self.decrypt, self.total),
+            producer_calls_per_window: self.calls_per_window * ratio(self.producer, self.total),
+            consumer_calls_per_window: self.calls_per_window * ratio(self.decrypt, self.total),
         }
     }
 

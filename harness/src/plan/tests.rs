@@ -57,14 +57,15 @@ fn calls(
         by_operation: ops.iter().map(|(o, n)| ((*o).to_owned(), *n)).collect(),
         window_secs,
         max_per_window: per_window.iter().copied().max().unwrap_or(0),
+        calls_per_window: per_window.iter().copied().max().unwrap_or(0) as f64,
         mean_per_window: total as f64 / per_window.len().max(1) as f64,
         per_window,
         ..KmsCalls::default()
     };
     if service {
-        KmsCallsResult::new(KmsCalls::default(), Some(k))
+        KmsCallsResult::new(KmsCalls::default(), Some(k), 0)
     } else {
-        KmsCallsResult::new(k, None)
+        KmsCallsResult::new(k, None, 0)
     }
 }
 

@@ -223,6 +223,16 @@ fn run_section(b: &mut Builder<'_>, slug_: &str, run: &ReportRun) -> Result<(), 
         false,
     )?;
 
+    if let Some(over_time) = series::latency_over_time(run) {
+        b.figure(
+            slug_,
+            Plot::OverTime(&over_time),
+            "Put latency p50 and p99 in each interval of latency.hlog; shaded: each fault's window.",
+            &tables::over_time(&over_time),
+            true,
+        )?;
+    }
+
     let overheads = series::overheads(r);
     b.figure(
         slug_,

@@ -17,7 +17,7 @@ use plotters::prelude::*;
 pub use bitmap::PngFont;
 
 use super::series::{
-    Curve, KmsWindows, OverheadRow, SizeOverhead, SizeSeries, Timeline, TrendPoint,
+    Curve, KmsWindows, LatencyOverTime, OverheadRow, SizeOverhead, SizeSeries, Timeline, TrendPoint,
 };
 
 /// A plot that could not be drawn.
@@ -40,6 +40,8 @@ pub enum Plot<'a> {
         /// End-to-end latency curves.
         e2e: &'a [Curve],
     },
+    /// 1b: put latency p50 and p99 over time, a line per path, each fault's window shaded.
+    OverTime(&'a LatencyOverTime),
     /// 2a: p50 and p99 put latency over plaintext, a bar pair per path.
     Overhead(&'a [OverheadRow]),
     /// 2b: record bytes and inflation against plaintext size, with the 1 MiB record limit.
@@ -62,6 +64,11 @@ pub enum Plot<'a> {
 /// Plot 1 as SVG.
 pub fn latency_svg(put: &[Curve], e2e: &[Curve]) -> Result<String, PlotError> {
     Plot::Latency { put, e2e }.svg()
+}
+
+/// Plot 1b as SVG.
+pub fn over_time_svg(t: &LatencyOverTime) -> Result<String, PlotError> {
+    Plot::OverTime(t).svg()
 }
 
 /// Plot 2a as SVG.
@@ -99,6 +106,7 @@ impl Plot<'_> {
     pub fn id(&self) -> &'static str {
         match self {
             Plot::Latency { .. } => "latency",
+            Plot::OverTime(_) => "latency-over-time",
             Plot::Overhead(_) => "overhead",
             Plot::Inflation(_) => "inflation",
             Plot::SizeOverhead(_) => "size-overhead",
@@ -112,6 +120,7 @@ impl Plot<'_> {
     pub fn size(&self) -> (u32, u32) {
         match self {
             Plot::Latency { .. } => (800, 400),
+            Plot::OverTime(_) => (1000, 560),
             Plot::Overhead(_) => (760, 340),
             Plot::Inflation(_) => (800, 380),
             Plot::SizeOverhead(_) => (760, 340),
@@ -129,6 +138,7 @@ impl Plot<'_> {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         match *self {
             Plot::Latency { put, e2e } => draw::latency(root, tags, put, e2e),
+            Plot::OverTime(t) => time::over_time(root, tags, t),
             Plot::Overhead(rows) => draw::overhead(root, tags, rows),
             Plot::Inflation(series) => draw::inflation(root, tags, series),
             Plot::SizeOverhead(series) => draw::size_overhead(root, tags, series),

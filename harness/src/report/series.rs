@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use hdrhistogram::Histogram;
 
-use crate::metrics::hlog::read_hlog;
+use crate::metrics::hlog::{read_hlog_intervals, LoggedInterval};
+use crate::metrics::LatencyHistogram;
 use crate::result::{ResultError, RunResult};
 
 /// The latency log a run writes beside its `result.json`.
@@ -30,6 +31,91 @@ pub struct ReportRun {
     pub histograms: Vec<(String, Histogram<u64>)>,
     /// Why the log beside the result could not be used, when it could not.
     pub hlog_note: Option<String>,
+    /// Put latency interval by interval, per path, from the log (empty without one).
+    pub over_time: Vec<PathOverTime>,
+}
+
+/// One path's put latency over time: (interval start s, p50 µs, p99 µs) of each non-empty
+/// interval of the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathOverTime {
+    /// Path name.
+    pub path: String,
+    /// (start, p50, p99) per interval, in time order.
+    pub points: Vec<(f64, u64, u64)>,
+}
+
+/// Put latency p50 and p99 over time per path, with the faults' windows: plot 1b.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatencyOverTime {
+    /// The paths' series.
+    pub paths: Vec<PathOverTime>,
+    /// The faults' windows.
+    pub faults: Vec<FaultWindow>,
+    /// Where the time axis ends, s.
+    pub end_secs: f64,
+}
+
+/// The log's intervals added up per tag, in order of first appearance.
+fn merged(intervals: &[LoggedInterval]) -> Vec<(String, Histogram<u64>)> {
+    let mut out: Vec<(String, LatencyHistogram)> = Vec::new();
+    for i in intervals {
+        match out.iter_mut().find(|(t, _)| *t == i.tag) {
+            Some((_, h)) => h.add_histogram(&i.histogram),
+            None => out.push((
+                i.tag.clone(),
+                LatencyHistogram::from_histogram(i.histogram.clone()),
+            )),
+        }
+    }
+    out.into_iter()
+        .map(|(t, h)| (t, h.inner().clone()))
+        .collect()
+}
+
+/// Per-interval put percentiles of each path in the log's intervals.
+fn over_time(intervals: &[LoggedInterval]) -> Vec<PathOverTime> {
+    let mut out: Vec<PathOverTime> = Vec::new();
+    for i in intervals.iter().filter(|i| !i.histogram.is_empty()) {
+        let Some(path) = i.tag.strip_suffix(".put") else {
+            continue;
+        };
+        let point = (
+            i.start.as_secs_f64(),
+            i.histogram.value_at_quantile(0.5),
+            i.histogram.value_at_quantile(0.99),
+        );
+        match out.iter_mut().find(|p| p.path == path) {
+            Some(p) => p.points.push(point),
+            None => out.push(PathOverTime {
+                path: path.to_owned(),
+                points: vec![point],
+            }),
+        }
+    }
+    out
+}
+
+/// Plot 1b's data, when the run's log has intervals.
+pub fn latency_over_time(run: &ReportRun) -> Option<LatencyOverTime> {
+    if run.over_time.is_empty() {
+        return None;
+    }
+    let last = run
+        .over_time
+        .iter()
+        .flat_map(|p| p.points.iter().map(|(t, ..)| *t))
+        .fold(0.0, f64::max);
+    let faults = fault_windows(&run.result);
+    let last_fault = faults
+        .iter()
+        .map(|f| f.end_secs.unwrap_or(f.start_secs))
+        .fold(0.0, f64::max);
+    Some(LatencyOverTime {
+        paths: run.over_time.clone(),
+        faults,
+        end_secs: last.max(last_fault) + 1.0,
+    })
 }
 
 impl ReportRun {
@@ -38,9 +124,9 @@ impl ReportRun {
     pub fn load(file: &Path) -> Result<ReportRun, ResultError> {
         let result = RunResult::read(file)?;
         let log = file.with_file_name(HLOG_FILE);
-        let (histograms, hlog_note) = if log.is_file() {
-            match read_hlog(&log) {
-                Ok(h) => (h, None),
+        let (intervals, hlog_note) = if log.is_file() {
+            match read_hlog_intervals(&log) {
+                Ok(i) => (i, None),
                 Err(e) => (
                     Vec::new(),
                     Some(format!("{e}; curves drawn from summary percentiles")),
@@ -52,8 +138,9 @@ impl ReportRun {
         Ok(ReportRun {
             file: file.to_path_buf(),
             result,
-            histograms,
+            histograms: merged(&intervals),
             hlog_note,
+            over_time: over_time(&intervals),
         })
     }
 
@@ -64,6 +151,7 @@ impl ReportRun {
             result,
             histograms: Vec::new(),
             hlog_note: None,
+            over_time: Vec::new(),
         }
     }
 
@@ -348,6 +436,20 @@ pub struct Timeline {
     pub faults: Vec<FaultWindow>,
 }
 
+/// The run's faults' windows.
+fn fault_windows(result: &RunResult) -> Vec<FaultWindow> {
+    result
+        .faults
+        .iter()
+        .map(|f| FaultWindow {
+            name: f.name.clone(),
+            kind: f.kind.clone(),
+            start_secs: f.at_secs,
+            end_secs: f.end_secs,
+        })
+        .collect()
+}
+
 /// The run's timeline, when it declared faults.
 pub fn fault_timeline(result: &RunResult) -> Option<Timeline> {
     if result.faults.is_empty() {
@@ -385,16 +487,7 @@ pub fn fault_timeline(result: &RunResult) -> Option<Timeline> {
                 .map(|(n, v)| (format!("{}: {n}", path.name), v)),
         );
     }
-    let faults = result
-        .faults
-        .iter()
-        .map(|f| FaultWindow {
-            name: f.name.clone(),
-            kind: f.kind.clone(),
-            start_secs: f.at_secs,
-            end_secs: f.end_secs,
-        })
-        .collect();
+    let faults = fault_windows(result);
     Some(Timeline {
         last_second,
         acked,
@@ -435,7 +528,7 @@ pub fn trend_values(result: &RunResult) -> Vec<TrendValues> {
             path: p.name.clone(),
             overhead_p50_us: p.overhead_vs_plaintext_us.map(|o| o.p50),
             overhead_p99_us: p.overhead_vs_plaintext_us.map(|o| o.p99),
-            kms_calls_per_window: p.kms_calls.max_per_window,
+            kms_calls_per_window: p.kms_calls.calls_per_window.round() as u64,
         })
         .collect()
 }

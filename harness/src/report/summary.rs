@@ -86,7 +86,7 @@ fn kms_per_window(p: &PathResult) -> String {
     }
     format!(
         "{} per {}",
-        format::count(k.max_per_window),
+        format::number(k.calls_per_window),
         format::secs(k.window_secs)
     )
 }

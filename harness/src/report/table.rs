@@ -242,7 +242,8 @@ fn kms_size_table(r: &RunResult, out: &mut String) {
     let mut t = Table::new(&[
         ("path", Left),
         ("KMS calls", Right),
-        ("max/window", Right),
+        ("warm-up", Right),
+        ("per window", Right),
         ("$/30 days", Right),
         ("counted by", Left),
         ("record", Right),
@@ -255,14 +256,15 @@ fn kms_size_table(r: &RunResult, out: &mut String) {
         t.row(vec![
             p.name.clone(),
             format::count(k.total),
+            format::count(k.warmup_calls),
             if k.window_secs > 0.0 {
                 format!(
-                    "{} per {} s",
-                    format::count(k.max_per_window),
-                    format::measured(Some(k.window_secs))
+                    "{} per {}",
+                    format::number(k.calls_per_window),
+                    format::secs(k.window_secs)
                 )
             } else {
-                format::count(k.max_per_window)
+                format::number(k.calls_per_window)
             },
             format::usd(k.monthly_cost_usd),
             if k.service.is_some() {
@@ -278,6 +280,29 @@ fn kms_size_table(r: &RunResult, out: &mut String) {
         ]);
     }
     t.render_into(out);
+    // Where each month's figure comes from: requests at a rate that holds, and key-months.
+    for p in r
+        .paths
+        .iter()
+        .filter(|p| p.kms_calls.monthly_cost_usd > 0.0)
+    {
+        let k = &p.kms_calls;
+        let _ = writeln!(
+            out,
+            "  {}: {} = requests {} ({}) + {} key-month{} {}",
+            p.name,
+            format::usd(k.monthly_cost_usd),
+            format::usd(k.request_cost_usd_per_month),
+            k.cost_basis,
+            k.customer_managed_keys,
+            if k.customer_managed_keys == 1 {
+                ""
+            } else {
+                "s"
+            },
+            format::usd(k.key_cost_usd_per_month)
+        );
+    }
 }
 
 fn ledger_table(r: &RunResult, out: &mut String) {
@@ -375,11 +400,13 @@ envelope   envelope   1.48 ms  3.42 ms  20.7 ms  50.3 ms        +270 µs        
 sse-kms    sse-kms    1.26 ms  3.01 ms  20.2 ms  49.0 ms         +50 µs         +60 µs   310 µs
 
 KMS calls and record size
-path       KMS calls  max/window  $/30 days  counted by   record  ratio  max plaintext that fits  per 5 MiB batch
----------  ---------  ----------  ---------  ----------  -------  -----  -----------------------  ---------------
-plaintext          0           0         $0  client      1,024 B  1.00x              1,048,576 B              500
-envelope          24  4 per 10 s      $3.11  client      1,617 B  1.58x              1,047,983 B              500
-sse-kms            2  1 per 10 s     $0.259  service     1,024 B  1.00x              1,048,576 B              500
+path       KMS calls  warm-up      per window  $/30 days  counted by   record  ratio  max plaintext that fits  per 5 MiB batch
+---------  ---------  -------  --------------  ---------  ----------  -------  -----  -----------------------  ---------------
+plaintext          0        0               0         $0  client      1,024 B  1.00x              1,048,576 B              500
+envelope          24        1      4 per 10 s      $4.11  client      1,617 B  1.58x              1,047,983 B              500
+sse-kms            2        1  0.333 per 10 s      $1.26  service     1,024 B  1.00x              1,048,576 B              500
+  envelope: $4.11 = requests $3.11 (over 6 whole windows measured) + 1 key-month $1.00
+  sse-kms: $1.26 = requests $0.259 (over 6 whole windows measured) + 1 key-month $1.00
 
 Records and errors
 path        sent  acked  failed   read  lost  dup  corrupt  unreadable  retries  errors

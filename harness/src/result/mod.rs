@@ -324,16 +324,22 @@ impl CryptoCost {
     }
 }
 
-/// KMS requests one path caused. The top-level fields are those of `service` when the
-/// service's own count is known (the embedded KMS, or CloudTrail), else those of `client`.
+/// KMS requests one path caused. The counts are those of `service` when the service's own
+/// count is known (the embedded KMS, or CloudTrail), else those of `client`; the warm-up's
+/// calls are counted apart. The month's cost is projected from a rate that holds (the calls per
+/// reuse window over the window, see `cost_basis`) and includes the path's key-months.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KmsCallsResult {
-    /// Requests in the run.
+    /// Requests measured (after the warm-up).
     pub total: u64,
+    /// Requests during the warm-up (not in any other figure here).
+    pub warmup_calls: u64,
+    /// The warm-up's requests by operation name.
+    pub warmup_by_operation: BTreeMap<String, u64>,
     /// Requests by operation name.
     pub by_operation: BTreeMap<String, u64>,
-    /// Requests in each window of `window_secs`.
+    /// Requests in each window of `window_secs`, from the end of the warm-up.
     pub per_window: Vec<u64>,
     /// Length of one window, seconds.
     pub window_secs: f64,
@@ -341,7 +347,19 @@ pub struct KmsCallsResult {
     pub max_per_window: u64,
     /// Requests per window on average.
     pub mean_per_window: f64,
-    /// Projected cost of a 30-day month at this rate, US dollars, before the free tier.
+    /// Calls per window at the rate the month is projected from: the figure the gate compares.
+    pub calls_per_window: f64,
+    /// Where the month's request rate comes from.
+    pub cost_basis: String,
+    /// KMS requests of a 30-day month at that rate.
+    pub monthly_requests: f64,
+    /// Those requests at $0.03 per 10,000, before the free tier, US dollars.
+    pub request_cost_usd_per_month: f64,
+    /// Customer-managed keys the path uses.
+    pub customer_managed_keys: u32,
+    /// Those keys at $1 a key-month, US dollars.
+    pub key_cost_usd_per_month: f64,
+    /// What KMS costs this path in a 30-day month: requests and key-months, US dollars.
     pub monthly_cost_usd: f64,
     /// Peak requests in one second over the KMS request quota per second.
     pub quota_share: f64,
@@ -354,17 +372,27 @@ pub struct KmsCallsResult {
 
 impl KmsCallsResult {
     /// Combine the client's and (when known) the service's counts, copying the service's to
-    /// the top level when present, else the client's.
-    pub fn new(client: KmsCalls, service: Option<KmsCalls>) -> KmsCallsResult {
+    /// the top level when present, else the client's, and price the month with `keys`
+    /// customer-managed keys.
+    pub fn new(client: KmsCalls, service: Option<KmsCalls>, keys: u32) -> KmsCallsResult {
         let top = service.as_ref().unwrap_or(&client);
+        let key_cost = f64::from(keys) * crate::metrics::KMS_USD_PER_KEY_MONTH;
         KmsCallsResult {
             total: top.total,
+            warmup_calls: top.warmup_calls,
+            warmup_by_operation: top.warmup_by_operation.clone(),
             by_operation: top.by_operation.clone(),
             per_window: top.per_window.clone(),
             window_secs: top.window_secs,
             max_per_window: top.max_per_window,
             mean_per_window: top.mean_per_window,
-            monthly_cost_usd: top.monthly_cost_usd,
+            calls_per_window: top.calls_per_window,
+            cost_basis: top.cost_basis.clone(),
+            monthly_requests: top.monthly_requests,
+            request_cost_usd_per_month: top.monthly_cost_usd,
+            customer_managed_keys: keys,
+            key_cost_usd_per_month: key_cost,
+            monthly_cost_usd: top.monthly_cost_usd + key_cost,
             quota_share: top.quota_share,
             client,
             service,
@@ -605,6 +633,8 @@ pub(crate) fn sample_run_result() -> RunResult {
         let monthly = crate::metrics::monthly_requests(per_sec);
         KmsCalls {
             total,
+            warmup_calls: 1,
+            warmup_by_operation: [("GenerateDataKey".to_owned(), 1)].into_iter().collect(),
             by_operation: ops.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
             by_principal: [("role/producer".to_owned(), total)].into_iter().collect(),
             by_key: [("alias/kcb".to_owned(), total)].into_iter().collect(),
@@ -613,6 +643,8 @@ pub(crate) fn sample_run_result() -> RunResult {
             mean_per_window: total as f64 / per_window.len().max(1) as f64,
             per_window,
             calls_per_sec: per_sec,
+            calls_per_window: per_sec * 10.0,
+            cost_basis: "over 6 whole windows measured".to_owned(),
             monthly_requests: monthly,
             monthly_cost_usd: crate::metrics::monthly_cost_usd(monthly),
             peak_per_sec: 3,
@@ -637,7 +669,7 @@ pub(crate) fn sample_run_result() -> RunResult {
     let sse_put = lat(1_260, 1_850, 3_010, 5_300, 10_200, 6_000, 1_340.0);
     let sse_e2e = lat(20_180, 31_100, 49_000, 62_000, 90_000, 6_000, 21_900.0);
     let lag = lat(45, 80, 310, 1_200, 2_400, 6_000, 60.5);
-    let none = KmsCallsResult::new(KmsCalls::default(), None);
+    let none = KmsCallsResult::new(KmsCalls::default(), None, 0);
     let envelope_calls = KmsCallsResult::new(
         calls(
             24,
@@ -646,10 +678,11 @@ pub(crate) fn sample_run_result() -> RunResult {
             60.0,
         ),
         None,
+        1,
     );
     let sse_client = KmsCalls::default();
     let sse_service = calls(2, &[("GenerateDataKey", 2)], vec![1, 0, 0, 0, 0, 1], 60.0);
-    let sse_calls = KmsCallsResult::new(sse_client, Some(sse_service));
+    let sse_calls = KmsCallsResult::new(sse_client, Some(sse_service), 1);
     let inflation = |record: f64, wire: f64, max_fit: u64, sizes: &[(u64, u64, u64)]| Inflation {
         plaintext_bytes: 1_024.0,
         record_bytes: record,
@@ -1149,13 +1182,27 @@ mod tests {
             max_per_window: 3,
             ..Default::default()
         };
-        let both = KmsCallsResult::new(client.clone(), Some(service));
+        let both = KmsCallsResult::new(client.clone(), Some(service), 1);
         assert_eq!(
             (both.total, both.max_per_window, both.client.total),
             (7, 3, 5)
         );
-        let only = KmsCallsResult::new(client, None);
+        let only = KmsCallsResult::new(client, None, 0);
         assert_eq!((only.total, only.service), (5, None));
+    }
+
+    #[test]
+    fn the_month_adds_key_months_to_the_requests() {
+        let calls = KmsCalls {
+            monthly_requests: 17_280.0,
+            monthly_cost_usd: crate::metrics::monthly_cost_usd(17_280.0),
+            ..Default::default()
+        };
+        let r = KmsCallsResult::new(calls, None, 1);
+        // 17,280 requests at $0.03 per 10,000 = $0.05184, plus one key-month.
+        assert!((r.request_cost_usd_per_month - 0.05184).abs() < 1e-12);
+        assert_eq!(r.key_cost_usd_per_month, 1.0);
+        assert!((r.monthly_cost_usd - 1.05184).abs() < 1e-12);
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Reading results written by earlier builds: each older `schema_version` is rewritten, as
 //! JSON, into the current model before it is parsed. Version 2 wrote a path's settings as the
 //! scenario echoed them (durations as text such as "5m", the cipher as "aes256-gcm"); version 3
-//! writes them typed, durations in seconds.
+//! writes them typed, durations in seconds. Version 2 priced KMS requests only, from the rate
+//! over the whole run (warm-up included); version 3 adds the key-months, the warm-up's calls
+//! apart and the basis of the rate: a version 2 file gets its key-months from its settings and
+//! a basis that says where its figures came from.
 
 use serde_json::{Map, Value};
 
@@ -28,8 +31,72 @@ fn from_v2(value: &mut Value) -> Result<(), String> {
             continue;
         };
         settings_from_v2(settings).map_err(|e| format!("paths[{i}].settings: {e}"))?;
+        let keys = customer_managed_keys(path.get("settings"));
+        if let Some(kms) = path.get_mut("kms_calls").and_then(Value::as_object_mut) {
+            kms_calls_from_v2(kms, keys);
+        }
     }
     Ok(())
+}
+
+/// The customer-managed keys a (version 3) settings object needs.
+fn customer_managed_keys(settings: Option<&Value>) -> u32 {
+    match (
+        settings.and_then(|s| s.get("kind")).and_then(Value::as_str),
+        settings.and_then(|s| s.get("key")).and_then(Value::as_str),
+    ) {
+        (Some("envelope"), _) => 1,
+        (Some("sse-kms"), Some("aws-managed")) => 0,
+        (Some("sse-kms"), _) => 1,
+        _ => 0,
+    }
+}
+
+const V2_BASIS: &str = "version 2 result: the rate over the whole run, warm-up included";
+
+fn kms_calls_from_v2(k: &mut Map<String, Value>, keys: u32) {
+    for nested in ["client", "service"] {
+        if let Some(c) = k.get_mut(nested).and_then(Value::as_object_mut) {
+            c.entry("warmup_calls").or_insert(Value::from(0));
+            c.entry("warmup_by_operation")
+                .or_insert(Value::Object(Map::new()));
+            let max = c.get("max_per_window").cloned().unwrap_or(Value::from(0));
+            c.entry("calls_per_window").or_insert(max);
+            c.entry("cost_basis").or_insert(Value::from(V2_BASIS));
+        }
+    }
+    let counted = match k.get("service") {
+        Some(Value::Object(s)) => s.get("monthly_requests").cloned(),
+        _ => k
+            .get("client")
+            .and_then(|c| c.get("monthly_requests"))
+            .cloned(),
+    };
+    let requests_usd = k
+        .get("monthly_cost_usd")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0);
+    let key_usd = f64::from(keys) * crate::metrics::KMS_USD_PER_KEY_MONTH;
+    k.insert("warmup_calls".into(), Value::from(0));
+    k.insert("warmup_by_operation".into(), Value::Object(Map::new()));
+    // Version 2's gate compared the busiest window.
+    let max = k.get("max_per_window").cloned().unwrap_or(Value::from(0));
+    k.insert("calls_per_window".into(), max);
+    k.insert("cost_basis".into(), Value::from(V2_BASIS));
+    k.insert(
+        "monthly_requests".into(),
+        counted.unwrap_or(Value::from(0.0)),
+    );
+    k.insert(
+        "request_cost_usd_per_month".into(),
+        Value::from(requests_usd),
+    );
+    k.insert("customer_managed_keys".into(), Value::from(keys));
+    k.insert("key_cost_usd_per_month".into(), Value::from(key_usd));
+    k.insert(
+        "monthly_cost_usd".into(),
+        Value::from(requests_usd + key_usd),
+    );
 }
 
 fn secs(text: &Value, key: &str) -> Result<Value, String> {

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::emulator::kms::KmsCallEvent;
-use crate::metrics::kms_calls::{KmsCallLog, KmsCalls};
+use crate::metrics::kms_calls::{KmsCallLog, KmsCalls, Span};
 use crate::metrics::latency::{LatencySummary, Overhead};
 use crate::result::{
     Attempts, CacheSettings, Cipher, CryptoCost, EnvelopeSettings, FaultResult, Inflation,
@@ -53,7 +53,17 @@ pub fn settings(spec: &PathSpec) -> PathSettings {
     }
 }
 
-fn client_calls(run: &PathRun, window: Duration, length: Duration, quota: f64) -> KmsCalls {
+/// How a path's KMS calls are counted: its window, the warm-up, the run's length, the quota.
+pub fn span(spec: &PathSpec, run: &PathRun, length: Duration) -> Span {
+    Span {
+        window: kms_window(spec, length),
+        warmup: run.scenario.warmup,
+        length,
+        quota_per_sec: run.scenario.kms.quota_per_sec as f64,
+    }
+}
+
+fn client_calls(run: &PathRun, span: Span) -> KmsCalls {
     let log = KmsCallLog::new();
     for c in run.log.kms_calls() {
         log.record(
@@ -63,7 +73,7 @@ fn client_calls(run: &PathRun, window: Duration, length: Duration, quota: f64) -
             c.at.saturating_sub(run.clock.start()),
         );
     }
-    log.report(window, length, quota)
+    log.report(span)
 }
 
 /// The service's own count of the calls this path caused: on its stream's behalf, or direct on
@@ -73,9 +83,7 @@ pub fn service_calls(
     run: &PathRun,
     stream_arn: &str,
     key: Option<&str>,
-    window: Duration,
-    length: Duration,
-    quota: f64,
+    span: Span,
 ) -> KmsCalls {
     let log = KmsCallLog::new();
     let start = run.clock.start();
@@ -94,7 +102,7 @@ pub fn service_calls(
             log.record(&e.op, &who, &e.key_id, e.at - start);
         }
     }
-    log.report(window, length, quota)
+    log.report(span)
 }
 
 /// Largest partition key the producers use, bytes (it counts against the 1 MiB record limit).
@@ -190,9 +198,7 @@ pub fn path_result(
     plaintext: Option<(&LatencySummary, &LatencySummary)>,
 ) -> PathResult {
     let run = c.run;
-    let window = kms_window(c.spec, c.length);
-    let quota = run.scenario.kms.quota_per_sec as f64;
-    let client = client_calls(run, window, c.length, quota);
+    let client = client_calls(run, span(c.spec, run, c.length));
     let put = run.put_latency.summary();
     let e2e = run.e2e_latency.summary();
     let overhead = match (&c.spec.protection, plaintext) {
@@ -207,7 +213,7 @@ pub fn path_result(
         e2e_latency_us: e2e,
         schedule_lag_us: run.lag.summary(),
         overhead_vs_plaintext_us: overhead,
-        kms_calls: KmsCallsResult::new(client, c.service),
+        kms_calls: KmsCallsResult::new(client, c.service, settings(c.spec).customer_managed_keys()),
         inflation: inflation(run),
         errors: run.errors.lock().clone(),
         attempts: attempts(run),

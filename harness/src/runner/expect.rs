@@ -22,7 +22,7 @@ pub fn measure(metric: &Metric, p: &PathResult, run: &RunResult) -> Option<f64> 
         Metric::E2eP99Us => p.e2e_latency_us.p99 as f64,
         Metric::OverheadP50Us => p.overhead_vs_plaintext_us.as_ref()?.p50 as f64,
         Metric::OverheadP99Us => p.overhead_vs_plaintext_us.as_ref()?.p99 as f64,
-        Metric::KmsCallsPerWindow => p.kms_calls.max_per_window as f64,
+        Metric::KmsCallsPerWindow => p.kms_calls.calls_per_window,
         Metric::KmsCallsTotal => p.kms_calls.total as f64,
         Metric::InflationRatio => p.inflation.ratio,
         Metric::OverheadBytes => p.inflation.overhead_bytes,

@@ -21,8 +21,8 @@ use crate::backend::{
 use crate::clock::SharedClock;
 use crate::emulator::Service;
 use crate::fault::{self, Engine, FaultWindow, PathTarget, World};
-use crate::metrics::latency::SharedLatency;
 use crate::metrics::ledger::LedgerTracker;
+use crate::metrics::IntervalSeries;
 use crate::metrics::Timeline;
 use crate::result::{self, Machine, RunResult, ScenarioEcho};
 use crate::scenario::{ClockMode, Protection, Scenario};
@@ -53,6 +53,12 @@ pub struct RunOutput {
     pub result: RunResult,
     /// Each path's runs state, kept for the histograms.
     pub paths: Vec<Arc<PathRun>>,
+    /// When the load started (wall clock): the interval log's start.
+    pub load_started: SystemTime,
+    /// How long the run lasted on its clock from the start of the load (drain included).
+    pub length: Duration,
+    /// When measuring began, since the start of the load (the end of the warm-up).
+    pub measured_from: Duration,
 }
 
 /// Where the load goes and what clock it keeps.
@@ -221,9 +227,9 @@ fn path_runs(
                 clock: clock.clone(),
                 retry,
                 ledger: LedgerTracker::new(),
-                put_latency: SharedLatency::new(),
-                e2e_latency: SharedLatency::new(),
-                lag: SharedLatency::new(),
+                put_latency: IntervalSeries::new(scenario.output.interval),
+                e2e_latency: IntervalSeries::new(scenario.output.interval),
+                lag: IntervalSeries::new(scenario.output.interval),
                 errors: Mutex::new(BTreeMap::new()),
                 attempts: Attempts::default(),
                 sizes: Mutex::new(BTreeMap::new()),
@@ -364,6 +370,7 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
     }
     let made = provision_all(&scenario, &env).await?;
     let clock = RunClock::new(env.clock.clone(), scenario.clock == ClockMode::Virtual);
+    let load_started = SystemTime::now();
     let runs = path_runs(&scenario, &env, &made, &clock);
     let engine = engine(&scenario, &env, &runs, &made);
     let bar = progress_bar(&scenario, &clock, env.progress);
@@ -392,6 +399,9 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
     Ok(RunOutput {
         result: result?,
         paths: runs,
+        load_started,
+        length,
+        measured_from: scenario.warmup,
     })
 }
 
@@ -415,19 +425,16 @@ fn collect_all(
         .zip(&scenario.paths)
         .zip(made)
         .map(|((run, spec), p)| {
-            let window = collect::kms_window(spec, length);
-            let quota = scenario.kms.quota_per_sec as f64;
             let service = match (&events, &env.service) {
                 (Some(ev), Some(svc)) => {
                     let arn = svc.control().stream_arn(&p.stream);
+                    let span = collect::span(spec, run, length);
                     Some(collect::service_calls(
                         ev,
                         run,
                         &arn,
                         p.key.as_deref(),
-                        window,
-                        length,
-                        quota,
+                        span,
                     ))
                 }
                 _ => None,

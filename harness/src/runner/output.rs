@@ -1,8 +1,8 @@
 //! The run's directory: `result.json`, the scenario as run, and the HDR histograms as an
-//! HdrHistogram interval log so runs from several machines can be merged.
+//! HdrHistogram interval log (one histogram per tag per interval) so runs from several
+//! machines can be merged and latency followed over time.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use super::RunOutput;
 use crate::metrics::hlog;
@@ -43,30 +43,36 @@ pub fn write(out: &RunOutput, raw_toml: &str, dir: &Path) -> Result<PathBuf, Out
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let scenario = dir.join("scenario.toml");
     std::fs::write(&scenario, raw_toml).map_err(io(&scenario))?;
-    let mut entries = Vec::new();
-    let snapshots: Vec<_> = out
+    // One histogram per tag per interval, from the end of the warm-up to the end of the run.
+    let (first, last) = match out.paths.first() {
+        Some(p) => (
+            p.put_latency.index_of(out.measured_from),
+            p.put_latency.index_of(out.length),
+        ),
+        None => (0, 0),
+    };
+    let interval = out
+        .paths
+        .first()
+        .map_or(std::time::Duration::from_secs(1), |p| {
+            p.put_latency.interval()
+        });
+    let tags: Vec<[String; 3]> = out
         .paths
         .iter()
         .map(|p| {
-            (
-                p.name.clone(),
-                p.put_latency.snapshot(),
-                p.e2e_latency.snapshot(),
-                p.lag.snapshot(),
-            )
+            let n = &p.name;
+            [format!("{n}.put"), format!("{n}.e2e"), format!("{n}.lag")]
         })
         .collect();
-    let tags: Vec<(String, String, String)> = snapshots
-        .iter()
-        .map(|(n, ..)| (format!("{n}.put"), format!("{n}.e2e"), format!("{n}.lag")))
-        .collect();
-    for ((_, put, e2e, lag), (tp, te, tl)) in snapshots.iter().zip(&tags) {
-        entries.push((tp.as_str(), put.inner()));
-        entries.push((te.as_str(), e2e.inner()));
-        entries.push((tl.as_str(), lag.inner()));
+    let mut series = Vec::new();
+    for (p, [tp, te, tl]) in out.paths.iter().zip(&tags) {
+        series.push((tp.as_str(), p.put_latency.intervals(first, last)));
+        series.push((te.as_str(), p.e2e_latency.intervals(first, last)));
+        series.push((tl.as_str(), p.lag.intervals(first, last)));
     }
     let hlog_path = dir.join("latency.hlog");
-    hlog::write_hlog(&hlog_path, SystemTime::now(), &entries)
+    hlog::write_hlog_series(&hlog_path, out.load_started, interval, &series)
         .map_err(|e| OutputError::Other(e.to_string()))?;
     let result = dir.join("result.json");
     out.result

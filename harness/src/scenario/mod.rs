@@ -84,6 +84,16 @@ pub struct Scenario {
     pub faults: Vec<FaultSpec>,
     /// Pass/fail checks on the run's metrics.
     pub expect: Vec<Expectation>,
+    /// What the run writes besides its result.
+    pub output: OutputSpec,
+}
+
+/// `[output]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutputSpec {
+    /// Length of one interval of `latency.hlog` (100ms..=1m).
+    #[serde(serialize_with = "ser_duration")]
+    pub interval: Duration,
 }
 
 impl Scenario {

@@ -39,6 +39,8 @@ pub(crate) struct RawScenario {
     /// `[[faults]]`: timed faults, in the order written.
     #[serde(default)]
     pub faults: Vec<RawFault>,
+    /// `[output]`.
+    pub output: Option<RawOutput>,
     /// `[expect]`: metric keys and per-path subtables, interpreted by `expect`.
     pub expect: Option<toml::Table>,
 }
@@ -170,6 +172,14 @@ pub(crate) struct RawKms {
     pub quota_per_sec: Option<i64>,
     /// Length of a "day" in key-deletion waiting periods on the embedded service, e.g. "1s".
     pub day_length: Option<RawDuration>,
+}
+
+/// `[output]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOutput {
+    /// Length of one interval of `latency.hlog`, e.g. "1s".
+    pub interval: Option<RawDuration>,
 }
 
 /// One `[[faults]]` entry: every key any kind accepts; `faults` rejects keys foreign to `kind`.

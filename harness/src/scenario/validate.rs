@@ -13,8 +13,8 @@ use super::raw::{
     RawWorkload,
 };
 use super::{
-    expect, faults, Aead, CacheSpec, ClockMode, EnvelopeSpec, KmsSpec, PathSpec, Protection,
-    PutApi, RetrySpec, Scenario, SizeSpec, SseKey, SseKmsSpec, StreamMode, StreamSpec,
+    expect, faults, Aead, CacheSpec, ClockMode, EnvelopeSpec, KmsSpec, OutputSpec, PathSpec,
+    Protection, PutApi, RetrySpec, Scenario, SizeSpec, SseKey, SseKmsSpec, StreamMode, StreamSpec,
     WorkloadSpec, MAX_RECORD_BYTES, MIN_RECORD_BYTES,
 };
 
@@ -91,6 +91,7 @@ const REUSE: Durs = durs(SEC, DAY, Duration::from_secs(300));
 const BASE_BACKOFF: Durs = durs(MS, MINUTE, Duration::from_millis(10));
 const MAX_BACKOFF: Durs = durs(MS, Duration::from_secs(300), SEC);
 const DAY_LENGTH: Durs = durs(MS, DAY, DAY);
+const INTERVAL: Durs = durs(Duration::from_millis(100), MINUTE, SEC);
 
 const CLOCKS: &[(&str, ClockMode)] = &[("real", ClockMode::Real), ("virtual", ClockMode::Virtual)];
 const MODES: &[(&str, StreamMode)] = &[
@@ -151,6 +152,10 @@ pub(crate) fn scenario(raw: RawScenario, source: &Path, text: &str) -> R<Scenari
         day_length: DAY_LENGTH.get(&at("kms").key("day_length"), raw_kms.day_length.as_ref())?,
     };
     let retry = retry(&at("retry"), &raw.retry.unwrap_or_default())?;
+    let raw_output = raw.output.unwrap_or_default();
+    let output = OutputSpec {
+        interval: INTERVAL.get(&at("output").key("interval"), raw_output.interval.as_ref())?,
+    };
     let load_end = warmup + duration;
     let cx = faults::Context {
         paths: &paths,
@@ -185,6 +190,7 @@ pub(crate) fn scenario(raw: RawScenario, source: &Path, text: &str) -> R<Scenari
         drain_timeout,
         faults,
         expect,
+        output,
     })
 }
 

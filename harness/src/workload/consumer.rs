@@ -153,8 +153,8 @@ async fn handle(
             Ok(stamp) => {
                 run.ledger.read(stamp.id, ReadOutcome::Valid);
                 if run.measured(stamp.intended) {
-                    run.e2e_latency
-                        .record(run.clock.latency_since(stamp.intended, watch.elapsed()));
+                    let latency = run.clock.latency_since(stamp.intended, watch.elapsed());
+                    run.e2e_latency.record(run.clock.elapsed(), latency);
                 }
             }
             Err(_) => run.ledger.read(fallback(), ReadOutcome::Corrupted),

@@ -11,7 +11,7 @@ use parking_lot::Mutex;
 use crate::backend::{Role, Sink, Source, TransportLog};
 use crate::clock::SharedClock;
 use crate::fault::window::FaultWindow;
-use crate::metrics::latency::SharedLatency;
+use crate::metrics::intervals::IntervalSeries;
 use crate::metrics::ledger::LedgerTracker;
 use crate::metrics::timeline::Timeline;
 use crate::path::Path;
@@ -154,12 +154,13 @@ pub struct PathRun {
     pub retry: RetryPolicy,
     /// Per-record ledger.
     pub ledger: LedgerTracker,
-    /// Put latency from the intended send time, µs (measured records only).
-    pub put_latency: SharedLatency,
+    /// Put latency from the intended send time, µs (measured records only), whole and per
+    /// interval.
+    pub put_latency: IntervalSeries,
     /// End-to-end latency from the intended send time to verified read, µs.
-    pub e2e_latency: SharedLatency,
+    pub e2e_latency: IntervalSeries,
     /// How late sends started against the schedule, µs.
-    pub lag: SharedLatency,
+    pub lag: IntervalSeries,
     /// Errors by AWS name.
     pub errors: Mutex<BTreeMap<String, u64>>,
     /// Call counters.
@@ -211,7 +212,7 @@ impl PathRun {
         let at = self.clock.elapsed();
         self.timeline.ack(at);
         if self.measured(intended) {
-            self.put_latency.record(latency);
+            self.put_latency.record(at, latency);
             if self.per_size_latency() {
                 self.size_latency
                     .lock()

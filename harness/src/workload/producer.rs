@@ -55,7 +55,8 @@ pub async fn run(run: Arc<PathRun>, k: u64, n: u64) {
         }
         run.clock.sleep_until(due).await;
         if run.measured(due) {
-            run.lag.record(run.clock.elapsed().saturating_sub(due));
+            let now = run.clock.elapsed();
+            run.lag.record(now, now.saturating_sub(due));
         }
         let size = sizes::size_of(&s.workload.record_size, id, &mut rng);
         let Some(p) = seal(&run, id, due, size, &mut rng).await else {

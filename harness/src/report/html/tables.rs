@@ -105,6 +105,30 @@ pub(super) fn latency(r: &RunResult) -> String {
     )
 }
 
+/// Put latency over time per path: intervals, and the lowest and highest p50 and p99 of an
+/// interval.
+pub(super) fn over_time(t: &crate::report::series::LatencyOverTime) -> String {
+    let rows: Vec<Vec<String>> = t
+        .paths
+        .iter()
+        .map(|p| {
+            let p50 = p.points.iter().map(|q| q.1);
+            let p99 = p.points.iter().map(|q| q.2);
+            let span = |v: Vec<u64>| match (v.iter().min(), v.iter().max()) {
+                (Some(lo), Some(hi)) => format!("{} – {}", format::us(*lo), format::us(*hi)),
+                _ => "-".to_owned(),
+            };
+            vec![
+                p.path.clone(),
+                format::count(p.points.len() as u64),
+                span(p50.collect()),
+                span(p99.collect()),
+            ]
+        })
+        .collect();
+    table(&["path", "intervals", "p50 range", "p99 range"], &rows)
+}
+
 /// Overhead over plaintext per path.
 pub(super) fn overhead(rows: &[crate::report::series::OverheadRow]) -> String {
     let rows: Vec<Vec<String>> = rows
@@ -158,10 +182,17 @@ pub(super) fn kms(r: &RunResult) -> String {
             vec![
                 p.name.clone(),
                 format::count(k.total),
+                format::count(k.warmup_calls),
                 ops.join(", "),
                 format::secs(k.window_secs),
-                format::count(k.max_per_window),
+                format::number(k.calls_per_window),
                 format::usd(k.monthly_cost_usd),
+                format!(
+                    "requests {} ({}) + keys {}",
+                    format::usd(k.request_cost_usd_per_month),
+                    k.cost_basis,
+                    format::usd(k.key_cost_usd_per_month)
+                ),
                 counted_by.to_owned(),
             ]
         })
@@ -170,10 +201,12 @@ pub(super) fn kms(r: &RunResult) -> String {
         &[
             "path",
             "calls",
+            "warm-up calls",
             "by operation",
             "window",
-            "max/ window",
+            "per window",
             "$/30 days",
+            "of which",
             "counted by",
         ],
         &rows,

@@ -1,5 +1,6 @@
 //! The drawing of the plots over time: the fault timeline, and the trend across runs or nights.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -7,7 +8,7 @@ use super::parts::{
     e, legend, linear_bounds, nothing, swatch, whole, Drawn, KeyedAxis, CAPTION, LABEL,
 };
 use super::Tags;
-use crate::report::series::{Timeline, TrendPoint, TrendValues};
+use crate::report::series::{FaultWindow, LatencyOverTime, Timeline, TrendPoint, TrendValues};
 
 pub(super) fn fault_timeline<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -50,23 +51,7 @@ pub(super) fn fault_timeline<DB: DrawingBackend>(
             .y_label_formatter(&whole)
             .draw()
             .map_err(e)?;
-        for f in &t.faults {
-            let shade = tags.fault(&f.name);
-            let until = f.end_secs.unwrap_or(end).min(end);
-            chart
-                .draw_series([Rectangle::new(
-                    [(f.start_secs, 0.0), (until, top)],
-                    shade.mix(0.2).filled(),
-                )])
-                .map_err(e)?;
-            if i == 0 {
-                let label = format!("{} ({})", f.name, f.kind);
-                let style = ("sans-serif", 13).into_font().color(&shade);
-                chart
-                    .draw_series([Text::new(label, (f.start_secs, top * 0.97), style)])
-                    .map_err(e)?;
-            }
-        }
+        shade_faults(&mut chart, tags, &t.faults, (end, 0.0, top), i == 0)?;
         if lines.is_empty() {
             let style = ("sans-serif", 15).into_font();
             chart
@@ -88,6 +73,90 @@ pub(super) fn fault_timeline<DB: DrawingBackend>(
                 .draw_series(LineSeries::new(points, colour.stroke_width(2)))
                 .map_err(e)?
                 .label(name.as_str())
+                .legend(swatch(colour));
+        }
+        legend(area, &mut chart, SeriesLabelPosition::UpperRight)?;
+    }
+    Ok(())
+}
+
+/// Each fault's window shaded on `chart`, labelled when `label` is set.
+fn shade_faults<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    tags: &mut Tags,
+    faults: &[FaultWindow],
+    (end, bottom, top): (f64, f64, f64),
+    label: bool,
+) -> Drawn {
+    for f in faults {
+        let shade = tags.fault(&f.name);
+        let until = f.end_secs.unwrap_or(end).min(end);
+        chart
+            .draw_series([Rectangle::new(
+                [(f.start_secs, bottom), (until, top)],
+                shade.mix(0.2).filled(),
+            )])
+            .map_err(e)?;
+        if label {
+            let text = format!("{} ({})", f.name, f.kind);
+            let style = ("sans-serif", 13).into_font().color(&shade);
+            chart
+                .draw_series([Text::new(text, (f.start_secs, top * 0.97), style)])
+                .map_err(e)?;
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn over_time<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    tags: &mut Tags,
+    t: &LatencyOverTime,
+) -> Drawn {
+    let panels = root.split_evenly((2, 1));
+    let shown: [(&str, fn(&(f64, u64, u64)) -> u64); 2] = [
+        ("Put latency p50 per interval", |p| p.1),
+        ("Put latency p99 per interval", |p| p.2),
+    ];
+    for (i, (area, (caption, pick))) in panels.iter().zip(shown).enumerate() {
+        for p in &t.paths {
+            tags.series(&p.path);
+        }
+        let top = t
+            .paths
+            .iter()
+            .flat_map(|p| p.points.iter().map(pick))
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64
+            * 1.25;
+        let mut chart = ChartBuilder::on(area)
+            .caption(caption, CAPTION)
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0f64..t.end_secs, 0f64..top)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .label_style(LABEL)
+            .axis_desc_style(LABEL)
+            .bold_line_style(BLACK.mix(0.12))
+            .light_line_style(BLACK.mix(0.04))
+            .x_desc("second of the load")
+            .y_desc("µs")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| crate::format::us(y.round() as u64))
+            .draw()
+            .map_err(e)?;
+        shade_faults(&mut chart, tags, &t.faults, (t.end_secs, 0.0, top), i == 0)?;
+        for p in &t.paths {
+            let colour = tags.series(&p.path);
+            let points = p.points.iter().map(|q| (q.0 + 0.5, pick(q) as f64));
+            chart
+                .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+                .map_err(e)?
+                .label(p.path.as_str())
                 .legend(swatch(colour));
         }
         legend(area, &mut chart, SeriesLabelPosition::UpperRight)?;
