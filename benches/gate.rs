@@ -1,13 +1,15 @@
-//! What the regression gate's bootstrap costs for one path's comparison (2,000 resamples of at
-//! most 5,000 values from each of four histograms, the gate's defaults), and what rendering the
-//! HTML report of a result costs (SVG only, and with the PNG copies): `cargo bench --bench gate`.
+//! What the regression gate's bootstrap costs for one path's comparison (2,000 resamples, the
+//! gate's default: of at most 5,000 values from each of four histograms, or of 60 blocks of time
+//! from each run's interval log), and what rendering the HTML report of a result costs (SVG
+//! only, and with the PNG copies): `cargo bench --bench gate`.
 
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use hdrhistogram::Histogram;
-use kcb::gate::bootstrap::{overhead_change, Quad, Sampler};
+use kcb::gate::bootstrap::overhead_change;
 use kcb::gate::config::BootstrapConfig;
+use kcb::metrics::resample::Overheads;
 use kcb::metrics::LatencyHistogram;
 use kcb::report::html;
 use kcb::report::series::ReportRun;
@@ -27,32 +29,32 @@ fn hist(seed: u64, n: usize, base: u64) -> Histogram<u64> {
     h.inner().clone()
 }
 
-fn sampler(h: &Histogram<u64>) -> Sampler {
-    Sampler::new(h).unwrap_or_else(|| panic!("empty histogram"))
-}
-
 fn bootstrap(c: &mut Criterion) {
-    let (bp, bq, cp, cq) = (
-        sampler(&hist(1, 20_000, 700)),
-        sampler(&hist(2, 20_000, 650)),
-        sampler(&hist(3, 20_000, 710)),
-        sampler(&hist(4, 20_000, 655)),
-    );
-    let quad = Quad {
-        base_path: &bp,
-        base_plain: &bq,
-        cur_path: &cp,
-        cur_plain: &cq,
-    };
     let cfg = BootstrapConfig {
         resamples: 2_000,
         sample_size: 5_000,
         confidence: 0.95,
         seed: 1,
     };
-    c.bench_function("gate/bootstrap one path (2,000 x 5,000)", |b| {
-        b.iter(|| overhead_change(quad, &cfg, 7))
+    let whole = |a: u64, b: u64| {
+        Overheads::new(&[hist(a, 20_000, 700)], &[hist(b, 20_000, 650)], 5_000)
+            .unwrap_or_else(|| panic!("empty"))
+    };
+    let (base, cur) = (whole(1, 2), whole(3, 4));
+    c.bench_function("gate/bootstrap one path by values (2,000 x 5,000)", |b| {
+        b.iter(|| overhead_change(&base, &cur, &cfg, 7))
     });
+    // The same 20,000 values a path, as 100 one-second intervals of 200 (60 blocks).
+    let blocks = |a: u64, b: u64| {
+        let path: Vec<Histogram<u64>> = (0..100).map(|s| hist(a * 1_000 + s, 200, 700)).collect();
+        let plain: Vec<Histogram<u64>> = (0..100).map(|s| hist(b * 1_000 + s, 200, 650)).collect();
+        Overheads::new(&path, &plain, 5_000).unwrap_or_else(|| panic!("empty"))
+    };
+    let (base, cur) = (blocks(1, 2), blocks(3, 4));
+    c.bench_function(
+        "gate/bootstrap one path by blocks of time (2,000 x 60 blocks)",
+        |b| b.iter(|| overhead_change(&base, &cur, &cfg, 7)),
+    );
 }
 
 fn report(c: &mut Criterion) {

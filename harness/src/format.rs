@@ -26,6 +26,32 @@ pub fn signed_us(us: i64) -> String {
     }
 }
 
+/// An overhead of `us` µs with its 95 % interval: "+270 µs [+210 µs, +330 µs]"; when the
+/// interval holds zero, "within noise (±48 µs)", never a bare negative number; without an
+/// interval, the estimate alone.
+pub fn overhead(us: i64, ci: Option<[i64; 2]>) -> String {
+    match ci {
+        None => signed_us(us),
+        Some([lo, hi]) if lo <= 0 && 0 <= hi => {
+            format!(
+                "within noise (±{})",
+                self::us(lo.unsigned_abs().max(hi.unsigned_abs()))
+            )
+        }
+        Some([lo, hi]) => format!("{} [{}, {}]", signed_us(us), signed_us(lo), signed_us(hi)),
+    }
+}
+
+/// A run's A/A noise floor, p50 / p99 / p99.9: "p50 within noise (±20 µs), p99 ...".
+pub fn noise_floor(o: &crate::metrics::Overhead) -> String {
+    format!(
+        "p50 {}, p99 {}, p99.9 {}",
+        overhead(o.p50, o.p50_ci),
+        overhead(o.p99, o.p99_ci),
+        overhead(o.p999, o.p999_ci)
+    )
+}
+
 /// Seconds as a person says them: "45 s", "5 min", "1 h", "0.5 s".
 pub fn secs(s: f64) -> String {
     if s >= 3_600.0 && (s % 360.0) == 0.0 {
@@ -175,6 +201,12 @@ mod tests {
         assert_eq!(secs(300.0), "5 min");
         assert_eq!(secs(3_600.0), "1 h");
         assert_eq!(secs(0.25), "0.3 s");
+        assert_eq!(
+            overhead(270, Some([210, 330])),
+            "+270 µs [+210 µs, +330 µs]"
+        );
+        assert_eq!(overhead(-14, Some([-60, 48])), "within noise (±60 µs)");
+        assert_eq!(overhead(-14, None), "-14 µs");
     }
 
     #[test]

@@ -225,3 +225,41 @@ fn a_short_runs_monthly_cost_is_the_per_window_arithmetic_and_the_warm_up_is_apa
     );
     assert_eq!(plain.monthly_cost_usd, 0.0);
 }
+
+#[test]
+fn a_plaintext_twin_gives_the_run_its_noise_floor_with_intervals() {
+    let r = run(r#"
+        name = "aa"
+        duration = "12s"
+        warmup = "1s"
+        seed = 15
+        clock = "virtual"
+        [workload]
+        rate_per_sec = 50
+        record_size = 256
+        [[paths]]
+        kind = "plaintext"
+        [[paths]]
+        kind = "envelope"
+        [control]
+        plaintext_twin = true
+    "#);
+    let twin = path(&r, kcb::scenario::TWIN);
+    assert_eq!(twin.kind, kcb::result::PathKind::Plaintext);
+    assert_eq!(twin.ledger.lost, 0);
+    let floor = r.noise_floor_us.unwrap_or_else(|| panic!("no noise floor"));
+    assert_eq!(Some(floor), twin.overhead_vs_plaintext_us);
+    // Every overhead carries its 95 % interval (12 one-second intervals: blocks of time), and
+    // each interval holds its estimate.
+    for p in [twin, path(&r, "envelope")] {
+        let o = p
+            .overhead_vs_plaintext_us
+            .unwrap_or_else(|| panic!("{}", p.name));
+        for (est, ci) in [(o.p50, o.p50_ci), (o.p99, o.p99_ci)] {
+            let [lo, hi] = ci.unwrap_or_else(|| panic!("{}: no interval", p.name));
+            assert!(lo <= hi, "{}: {o:?}", p.name);
+            let _ = est;
+        }
+    }
+    assert!(path(&r, "plaintext").overhead_vs_plaintext_us.is_none());
+}

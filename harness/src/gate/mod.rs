@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use crate::metrics::resample::Overheads;
 use crate::result::{PathResult, ResultError, RunResult};
 
 pub use baseline::{hlog_beside, save_baseline, SavedBaseline, BASELINES_DIR};
@@ -89,8 +90,9 @@ pub struct GateRun {
     pub file: PathBuf,
     /// The result.
     pub result: RunResult,
-    /// The latency histograms by tag, or why there are none.
-    pub histograms: Result<Vec<(String, Histogram<u64>)>, String>,
+    /// The latency histograms by tag, interval by interval in time order (one for a log of
+    /// whole-run histograms), or why there are none.
+    pub histograms: Result<Vec<(String, Vec<Histogram<u64>>)>, String>,
 }
 
 impl GateRun {
@@ -100,7 +102,9 @@ impl GateRun {
         let result = RunResult::read(path)?;
         let histograms = match hlog_beside(path) {
             None => Err(format!("no latency.hlog beside {}", path.display())),
-            Some(h) => crate::metrics::read_hlog(&h).map_err(|e| e.to_string()),
+            Some(h) => crate::metrics::read_hlog_intervals(&h)
+                .map(by_tag)
+                .map_err(|e| e.to_string()),
         };
         Ok(GateRun {
             file: path.to_path_buf(),
@@ -109,20 +113,39 @@ impl GateRun {
         })
     }
 
-    /// The histogram tagged `tag`, if the log holds it.
-    fn histogram(&self, tag: &str) -> Option<&Histogram<u64>> {
+    /// The intervals tagged `tag`, if the log holds it.
+    fn intervals(&self, tag: &str) -> Option<&[Histogram<u64>]> {
         self.histograms
             .as_ref()
             .ok()?
             .iter()
             .find(|(t, _)| t == tag)
-            .map(|(_, h)| h)
+            .map(|(_, h)| h.as_slice())
     }
 
     /// The first plaintext path.
     fn plaintext(&self) -> Option<&PathResult> {
         self.result.plaintext()
     }
+}
+
+/// A log's intervals grouped by tag, each tag's in time order.
+fn by_tag(
+    intervals: Vec<crate::metrics::hlog::LoggedInterval>,
+) -> Vec<(String, Vec<Histogram<u64>>)> {
+    let mut out: Vec<(String, Vec<(std::time::Duration, Histogram<u64>)>)> = Vec::new();
+    for i in intervals {
+        match out.iter_mut().find(|(t, _)| *t == i.tag) {
+            Some((_, v)) => v.push((i.start, i.histogram)),
+            None => out.push((i.tag, vec![(i.start, i.histogram)])),
+        }
+    }
+    out.into_iter()
+        .map(|(t, mut v)| {
+            v.sort_by_key(|(start, _)| *start);
+            (t, v.into_iter().map(|(_, h)| h).collect())
+        })
+        .collect()
 }
 
 /// What the gate compares.
@@ -377,19 +400,23 @@ fn overhead_rows(
             })
             .collect();
     };
-    match samplers(base, bp, b_plain).and_then(|b| Ok((b, samplers(cur, cp, c_plain)?))) {
-        Ok(((bps, bqs), (cps, cqs))) => {
-            let quad = bootstrap::Quad {
-                base_path: &bps,
-                base_plain: &bqs,
-                cur_path: &cps,
-                cur_plain: &cqs,
-            };
+    let overheads = |run: &GateRun, p: &PathResult, plain: &PathResult| {
+        overheads(run, p, plain, cfg.bootstrap.sample_size)
+    };
+    match overheads(base, bp, b_plain).and_then(|b| Ok((b, overheads(cur, cp, c_plain)?))) {
+        Ok((b, c)) => {
             let ch = bootstrap::overhead_change(
-                quad,
+                &b,
+                &c,
                 &cfg.bootstrap,
                 bootstrap::path_seed(cfg.bootstrap.seed, &cp.name),
             );
+            let note = (ch.methods[0] != ch.methods[1]).then(|| {
+                format!(
+                    "baseline resampled by {}, current by {}",
+                    ch.methods[0], ch.methods[1]
+                )
+            });
             metrics
                 .iter()
                 .enumerate()
@@ -398,7 +425,15 @@ fn overhead_rows(
                         low: ch.low[k],
                         high: ch.high[k],
                     };
-                    row(*m, &cp.name, ch.baseline[k], ch.current[k], ev, *th, None)
+                    row(
+                        *m,
+                        &cp.name,
+                        ch.baseline[k],
+                        ch.current[k],
+                        ev,
+                        *th,
+                        note.clone(),
+                    )
                 })
                 .collect()
         }
@@ -431,33 +466,41 @@ fn overhead_rows(
     }
 }
 
-/// The samplers of `path` and `plain` in `run`, when its log holds both, non-empty and
-/// matching the result's counts; else why not.
-fn samplers(
+/// The overheads of `path` over `plain` in `run`, ready to resample, when its log holds both,
+/// non-empty and matching the result's counts; else why not.
+fn overheads(
     run: &GateRun,
     path: &PathResult,
     plain: &PathResult,
-) -> Result<(bootstrap::Sampler, bootstrap::Sampler), String> {
+    sample_size: u64,
+) -> Result<Overheads, String> {
     if let Err(e) = &run.histograms {
         return Err(e.clone());
     }
-    let one = |p: &PathResult| -> Result<bootstrap::Sampler, String> {
+    let one = |p: &PathResult| -> Result<&[Histogram<u64>], String> {
         let tag = format!("{}.put", p.name);
         let h = run
-            .histogram(&tag)
+            .intervals(&tag)
             .ok_or_else(|| format!("{} has no {tag} histogram", run.file.display()))?;
-        if h.len() != p.put_latency_us.count {
+        let count: u64 = h.iter().map(|i| i.len()).sum();
+        if count != p.put_latency_us.count {
             return Err(format!(
-                "{tag} holds {} values but {} says {}: the log belongs to another run",
-                h.len(),
+                "{tag} holds {count} values but {} says {}: the log belongs to another run",
                 run.file.display(),
                 p.put_latency_us.count
             ));
         }
-        bootstrap::Sampler::new(h)
-            .ok_or_else(|| format!("{tag} in {} is empty", run.file.display()))
+        Ok(h)
     };
-    Ok((one(path)?, one(plain)?))
+    let (a, b) = (one(path)?, one(plain)?);
+    Overheads::new(a, b, sample_size).ok_or_else(|| {
+        format!(
+            "{}.put or {}.put in {} is empty",
+            path.name,
+            plain.name,
+            run.file.display()
+        )
+    })
 }
 
 fn kms_row(bp: &PathResult, cp: &PathResult, threshold: u64) -> Row {

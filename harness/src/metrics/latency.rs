@@ -205,7 +205,7 @@ pub struct LatencySummary {
 }
 
 /// What a protection path adds to latency over the plaintext path, in microseconds
-/// (negative when the path measured faster).
+/// (negative when the path measured faster), with the 95 % interval of each figure.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Overhead {
@@ -213,16 +213,50 @@ pub struct Overhead {
     pub p50: i64,
     /// 99th percentile of the path minus that of plaintext, µs.
     pub p99: i64,
+    /// 99.9th percentile of the path minus that of plaintext, µs.
+    pub p999: i64,
+    /// 95 % interval of `p50`, [low, high] µs (None: not estimated).
+    pub p50_ci: Option<[i64; 2]>,
+    /// 95 % interval of `p99`.
+    pub p99_ci: Option<[i64; 2]>,
+    /// 95 % interval of `p999`.
+    pub p999_ci: Option<[i64; 2]>,
 }
 
 impl Overhead {
-    /// `path` minus `plaintext`, percentile by percentile (saturating at the `i64` range).
+    /// `path` minus `plaintext`, percentile by percentile (saturating at the `i64` range), with
+    /// no interval.
     pub fn between(path: &LatencySummary, plaintext: &LatencySummary) -> Overhead {
         Overhead {
             p50: signed_diff(path.p50, plaintext.p50),
             p99: signed_diff(path.p99, plaintext.p99),
+            p999: signed_diff(path.p999, plaintext.p999),
+            p50_ci: None,
+            p99_ci: None,
+            p999_ci: None,
         }
     }
+
+    /// The same with the intervals of p50, p99 and p99.9 (µs, as (low, high)).
+    pub fn with_intervals(self, ci: [(f64, f64); 3]) -> Overhead {
+        let whole = |(lo, hi): (f64, f64)| Some([lo.floor() as i64, hi.ceil() as i64]);
+        Overhead {
+            p50_ci: whole(ci[0]),
+            p99_ci: whole(ci[1]),
+            p999_ci: whole(ci[2]),
+            ..self
+        }
+    }
+
+    /// Whether the p50's interval holds zero (the overhead cannot be told from noise).
+    pub fn p50_within_noise(&self) -> bool {
+        within(self.p50_ci)
+    }
+}
+
+/// Whether an interval holds zero.
+pub fn within(ci: Option<[i64; 2]>) -> bool {
+    ci.is_some_and(|[lo, hi]| lo <= 0 && 0 <= hi)
 }
 
 fn signed_diff(a: u64, b: u64) -> i64 {
@@ -344,13 +378,12 @@ mod tests {
             p99: 2_500,
             ..Default::default()
         };
-        assert_eq!(
-            Overhead::between(&path, &plain),
-            Overhead {
-                p50: 100,
-                p99: -500
-            }
-        );
+        let o = Overhead::between(&path, &plain);
+        assert_eq!((o.p50, o.p99, o.p50_ci), (100, -500, None));
+        let o = o.with_intervals([(-20.4, 210.2), (-900.0, -100.0), (0.0, 0.0)]);
+        assert_eq!(o.p50_ci, Some([-21, 211]));
+        assert!(o.p50_within_noise());
+        assert!(!within(o.p99_ci));
         let huge = LatencySummary {
             p50: u64::MAX,
             ..Default::default()

@@ -10,6 +10,7 @@ pub mod intervals;
 pub mod kms_calls;
 pub mod latency;
 pub mod ledger;
+pub mod resample;
 pub mod timeline;
 
 use std::path::PathBuf;

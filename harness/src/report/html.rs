@@ -233,6 +233,14 @@ fn run_section(b: &mut Builder<'_>, slug_: &str, run: &ReportRun) -> Result<(), 
         )?;
     }
 
+    if let Some(o) = &r.noise_floor_us {
+        let _ = write!(
+            b.html,
+            "<p class=\"meta\">Noise floor of this run (A/A, {} over plaintext): {}. An overhead inside it cannot be told from noise.</p>",
+            crate::scenario::TWIN,
+            escape(&format::noise_floor(o))
+        );
+    }
     let overheads = series::overheads(r);
     b.figure(
         slug_,

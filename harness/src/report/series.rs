@@ -287,6 +287,10 @@ pub struct OverheadRow {
     pub p50_us: i64,
     /// 99th percentile over plaintext's, µs.
     pub p99_us: i64,
+    /// 99.9th percentile over plaintext's, µs.
+    pub p999_us: i64,
+    /// 95 % intervals of p50, p99, p99.9 (None: not estimated).
+    pub ci: [Option<[i64; 2]>; 3],
 }
 
 /// Every path with an overhead over plaintext (plaintext itself has none).
@@ -299,6 +303,8 @@ pub fn overheads(result: &RunResult) -> Vec<OverheadRow> {
                 path: p.name.clone(),
                 p50_us: o.p50,
                 p99_us: o.p99,
+                p999_us: o.p999,
+                ci: [o.p50_ci, o.p99_ci, o.p999_ci],
             })
         })
         .collect()

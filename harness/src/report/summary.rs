@@ -53,6 +53,14 @@ pub fn render_result(r: &RunResult) -> String {
         );
     }
     out.push('\n');
+    if let Some(o) = &r.noise_floor_us {
+        let _ = writeln!(
+            out,
+            "Noise floor (A/A, {} over plaintext): {}\n",
+            crate::scenario::TWIN,
+            md(&format::noise_floor(o))
+        );
+    }
     out.push_str(&expectations(r));
     if !r.faults.is_empty() {
         out.push_str("\nFaults:\n");
@@ -72,8 +80,8 @@ fn overhead(p: &PathResult) -> String {
     match p.overhead_vs_plaintext_us {
         Some(o) => format!(
             "{} / {}",
-            format::signed_us(o.p50),
-            format::signed_us(o.p99)
+            format::overhead(o.p50, o.p50_ci),
+            format::overhead(o.p99, o.p99_ci)
         ),
         None => "-".to_owned(),
     }
@@ -193,7 +201,14 @@ mod tests {
     #[test]
     fn sample_summary_names_every_path_expectation_and_fault() {
         let text = render_result(&sample_run_result());
-        assert!(text.contains("| envelope | 1.48 ms | 3.42 ms | +270 µs / +470 µs | 4 per 10 s | 1.58x | **2 / 1 / 0** |"), "{text}");
+        // An overhead whose interval holds zero is never a bare number.
+        assert!(
+            text.contains(
+                "| sse-kms | 1.26 ms | 3.01 ms | within noise (±120 µs) / within noise (±420 µs) |"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("| envelope | 1.48 ms | 3.42 ms | +270 µs [+210 µs, +330 µs] / +470 µs [+300 µs, +640 µs] | 4 per 10 s | 1.58x | **2 / 1 / 0** |"), "{text}");
         assert!(
             text.contains("| plaintext | 1.21 ms | 2.95 ms | - | 0 | 1.00x | 0 / 0 / 0 |"),
             "{text}"

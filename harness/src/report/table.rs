@@ -219,7 +219,10 @@ fn latency_table(r: &RunResult, out: &mut String) {
     ]);
     for p in &r.paths {
         let (d50, d99) = match p.overhead_vs_plaintext_us {
-            Some(o) => (format::signed_us(o.p50), format::signed_us(o.p99)),
+            Some(o) => (
+                format::overhead(o.p50, o.p50_ci),
+                format::overhead(o.p99, o.p99_ci),
+            ),
             None => ("-".to_owned(), "-".to_owned()),
         };
         t.row(vec![
@@ -235,6 +238,18 @@ fn latency_table(r: &RunResult, out: &mut String) {
         ]);
     }
     t.render_into(out);
+    noise_floor_line(r, out);
+}
+
+fn noise_floor_line(r: &RunResult, out: &mut String) {
+    if let Some(o) = &r.noise_floor_us {
+        let _ = writeln!(
+            out,
+            "Noise floor (A/A: {} over plaintext): {}",
+            crate::scenario::TWIN,
+            format::noise_floor(o)
+        );
+    }
 }
 
 fn kms_size_table(r: &RunResult, out: &mut String) {
@@ -393,11 +408,12 @@ started 2025-01-31T12:00:00.000Z  wall 65.4 s  measured 60 s after 5 s warm-up  
 endpoint embedded  clock real  machine bench-1 (linux 6.1.0, x86_64, 2 cpus, AMD EPYC 9R14)
 
 Latency, from the intended send time
-path       kind       put p50  put p99  e2e p50  e2e p99  +p50 vs plain  +p99 vs plain  lag p99
----------  ---------  -------  -------  -------  -------  -------------  -------------  -------
-plaintext  plaintext  1.21 ms  2.95 ms  20.1 ms  48.9 ms              -              -   310 µs
-envelope   envelope   1.48 ms  3.42 ms  20.7 ms  50.3 ms        +270 µs        +470 µs   310 µs
-sse-kms    sse-kms    1.26 ms  3.01 ms  20.2 ms  49.0 ms         +50 µs         +60 µs   310 µs
+path       kind       put p50  put p99  e2e p50  e2e p99               +p50 vs plain               +p99 vs plain  lag p99
+---------  ---------  -------  -------  -------  -------  --------------------------  --------------------------  -------
+plaintext  plaintext  1.21 ms  2.95 ms  20.1 ms  48.9 ms                           -                           -   310 µs
+envelope   envelope   1.48 ms  3.42 ms  20.7 ms  50.3 ms  +270 µs [+210 µs, +330 µs]  +470 µs [+300 µs, +640 µs]   310 µs
+sse-kms    sse-kms    1.26 ms  3.01 ms  20.2 ms  49.0 ms      within noise (±120 µs)      within noise (±420 µs)   310 µs
+Noise floor (A/A: plaintext-twin over plaintext): p50 within noise (±35 µs), p99 within noise (±260 µs), p99.9 within noise (±1.10 ms)
 
 KMS calls and record size
 path       KMS calls  warm-up      per window  $/30 days  counted by   record  ratio  max plaintext that fits  per 5 MiB batch

@@ -113,6 +113,10 @@ pub struct RunResult {
     pub expectations: Vec<ExpectationResult>,
     /// Each declared fault and what it did to each path (schema 2).
     pub faults: Vec<FaultResult>,
+    /// The run's measured noise floor: the A/A difference of `[control] plaintext_twin`'s
+    /// second plaintext path over the first, with its intervals (None without a twin)
+    /// (schema 3).
+    pub noise_floor_us: Option<Overhead>,
 }
 
 /// One declared fault: when it was in effect, what applying it did, how each path fared.
@@ -768,7 +772,13 @@ pub(crate) fn sample_run_result() -> RunResult {
                 put_latency_us: env_put,
                 e2e_latency_us: env_e2e,
                 schedule_lag_us: lag,
-                overhead_vs_plaintext_us: Some(Overhead::between(&env_put, &plain_put)),
+                overhead_vs_plaintext_us: Some(
+                    Overhead::between(&env_put, &plain_put).with_intervals([
+                        (210.0, 330.0),
+                        (300.0, 640.0),
+                        (-1_000.0, 9_000.0),
+                    ]),
+                ),
                 kms_calls: envelope_calls,
                 inflation: inflation(
                     1_617.0,
@@ -808,7 +818,13 @@ pub(crate) fn sample_run_result() -> RunResult {
                 put_latency_us: sse_put,
                 e2e_latency_us: sse_e2e,
                 schedule_lag_us: lag,
-                overhead_vs_plaintext_us: Some(Overhead::between(&sse_put, &plain_put)),
+                overhead_vs_plaintext_us: Some(
+                    Overhead::between(&sse_put, &plain_put).with_intervals([
+                        (-20.0, 120.0),
+                        (-300.0, 420.0),
+                        (-800.0, 1_200.0),
+                    ]),
+                ),
                 kms_calls: sse_calls,
                 inflation: inflation(
                     1_024.0,
@@ -854,6 +870,11 @@ pub(crate) fn sample_run_result() -> RunResult {
                 passed: false,
             },
         ],
+        noise_floor_us: Some(Overhead::between(&plain_put, &plain_put).with_intervals([
+            (-30.0, 35.0),
+            (-260.0, 240.0),
+            (-900.0, 1_100.0),
+        ])),
         faults: vec![FaultResult {
             name: "deny-0".to_owned(),
             kind: "deny".to_owned(),

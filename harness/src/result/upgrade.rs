@@ -15,6 +15,9 @@ pub const OLDEST_READABLE: u64 = 2;
 pub fn upgrade(value: &mut Value, version: u64) -> Result<(), String> {
     if version == 2 {
         from_v2(value)?;
+        if let Some(obj) = value.as_object_mut() {
+            obj.entry("noise_floor_us").or_insert(Value::Null);
+        }
     }
     if let Some(v) = value.get_mut("schema_version") {
         *v = Value::from(super::SCHEMA_VERSION);
@@ -23,10 +26,30 @@ pub fn upgrade(value: &mut Value, version: u64) -> Result<(), String> {
 }
 
 fn from_v2(value: &mut Value) -> Result<(), String> {
+    let plain_p999 = value
+        .get("paths")
+        .and_then(Value::as_array)
+        .and_then(|ps| ps.iter().find(|p| p["kind"] == "plaintext"))
+        .and_then(|p| p["put_latency_us"]["p999"].as_i64());
     let Some(paths) = value.get_mut("paths").and_then(Value::as_array_mut) else {
         return Ok(());
     };
     for (i, path) in paths.iter_mut().enumerate() {
+        let p999 = path["put_latency_us"]["p999"].as_i64();
+        if let Some(o) = path
+            .get_mut("overhead_vs_plaintext_us")
+            .and_then(Value::as_object_mut)
+        {
+            // Version 2 gave p50 and p99 only, without intervals.
+            let over = match (p999, plain_p999) {
+                (Some(a), Some(b)) => a - b,
+                _ => 0,
+            };
+            o.entry("p999").or_insert(Value::from(over));
+            for ci in ["p50_ci", "p99_ci", "p999_ci"] {
+                o.entry(ci).or_insert(Value::Null);
+            }
+        }
         let Some(settings) = path.get_mut("settings").and_then(Value::as_object_mut) else {
             continue;
         };

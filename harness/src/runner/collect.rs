@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::emulator::kms::KmsCallEvent;
 use crate::metrics::kms_calls::{KmsCallLog, KmsCalls, Span};
 use crate::metrics::latency::{LatencySummary, Overhead};
+use crate::metrics::resample::{self, Overheads};
 use crate::result::{
     Attempts, CacheSettings, Cipher, CryptoCost, EnvelopeSettings, FaultResult, Inflation,
     KmsCallsResult, PathResult, PathSettings, SizeInflation, SseKeyKind, SseSettings,
@@ -192,18 +193,50 @@ pub struct Collected<'a> {
     pub length: Duration,
 }
 
-/// Build the path's result; `plaintext` is the plaintext path's put and e2e summaries, if any.
-pub fn path_result(
-    c: Collected<'_>,
-    plaintext: Option<(&LatencySummary, &LatencySummary)>,
-) -> PathResult {
+/// Resamples of a run's overhead interval.
+const OVERHEAD_RESAMPLES: usize = 1_000;
+
+/// The path's put overhead over plaintext with its 95 % intervals: by blocks of the run's
+/// seconds, the two paths' same seconds together (see [`crate::metrics::resample`]).
+fn overhead_with_intervals(
+    run: &PathRun,
+    plain: &PathRun,
+    put: &LatencySummary,
+    length: Duration,
+) -> Overhead {
+    let point = Overhead::between(put, &plain.put_latency.summary());
+    let (first, last) = (
+        run.put_latency.index_of(run.scenario.warmup),
+        run.put_latency.index_of(length),
+    );
+    let intervals = |r: &PathRun| -> Vec<hdrhistogram::Histogram<u64>> {
+        r.put_latency
+            .intervals(first, last)
+            .into_iter()
+            .map(|(_, h)| h)
+            .collect()
+    };
+    match Overheads::new(&intervals(run), &intervals(plain), 5_000) {
+        Some(o) => {
+            let seed = crate::seed::derive(run.scenario.seed, &run.name, 0x0ae4);
+            let (_, ci) = resample::overhead_intervals(&o, OVERHEAD_RESAMPLES, 0.95, seed);
+            point.with_intervals(ci)
+        }
+        None => point,
+    }
+}
+
+/// Build the path's result; `plaintext` is the plaintext path's run, if one ran.
+pub fn path_result(c: Collected<'_>, plaintext: Option<&PathRun>) -> PathResult {
     let run = c.run;
     let client = client_calls(run, span(c.spec, run, c.length));
     let put = run.put_latency.summary();
     let e2e = run.e2e_latency.summary();
-    let overhead = match (&c.spec.protection, plaintext) {
-        (Protection::Plaintext, _) | (_, None) => None,
-        (_, Some((p, _))) => Some(Overhead::between(&put, p)),
+    // Every path but the plaintext reference itself (a plaintext twin included: its overhead
+    // is the run's A/A noise floor).
+    let overhead = match plaintext {
+        Some(p) if p.name != run.name => Some(overhead_with_intervals(run, p, &put, c.length)),
+        _ => None,
     };
     PathResult {
         name: run.name.clone(),

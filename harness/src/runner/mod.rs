@@ -392,6 +392,10 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
             wall.elapsed(),
         );
         r.faults = collect::faults(&scenario, &runs, &applied, length);
+        r.noise_floor_us = r
+            .path(crate::scenario::TWIN)
+            .filter(|p| p.kind == crate::result::PathKind::Plaintext)
+            .and_then(|p| p.overhead_vs_plaintext_us);
         r.expectations = expect::evaluate(&scenario.expect, &r);
         r
     });
@@ -419,7 +423,7 @@ fn collect_all(
         .iter()
         .zip(&scenario.paths)
         .find(|(_, s)| matches!(s.protection, Protection::Plaintext))
-        .map(|(r, _)| (r.put_latency.summary(), r.e2e_latency.summary()));
+        .map(|(r, _)| r.clone());
     let paths: Vec<_> = runs
         .iter()
         .zip(&scenario.paths)
@@ -445,7 +449,7 @@ fn collect_all(
                 service,
                 length,
             };
-            collect::path_result(c, plain.as_ref().map(|(a, b)| (a, b)))
+            collect::path_result(c, plain.as_deref())
         })
         .collect();
     RunResult {
@@ -471,5 +475,6 @@ fn collect_all(
         paths,
         expectations: Vec::new(),
         faults: Vec::new(),
+        noise_floor_us: None,
     }
 }

@@ -22,6 +22,7 @@ use serde::{Serialize, Serializer};
 pub use error::{FieldPath, ScenarioError, Segment};
 pub use expect::{Cmp, Expectation, FaultMetric, Metric};
 pub use faults::{DelaySpec, FaultKind, FaultService, FaultSpec};
+pub use validate::TWIN;
 
 /// Smallest record, in plaintext bytes: each record carries a 32-byte id/time/checksum header.
 pub const MIN_RECORD_BYTES: u64 = 32;
@@ -518,7 +519,8 @@ mod tests {
         assert_eq!(s.workload.record_size, SizeSpec::Fixed(1024));
         assert_eq!(s.workload.api, PutApi::PutRecord);
         let kinds: Vec<_> = s.paths.iter().map(|p| p.protection.kind()).collect();
-        assert_eq!(kinds, ["plaintext", "envelope", "sse-kms"]);
+        // The three paths and the plaintext twin that measures the noise floor.
+        assert_eq!(kinds, ["plaintext", "envelope", "sse-kms", "plaintext"]);
         let Protection::Envelope(env) = &s.path("envelope").expect("envelope").protection else {
             panic!("envelope path is not envelope");
         };
@@ -530,6 +532,17 @@ mod tests {
             texts.contains(&"envelope.kms_calls_per_window <= 2"),
             "{texts:?}"
         );
+    }
+
+    #[test]
+    fn a_plaintext_twin_is_a_second_plaintext_path_after_the_others() {
+        let text =
+            format!("{BASE}[[paths]]\nkind = \"envelope\"\n[control]\nplaintext_twin = true\n");
+        let s = parse_text(&text).unwrap_or_else(|e| panic!("{e}"));
+        let names: Vec<&str> = s.paths.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["plaintext", "envelope", TWIN]);
+        assert!(matches!(s.paths[2].protection, Protection::Plaintext));
+        assert_eq!(s.output.interval, Duration::from_secs(1));
     }
 
     #[test]
@@ -676,6 +689,9 @@ mod tests {
             (plus("[[paths]]\nname = \"p\"\n"), "x.toml:8: paths[1].kind", "required field `kind`"),
             (plus("[[paths]]\nkind = \"tls\"\n"), "x.toml:9: paths[1].kind", "one of \"plaintext\", \"envelope\", \"sse-kms\""),
             (plus("[[paths]]\nkind = \"plaintext\"\n"), "x.toml:8: paths[1].name", "unique `name`"),
+            (plus("[control]\nplaintext_twin = true\n[[paths]]\nkind = \"envelope\"\nname = \"plaintext-twin\"\n"), "x.toml:9: control.plaintext_twin", "already is; rename that path"),
+            (with("kind = \"plaintext\"", "kind = \"envelope\"\n[control]\nplaintext_twin = true"), "x.toml:9: control.plaintext_twin", "add a [[paths]] entry with kind = \"plaintext\""),
+            (plus("[output]\ninterval = \"10ms\"\n"), "x.toml:9: output.interval", "between 100ms and 1m"),
             (plus("[[paths]]\nkind = \"envelope\"\nname = \"a.b\"\n"), "x.toml:10: paths[1].name", "ASCII letters, digits"),
             (plus("[[paths]]\nkind = \"envelope\"\naead = \"des\"\n"), "x.toml:10: paths[1].aead", "\"chacha20-poly1305\""),
             (plus("[[paths]]\nkind = \"envelope\"\n[paths.cache]\ncapacity = 3\n"), "x.toml:10: paths[1].cache", "at least one limit"),

@@ -41,6 +41,8 @@ pub(crate) struct RawScenario {
     pub faults: Vec<RawFault>,
     /// `[output]`.
     pub output: Option<RawOutput>,
+    /// `[control]`.
+    pub control: Option<RawControl>,
     /// `[expect]`: metric keys and per-path subtables, interpreted by `expect`.
     pub expect: Option<toml::Table>,
 }
@@ -172,6 +174,15 @@ pub(crate) struct RawKms {
     pub quota_per_sec: Option<i64>,
     /// Length of a "day" in key-deletion waiting periods on the embedded service, e.g. "1s".
     pub day_length: Option<RawDuration>,
+}
+
+/// `[control]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawControl {
+    /// Run a second plaintext path, `plaintext-twin`, whose difference from the first is the
+    /// run's measured noise floor.
+    pub plaintext_twin: Option<bool>,
 }
 
 /// `[output]`.

@@ -92,6 +92,8 @@ const BASE_BACKOFF: Durs = durs(MS, MINUTE, Duration::from_millis(10));
 const MAX_BACKOFF: Durs = durs(MS, Duration::from_secs(300), SEC);
 const DAY_LENGTH: Durs = durs(MS, DAY, DAY);
 const INTERVAL: Durs = durs(Duration::from_millis(100), MINUTE, SEC);
+/// The name of `[control] plaintext_twin`'s path.
+pub const TWIN: &str = "plaintext-twin";
 
 const CLOCKS: &[(&str, ClockMode)] = &[("real", ClockMode::Real), ("virtual", ClockMode::Virtual)];
 const MODES: &[(&str, StreamMode)] = &[
@@ -145,7 +147,15 @@ pub(crate) fn scenario(raw: RawScenario, source: &Path, text: &str) -> R<Scenari
     let drain_timeout = DRAIN.get(&at("drain_timeout"), raw.drain_timeout.as_ref())?;
     let stream = stream(&at("stream"), &raw.stream.unwrap_or_default())?;
     let workload = workload(&at("workload"), &raw.workload)?;
-    let paths = paths(&at("paths"), &raw.paths)?;
+    let mut paths = paths(&at("paths"), &raw.paths)?;
+    let twin = raw
+        .control
+        .as_ref()
+        .and_then(|c| c.plaintext_twin)
+        .unwrap_or(false);
+    if twin {
+        plaintext_twin(&at("control").key("plaintext_twin"), &mut paths)?;
+    }
     let raw_kms = raw.kms.unwrap_or_default();
     let kms = KmsSpec {
         quota_per_sec: KMS_QUOTA.get(&at("kms").key("quota_per_sec"), raw_kms.quota_per_sec)?,
@@ -366,6 +376,29 @@ fn paths(field: &FieldPath, raw: &[RawPath]) -> R<Vec<PathSpec>> {
         out.push(spec);
     }
     Ok(out)
+}
+
+/// `[control] plaintext_twin = true`: a second plaintext path after the others.
+fn plaintext_twin(field: &FieldPath, paths: &mut Vec<PathSpec>) -> R<()> {
+    if !paths
+        .iter()
+        .any(|p| matches!(p.protection, Protection::Plaintext))
+    {
+        let msg = "the twin measures the noise floor against the plaintext path: add a \
+                   [[paths]] entry with kind = \"plaintext\", or set plaintext_twin = false";
+        return Err(Problem::new(field, msg));
+    }
+    if paths.iter().any(|p| p.name == TWIN) {
+        let msg = format!(
+            "the twin is named {TWIN:?}, which a [[paths]] entry already is; rename that path"
+        );
+        return Err(Problem::new(field, msg));
+    }
+    paths.push(PathSpec {
+        name: TWIN.to_owned(),
+        protection: Protection::Plaintext,
+    });
+    Ok(())
 }
 
 fn path(field: &FieldPath, p: &RawPath) -> R<PathSpec> {

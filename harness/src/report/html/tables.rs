@@ -136,12 +136,13 @@ pub(super) fn overhead(rows: &[crate::report::series::OverheadRow]) -> String {
         .map(|o| {
             vec![
                 o.path.clone(),
-                format::signed_us(o.p50_us),
-                format::signed_us(o.p99_us),
+                format::overhead(o.p50_us, o.ci[0]),
+                format::overhead(o.p99_us, o.ci[1]),
+                format::overhead(o.p999_us, o.ci[2]),
             ]
         })
         .collect();
-    table(&["path", "+p50", "+p99"], &rows)
+    table(&["path", "+p50 (95 % interval)", "+p99", "+p99.9"], &rows)
 }
 
 /// Put p50 over plaintext at each record size.

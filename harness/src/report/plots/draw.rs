@@ -100,7 +100,14 @@ pub(super) fn overhead<DB: DrawingBackend>(
     if rows.is_empty() {
         return nothing(root, caption, "no path to compare with plaintext");
     }
-    let (lo, hi) = linear_bounds(rows.iter().flat_map(|r| [r.p50_us as f64, r.p99_us as f64]));
+    let ends = |r: &OverheadRow| {
+        let mut v = vec![r.p50_us as f64, r.p99_us as f64];
+        for ci in r.ci.iter().take(2).flatten() {
+            v.extend([ci[0] as f64, ci[1] as f64]);
+        }
+        v
+    };
+    let (lo, hi) = linear_bounds(rows.iter().flat_map(ends));
     // Room above the bars for the legend.
     let hi = hi + (hi - lo) * 0.25;
     let n = rows.len();
@@ -146,11 +153,30 @@ pub(super) fn overhead<DB: DrawingBackend>(
             .draw_series(rows.iter().enumerate().map(|(i, r)| {
                 let v = if is_p99 { r.p99_us } else { r.p50_us } as f64;
                 let x = i as f64 + offset;
-                Rectangle::new([(x, 0.0), (x + 0.36, v)], colour.filled())
+                // A bar whose interval holds zero is drawn pale: within noise.
+                let ci = r.ci[usize::from(is_p99)];
+                let fill = if crate::metrics::latency::within(ci) {
+                    colour.mix(0.3).filled()
+                } else {
+                    colour.filled()
+                };
+                Rectangle::new([(x, 0.0), (x + 0.36, v)], fill)
             }))
             .map_err(e)?
             .label(label)
             .legend(swatch(colour));
+        // The 95 % interval as a whisker through the bar.
+        let whisker = tags.series_coloured(&format!("{label} 95 % interval"), RGBColor(40, 40, 40));
+        chart
+            .draw_series(rows.iter().enumerate().filter_map(|(i, r)| {
+                let [lo, hi] = r.ci[usize::from(is_p99)]?;
+                let x = i as f64 + offset + 0.18;
+                Some(PathElement::new(
+                    vec![(x, lo as f64), (x, hi as f64)],
+                    whisker.stroke_width(2),
+                ))
+            }))
+            .map_err(e)?;
     }
     chart
         .draw_series(LineSeries::new(
