@@ -10,7 +10,7 @@ use hdrhistogram::Histogram;
 use kcb::gate::bootstrap::overhead_change;
 use kcb::gate::config::BootstrapConfig;
 use kcb::metrics::resample::Overheads;
-use kcb::metrics::LatencyHistogram;
+use kcb::metrics::{sparse, LatencyHistogram, Sparse};
 use kcb::report::html;
 use kcb::report::series::ReportRun;
 use kcb::result::RunResult;
@@ -37,8 +37,8 @@ fn bootstrap(c: &mut Criterion) {
         seed: 1,
     };
     let whole = |a: u64, b: u64| {
-        Overheads::new(&[hist(a, 20_000, 700)], &[hist(b, 20_000, 650)], 5_000)
-            .unwrap_or_else(|| panic!("empty"))
+        let (p, q) = (sparse(&hist(a, 20_000, 700)), sparse(&hist(b, 20_000, 650)));
+        Overheads::new(&[p], &[q], 5_000).unwrap_or_else(|| panic!("empty"))
     };
     let (base, cur) = (whole(1, 2), whole(3, 4));
     c.bench_function("gate/bootstrap one path by values (2,000 x 5,000)", |b| {
@@ -46,8 +46,12 @@ fn bootstrap(c: &mut Criterion) {
     });
     // The same 20,000 values a path, as 100 one-second intervals of 200 (60 blocks).
     let blocks = |a: u64, b: u64| {
-        let path: Vec<Histogram<u64>> = (0..100).map(|s| hist(a * 1_000 + s, 200, 700)).collect();
-        let plain: Vec<Histogram<u64>> = (0..100).map(|s| hist(b * 1_000 + s, 200, 650)).collect();
+        let path: Vec<Sparse> = (0..100)
+            .map(|s| sparse(&hist(a * 1_000 + s, 200, 700)))
+            .collect();
+        let plain: Vec<Sparse> = (0..100)
+            .map(|s| sparse(&hist(b * 1_000 + s, 200, 650)))
+            .collect();
         Overheads::new(&path, &plain, 5_000).unwrap_or_else(|| panic!("empty"))
     };
     let (base, cur) = (blocks(1, 2), blocks(3, 4));

@@ -194,49 +194,6 @@ fn injected_200us_on_envelope_put_fails_exactly_its_p50_overhead() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Three paths on the real clock: 3 s at 200 records/s of 1 KiB after 1 s of warm-up.
-const REAL: &str = r#"
-name = "gate-real"
-duration = "3s"
-warmup = "1s"
-seed = 5
-clock = "real"
-
-[workload]
-rate_per_sec = 200
-record_size = 1024
-
-[[paths]]
-kind = "plaintext"
-
-[[paths]]
-kind = "envelope"
-cache = { max_age = "5m", max_messages = 100000 }
-
-[[paths]]
-kind = "sse-kms"
-key = "customer-managed"
-reuse_period = "5m"
-"#;
-
-#[test]
-fn repeated_real_clock_pairs_raise_no_false_alarm() {
-    let dir = tempdir("real");
-    for pair in 0..3 {
-        let a = run(REAL, false, &dir.join(format!("{pair}-a")));
-        let b = run(REAL, false, &dir.join(format!("{pair}-b")));
-        let report = gate::compare(&load(&a), &load(&b), &GateConfig::default());
-        println!("pair {pair}:\n{}", gate::render(&report));
-        assert_eq!(
-            regressions(&report),
-            vec![],
-            "pair {pair}: a false alarm\n{}",
-            gate::render(&report)
-        );
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
 #[test]
 fn unusable_input_exits_2() {
     let dir = tempdir("unusable");

@@ -289,39 +289,26 @@ fn latency_over_time_draws_each_interval_of_the_log_per_path_with_faults_shaded(
     let file = dir.join("result.json");
     std::fs::copy(golden_dir().join("result.json"), &file).unwrap_or_else(|e| panic!("{e}"));
     // 12 one-second intervals per path; envelope's p50 steps from 500 to 900 µs at 6 s.
-    let interval = |p50: u64| {
-        let mut h = kcb::metrics::LatencyHistogram::new();
-        for k in 0..100u64 {
-            h.record_us(p50 - 50 + k);
-        }
-        h.inner().clone()
-    };
-    let series: Vec<(&str, Vec<(u64, hdrhistogram::Histogram<u64>)>)> = PATHS
+    let series: Vec<(String, kcb::metrics::IntervalSeries)> = PATHS
         .iter()
         .map(|p| {
-            let tag: &str = match *p {
-                "plaintext" => "plaintext.put",
-                "envelope" => "envelope.put",
-                _ => "sse-kms.put",
-            };
-            let points = (0..12u64)
-                .map(|i| {
-                    let p50 = if tag == "envelope.put" && i >= 6 {
-                        900
-                    } else {
-                        500
-                    };
-                    (i, interval(p50))
-                })
-                .collect();
-            (tag, points)
+            let s = kcb::metrics::IntervalSeries::new(Duration::from_secs(1));
+            for i in 0..12u64 {
+                let p50 = if *p == "envelope" && i >= 6 { 900 } else { 500 };
+                for k in 0..100u64 {
+                    s.record(Duration::from_secs(i), Duration::from_micros(p50 - 50 + k));
+                }
+            }
+            (format!("{p}.put"), s)
         })
         .collect();
+    let refs: Vec<(&str, &kcb::metrics::IntervalSeries)> =
+        series.iter().map(|(t, s)| (t.as_str(), s)).collect();
     kcb::metrics::write_hlog_series(
         &dir.join("latency.hlog"),
         std::time::SystemTime::now(),
-        Duration::from_secs(1),
-        &series,
+        (0, 11),
+        &refs,
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let run = ReportRun::load(&file).unwrap_or_else(|e| panic!("{e}"));

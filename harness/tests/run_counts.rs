@@ -263,3 +263,58 @@ fn a_plaintext_twin_gives_the_run_its_noise_floor_with_intervals() {
     }
     assert!(path(&r, "plaintext").overhead_vs_plaintext_us.is_none());
 }
+
+#[test]
+fn crypto_is_costed_record_by_record_and_calibrated_before_the_load() {
+    let r = run(r#"
+        name = "crypto"
+        duration = "5s"
+        seed = 16
+        clock = "virtual"
+        [workload]
+        rate_per_sec = 40
+        record_size = [512, 4096]
+        [[paths]]
+        kind = "plaintext"
+        [[paths]]
+        kind = "envelope"
+        cache = { max_age = "5m" }
+    "#);
+    let env = path(&r, "envelope");
+    let c = &env.crypto;
+    // Every record sealed once and opened once, each timed on its thread's CPU clock.
+    assert_eq!(c.seal_records, env.ledger.sent);
+    assert_eq!(c.open_records, env.ledger.read);
+    assert!(c.seal_cpu_us > 0.0 && c.open_cpu_us > 0.0, "{c:?}");
+    // Calibrated at both sizes before the load, many records each.
+    let sizes: Vec<u64> = c.calibration.iter().map(|k| k.plaintext_bytes).collect();
+    assert_eq!(sizes, vec![512, 4096]);
+    for k in &c.calibration {
+        assert!(
+            k.records >= 20 && k.seal_ns > 0.0 && k.open_ns > 0.0,
+            "{k:?}"
+        );
+        let per_mib = k.seal_ns / 1e6 / (k.plaintext_bytes as f64 / 1_048_576.0);
+        assert!((k.seal_ms_per_mib - per_mib).abs() < 1e-9);
+    }
+    // Plaintext does no client-side crypto.
+    let plain = &path(&r, "plaintext").crypto;
+    assert!(plain.calibration.is_empty() && plain.seal_records == 0);
+    // The plan uses the calibration nearest the planned size, and says so.
+    let input = kcb::plan::PlanInput {
+        records_per_sec: 1_000.0,
+        record_bytes: 4_000,
+        region: None,
+        consumers: 1,
+        kms_quota_per_sec: None,
+    };
+    let plan = kcb::plan::plan(&r, &input);
+    let cpu = plan
+        .paths
+        .iter()
+        .find(|p| p.name == "envelope")
+        .and_then(|p| p.cpu.clone())
+        .unwrap_or_else(|| panic!("no cpu plan"));
+    assert!(cpu.basis.contains("calibrated at 4,096 B"), "{}", cpu.basis);
+    assert_eq!(cpu.seal_ms_per_mib, c.calibration[1].seal_ms_per_mib);
+}

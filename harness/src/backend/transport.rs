@@ -19,6 +19,7 @@ use parking_lot::Mutex;
 use super::clients::Observation;
 use super::faults::status_of;
 use crate::emulator::Service;
+use crate::metrics::IntervalSeries;
 
 /// Hands requests to an embedded [`Service`] in process.
 #[derive(Debug, Clone)]
@@ -101,6 +102,18 @@ pub struct ObservedKmsCall {
 pub struct TransportLog {
     kms: Mutex<Vec<ObservedKmsCall>>,
     request_bytes: Mutex<BTreeMap<String, (u64, u64)>>,
+    timing: Mutex<Option<CallTiming>>,
+}
+
+/// Which operations' successful attempts are timed, and from when.
+#[derive(Debug)]
+struct CallTiming {
+    /// The start of the load, on the harness clock (intervals count from it).
+    origin: Duration,
+    /// Attempts that end before this (the warm-up) are not timed.
+    measure_from: Duration,
+    /// Each timed operation's attempt durations, whole and per interval.
+    series: BTreeMap<String, Arc<IntervalSeries>>,
 }
 
 impl TransportLog {
@@ -123,6 +136,36 @@ impl TransportLog {
     pub fn reset(&self) {
         self.kms.lock().clear();
         self.request_bytes.lock().clear();
+    }
+
+    /// Time every successful attempt of `ops` that ends after `origin + warmup` (harness
+    /// clock), in intervals of `interval` from `origin`: what one call costs, at the transport
+    /// (injected delays included), apart from any intended send time.
+    pub fn time_calls(&self, ops: &[&str], origin: Duration, warmup: Duration, interval: Duration) {
+        *self.timing.lock() = Some(CallTiming {
+            origin,
+            measure_from: origin + warmup,
+            series: ops
+                .iter()
+                .map(|op| ((*op).to_owned(), Arc::new(IntervalSeries::new(interval))))
+                .collect(),
+        });
+    }
+
+    /// The timed attempts of `op`, if it is timed.
+    pub fn call_latency(&self, op: &str) -> Option<Arc<IntervalSeries>> {
+        self.timing.lock().as_ref()?.series.get(op).cloned()
+    }
+
+    fn timed(&self, op: &str, ended: Duration, took: Duration) {
+        let timing = self.timing.lock();
+        let Some(t) = timing.as_ref() else { return };
+        if ended < t.measure_from {
+            return;
+        }
+        if let Some(s) = t.series.get(op) {
+            s.record(ended.saturating_sub(t.origin), took);
+        }
     }
 }
 
@@ -188,6 +231,7 @@ impl HttpConnector for ObservedConnector {
         let log = self.obs.log.clone();
         let clock = self.obs.clock.clone();
         HttpConnectorFuture::new(async move {
+            let began = std::time::Instant::now();
             faults.wait(decision.delay).await;
             let result = match decision.error {
                 Some((code, message)) => Ok(error_response(&code, &message)),
@@ -200,6 +244,9 @@ impl HttpConnector for ObservedConnector {
                 .copied()
             {
                 faults.wait(d).await;
+            }
+            if matches!(&result, Ok(r) if r.status().is_success()) {
+                log.timed(&op, clock.now(), began.elapsed());
             }
             if service == "TrentService" {
                 let ok = matches!(&result, Ok(r) if r.status().is_success());

@@ -56,7 +56,7 @@ pub fn path_seed(seed: u64, path: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::LatencyHistogram;
+    use crate::metrics::{sparse, LatencyHistogram};
     use hdrhistogram::Histogram;
 
     fn lcg(seed: u64, n: usize, lo: u64, span: u64) -> Vec<u64> {
@@ -89,7 +89,8 @@ mod tests {
     }
 
     fn whole(path: Vec<u64>, plain: Vec<u64>) -> Overheads {
-        Overheads::new(&[hist(path)], &[hist(plain)], 5_000).unwrap_or_else(|| panic!("empty"))
+        let (a, b) = (sparse(&hist(path)), sparse(&hist(plain)));
+        Overheads::new(&[a], &[b], 5_000).unwrap_or_else(|| panic!("empty"))
     }
 
     #[test]

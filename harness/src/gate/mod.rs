@@ -21,10 +21,10 @@ pub mod table;
 
 use std::path::{Path, PathBuf};
 
-use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::metrics::resample::Overheads;
+use crate::metrics::Sparse;
 use crate::result::{PathResult, ResultError, RunResult};
 
 pub use baseline::{hlog_beside, save_baseline, SavedBaseline, BASELINES_DIR};
@@ -91,8 +91,8 @@ pub struct GateRun {
     /// The result.
     pub result: RunResult,
     /// The latency histograms by tag, interval by interval in time order (one for a log of
-    /// whole-run histograms), or why there are none.
-    pub histograms: Result<Vec<(String, Vec<Histogram<u64>>)>, String>,
+    /// whole-run histograms) as their recorded buckets, or why there are none.
+    pub histograms: Result<Vec<(String, Vec<Sparse>)>, String>,
 }
 
 impl GateRun {
@@ -102,9 +102,7 @@ impl GateRun {
         let result = RunResult::read(path)?;
         let histograms = match hlog_beside(path) {
             None => Err(format!("no latency.hlog beside {}", path.display())),
-            Some(h) => crate::metrics::read_hlog_intervals(&h)
-                .map(by_tag)
-                .map_err(|e| e.to_string()),
+            Some(h) => by_tag(&h).map_err(|e| e.to_string()),
         };
         Ok(GateRun {
             file: path.to_path_buf(),
@@ -114,7 +112,7 @@ impl GateRun {
     }
 
     /// The intervals tagged `tag`, if the log holds it.
-    fn intervals(&self, tag: &str) -> Option<&[Histogram<u64>]> {
+    fn intervals(&self, tag: &str) -> Option<&[Sparse]> {
         self.histograms
             .as_ref()
             .ok()?
@@ -129,23 +127,23 @@ impl GateRun {
     }
 }
 
-/// A log's intervals grouped by tag, each tag's in time order.
-fn by_tag(
-    intervals: Vec<crate::metrics::hlog::LoggedInterval>,
-) -> Vec<(String, Vec<Histogram<u64>>)> {
-    let mut out: Vec<(String, Vec<(std::time::Duration, Histogram<u64>)>)> = Vec::new();
-    for i in intervals {
+/// A log's intervals grouped by tag, each tag's in time order, read one interval at a time.
+fn by_tag(log: &Path) -> Result<Vec<(String, Vec<Sparse>)>, crate::metrics::MetricsError> {
+    let mut out: Vec<(String, Vec<(std::time::Duration, Sparse)>)> = Vec::new();
+    crate::metrics::visit_hlog_intervals(log, |i| {
+        let buckets = crate::metrics::sparse(&i.histogram);
         match out.iter_mut().find(|(t, _)| *t == i.tag) {
-            Some((_, v)) => v.push((i.start, i.histogram)),
-            None => out.push((i.tag, vec![(i.start, i.histogram)])),
+            Some((_, v)) => v.push((i.start, buckets)),
+            None => out.push((i.tag, vec![(i.start, buckets)])),
         }
-    }
-    out.into_iter()
+    })?;
+    Ok(out
+        .into_iter()
         .map(|(t, mut v)| {
             v.sort_by_key(|(start, _)| *start);
             (t, v.into_iter().map(|(_, h)| h).collect())
         })
-        .collect()
+        .collect())
 }
 
 /// What the gate compares.
@@ -477,12 +475,12 @@ fn overheads(
     if let Err(e) = &run.histograms {
         return Err(e.clone());
     }
-    let one = |p: &PathResult| -> Result<&[Histogram<u64>], String> {
+    let one = |p: &PathResult| -> Result<&[Sparse], String> {
         let tag = format!("{}.put", p.name);
         let h = run
             .intervals(&tag)
             .ok_or_else(|| format!("{} has no {tag} histogram", run.file.display()))?;
-        let count: u64 = h.iter().map(|i| i.len()).sum();
+        let count: u64 = h.iter().flatten().map(|(_, c)| c).sum();
         if count != p.put_latency_us.count {
             return Err(format!(
                 "{tag} holds {count} values but {} says {}: the log belongs to another run",

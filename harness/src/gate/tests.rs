@@ -30,7 +30,10 @@ fn run(file: &str, lat: &[(&str, Vec<u64>)]) -> GateRun {
         if let Some(p) = r.paths.iter_mut().find(|p| p.name == *name) {
             p.put_latency_us = h.summary();
         }
-        hists.push((format!("{name}.put"), vec![h.inner().clone()]));
+        hists.push((
+            format!("{name}.put"),
+            vec![crate::metrics::sparse(h.inner())],
+        ));
     }
     let plain = r.paths[0].put_latency_us;
     for p in r.paths.iter_mut().skip(1) {
@@ -63,7 +66,7 @@ fn run_in_seconds(file: &str, extra: u64, slow: std::ops::Range<u64>, seed: u64)
                 h.record_us(v);
                 whole.record_us(v);
             }
-            intervals.push(h.inner().clone());
+            intervals.push(crate::metrics::sparse(h.inner()));
         }
         if let Some(p) = r.paths.iter_mut().find(|p| p.name == *name) {
             p.put_latency_us = whole.summary();

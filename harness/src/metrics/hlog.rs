@@ -17,6 +17,7 @@ use hdrhistogram::serialization::interval_log::{
 use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 
+use super::intervals::IntervalSeries;
 use super::latency::new_histogram_us;
 use super::MetricsError;
 
@@ -76,28 +77,30 @@ pub fn write_hlog_interval(
     file.sync_all().map_err(io_err)
 }
 
-/// One tag's histograms, interval by interval: `(index, histogram)`, index `i` starting at
-/// `i × interval` after the log's start.
-pub type TagSeries<'a> = (&'a str, Vec<(u64, Histogram<u64>)>);
-
-/// Write `series` to `path`: the log's StartTime and BaseTime are `start` (the run's start,
-/// wall clock), and each interval is written with its own start (`index × interval` after it)
-/// and length, in time order, every tag within an interval in the order given.
+/// Write every tag's series to `path`, intervals `first` to `last` of each (an empty interval
+/// too): the log's StartTime and BaseTime are `start` (the run's start, wall clock), and each
+/// interval is written with its own start (`index × interval` after it) and length, in time
+/// order, every tag within an interval in the order given. Intervals are decompressed one at a
+/// time, so a long run is written without holding its intervals in memory.
 pub fn write_hlog_series(
     path: &Path,
     start: SystemTime,
-    interval: Duration,
-    series: &[TagSeries<'_>],
+    (first, last): (u64, u64),
+    series: &[(&str, &IntervalSeries)],
 ) -> Result<(), MetricsError> {
     let io_err = |source| MetricsError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let mut rows: Vec<(u64, usize, &Histogram<u64>)> = Vec::new();
-    for (t, (_, intervals)) in series.iter().enumerate() {
-        rows.extend(intervals.iter().map(|(i, h)| (*i, t, h)));
-    }
-    rows.sort_by_key(|(i, t, _)| (*i, *t));
+    let interval = series
+        .first()
+        .map_or(Duration::from_secs(1), |(_, s)| s.interval());
+    // One small empty histogram stands for every interval that recorded nothing.
+    let empty = Histogram::<u64>::new(1).map_err(|e| MetricsError::HlogWrite {
+        path: path.to_path_buf(),
+        tag: String::new(),
+        message: e.to_string(),
+    })?;
     let mut buf: Vec<u8> = Vec::new();
     let mut serializer = V2DeflateSerializer::new();
     {
@@ -111,20 +114,22 @@ pub fn write_hlog_series(
             .with_base_time(start)
             .begin_log_with(&mut buf, &mut serializer)
             .map_err(io_err)?;
-        for (index, t, hist) in rows {
-            let tag = series[t].0;
-            let checked = Tag::new(tag).ok_or_else(|| MetricsError::InvalidTag {
-                path: path.to_path_buf(),
-                tag: tag.to_owned(),
-            })?;
+        for index in first..=last {
             let at = interval.saturating_mul(u32::try_from(index).unwrap_or(u32::MAX));
-            writer
-                .write_histogram(hist, at, interval, Some(checked))
-                .map_err(|e| MetricsError::HlogWrite {
+            for (tag, s) in series {
+                let checked = Tag::new(tag).ok_or_else(|| MetricsError::InvalidTag {
                     path: path.to_path_buf(),
-                    tag: tag.to_owned(),
-                    message: e.to_string(),
+                    tag: (*tag).to_owned(),
                 })?;
+                let h = s.histogram_at(index);
+                writer
+                    .write_histogram(h.as_ref().unwrap_or(&empty), at, interval, Some(checked))
+                    .map_err(|e| MetricsError::HlogWrite {
+                        path: path.to_path_buf(),
+                        tag: (*tag).to_owned(),
+                        message: e.to_string(),
+                    })?;
+            }
         }
     }
     let mut file = std::fs::File::create(path).map_err(io_err)?;
@@ -145,8 +150,12 @@ pub struct LoggedInterval {
     pub histogram: Histogram<u64>,
 }
 
-/// Every interval of the log at `path`, in the order written.
-pub fn read_hlog_intervals(path: &Path) -> Result<Vec<LoggedInterval>, MetricsError> {
+/// Hand every interval of the log at `path` to `visit`, in the order written, one at a time
+/// (a long log is never held in memory whole).
+pub fn visit_hlog_intervals(
+    path: &Path,
+    mut visit: impl FnMut(LoggedInterval),
+) -> Result<(), MetricsError> {
     let bytes = std::fs::read(path).map_err(|source| MetricsError::Io {
         path: path.to_path_buf(),
         source,
@@ -156,7 +165,6 @@ pub fn read_hlog_intervals(path: &Path) -> Result<Vec<LoggedInterval>, MetricsEr
         offset,
         message,
     };
-    let mut out = Vec::new();
     let mut deserializer = Deserializer::new();
     for entry in IntervalLogIterator::new(&bytes) {
         let interval = match entry {
@@ -180,13 +188,21 @@ pub fn read_hlog_intervals(path: &Path) -> Result<Vec<LoggedInterval>, MetricsEr
             .deserialize(&mut raw.as_slice())
             .map_err(|e| parse_err(offset, format!("histogram does not decode: {e:?}")))?;
         histogram.auto(true);
-        out.push(LoggedInterval {
+        visit(LoggedInterval {
             tag: interval.tag().map(|t| t.as_str()).unwrap_or("").to_owned(),
             start: interval.start_timestamp(),
             length: interval.duration(),
             histogram,
         });
     }
+    Ok(())
+}
+
+/// Every interval of the log at `path`, in the order written (for short logs: each interval
+/// is a whole histogram in memory).
+pub fn read_hlog_intervals(path: &Path) -> Result<Vec<LoggedInterval>, MetricsError> {
+    let mut out = Vec::new();
+    visit_hlog_intervals(path, |i| out.push(i))?;
     Ok(out)
 }
 
@@ -195,7 +211,7 @@ pub fn read_hlog_intervals(path: &Path) -> Result<Vec<LoggedInterval>, MetricsEr
 /// The histograms returned auto-resize, so callers can go on adding to them.
 pub fn read_hlog(path: &Path) -> Result<Vec<(String, Histogram<u64>)>, MetricsError> {
     let mut out: Vec<(String, Histogram<u64>)> = Vec::new();
-    for i in read_hlog_intervals(path)? {
+    visit_hlog_intervals(path, |i| {
         let slot = match out.iter().position(|(t, _)| *t == i.tag) {
             Some(k) => k,
             None => {
@@ -209,7 +225,7 @@ pub fn read_hlog(path: &Path) -> Result<Vec<(String, Histogram<u64>)>, MetricsEr
                 target.saturating_record_n(v.value_iterated_to(), v.count_at_value());
             }
         }
-    }
+    })?;
     Ok(out)
 }
 
@@ -330,18 +346,17 @@ mod tests {
     fn a_series_is_written_interval_by_interval_in_time_order() {
         let path = temp_path("series.hlog");
         let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let a: Vec<(u64, Histogram<u64>)> = (2..5)
-            .map(|i| (i, filled(i, 10 * i).inner().clone()))
-            .collect();
-        let b: Vec<(u64, Histogram<u64>)> = (2..5)
-            .map(|i| (i, filled(i + 7, i).inner().clone()))
-            .collect();
-        let written = write_hlog_series(
-            &path,
-            start,
-            Duration::from_secs(1),
-            &[("p.put", a), ("p.e2e", b)],
+        let (a, b) = (
+            IntervalSeries::new(Duration::from_secs(1)),
+            IntervalSeries::new(Duration::from_secs(1)),
         );
+        for i in 2..5u64 {
+            for k in 0..10 * i {
+                a.record(Duration::from_secs(i), Duration::from_micros(100 + k));
+            }
+            b.record(Duration::from_secs(i), Duration::from_micros(7 * i));
+        }
+        let written = write_hlog_series(&path, start, (1, 4), &[("p.put", &a), ("p.e2e", &b)]);
         assert!(written.is_ok(), "{written:?}");
         let back = match read_hlog_intervals(&path) {
             Ok(b) => b,
@@ -351,8 +366,18 @@ mod tests {
             .iter()
             .map(|i| (i.tag.clone(), i.start.as_secs(), i.histogram.len()))
             .collect();
-        let want: Vec<(String, u64, u64)> = (2..5u64)
-            .flat_map(|i| [("p.put".to_owned(), i, 10 * i), ("p.e2e".to_owned(), i, i)])
+        let count = |tag: &str, i: u64| match (tag, i) {
+            (_, 1) => 0,
+            ("p.put", i) => 10 * i,
+            _ => 1,
+        };
+        let want: Vec<(String, u64, u64)> = (1..5u64)
+            .flat_map(|i| {
+                [
+                    ("p.put".to_owned(), i, count("p.put", i)),
+                    ("p.e2e".to_owned(), i, count("p.e2e", i)),
+                ]
+            })
             .collect();
         assert_eq!(seen, want);
         assert!(back.iter().all(|i| i.length == Duration::from_secs(1)));

@@ -88,25 +88,37 @@ impl IntervalSeries {
         self.inner.lock().whole.clone()
     }
 
-    /// Every interval from `first` to `last` (inclusive), empty ones included, as
-    /// `(index, histogram)`.
-    pub fn intervals(&self, first: u64, last: u64) -> Vec<(u64, Histogram<u64>)> {
+    /// The histogram of interval `index`, `None` when nothing was recorded in it. Each call
+    /// decompresses one interval: read a long run interval by interval, not all at once.
+    pub fn histogram_at(&self, index: u64) -> Option<Histogram<u64>> {
         let s = self.inner.lock();
-        let mut de = Deserializer::new();
+        if index == s.current_index && !s.current.is_empty() {
+            return Some(s.current.inner().clone());
+        }
+        let bytes = s.closed.get(&index)?;
+        Deserializer::new()
+            .deserialize::<u64, _>(&mut bytes.as_slice())
+            .ok()
+    }
+
+    /// Intervals `first` to `last` (inclusive), empty ones included, each as its recorded
+    /// buckets (small, however wide the histogram).
+    pub fn sparse_intervals(&self, first: u64, last: u64) -> Vec<Sparse> {
         (first..=last)
-            .map(|i| {
-                let h = if i == s.current_index && !s.current.is_empty() {
-                    s.current.inner().clone()
-                } else {
-                    s.closed
-                        .get(&i)
-                        .and_then(|b| de.deserialize::<u64, _>(&mut b.as_slice()).ok())
-                        .unwrap_or_else(|| LatencyHistogram::new().inner().clone())
-                };
-                (i, h)
-            })
+            .map(|i| self.histogram_at(i).map(|h| sparse(&h)).unwrap_or_default())
             .collect()
     }
+}
+
+/// A histogram's recorded buckets, `(value, count)` in ascending value (the value is each
+/// bucket's highest equivalent, as HdrHistogram reports it).
+pub type Sparse = Vec<(u64, u64)>;
+
+/// The recorded buckets of `h`.
+pub fn sparse(h: &Histogram<u64>) -> Sparse {
+    h.iter_recorded()
+        .map(|v| (v.value_iterated_to(), v.count_at_value()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -123,17 +135,14 @@ mod tests {
         // Late: observed in second 2 after second 3 began, counted in second 3.
         s.record(ms(3_100), Duration::from_micros(40));
         s.record(ms(2_999), Duration::from_micros(50));
-        let all = s.intervals(0, 4);
-        let counts: Vec<u64> = all.iter().map(|(_, h)| h.len()).collect();
+        let all = s.sparse_intervals(0, 4);
+        let counts: Vec<u64> = all.iter().map(|i| i.iter().map(|(_, c)| c).sum()).collect();
         assert_eq!(counts, vec![2, 0, 1, 2, 0]);
-        assert_eq!(
-            all.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
-            (0..5).collect::<Vec<_>>()
-        );
-        assert_eq!(all[3].1.max(), 50);
+        assert_eq!(s.histogram_at(3).map(|h| h.max()), Some(50));
+        assert!(s.histogram_at(1).is_none());
         assert_eq!(s.summary().count, 5);
         // Reading the intervals does not lose what comes after.
         s.record(ms(4_200), Duration::from_micros(60));
-        assert_eq!(s.intervals(4, 4)[0].1.len(), 1);
+        assert_eq!(s.histogram_at(4).map(|h| h.len()), Some(1));
     }
 }

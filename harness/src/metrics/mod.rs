@@ -16,9 +16,10 @@ pub mod timeline;
 use std::path::PathBuf;
 
 pub use hlog::{
-    read_hlog, read_hlog_intervals, write_hlog, write_hlog_interval, write_hlog_series,
+    read_hlog, read_hlog_intervals, visit_hlog_intervals, write_hlog, write_hlog_interval,
+    write_hlog_series,
 };
-pub use intervals::IntervalSeries;
+pub use intervals::{sparse, IntervalSeries, Sparse};
 pub use kms_calls::{
     monthly_cost_usd, monthly_requests, KmsCallLog, KmsCalls, Span, KMS_DEFAULT_QUOTA_PER_SEC,
     KMS_USD_PER_10K_REQUESTS, KMS_USD_PER_KEY_MONTH, SECS_PER_30_DAY_MONTH,

@@ -16,6 +16,8 @@
 
 use hdrhistogram::Histogram;
 use rand::{Rng, SeedableRng};
+
+use super::intervals::{sparse, Sparse};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, WeightedAliasIndex};
 use rayon::prelude::*;
@@ -70,11 +72,13 @@ pub struct Values {
 impl Values {
     /// `None` for an empty histogram.
     pub fn new(h: &Histogram<u64>) -> Option<Values> {
-        let (mut values, mut counts) = (Vec::new(), Vec::new());
-        for v in h.iter_recorded() {
-            values.push(v.value_iterated_to());
-            counts.push(v.count_at_value());
-        }
+        Self::from_sparse(&sparse(h))
+    }
+
+    /// From recorded buckets in ascending value; `None` when they are empty.
+    pub fn from_sparse(buckets: &[(u64, u64)]) -> Option<Values> {
+        let values: Vec<u64> = buckets.iter().map(|(v, _)| *v).collect();
+        let counts: Vec<u64> = buckets.iter().map(|(_, c)| *c).collect();
         let total: u64 = counts.iter().sum();
         if total == 0 {
             return None;
@@ -121,10 +125,10 @@ pub struct Blocks {
 }
 
 impl Blocks {
-    /// From the two paths' interval histograms, interval `i` of both covering the same time.
-    /// `None` when fewer than [`MIN_BLOCKS`] intervals hold values of both paths.
-    pub fn new(path: &[Histogram<u64>], plain: &[Histogram<u64>]) -> Option<Blocks> {
-        let both: Vec<(&Histogram<u64>, &Histogram<u64>)> = path
+    /// From the two paths' intervals (recorded buckets), interval `i` of both covering the
+    /// same time. `None` when fewer than [`MIN_BLOCKS`] intervals hold values of both paths.
+    pub fn new(path: &[Sparse], plain: &[Sparse]) -> Option<Blocks> {
+        let both: Vec<(&Sparse, &Sparse)> = path
             .iter()
             .zip(plain)
             .filter(|(a, b)| !a.is_empty() && !b.is_empty())
@@ -134,24 +138,20 @@ impl Blocks {
         }
         let mut values: Vec<u64> = both
             .iter()
-            .flat_map(|(a, b)| a.iter_recorded().chain(b.iter_recorded()))
-            .map(|v| v.value_iterated_to())
+            .flat_map(|(a, b)| a.iter().chain(b.iter()))
+            .map(|(v, _)| *v)
             .collect();
         values.sort_unstable();
         values.dedup();
         let index = |v: u64| values.binary_search(&v).unwrap_or(0) as u32;
         let blocks = both.len().min(MAX_BLOCKS);
-        let mut out_path = vec![Vec::new(); blocks];
-        let mut out_plain = vec![Vec::new(); blocks];
+        let mut out_path: Vec<Vec<(u32, u64)>> = vec![Vec::new(); blocks];
+        let mut out_plain: Vec<Vec<(u32, u64)>> = vec![Vec::new(); blocks];
         // Consecutive intervals share a block: block k holds intervals [k·n/B, (k+1)·n/B).
         for (i, (a, b)) in both.iter().enumerate() {
             let k = i * blocks / both.len();
-            for v in a.iter_recorded() {
-                out_path[k].push((index(v.value_iterated_to()), v.count_at_value()));
-            }
-            for v in b.iter_recorded() {
-                out_plain[k].push((index(v.value_iterated_to()), v.count_at_value()));
-            }
+            out_path[k].extend(a.iter().map(|(v, c)| (index(*v), *c)));
+            out_plain[k].extend(b.iter().map(|(v, c)| (index(*v), *c)));
         }
         Some(Blocks {
             values,
@@ -227,26 +227,16 @@ pub enum Overheads {
 }
 
 impl Overheads {
-    /// By blocks when the intervals allow it, else by values of the whole histograms; `None`
-    /// when a path recorded nothing.
-    pub fn new(
-        path: &[Histogram<u64>],
-        plain: &[Histogram<u64>],
-        sample_size: u64,
-    ) -> Option<Overheads> {
+    /// By blocks when the intervals (recorded buckets, interval `i` of both paths covering the
+    /// same time) allow it, else by values of the whole run; `None` when a path recorded
+    /// nothing.
+    pub fn new(path: &[Sparse], plain: &[Sparse], sample_size: u64) -> Option<Overheads> {
         if let Some(b) = Blocks::new(path, plain) {
             return Some(Overheads::Blocks(b));
         }
-        let sum = |hs: &[Histogram<u64>]| {
-            let mut all = crate::metrics::LatencyHistogram::new();
-            for h in hs {
-                all.add_histogram(h);
-            }
-            all
-        };
         Some(Overheads::Values {
-            path: Values::new(sum(path).inner())?,
-            plain: Values::new(sum(plain).inner())?,
+            path: Values::from_sparse(&merge(path))?,
+            plain: Values::from_sparse(&merge(plain))?,
             sample_size: sample_size.max(1),
         })
     }
@@ -283,6 +273,15 @@ impl Overheads {
             }
         }
     }
+}
+
+/// Intervals' recorded buckets added up, in ascending value.
+fn merge(intervals: &[Sparse]) -> Sparse {
+    let mut all: std::collections::BTreeMap<u64, u64> = std::collections::BTreeMap::new();
+    for (v, c) in intervals.iter().flatten() {
+        *all.entry(*v).or_default() += c;
+    }
+    all.into_iter().collect()
 }
 
 /// `resamples` draws of `f` (resample `i` on its own ChaCha stream of `seed`, so the draws do
@@ -365,13 +364,13 @@ mod tests {
 
     /// 30 one-second intervals; the path is `extra` µs slower; in seconds 10..20 the machine
     /// is 300 µs slower for both.
-    fn seconds(extra: u64, seed: u64) -> (Vec<Histogram<u64>>, Vec<Histogram<u64>>) {
+    fn seconds(extra: u64, seed: u64) -> (Vec<Sparse>, Vec<Sparse>) {
         (0..30u64)
             .map(|s| {
                 let slow = if (10..20).contains(&s) { 300 } else { 0 };
                 (
-                    hist(lcg(seed + s, 200, 1_000 + slow + extra, 200)),
-                    hist(lcg(seed + 100 + s, 200, 1_000 + slow, 200)),
+                    sparse(&hist(lcg(seed + s, 200, 1_000 + slow + extra, 200))),
+                    sparse(&hist(lcg(seed + 100 + s, 200, 1_000 + slow, 200))),
                 )
             })
             .unzip()

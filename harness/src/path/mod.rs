@@ -6,7 +6,7 @@ pub mod envelope_path;
 
 use std::time::Duration;
 
-pub use envelope_path::{CryptoTotals, EnvelopePath};
+pub use envelope_path::{Calibration, CryptoTotals, EnvelopePath};
 
 use crate::backend::{BackendError, ErrorClass};
 use crate::result::PathKind;
@@ -77,6 +77,15 @@ impl Path {
         match self {
             Path::Envelope(e) => e.crypto(),
             _ => CryptoTotals::default(),
+        }
+    }
+
+    /// What one record of each size costs to seal and open in CPU time, measured in a tight
+    /// loop within about `budget` (nothing for paths without client-side crypto).
+    pub fn calibrate(&self, sizes: &[u64], budget: Duration) -> Vec<Calibration> {
+        match self {
+            Path::Envelope(e) => e.calibrate(sizes, budget),
+            _ => Vec::new(),
         }
     }
 

@@ -101,18 +101,19 @@ pub fn markdown(plan: &Plan) -> String {
     if !cpu.is_empty() {
         out.push_str("\n## Client-side crypto CPU\n\n");
         out.push_str(
-            "| path | seal ms/MiB | producer cores | open ms/MiB | cores per consumer |\n",
+            "| path | seal ms/MiB | producer cores | open ms/MiB | cores per consumer | from |\n",
         );
-        out.push_str("| --- | ---: | ---: | ---: | ---: |\n");
+        out.push_str("| --- | ---: | ---: | ---: | ---: | --- |\n");
         for (p, c) in cpu {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} |",
                 p.name,
                 number(c.seal_ms_per_mib),
                 number(c.producer_cores),
                 number(c.open_ms_per_mib),
-                number(c.consumer_cores_each)
+                number(c.consumer_cores_each),
+                c.basis
             );
         }
     }

@@ -116,14 +116,46 @@ pub struct PlanSource {
 /// Client-side crypto CPU at the planned rate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CpuPlan {
-    /// Producer CPU to seal one MiB of plaintext, ms (measured).
+    /// Where the figures come from: the calibration nearest the planned size, or the run.
+    pub basis: String,
+    /// Producer CPU to seal one MiB of plaintext, ms.
     pub seal_ms_per_mib: f64,
     /// `seal_ms_per_mib × (records/s × bytes / 1 MiB) / 1,000`: producer cores busy sealing.
     pub producer_cores: f64,
-    /// Consumer CPU to open one MiB, ms (measured).
+    /// Consumer CPU to open one MiB, ms.
     pub open_ms_per_mib: f64,
     /// `open_ms_per_mib × (records/s × bytes / 1 MiB) / 1,000`: cores each consumer spends opening.
     pub consumer_cores_each: f64,
+}
+
+/// The crypto CPU at `mib_per_sec` of `bytes`-byte records: from the calibration nearest
+/// `bytes` (CPU per record in a tight loop before the load), else from the run's own seals
+/// (CPU per MiB over every record sealed); `None` for a path without client-side crypto.
+fn cpu_plan(c: &crate::result::CryptoCost, bytes: u64, mib_per_sec: f64) -> Option<CpuPlan> {
+    let (basis, seal, open) = match c.calibrated_at(bytes) {
+        Some(k) => (
+            format!(
+                "calibrated at {} B before the run ({} records)",
+                crate::format::count(k.plaintext_bytes),
+                crate::format::count(k.records)
+            ),
+            k.seal_ms_per_mib,
+            k.open_ms_per_mib,
+        ),
+        None if c.seal_bytes > 0 => (
+            "measured over the run's records".to_owned(),
+            c.seal_ms_per_mib,
+            c.open_ms_per_mib,
+        ),
+        None => return None,
+    };
+    Some(CpuPlan {
+        basis,
+        seal_ms_per_mib: seal,
+        producer_cores: seal * mib_per_sec / 1_000.0,
+        open_ms_per_mib: open,
+        consumer_cores_each: open * mib_per_sec / 1_000.0,
+    })
 }
 
 /// One path at the planned load.
@@ -181,12 +213,7 @@ pub fn plan(result: &RunResult, input: &PlanInput) -> Plan {
                 quota.per_sec,
                 result.scenario.rate_per_sec,
             );
-            let cpu = (p.crypto.seal_bytes > 0).then(|| CpuPlan {
-                seal_ms_per_mib: p.crypto.seal_ms_per_mib,
-                producer_cores: p.crypto.seal_ms_per_mib * mib_per_sec / 1_000.0,
-                open_ms_per_mib: p.crypto.open_ms_per_mib,
-                consumer_cores_each: p.crypto.open_ms_per_mib * mib_per_sec / 1_000.0,
-            });
+            let cpu = cpu_plan(&p.crypto, input.record_bytes, mib_per_sec);
             let mut plan = PathPlan {
                 name: p.name.clone(),
                 kind: p.kind,

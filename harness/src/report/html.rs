@@ -223,6 +223,11 @@ fn run_section(b: &mut Builder<'_>, slug_: &str, run: &ReportRun) -> Result<(), 
         false,
     )?;
 
+    if r.paths.iter().any(|p| p.get_latency_us.count > 0) {
+        b.html
+            .push_str("<h3>Read side: GetRecords calls, timed at the transport</h3>");
+        b.html.push_str(&tables::read_side(r));
+    }
     if let Some(over_time) = series::latency_over_time(run) {
         b.figure(
             slug_,

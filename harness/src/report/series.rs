@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use hdrhistogram::Histogram;
 
-use crate::metrics::hlog::{read_hlog_intervals, LoggedInterval};
+use crate::metrics::hlog::{visit_hlog_intervals, LoggedInterval};
 use crate::metrics::LatencyHistogram;
 use crate::result::{ResultError, RunResult};
 
@@ -56,44 +56,41 @@ pub struct LatencyOverTime {
     pub end_secs: f64,
 }
 
-/// The log's intervals added up per tag, in order of first appearance.
-fn merged(intervals: &[LoggedInterval]) -> Vec<(String, Histogram<u64>)> {
-    let mut out: Vec<(String, LatencyHistogram)> = Vec::new();
-    for i in intervals {
-        match out.iter_mut().find(|(t, _)| *t == i.tag) {
-            Some((_, h)) => h.add_histogram(&i.histogram),
-            None => out.push((
-                i.tag.clone(),
-                LatencyHistogram::from_histogram(i.histogram.clone()),
-            )),
-        }
-    }
-    out.into_iter()
-        .map(|(t, h)| (t, h.inner().clone()))
-        .collect()
+/// A log read interval by interval: each tag's intervals added up (in order of first
+/// appearance), and each path's put percentiles per non-empty interval.
+#[derive(Default)]
+struct Merged {
+    whole: Vec<(String, LatencyHistogram)>,
+    over_time: Vec<PathOverTime>,
 }
 
-/// Per-interval put percentiles of each path in the log's intervals.
-fn over_time(intervals: &[LoggedInterval]) -> Vec<PathOverTime> {
-    let mut out: Vec<PathOverTime> = Vec::new();
-    for i in intervals.iter().filter(|i| !i.histogram.is_empty()) {
-        let Some(path) = i.tag.strip_suffix(".put") else {
-            continue;
-        };
-        let point = (
-            i.start.as_secs_f64(),
-            i.histogram.value_at_quantile(0.5),
-            i.histogram.value_at_quantile(0.99),
-        );
-        match out.iter_mut().find(|p| p.path == path) {
-            Some(p) => p.points.push(point),
-            None => out.push(PathOverTime {
-                path: path.to_owned(),
-                points: vec![point],
-            }),
+impl Merged {
+    fn add(&mut self, i: LoggedInterval) {
+        if let Some(path) = i
+            .tag
+            .strip_suffix(".put")
+            .filter(|_| !i.histogram.is_empty())
+        {
+            let point = (
+                i.start.as_secs_f64(),
+                i.histogram.value_at_quantile(0.5),
+                i.histogram.value_at_quantile(0.99),
+            );
+            match self.over_time.iter_mut().find(|p| p.path == path) {
+                Some(p) => p.points.push(point),
+                None => self.over_time.push(PathOverTime {
+                    path: path.to_owned(),
+                    points: vec![point],
+                }),
+            }
+        }
+        match self.whole.iter_mut().find(|(t, _)| *t == i.tag) {
+            Some((_, h)) => h.add_histogram(&i.histogram),
+            None => self
+                .whole
+                .push((i.tag, LatencyHistogram::from_histogram(i.histogram))),
         }
     }
-    out
 }
 
 /// Plot 1b's data, when the run's log has intervals.
@@ -124,23 +121,28 @@ impl ReportRun {
     pub fn load(file: &Path) -> Result<ReportRun, ResultError> {
         let result = RunResult::read(file)?;
         let log = file.with_file_name(HLOG_FILE);
-        let (intervals, hlog_note) = if log.is_file() {
-            match read_hlog_intervals(&log) {
-                Ok(i) => (i, None),
-                Err(e) => (
-                    Vec::new(),
-                    Some(format!("{e}; curves drawn from summary percentiles")),
-                ),
+        let mut merged = Merged::default();
+        let hlog_note = if log.is_file() {
+            match visit_hlog_intervals(&log, |i| merged.add(i)) {
+                Ok(()) => None,
+                Err(e) => {
+                    merged = Merged::default();
+                    Some(format!("{e}; curves drawn from summary percentiles"))
+                }
             }
         } else {
-            (Vec::new(), None)
+            None
         };
         Ok(ReportRun {
             file: file.to_path_buf(),
             result,
-            histograms: merged(&intervals),
+            histograms: merged
+                .whole
+                .into_iter()
+                .map(|(t, h)| (t, h.inner().clone()))
+                .collect(),
             hlog_note,
-            over_time: over_time(&intervals),
+            over_time: merged.over_time,
         })
     }
 

@@ -272,6 +272,11 @@ pub struct PathResult {
     /// Latency added over the plaintext path (`None` for plaintext itself, or when no
     /// plaintext path ran), µs.
     pub overhead_vs_plaintext_us: Option<Overhead>,
+    /// GetRecords call latency (each successful attempt, timed at the transport: the read
+    /// side's own cost, Kinesis's SSE decrypt included), µs (schema 3).
+    pub get_latency_us: LatencySummary,
+    /// GetRecords latency added over the plaintext path's, with its intervals (schema 3).
+    pub get_overhead_vs_plaintext_us: Option<Overhead>,
     /// KMS requests this path caused.
     pub kms_calls: KmsCallsResult,
     /// How much bigger records got.
@@ -289,42 +294,98 @@ pub struct PathResult {
     pub crypto: CryptoCost,
 }
 
-/// Client-side AEAD cost of one path, measured in the run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+/// Client-side crypto cost of one path (the record format and its AEAD, KMS calls excluded),
+/// as CPU time on the thread that did it: measured record by record in the run, and calibrated
+/// in a tight loop at the run's record sizes before the load.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CryptoCost {
     /// Plaintext bytes sealed by producers.
     pub seal_bytes: u64,
-    /// Time producers spent sealing, µs.
+    /// Records sealed.
+    pub seal_records: u64,
+    /// CPU time producers spent sealing, µs.
     pub seal_cpu_us: f64,
     /// Plaintext bytes opened by consumers.
     pub open_bytes: u64,
-    /// Time consumers spent opening, µs.
+    /// Records opened.
+    pub open_records: u64,
+    /// CPU time consumers spent opening, µs.
     pub open_cpu_us: f64,
-    /// Sealing time per MiB of plaintext, ms (producer CPU per MiB); 0 when nothing was sealed.
+    /// Sealing CPU per MiB of plaintext in the run, ms; 0 when nothing was sealed.
     pub seal_ms_per_mib: f64,
-    /// Opening time per MiB, ms (consumer CPU per MiB).
+    /// Opening CPU per MiB in the run, ms.
+    pub open_ms_per_mib: f64,
+    /// Per record size, before the load: CPU per seal and per open (the plan uses these).
+    pub calibration: Vec<CryptoCalibration>,
+}
+
+/// What one record of a size costs to seal and open, calibrated before the load.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CryptoCalibration {
+    /// Plaintext bytes.
+    pub plaintext_bytes: u64,
+    /// Records sealed and opened.
+    pub records: u64,
+    /// CPU per seal, ns.
+    pub seal_ns: f64,
+    /// CPU per open, ns.
+    pub open_ns: f64,
+    /// Sealing CPU per MiB of plaintext at this size, ms.
+    pub seal_ms_per_mib: f64,
+    /// Opening CPU per MiB at this size, ms.
     pub open_ms_per_mib: f64,
 }
 
+fn per_mib(ns: f64, bytes: f64) -> f64 {
+    if bytes <= 0.0 {
+        0.0
+    } else {
+        ns / 1e6 / (bytes / 1_048_576.0)
+    }
+}
+
+impl CryptoCalibration {
+    /// From CPU per record at `plaintext_bytes`.
+    pub fn new(plaintext_bytes: u64, records: u64, seal_ns: f64, open_ns: f64) -> Self {
+        let b = plaintext_bytes as f64;
+        Self {
+            plaintext_bytes,
+            records,
+            seal_ns,
+            open_ns,
+            seal_ms_per_mib: per_mib(seal_ns, b),
+            open_ms_per_mib: per_mib(open_ns, b),
+        }
+    }
+}
+
 impl CryptoCost {
-    /// From totals in ns.
-    pub fn from_totals(seal_bytes: u64, seal_ns: u64, open_bytes: u64, open_ns: u64) -> Self {
-        let per_mib = |ns: u64, bytes: u64| {
-            if bytes == 0 {
-                0.0
-            } else {
-                ns as f64 / 1e6 / (bytes as f64 / 1_048_576.0)
-            }
-        };
+    /// From totals: bytes, records and CPU ns of seals and of opens.
+    pub fn from_totals(seal: (u64, u64, u64), open: (u64, u64, u64)) -> Self {
+        let (seal_bytes, seal_records, seal_ns) = seal;
+        let (open_bytes, open_records, open_ns) = open;
         Self {
             seal_bytes,
+            seal_records,
             seal_cpu_us: seal_ns as f64 / 1e3,
             open_bytes,
+            open_records,
             open_cpu_us: open_ns as f64 / 1e3,
-            seal_ms_per_mib: per_mib(seal_ns, seal_bytes),
-            open_ms_per_mib: per_mib(open_ns, open_bytes),
+            seal_ms_per_mib: per_mib(seal_ns as f64, seal_bytes as f64),
+            open_ms_per_mib: per_mib(open_ns as f64, open_bytes as f64),
+            calibration: Vec::new(),
         }
+    }
+
+    /// The calibration nearest `plaintext_bytes` (in ratio), if there is one.
+    pub fn calibrated_at(&self, plaintext_bytes: u64) -> Option<&CryptoCalibration> {
+        let want = plaintext_bytes.max(1) as f64;
+        self.calibration.iter().min_by(|a, b| {
+            let d = |c: &CryptoCalibration| (c.plaintext_bytes.max(1) as f64 / want).ln().abs();
+            d(a).total_cmp(&d(b))
+        })
     }
 }
 
@@ -732,6 +793,8 @@ pub(crate) fn sample_run_result() -> RunResult {
                 e2e_latency_us: plain_e2e,
                 schedule_lag_us: lag,
                 overhead_vs_plaintext_us: None,
+                get_latency_us: lat(180, 250, 400, 900, 1_500, 1_300, 190.0),
+                get_overhead_vs_plaintext_us: None,
                 kms_calls: none,
                 inflation: inflation(
                     1_024.0,
@@ -779,6 +842,18 @@ pub(crate) fn sample_run_result() -> RunResult {
                         (-1_000.0, 9_000.0),
                     ]),
                 ),
+                get_latency_us: lat(185, 260, 420, 950, 1_600, 1_310, 195.0),
+                get_overhead_vs_plaintext_us: Some(
+                    Overhead::between(
+                        &lat(185, 260, 420, 950, 1_600, 1_310, 195.0),
+                        &lat(180, 250, 400, 900, 1_500, 1_300, 190.0),
+                    )
+                    .with_intervals([
+                        (-10.0, 20.0),
+                        (-60.0, 90.0),
+                        (-300.0, 400.0),
+                    ]),
+                ),
                 kms_calls: envelope_calls,
                 inflation: inflation(
                     1_617.0,
@@ -806,7 +881,13 @@ pub(crate) fn sample_run_result() -> RunResult {
                     failed: 1,
                     errors: BTreeMap::from([("KMSThrottlingException".to_owned(), 4)]),
                 }],
-                crypto: CryptoCost::from_totals(6_144_000, 3_000_000, 6_144_000, 2_500_000),
+                crypto: CryptoCost {
+                    calibration: vec![CryptoCalibration::new(1_024, 20_000, 1_850.0, 1_700.0)],
+                    ..CryptoCost::from_totals(
+                        (6_144_000, 6_000, 3_000_000),
+                        (6_144_000, 6_000, 2_500_000),
+                    )
+                },
             },
             PathResult {
                 name: "sse-kms".to_owned(),
@@ -823,6 +904,18 @@ pub(crate) fn sample_run_result() -> RunResult {
                         (-20.0, 120.0),
                         (-300.0, 420.0),
                         (-800.0, 1_200.0),
+                    ]),
+                ),
+                get_latency_us: lat(260, 340, 520, 1_000, 1_700, 1_300, 270.0),
+                get_overhead_vs_plaintext_us: Some(
+                    Overhead::between(
+                        &lat(260, 340, 520, 1_000, 1_700, 1_300, 270.0),
+                        &lat(180, 250, 400, 900, 1_500, 1_300, 190.0),
+                    )
+                    .with_intervals([
+                        (60.0, 100.0),
+                        (70.0, 190.0),
+                        (-200.0, 400.0),
                     ]),
                 ),
                 kms_calls: sse_calls,

@@ -54,6 +54,19 @@ fn from_v2(value: &mut Value) -> Result<(), String> {
             continue;
         };
         settings_from_v2(settings).map_err(|e| format!("paths[{i}].settings: {e}"))?;
+        if let Some(p) = path.as_object_mut() {
+            // Version 2 did not time GetRecords calls.
+            let zero = serde_json::json!({"p50": 0, "p90": 0, "p99": 0, "p999": 0, "max": 0, "count": 0, "mean": 0.0});
+            p.entry("get_latency_us").or_insert(zero);
+            p.entry("get_overhead_vs_plaintext_us")
+                .or_insert(Value::Null);
+        }
+        if let Some(c) = path.get_mut("crypto").and_then(Value::as_object_mut) {
+            // Version 2 timed crypto by wall time and counted no records; no calibration.
+            c.entry("seal_records").or_insert(Value::from(0));
+            c.entry("open_records").or_insert(Value::from(0));
+            c.entry("calibration").or_insert(Value::Array(Vec::new()));
+        }
         let keys = customer_managed_keys(path.get("settings"));
         if let Some(kms) = path.get_mut("kms_calls").and_then(Value::as_object_mut) {
             kms_calls_from_v2(kms, keys);

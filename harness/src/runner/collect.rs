@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use crate::emulator::kms::KmsCallEvent;
 use crate::metrics::kms_calls::{KmsCallLog, KmsCalls, Span};
-use crate::metrics::latency::{LatencySummary, Overhead};
+use crate::metrics::latency::Overhead;
 use crate::metrics::resample::{self, Overheads};
+use crate::metrics::IntervalSeries;
 use crate::result::{
-    Attempts, CacheSettings, Cipher, CryptoCost, EnvelopeSettings, FaultResult, Inflation,
-    KmsCallsResult, PathResult, PathSettings, SizeInflation, SseKeyKind, SseSettings,
+    Attempts, CacheSettings, Cipher, CryptoCalibration, CryptoCost, EnvelopeSettings, FaultResult,
+    Inflation, KmsCallsResult, PathResult, PathSettings, SizeInflation, SseKeyKind, SseSettings,
     KINESIS_MAX_RECORD_BYTES,
 };
 use crate::scenario::{Aead, PathSpec, Protection, SseKey};
@@ -196,27 +197,28 @@ pub struct Collected<'a> {
 /// Resamples of a run's overhead interval.
 const OVERHEAD_RESAMPLES: usize = 1_000;
 
-/// The path's put overhead over plaintext with its 95 % intervals: by blocks of the run's
-/// seconds, the two paths' same seconds together (see [`crate::metrics::resample`]).
+/// A path's GetRecords calls, timed at the transport.
+pub fn get_latency(run: &PathRun) -> Option<std::sync::Arc<IntervalSeries>> {
+    run.log.call_latency(super::GET_RECORDS)
+}
+
+/// The overhead of `series` (a path's) over `plain_series` (plaintext's) with its 95 %
+/// intervals: by blocks of the run's seconds, the two paths' same seconds together (see
+/// [`crate::metrics::resample`]).
 fn overhead_with_intervals(
     run: &PathRun,
-    plain: &PathRun,
-    put: &LatencySummary,
+    series: &IntervalSeries,
+    plain_series: &IntervalSeries,
     length: Duration,
 ) -> Overhead {
-    let point = Overhead::between(put, &plain.put_latency.summary());
+    let point = Overhead::between(&series.summary(), &plain_series.summary());
     let (first, last) = (
-        run.put_latency.index_of(run.scenario.warmup),
-        run.put_latency.index_of(length),
+        series.index_of(run.scenario.warmup),
+        series.index_of(length),
     );
-    let intervals = |r: &PathRun| -> Vec<hdrhistogram::Histogram<u64>> {
-        r.put_latency
-            .intervals(first, last)
-            .into_iter()
-            .map(|(_, h)| h)
-            .collect()
-    };
-    match Overheads::new(&intervals(run), &intervals(plain), 5_000) {
+    let path = series.sparse_intervals(first, last);
+    let plain = plain_series.sparse_intervals(first, last);
+    match Overheads::new(&path, &plain, 5_000) {
         Some(o) => {
             let seed = crate::seed::derive(run.scenario.seed, &run.name, 0x0ae4);
             let (_, ci) = resample::overhead_intervals(&o, OVERHEAD_RESAMPLES, 0.95, seed);
@@ -235,7 +237,19 @@ pub fn path_result(c: Collected<'_>, plaintext: Option<&PathRun>) -> PathResult 
     // Every path but the plaintext reference itself (a plaintext twin included: its overhead
     // is the run's A/A noise floor).
     let overhead = match plaintext {
-        Some(p) if p.name != run.name => Some(overhead_with_intervals(run, p, &put, c.length)),
+        Some(p) if p.name != run.name => Some(overhead_with_intervals(
+            run,
+            &run.put_latency,
+            &p.put_latency,
+            c.length,
+        )),
+        _ => None,
+    };
+    let get = get_latency(run);
+    let get_overhead = match (plaintext, &get) {
+        (Some(p), Some(g)) if p.name != run.name => {
+            get_latency(p).map(|pg| overhead_with_intervals(run, g, &pg, c.length))
+        }
         _ => None,
     };
     PathResult {
@@ -246,6 +260,8 @@ pub fn path_result(c: Collected<'_>, plaintext: Option<&PathRun>) -> PathResult 
         e2e_latency_us: e2e,
         schedule_lag_us: run.lag.summary(),
         overhead_vs_plaintext_us: overhead,
+        get_latency_us: get.map(|g| g.summary()).unwrap_or_default(),
+        get_overhead_vs_plaintext_us: get_overhead,
         kms_calls: KmsCallsResult::new(client, c.service, settings(c.spec).customer_managed_keys()),
         inflation: inflation(run),
         errors: run.errors.lock().clone(),
@@ -254,7 +270,19 @@ pub fn path_result(c: Collected<'_>, plaintext: Option<&PathRun>) -> PathResult 
         timeline: run.timeline.points(),
         crypto: {
             let c = run.path.crypto();
-            CryptoCost::from_totals(c.seal_bytes, c.seal_ns, c.open_bytes, c.open_ns)
+            CryptoCost {
+                calibration: run
+                    .calibration
+                    .iter()
+                    .map(|k| {
+                        CryptoCalibration::new(k.plaintext_bytes, k.records, k.seal_ns, k.open_ns)
+                    })
+                    .collect(),
+                ..CryptoCost::from_totals(
+                    (c.seal_bytes, c.seal_records, c.seal_ns),
+                    (c.open_bytes, c.open_records, c.open_ns),
+                )
+            }
         },
     }
 }

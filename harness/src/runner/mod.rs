@@ -188,6 +188,22 @@ fn fault_windows(scenario: &Scenario, path: &str) -> Vec<FaultWindow> {
         .collect()
 }
 
+/// The read-side call timed at the transport.
+pub const GET_RECORDS: &str = "GetRecords";
+
+/// How long the crypto calibration of one path may take, before the load.
+const CALIBRATION_BUDGET: Duration = Duration::from_millis(100);
+
+/// The record sizes the crypto is calibrated at: the scenario's named sizes (at most 8, spread
+/// over them).
+fn calibration_sizes(scenario: &Scenario) -> Vec<u64> {
+    let all = crate::workload::sizes::named_sizes(&scenario.workload.record_size);
+    if all.len() <= 8 {
+        return all;
+    }
+    (0..8).map(|i| all[i * (all.len() - 1) / 7]).collect()
+}
+
 fn path_runs(
     scenario: &Arc<Scenario>,
     env: &RunEnv,
@@ -205,6 +221,13 @@ fn path_runs(
         .zip(made)
         .map(|(spec, p)| {
             let log = TransportLog::new();
+            // GetRecords calls are timed at the transport: the read side's own latency.
+            log.time_calls(
+                &[GET_RECORDS],
+                clock.start(),
+                scenario.warmup,
+                scenario.output.interval,
+            );
             let seed = producer::seed_for(scenario.seed, &spec.name, u64::MAX);
             let transport_faults = TransportFaults::new(seed, clock.is_virtual(), clock.ticker());
             let role = |role: Role| {
@@ -217,9 +240,12 @@ fn path_runs(
                 Principal::for_role(&env.target, &env.credentials, role, obs)
             };
             let (producer, consumer) = (role(Role::Producer), role(Role::Consumer));
+            let path = setup::make_path(spec, p.key.as_deref(), &producer, &consumer);
+            let calibration = path.calibrate(&calibration_sizes(scenario), CALIBRATION_BUDGET);
             Arc::new(PathRun {
                 name: spec.name.clone(),
-                path: setup::make_path(spec, p.key.as_deref(), &producer, &consumer),
+                path,
+                calibration,
                 sink: Arc::new(KinesisSink::new(producer.kinesis.clone(), &p.stream)),
                 source: Arc::new(KinesisSource::new(consumer.kinesis.clone(), &p.stream)),
                 log,

@@ -51,28 +51,35 @@ pub fn write(out: &RunOutput, raw_toml: &str, dir: &Path) -> Result<PathBuf, Out
         ),
         None => (0, 0),
     };
-    let interval = out
-        .paths
-        .first()
-        .map_or(std::time::Duration::from_secs(1), |p| {
-            p.put_latency.interval()
-        });
-    let tags: Vec<[String; 3]> = out
+    let tags: Vec<[String; 4]> = out
         .paths
         .iter()
         .map(|p| {
             let n = &p.name;
-            [format!("{n}.put"), format!("{n}.e2e"), format!("{n}.lag")]
+            [
+                format!("{n}.put"),
+                format!("{n}.e2e"),
+                format!("{n}.lag"),
+                format!("{n}.get"),
+            ]
         })
         .collect();
+    let gets: Vec<_> = out
+        .paths
+        .iter()
+        .map(|p| super::collect::get_latency(p))
+        .collect();
     let mut series = Vec::new();
-    for (p, [tp, te, tl]) in out.paths.iter().zip(&tags) {
-        series.push((tp.as_str(), p.put_latency.intervals(first, last)));
-        series.push((te.as_str(), p.e2e_latency.intervals(first, last)));
-        series.push((tl.as_str(), p.lag.intervals(first, last)));
+    for ((p, [tp, te, tl, tg]), get) in out.paths.iter().zip(&tags).zip(&gets) {
+        series.push((tp.as_str(), &p.put_latency));
+        series.push((te.as_str(), &p.e2e_latency));
+        series.push((tl.as_str(), &p.lag));
+        if let Some(g) = get {
+            series.push((tg.as_str(), g.as_ref()));
+        }
     }
     let hlog_path = dir.join("latency.hlog");
-    hlog::write_hlog_series(&hlog_path, out.load_started, interval, &series)
+    hlog::write_hlog_series(&hlog_path, out.load_started, (first, last), &series)
         .map_err(|e| OutputError::Other(e.to_string()))?;
     let result = dir.join("result.json");
     out.result

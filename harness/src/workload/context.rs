@@ -170,6 +170,8 @@ pub struct PathRun {
     /// Put latency per plaintext size (fixed sizes and size lists only: a distribution would
     /// make one histogram per distinct size).
     pub size_latency: Mutex<BTreeMap<u64, crate::metrics::latency::LatencyHistogram>>,
+    /// What sealing and opening a record of each size costs, calibrated before the load.
+    pub calibration: Vec<crate::path::Calibration>,
     /// Records sealed, and their plaintext and record bytes in all.
     pub sealed: Mutex<SealTotals>,
     /// (shard, sequence) -> record id, from acknowledgements.
