@@ -1,6 +1,8 @@
 //! Precise wake-ups for the real clock. Tokio's timer ticks in whole milliseconds, which would
-//! add up to a millisecond of schedule lag to every record; one OS thread sleeping with the
-//! kernel's high-resolution timer wakes each waiting task at its instant instead.
+//! add up to a millisecond of schedule lag to every record. Instead one OS thread, sleeping with
+//! the kernel's high-resolution timer, wakes each waiting task shortly before its instant
+//! ([`LEAD`]), and the task spins the rest on its own worker and then goes on itself: the wake-up
+//! of a parked worker (tens of microseconds) falls inside the lead, not after the instant.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -35,8 +37,10 @@ impl std::fmt::Debug for Ticker {
     }
 }
 
-/// Below this the thread spins instead of sleeping (the kernel's sleep overshoots by about this).
-const SPIN: Duration = Duration::from_micros(80);
+/// How long before its instant a waiting task is woken; it spins the rest. Covers the kernel's
+/// sleep overshoot and a parked worker's wake-up on a busy two-core machine; every wait costs up
+/// to this much of a worker's time.
+pub const LEAD: Duration = Duration::from_micros(150);
 
 fn run(shared: Arc<Shared>) {
     let mut q = shared.queue.lock();
@@ -46,16 +50,8 @@ fn run(shared: Arc<Shared>) {
             continue;
         };
         let now = Instant::now();
-        if due > now + SPIN {
-            shared.changed.wait_for(&mut q, due - now - SPIN);
-            continue;
-        }
         if due > now {
-            drop(q);
-            while Instant::now() < due {
-                std::hint::spin_loop();
-            }
-            q = shared.queue.lock();
+            shared.changed.wait_for(&mut q, due - now);
             continue;
         }
         q.heap.pop();
@@ -82,22 +78,25 @@ impl Ticker {
         Arc::new(Self { shared })
     }
 
-    /// Wait until `due`.
+    /// Wait until `due`: woken [`LEAD`] before it, then spin to it.
     pub async fn sleep_until(&self, due: Instant) {
-        if due <= Instant::now() {
-            return;
+        let wake = due.checked_sub(LEAD).unwrap_or(due);
+        if wake > Instant::now() {
+            let (tx, rx) = oneshot::channel();
+            {
+                let mut q = self.shared.queue.lock();
+                let id = q.next;
+                q.next += 1;
+                q.heap.push(Reverse((wake, id)));
+                q.waiters.insert(id, tx);
+            }
+            self.shared.changed.notify_one();
+            if rx.await.is_err() {
+                tokio::time::sleep_until(wake.into()).await;
+            }
         }
-        let (tx, rx) = oneshot::channel();
-        {
-            let mut q = self.shared.queue.lock();
-            let id = q.next;
-            q.next += 1;
-            q.heap.push(Reverse((due, id)));
-            q.waiters.insert(id, tx);
-        }
-        self.shared.changed.notify_one();
-        if rx.await.is_err() {
-            tokio::time::sleep_until(due.into()).await;
+        while Instant::now() < due {
+            std::hint::spin_loop();
         }
     }
 }

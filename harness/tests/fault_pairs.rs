@@ -120,6 +120,8 @@ drain_timeout = "5s"
 rate_per_sec = 50
 record_size = 512
 api = "put-record"
+# One send at a time, so retries absorb every retryable fault (what `problems` checks).
+max_in_flight = 1
 
 [retry]
 max_attempts = 20

@@ -27,6 +27,7 @@ use crate::metrics::Timeline;
 use crate::result::{self, Machine, RunResult, ScenarioEcho};
 use crate::scenario::{ClockMode, Protection, Scenario};
 use crate::workload::context::Attempts;
+use crate::workload::pacer::Pairing;
 use crate::workload::{consumer, producer, PathRun, RetryPolicy, RunClock};
 
 use setup::Provisioned;
@@ -219,7 +220,8 @@ fn path_runs(
         .paths
         .iter()
         .zip(made)
-        .map(|(spec, p)| {
+        .enumerate()
+        .map(|(index, (spec, p))| {
             let log = TransportLog::new();
             // GetRecords calls are timed at the transport: the read side's own latency.
             log.time_calls(
@@ -264,6 +266,11 @@ fn path_runs(
                 acks: Mutex::new(HashMap::new()),
                 timeline: Timeline::new(),
                 fault_windows: fault_windows(scenario, &spec.name),
+                pairing: Pairing {
+                    index,
+                    paths: scenario.paths.len(),
+                    seed: producer::seed_for(scenario.seed, "rounds", 0),
+                },
                 transport_faults,
                 producers_left: AtomicU64::new(scenario.workload.producers as u64),
                 stop: AtomicBool::new(false),

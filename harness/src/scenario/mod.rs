@@ -153,6 +153,9 @@ pub struct WorkloadSpec {
     pub consumers: u32,
     /// Distinct partition keys (1..=100,000).
     pub partition_keys: u32,
+    /// Sends a producer may have in flight at once (1..=1,024): the load is open loop up to
+    /// it; past it the producer waits, and the wait shows as schedule lag.
+    pub max_in_flight: u32,
 }
 
 /// Plaintext record sizes in bytes, each in `MIN_RECORD_BYTES..=MAX_RECORD_BYTES`.

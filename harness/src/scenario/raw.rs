@@ -75,6 +75,8 @@ pub(crate) struct RawWorkload {
     pub consumers: Option<i64>,
     /// Distinct partition keys.
     pub partition_keys: Option<i64>,
+    /// Sends in flight per producer.
+    pub max_in_flight: Option<i64>,
 }
 
 /// `[workload.batch]`: how PutRecords batches are closed.

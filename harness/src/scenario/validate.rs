@@ -44,6 +44,7 @@ const SHARDS: Ints = ints(1, 64, 1, " shards");
 const PRODUCERS: Ints = ints(1, 64, 1, " producers");
 const CONSUMERS: Ints = ints(1, 16, 1, " consumers");
 const PARTITION_KEYS: Ints = ints(1, 100_000, 64, " keys");
+const MAX_IN_FLIGHT: Ints = ints(1, 1024, 16, " sends");
 const RECORD_BYTES: Ints = ints(
     MIN_RECORD_BYTES as i64,
     MAX_RECORD_BYTES as i64,
@@ -280,6 +281,7 @@ fn workload(field: &FieldPath, raw: &RawWorkload) -> R<WorkloadSpec> {
         producers: PRODUCERS.get(&at("producers"), raw.producers)?,
         consumers: CONSUMERS.get(&at("consumers"), raw.consumers)?,
         partition_keys: PARTITION_KEYS.get(&at("partition_keys"), raw.partition_keys)?,
+        max_in_flight: MAX_IN_FLIGHT.get(&at("max_in_flight"), raw.max_in_flight)?,
     })
 }
 

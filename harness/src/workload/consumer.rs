@@ -51,6 +51,13 @@ pub async fn run(run: Arc<PathRun>, shards: Vec<String>, k: u64) {
             blocked_by: None,
         })
         .collect();
+    let polls = PollGrid::new(
+        run.pairing.index,
+        run.pairing.paths,
+        k,
+        run.scenario.workload.consumers,
+    );
+    run.clock.sleep_until(polls.first()).await;
     loop {
         let done = run.stop.load(Ordering::SeqCst);
         for c in cursors.iter_mut() {
@@ -60,8 +67,63 @@ pub async fn run(run: Arc<PathRun>, shards: Vec<String>, k: u64) {
             cursors.iter().for_each(|c| account_blocked(&run, c));
             break;
         }
-        let now = run.clock.elapsed();
-        run.clock.sleep_until(now + POLL_INTERVAL).await;
+        let next = polls.next_after(run.clock.elapsed());
+        run.clock.sleep_until(next).await;
+    }
+}
+
+/// When a consumer polls: every [`POLL_INTERVAL`] on a fixed grid, the run's consumers spread
+/// evenly over the interval, so the reads of different paths do not pile up on one instant
+/// (and hold up the producers' sends) and no consumer drifts onto another's instants.
+#[derive(Debug, Clone, Copy)]
+pub struct PollGrid {
+    offset: Duration,
+}
+
+impl PollGrid {
+    /// Consumer `k` of `consumers` on path `index` of `paths`.
+    pub fn new(index: usize, paths: usize, k: u64, consumers: u32) -> Self {
+        let per_path = consumers.max(1) as u64;
+        let slot = index as u64 * per_path + k.min(per_path - 1);
+        let slots = paths.max(1) as u64 * per_path;
+        Self {
+            offset: POLL_INTERVAL * slot as u32 / slots as u32,
+        }
+    }
+
+    /// The consumer's first poll (since the run's start).
+    pub fn first(&self) -> Duration {
+        self.offset
+    }
+
+    /// The first grid instant after `now`, for a consumer that polled at or after the previous
+    /// one: never sooner than one interval after it, so a shard is read at most five times a
+    /// second.
+    pub fn next_after(&self, now: Duration) -> Duration {
+        let since = now.saturating_sub(self.offset);
+        let n = since.as_nanos() / POLL_INTERVAL.as_nanos() + 1;
+        self.offset + POLL_INTERVAL * n as u32
+    }
+}
+
+#[cfg(test)]
+mod grid_tests {
+    use super::*;
+
+    #[test]
+    fn consumers_poll_on_their_own_instants_at_most_five_times_a_second() {
+        let grids: Vec<PollGrid> = (0..4).map(|i| PollGrid::new(i, 4, 0, 1)).collect();
+        let firsts: Vec<Duration> = grids.iter().map(|g| g.first()).collect();
+        let ms = |m: u64| Duration::from_millis(m);
+        assert_eq!(firsts, vec![ms(0), ms(50), ms(100), ms(150)]);
+        let g = grids[1];
+        // A poll that ends late skips to the next instant of its own grid.
+        assert_eq!(g.next_after(ms(50)), ms(250));
+        assert_eq!(g.next_after(ms(249)), ms(250));
+        assert_eq!(g.next_after(ms(251)), ms(450));
+        // Two consumers of one path share it out between them.
+        let (a, b) = (PollGrid::new(0, 1, 0, 2), PollGrid::new(0, 1, 1, 2));
+        assert_eq!(b.first() - a.first(), ms(100));
     }
 }
 

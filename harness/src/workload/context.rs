@@ -180,6 +180,8 @@ pub struct PathRun {
     pub timeline: Timeline,
     /// The faults that apply to this path, each tallying what happened in its window.
     pub fault_windows: Vec<FaultWindow>,
+    /// Where this path sends in each round of the paired schedule.
+    pub pairing: super::pacer::Pairing,
     /// Transport fault rules of this path's clients.
     pub transport_faults: Arc<crate::backend::TransportFaults>,
     /// Producers still sending.

@@ -1,14 +1,17 @@
 //! A producer: sends its share of the schedule at the intended times, through the path, with
 //! PutRecord or batched PutRecords, retrying as the policy says and recording every outcome.
+//! Each send (a record sealed and put with PutRecord, or a batch with PutRecords) is a task of
+//! its own, so a slow call never holds back the next intended instant: the load is open loop.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::context::{Attempts, PathRun, Stopwatch};
+use super::context::{Attempts, PathRun, RunClock, Stopwatch};
 use super::pacer::Pacer;
 use super::{payload, sizes};
 use crate::backend::Role;
@@ -30,11 +33,91 @@ pub fn seed_for(seed: u64, path: &str, k: u64) -> u64 {
     crate::seed::derive(seed, path, k)
 }
 
+type Send = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + std::marker::Send>>;
+
+/// A producer's sends in flight, driven by the producer's own task while it waits for its next
+/// instant: the schedule never waits for a send to finish (open loop) unless `[workload]
+/// max_in_flight` of them are, and a send starts on the thread that reached its instant, with no hand-over to
+/// another task or worker.
+struct InFlight {
+    sends: FuturesUnordered<Send>,
+    limit: usize,
+    seed: u64,
+    launched: u64,
+}
+
+impl InFlight {
+    fn new(limit: u32, seed: u64) -> Self {
+        Self {
+            sends: FuturesUnordered::new(),
+            limit: limit.max(1) as usize,
+            seed,
+            launched: 0,
+        }
+    }
+
+    /// Start a send, with a generator of its own for its retries' backoff (replayable). It
+    /// makes progress whenever the producer waits.
+    async fn launch<F, Fut>(&mut self, send: F)
+    where
+        F: FnOnce(ChaCha8Rng) -> Fut,
+        Fut: std::future::Future<Output = ()> + std::marker::Send + 'static,
+    {
+        while self.sends.len() >= self.limit {
+            self.sends.next().await;
+        }
+        let rng = ChaCha8Rng::seed_from_u64(crate::seed::derive(self.seed, "send", self.launched));
+        self.launched += 1;
+        let mut send: Send = Box::pin(send(rng));
+        // Go as far as it can now: with nothing to wait for, the call is made here and then.
+        let waker = futures_util::task::noop_waker();
+        let ready = send
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(&waker))
+            .is_ready();
+        if !ready {
+            self.sends.push(send);
+        }
+    }
+
+    /// Wait until `at` (since the run's start), driving the sends in flight meanwhile.
+    async fn wait_until(&mut self, clock: &RunClock, at: Duration) {
+        let sleep = clock.sleep_until(at);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut sleep => return,
+                Some(()) = self.sends.next(), if !self.sends.is_empty() => {}
+            }
+        }
+    }
+
+    /// Wait for every send in flight.
+    async fn finish(mut self) {
+        while self.sends.next().await.is_some() {}
+    }
+}
+
+/// Start putting `batch` (now empty) as one call.
+async fn launch_batch(run: &Arc<PathRun>, batch: &mut Vec<Pending>, sends: &mut InFlight) {
+    if batch.is_empty() {
+        return;
+    }
+    let mut pending = std::mem::take(batch);
+    let run = run.clone();
+    sends
+        .launch(|mut rng| async move { flush(&run, &mut pending, &mut rng).await })
+        .await;
+}
+
 /// Run producer `k` of `n` to the end of the schedule.
 pub async fn run(run: Arc<PathRun>, k: u64, n: u64) {
     let s = run.scenario.clone();
-    let pacer = Pacer::new(s.workload.rate_per_sec, s.warmup + s.duration);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed_for(s.seed, &run.name, k));
+    let pacer = Pacer::new(s.workload.rate_per_sec, s.warmup + s.duration, run.pairing);
+    let seed = seed_for(s.seed, &run.name, k);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut sends = InFlight::new(s.workload.max_in_flight, seed);
     let (max_records, max_bytes, linger) = match s.workload.api {
         PutApi::PutRecord => (1usize, u64::MAX, Duration::ZERO),
         PutApi::PutRecords {
@@ -43,22 +126,35 @@ pub async fn run(run: Arc<PathRun>, k: u64, n: u64) {
             linger,
         } => (max_records as usize, max_bytes, linger),
     };
+    let single = matches!(s.workload.api, PutApi::PutRecord);
     let mut batch: Vec<Pending> = Vec::new();
     for id in pacer.share(k, n) {
         let due = pacer.due(id);
         if let Some(first) = batch.first() {
             let deadline = first.intended + linger;
             if deadline <= due {
-                run.clock.sleep_until(deadline).await;
-                flush(&run, &mut batch, &mut rng).await;
+                sends.wait_until(&run.clock, deadline).await;
+                launch_batch(&run, &mut batch, &mut sends).await;
             }
         }
-        run.clock.sleep_until(due).await;
+        sends.wait_until(&run.clock, due).await;
         if run.measured(due) {
             let now = run.clock.elapsed();
             run.lag.record(now, now.saturating_sub(due));
         }
         let size = sizes::size_of(&s.workload.record_size, id, &mut rng);
+        if single {
+            // One record, one call: sealed and put by a task of its own.
+            let r = run.clone();
+            sends
+                .launch(|mut rng| async move {
+                    if let Some(p) = seal(&r, id, due, size, &mut rng).await {
+                        flush(&r, &mut vec![p], &mut rng).await;
+                    }
+                })
+                .await;
+            continue;
+        }
         let Some(p) = seal(&run, id, due, size, &mut rng).await else {
             continue;
         };
@@ -66,17 +162,18 @@ pub async fn run(run: Arc<PathRun>, k: u64, n: u64) {
         if !batch.is_empty()
             && (batch.len() >= max_records || bytes + p.data.len() as u64 > max_bytes)
         {
-            flush(&run, &mut batch, &mut rng).await;
+            launch_batch(&run, &mut batch, &mut sends).await;
         }
         batch.push(p);
         if batch.len() >= max_records {
-            flush(&run, &mut batch, &mut rng).await;
+            launch_batch(&run, &mut batch, &mut sends).await;
         }
     }
     if let Some(first) = batch.first() {
-        run.clock.sleep_until(first.intended + linger).await;
-        flush(&run, &mut batch, &mut rng).await;
+        sends.wait_until(&run.clock, first.intended + linger).await;
+        launch_batch(&run, &mut batch, &mut sends).await;
     }
+    sends.finish().await;
     run.producers_left.fetch_sub(1, Ordering::SeqCst);
 }
 
