@@ -42,6 +42,10 @@ impl std::fmt::Debug for Ticker {
 /// to this much of a worker's time.
 pub const LEAD: Duration = Duration::from_micros(150);
 
+/// The thread itself sleeps until this much before a wake-up and spins the rest: the kernel's
+/// sleep overshoots by tens of microseconds (its timer slack, and more in a virtual machine).
+const SPIN: Duration = Duration::from_micros(100);
+
 fn run(shared: Arc<Shared>) {
     let mut q = shared.queue.lock();
     while !shared.stop.load(Ordering::Relaxed) {
@@ -50,8 +54,16 @@ fn run(shared: Arc<Shared>) {
             continue;
         };
         let now = Instant::now();
+        if due > now + SPIN {
+            shared.changed.wait_for(&mut q, due - now - SPIN);
+            continue;
+        }
         if due > now {
-            shared.changed.wait_for(&mut q, due - now);
+            drop(q);
+            while Instant::now() < due {
+                std::hint::spin_loop();
+            }
+            q = shared.queue.lock();
             continue;
         }
         q.heap.pop();
