@@ -3,6 +3,7 @@
 
 pub mod collect;
 pub mod expect;
+pub mod lanes;
 pub mod output;
 pub mod setup;
 
@@ -359,6 +360,7 @@ async fn load(
     };
     let actions = fault::plan(&scenario.faults, load_end(scenario));
     let faults = tokio::spawn(engine.clone().run(actions, clock.clone()));
+    let readers = lanes::Lane::readers(clock.is_virtual());
     let mut producers = Vec::new();
     let mut consumers = Vec::new();
     for run in runs {
@@ -375,7 +377,7 @@ async fn load(
         let c = scenario.workload.consumers.max(1) as usize;
         for k in 0..c.min(shards.len().max(1)) {
             let mine: Vec<String> = shards.iter().skip(k).step_by(c).cloned().collect();
-            consumers.push(tokio::spawn(consumer::run(run.clone(), mine, k as u64)));
+            consumers.push(readers.spawn(consumer::run(run.clone(), mine, k as u64)));
         }
     }
     for p in producers {
