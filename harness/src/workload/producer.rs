@@ -37,8 +37,9 @@ type Send = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + std::marker
 
 /// A producer's sends in flight, driven by the producer's own task while it waits for its next
 /// instant: the schedule never waits for a send to finish (open loop) unless `[workload]
-/// max_in_flight` of them are, and a send starts on the thread that reached its instant, with no hand-over to
-/// another task or worker.
+/// max_in_flight` of them are, and a send starts on the thread that reached its instant, with
+/// no hand-over to another task or worker. (With PutRecords a record is sealed before it joins
+/// a batch, by the producer itself: while a seal waits for KMS, the sends in flight wait too.)
 struct InFlight {
     sends: FuturesUnordered<Send>,
     limit: usize,
