@@ -56,28 +56,9 @@ pub fn path_seed(seed: u64, path: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::{sparse, LatencyHistogram};
-    use hdrhistogram::Histogram;
+    use crate::metrics::sparse;
 
-    fn lcg(seed: u64, n: usize, lo: u64, span: u64) -> Vec<u64> {
-        let mut x = seed;
-        (0..n)
-            .map(|_| {
-                x = x
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                lo + (x >> 33) % span
-            })
-            .collect()
-    }
-
-    fn hist(values: impl IntoIterator<Item = u64>) -> Histogram<u64> {
-        let mut h = LatencyHistogram::new();
-        for v in values {
-            h.record_us(v);
-        }
-        h.inner().clone()
-    }
+    use crate::metrics::testing::{hist, lcg};
 
     fn cfg(resamples: u32) -> BootstrapConfig {
         BootstrapConfig {

@@ -4,18 +4,7 @@ use super::*;
 use crate::metrics::{LatencyHistogram, Overhead};
 use crate::result::SCHEMA_VERSION;
 
-/// Deterministic pseudo-random latencies in `lo .. lo + span` µs.
-fn lcg(seed: u64, n: usize, lo: u64, span: u64) -> Vec<u64> {
-    let mut x = seed;
-    (0..n)
-        .map(|_| {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            lo + (x >> 33) % span
-        })
-        .collect()
-}
+use crate::metrics::testing::lcg;
 
 /// The sample result (plaintext, envelope, sse-kms) with put latencies from `lat` (name ->
 /// values), the summaries and overheads made consistent, and the histograms attached.

@@ -11,6 +11,8 @@ pub mod kms_calls;
 pub mod latency;
 pub mod ledger;
 pub mod resample;
+#[cfg(test)]
+pub mod testing;
 pub mod timeline;
 
 use std::path::PathBuf;

@@ -340,27 +340,8 @@ pub fn overhead_intervals(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::LatencyHistogram;
 
-    fn lcg(seed: u64, n: usize, lo: u64, span: u64) -> Vec<u64> {
-        let mut x = seed;
-        (0..n)
-            .map(|_| {
-                x = x
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                lo + (x >> 33) % span
-            })
-            .collect()
-    }
-
-    fn hist(values: impl IntoIterator<Item = u64>) -> Histogram<u64> {
-        let mut h = LatencyHistogram::new();
-        for v in values {
-            h.record_us(v);
-        }
-        h.inner().clone()
-    }
+    use crate::metrics::testing::{hist, lcg};
 
     /// 30 one-second intervals; the path is `extra` µs slower; in seconds 10..20 the machine
     /// is 300 µs slower for both.

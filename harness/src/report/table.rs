@@ -272,29 +272,35 @@ fn read_table(r: &RunResult, out: &mut String) {
         ("open CPU/record", Right),
     ]);
     for p in &r.paths {
-        let (d50, d99) = match p.get_overhead_vs_plaintext_us {
-            Some(o) => (
-                format::overhead(o.p50, o.p50_ci),
-                format::overhead(o.p99, o.p99_ci),
-            ),
-            None => ("-".to_owned(), "-".to_owned()),
-        };
-        let c = &p.crypto;
-        let open = if c.open_records > 0 {
-            format!("{:.2} µs", c.open_cpu_us / c.open_records as f64)
-        } else {
-            "-".to_owned()
-        };
-        t.row(vec![
-            p.name.clone(),
-            format::us(p.get_latency_us.p50),
-            format::us(p.get_latency_us.p99),
-            d50,
-            d99,
-            open,
-        ]);
+        t.row(read_side_cells(p));
     }
     t.render_into(out);
+}
+
+/// The read-side row of a path, for the console and the HTML page alike: name, get p50 and
+/// p99, their overheads over plaintext, and the CPU time to open one record.
+pub(crate) fn read_side_cells(p: &PathResult) -> Vec<String> {
+    let (d50, d99) = match p.get_overhead_vs_plaintext_us {
+        Some(o) => (
+            format::overhead(o.p50, o.p50_ci),
+            format::overhead(o.p99, o.p99_ci),
+        ),
+        None => ("-".to_owned(), "-".to_owned()),
+    };
+    let c = &p.crypto;
+    let open = if c.open_records > 0 {
+        format!("{:.2} µs", c.open_cpu_us / c.open_records as f64)
+    } else {
+        "-".to_owned()
+    };
+    vec![
+        p.name.clone(),
+        format::us(p.get_latency_us.p50),
+        format::us(p.get_latency_us.p99),
+        d50,
+        d99,
+        open,
+    ]
 }
 
 fn kms_size_table(r: &RunResult, out: &mut String) {

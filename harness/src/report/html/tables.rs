@@ -111,29 +111,7 @@ pub(super) fn read_side(r: &RunResult) -> String {
     let rows: Vec<Vec<String>> = r
         .paths
         .iter()
-        .map(|p| {
-            let (d50, d99) = match p.get_overhead_vs_plaintext_us {
-                Some(o) => (
-                    format::overhead(o.p50, o.p50_ci),
-                    format::overhead(o.p99, o.p99_ci),
-                ),
-                None => ("-".to_owned(), "-".to_owned()),
-            };
-            let c = &p.crypto;
-            let open = if c.open_records > 0 {
-                format!("{:.2} µs", c.open_cpu_us / c.open_records as f64)
-            } else {
-                "-".to_owned()
-            };
-            vec![
-                p.name.clone(),
-                format::us(p.get_latency_us.p50),
-                format::us(p.get_latency_us.p99),
-                d50,
-                d99,
-                open,
-            ]
-        })
+        .map(crate::report::table::read_side_cells)
         .collect();
     table(
         &[

@@ -32,25 +32,7 @@ pub(super) fn fault_timeline<DB: DrawingBackend>(
             .unwrap_or(0)
             .max(1) as f64
             * 1.25;
-        let mut chart = ChartBuilder::on(area)
-            .caption(caption, CAPTION)
-            .margin(10)
-            .x_label_area_size(36)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..end, 0f64..top)
-            .map_err(e)?;
-        chart
-            .configure_mesh()
-            .label_style(LABEL)
-            .axis_desc_style(LABEL)
-            .bold_line_style(BLACK.mix(0.12))
-            .light_line_style(BLACK.mix(0.04))
-            .x_desc("second of the load")
-            .y_desc(unit)
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&whole)
-            .draw()
-            .map_err(e)?;
+        let mut chart = seconds_chart(area, caption, (end, top), (60, unit), &whole)?;
         shade_faults(&mut chart, tags, &t.faults, (end, 0.0, top), i == 0)?;
         if lines.is_empty() {
             let style = ("sans-serif", 15).into_font();
@@ -130,25 +112,8 @@ pub(super) fn over_time<DB: DrawingBackend>(
             .unwrap_or(1)
             .max(1) as f64
             * 1.25;
-        let mut chart = ChartBuilder::on(area)
-            .caption(caption, CAPTION)
-            .margin(10)
-            .x_label_area_size(36)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0f64..t.end_secs, 0f64..top)
-            .map_err(e)?;
-        chart
-            .configure_mesh()
-            .label_style(LABEL)
-            .axis_desc_style(LABEL)
-            .bold_line_style(BLACK.mix(0.12))
-            .light_line_style(BLACK.mix(0.04))
-            .x_desc("second of the load")
-            .y_desc("µs")
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&|y| crate::format::us(y.round() as u64))
-            .draw()
-            .map_err(e)?;
+        let us = |y: &f64| crate::format::us(y.round() as u64);
+        let mut chart = seconds_chart(area, caption, (t.end_secs, top), (70, "µs"), &us)?;
         shade_faults(&mut chart, tags, &t.faults, (t.end_secs, 0.0, top), i == 0)?;
         for p in &t.paths {
             let colour = tags.series(&p.path);
@@ -162,6 +127,37 @@ pub(super) fn over_time<DB: DrawingBackend>(
         legend(area, &mut chart, SeriesLabelPosition::UpperRight)?;
     }
     Ok(())
+}
+
+/// A chart over the seconds of the load, `0..end` by `0..top`, its mesh drawn: the y axis
+/// `y_area` pixels wide, described as `unit`, labelled by `y_label`.
+fn seconds_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+    (end, top): (f64, f64),
+    (y_area, unit): (u32, &str),
+    y_label: &dyn Fn(&f64) -> String,
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, CAPTION)
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(y_area)
+        .build_cartesian_2d(0f64..end, 0f64..top)
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .label_style(LABEL)
+        .axis_desc_style(LABEL)
+        .bold_line_style(BLACK.mix(0.12))
+        .light_line_style(BLACK.mix(0.04))
+        .x_desc("second of the load")
+        .y_desc(unit)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(y_label)
+        .draw()
+        .map_err(e)?;
+    Ok(chart)
 }
 
 type Pick = fn(&TrendValues) -> Option<f64>;
