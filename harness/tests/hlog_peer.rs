@@ -2,30 +2,18 @@
 //! increasing start times, and HdrHistogram's own Python package (`hdrhistogram`, installed by
 //! scripts/test.sh into target/peers/venv) reads it back with the same counts and percentiles.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::peers::{python_with, repo};
 use kcb::metrics::hlog::{read_hlog, read_hlog_intervals};
 use kcb::runner;
 use kcb::scenario;
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace")
-        .to_path_buf()
-}
-
-/// The peers' Python: `KCB_PYTHON`, else the virtual environment scripts/test.sh makes.
-fn python() -> Option<PathBuf> {
-    let p = std::env::var_os("KCB_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target/peers/venv/bin/python"));
-    p.is_file().then_some(p)
-}
 
 #[test]
 fn the_interval_log_has_one_histogram_per_tag_per_second_and_python_reads_it() {
@@ -103,13 +91,7 @@ fn the_interval_log_has_one_histogram_per_tag_per_second_and_python_reads_it() {
         assert!(p.put_latency_us.count > 0, "{} measured nothing", p.name);
     }
 
-    let Some(python) = python() else {
-        let msg = "the Python peer is not installed: run scripts/test.sh, which installs \
-                   scripts/peers/requirements.txt into target/peers/venv (or set KCB_PYTHON)";
-        if std::env::var_os("KCB_REQUIRE_PEERS").is_some() {
-            panic!("{msg}");
-        }
-        eprintln!("SKIPPED the Python half of this test: {msg}");
+    let Some(python) = python_with(&["hdrh"]) else {
         return;
     };
     let script = repo().join("scripts/peers/read_hlog.py");

@@ -106,6 +106,7 @@ fn envelope_overhead_matches_the_documented_format_to_the_byte() {
         kind = "plaintext"
         [[paths]]
         kind = "envelope"
+        format = "compact"
         aead = "chacha20-poly1305"
         encryption_context = { purpose = "bench", team = "streaming" }
         cache = { max_age = "5m" }

@@ -1,6 +1,11 @@
 //! The client-side envelope path: data keys from KMS GenerateDataKey (through the caching CMM
-//! when configured), records sealed with AES-256-GCM or ChaCha20-Poly1305, data keys opened with
-//! KMS Decrypt (cached the same way). Plaintext keys are zeroized when their last use ends.
+//! when configured), records sealed as AWS Encryption SDK messages (or in the compact format
+//! with AES-256-GCM or ChaCha20-Poly1305), data keys opened with KMS Decrypt (cached the same
+//! way). Plaintext keys are zeroized when their last use ends.
+//!
+//! As the ESDK does, a signing suite makes a fresh ECDSA P-384 key pair for each set of
+//! encryption materials (each record without a cache; each cached data key with one) and adds
+//! its public key to the encryption context before asking KMS for the data key, so KMS binds it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,23 +15,56 @@ use rand::RngCore;
 use zeroize::Zeroizing;
 
 use super::envelope::cache::{CacheLimits, DecryptCache, EncryptCache};
+use super::envelope::esdk::{self, EsdkSuite, Signer, PUBLIC_KEY_CONTEXT_KEY};
 use super::envelope::format::{
-    self, DataKey, EncryptedDataKey, EncryptionContext, Suite, KMS_PROVIDER_ID,
+    self, DataKey, EncryptedDataKey, EncryptionContext, EnvelopeError, Suite, KMS_PROVIDER_ID,
 };
 use super::OpenError;
 use crate::backend::{BackendError, KmsApi};
 
+/// How the path writes a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordFormat {
+    /// An AWS Encryption SDK message (format version 2) of this suite and frame length.
+    Esdk {
+        /// The algorithm suite.
+        suite: EsdkSuite,
+        /// Plaintext bytes per frame.
+        frame_length: u32,
+    },
+    /// The compact single-frame format with this AEAD.
+    Compact(Suite),
+}
+
+/// What one data key seals with: the key, and for a signing suite the message signing key and
+/// the context that carries its public key (the ESDK's encryption materials).
+pub struct Materials {
+    key: DataKey,
+    signer: Option<Signer>,
+    context: EncryptionContext,
+}
+
+impl std::fmt::Debug for Materials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Materials")
+            .field("key", &self.key)
+            .field("signed", &self.signer.is_some())
+            .finish()
+    }
+}
+
 /// Envelope encryption for one path: a producer-side KMS client that generates data keys and a
 /// consumer-side one that decrypts them.
 pub struct EnvelopePath {
-    suite: Suite,
+    format: RecordFormat,
     key_id: String,
     context: EncryptionContext,
     producer_kms: KmsApi,
     consumer_kms: KmsApi,
-    encrypt_cache: Option<Mutex<EncryptCache>>,
+    encrypt_cache: Option<Mutex<EncryptCache<Materials>>>,
     decrypt_cache: Option<Mutex<DecryptCache>>,
-    overhead: Mutex<Option<usize>>,
+    /// The first encrypted data key, which fixes every record's length from then on.
+    first_edk: Mutex<Option<EncryptedDataKey>>,
     crypto: Mutex<CryptoTotals>,
     /// With a cache, one KMS fetch at a time per direction: producers (or consumers) that miss
     /// together wait for the first one's key instead of each calling KMS.
@@ -77,7 +115,7 @@ fn thread_cpu_ns() -> u64 {
 impl std::fmt::Debug for EnvelopePath {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EnvelopePath")
-            .field("suite", &self.suite.name())
+            .field("format", &self.format)
             .field("key_id", &self.key_id)
             .field("cached", &self.encrypt_cache.is_some())
             .finish()
@@ -87,7 +125,7 @@ impl std::fmt::Debug for EnvelopePath {
 impl EnvelopePath {
     /// An envelope path sealing under KMS key `key_id` with `context` bound.
     pub fn new(
-        suite: Suite,
+        format: RecordFormat,
         key_id: String,
         context: EncryptionContext,
         cache: Option<CacheLimits>,
@@ -95,14 +133,14 @@ impl EnvelopePath {
         consumer_kms: KmsApi,
     ) -> Self {
         Self {
-            suite,
+            format,
             key_id,
             context,
             producer_kms,
             consumer_kms,
             encrypt_cache: cache.map(|l| Mutex::new(EncryptCache::new(l))),
             decrypt_cache: cache.map(|l| Mutex::new(DecryptCache::new(l))),
-            overhead: Mutex::new(None),
+            first_edk: Mutex::new(None),
             crypto: Mutex::new(CryptoTotals::default()),
             fetching_encrypt: tokio::sync::Mutex::new(()),
             fetching_decrypt: tokio::sync::Mutex::new(()),
@@ -120,20 +158,21 @@ impl EnvelopePath {
     pub fn calibrate(&self, sizes: &[u64], budget: std::time::Duration) -> Vec<Calibration> {
         let mut key_bytes = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(key_bytes.as_mut());
-        let key = DataKey {
+        let Ok(materials) = self.local_materials(DataKey {
             plaintext: key_bytes,
             encrypted: EncryptedDataKey {
                 provider_id: KMS_PROVIDER_ID.into(),
                 key_id: self.key_id.clone(),
                 ciphertext: vec![0u8; 167],
             },
+        }) else {
+            return Vec::new();
         };
         let per_size = budget / sizes.len().max(1) as u32;
         let mut out = Vec::new();
         for &size in sizes {
             let payload = vec![0x5au8; usize::try_from(size).unwrap_or(usize::MAX)];
-            let nonce = [7u8; format::NONCE_LEN];
-            let Ok(sample) = format::seal(self.suite, &key, &self.context, nonce, &payload) else {
+            let Ok(sample) = self.seal_with(&materials, &payload) else {
                 continue;
             };
             let started = std::time::Instant::now();
@@ -143,21 +182,19 @@ impl EnvelopePath {
                 let batch = 10;
                 let t = thread_cpu_ns();
                 for _ in 0..batch {
-                    let _ = std::hint::black_box(format::seal(
-                        self.suite,
-                        &key,
-                        &self.context,
-                        nonce,
-                        std::hint::black_box(&payload),
-                    ));
+                    // Without a cache a signing suite makes a key pair per record, as the run does.
+                    if self.encrypt_cache.is_none() && self.signs() {
+                        let _ = std::hint::black_box(Signer::generate());
+                    }
+                    let _ = std::hint::black_box(
+                        self.seal_with(&materials, std::hint::black_box(&payload)),
+                    );
                 }
                 let u = thread_cpu_ns();
                 for _ in 0..batch {
-                    let _ = std::hint::black_box(format::open(
-                        std::hint::black_box(&sample),
-                        &key.plaintext,
-                        &self.context,
-                    ));
+                    let _ = std::hint::black_box(
+                        self.open_with(std::hint::black_box(&sample), &materials.key.plaintext),
+                    );
                 }
                 let v = thread_cpu_ns();
                 seal_ns += u.saturating_sub(t);
@@ -174,12 +211,99 @@ impl EnvelopePath {
         out
     }
 
-    /// Bytes an envelope adds to its plaintext (known after the first data key).
-    pub fn overhead_bytes(&self) -> usize {
-        self.overhead.lock().unwrap_or(0)
+    /// The record format.
+    pub fn format(&self) -> RecordFormat {
+        self.format
     }
 
-    async fn data_key(&self, len: u64, now: Duration) -> Result<Arc<DataKey>, BackendError> {
+    fn signs(&self) -> bool {
+        matches!(self.format, RecordFormat::Esdk { suite, .. } if suite.signed())
+    }
+
+    /// Bytes of the record that seals `plaintext_len` bytes, from the format's arithmetic
+    /// (known once the first data key has come: its encrypted form is in every record).
+    pub fn sealed_len(&self, plaintext_len: u64) -> Option<u64> {
+        let edk = self.first_edk.lock().clone()?;
+        Some(self.len_with(&edk, plaintext_len))
+    }
+
+    fn len_with(&self, edk: &EncryptedDataKey, plaintext_len: u64) -> u64 {
+        let keys = std::slice::from_ref(edk);
+        match self.format {
+            RecordFormat::Compact(_) => {
+                plaintext_len + format::overhead_bytes(&self.context, keys) as u64
+            }
+            RecordFormat::Esdk {
+                suite,
+                frame_length,
+            } => esdk::message_len(
+                suite,
+                frame_length,
+                &esdk::sized_context(suite, &self.context),
+                keys,
+                plaintext_len,
+            ),
+        }
+    }
+
+    /// The largest plaintext whose record is at most `limit` bytes (once the first data key has
+    /// come), `Some(0)` when none fits.
+    pub fn max_plaintext_within(&self, limit: u64) -> Option<u64> {
+        let edk = self.first_edk.lock().clone()?;
+        if self.len_with(&edk, 0) > limit {
+            return Some(0);
+        }
+        let (mut lo, mut hi) = (0u64, limit);
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            if self.len_with(&edk, mid) <= limit {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        Some(lo)
+    }
+
+    /// Materials for a key that did not come from KMS (calibration): for a signing suite, a
+    /// fresh signing key and its public key in the context.
+    fn local_materials(&self, key: DataKey) -> Result<Materials, EnvelopeError> {
+        let signer = self.signs().then(Signer::generate).transpose()?;
+        Ok(Materials {
+            context: esdk::stored_context(&self.context, signer.as_ref()),
+            key,
+            signer,
+        })
+    }
+
+    /// Seals `payload` with `m` in the path's format (fresh nonce or message id).
+    fn seal_with(&self, m: &Materials, payload: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
+        match self.format {
+            RecordFormat::Compact(suite) => {
+                let mut nonce = [0u8; format::NONCE_LEN];
+                rand::rngs::OsRng.fill_bytes(&mut nonce);
+                format::seal(suite, &m.key, &m.context, nonce, payload)
+            }
+            RecordFormat::Esdk {
+                suite,
+                frame_length,
+            } => {
+                let mut id = [0u8; esdk::MESSAGE_ID_LEN];
+                rand::rngs::OsRng.fill_bytes(&mut id);
+                esdk::seal(
+                    suite,
+                    frame_length,
+                    &m.key,
+                    &m.context,
+                    m.signer.as_ref(),
+                    id,
+                    payload,
+                )
+            }
+        }
+    }
+
+    async fn materials(&self, len: u64, now: Duration) -> Result<Arc<Materials>, BackendError> {
         let _single = match &self.encrypt_cache {
             Some(cache) => {
                 if let Some(k) = cache.lock().get(&self.context, len, now) {
@@ -193,35 +317,47 @@ impl EnvelopePath {
             }
             None => None,
         };
+        let signer = if self.signs() {
+            let t = thread_cpu_ns();
+            let signer = Signer::generate()
+                .map_err(|e| BackendError::new("Seal", "EnvelopeSealFailed", e.to_string()))?;
+            self.crypto.lock().seal_ns += thread_cpu_ns().saturating_sub(t);
+            Some(signer)
+        } else {
+            None
+        };
+        let context = esdk::stored_context(&self.context, signer.as_ref());
         let out = self
             .producer_kms
-            .generate_data_key(&self.key_id, &self.context)
+            .generate_data_key(&self.key_id, &context)
             .await?;
-        let key = Arc::new(DataKey {
-            plaintext: out.plaintext.clone(),
-            encrypted: EncryptedDataKey {
-                provider_id: KMS_PROVIDER_ID.into(),
-                key_id: out.key_arn.clone(),
-                ciphertext: out.blob.clone(),
+        let materials = Arc::new(Materials {
+            key: DataKey {
+                plaintext: out.plaintext.clone(),
+                encrypted: EncryptedDataKey {
+                    provider_id: KMS_PROVIDER_ID.into(),
+                    key_id: out.key_arn.clone(),
+                    ciphertext: out.blob.clone(),
+                },
             },
+            signer,
+            context,
         });
-        *self.overhead.lock() = Some(format::overhead_bytes(
-            &self.context,
-            std::slice::from_ref(&key.encrypted),
-        ));
+        self.first_edk
+            .lock()
+            .get_or_insert_with(|| materials.key.encrypted.clone());
         if let Some(cache) = &self.encrypt_cache {
-            cache.lock().put(&self.context, key.clone(), len, now);
+            cache.lock().put(&self.context, materials.clone(), len, now);
         }
-        Ok(key)
+        Ok(materials)
     }
 
     /// Seal one payload.
     pub async fn seal(&self, payload: &[u8], now: Duration) -> Result<Vec<u8>, BackendError> {
-        let key = self.data_key(payload.len() as u64, now).await?;
-        let mut nonce = [0u8; format::NONCE_LEN];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let materials = self.materials(payload.len() as u64, now).await?;
         let t = thread_cpu_ns();
-        let sealed = format::seal(self.suite, &key, &self.context, nonce, payload)
+        let sealed = self
+            .seal_with(&materials, payload)
             .map_err(|e| BackendError::new("Seal", "EnvelopeSealFailed", e.to_string()));
         let spent = thread_cpu_ns().saturating_sub(t);
         let mut c = self.crypto.lock();
@@ -234,6 +370,7 @@ impl EnvelopePath {
     async fn plaintext_key(
         &self,
         edk: &EncryptedDataKey,
+        context: &EncryptionContext,
         now: Duration,
     ) -> Result<Arc<Zeroizing<[u8; 32]>>, OpenError> {
         let _single = match &self.decrypt_cache {
@@ -251,7 +388,7 @@ impl EnvelopePath {
         };
         let key = self
             .consumer_kms
-            .decrypt_data_key(&edk.ciphertext, &self.context)
+            .decrypt_data_key(&edk.ciphertext, context)
             .await
             .map_err(OpenError::from_kms)?;
         let key = Arc::new(key);
@@ -261,18 +398,65 @@ impl EnvelopePath {
         Ok(key)
     }
 
-    /// Open one record: parse, get the data key, then check the context, verify and decrypt.
+    /// The record's stored context and encrypted data keys, its context checked against the
+    /// path's before any KMS call: equal for the compact format; for the ESDK the path's pairs
+    /// plus, for a signing suite only, `aws-crypto-public-key`.
+    fn header_of(
+        &self,
+        data: &[u8],
+    ) -> Result<(EncryptionContext, Vec<EncryptedDataKey>), EnvelopeError> {
+        match self.format {
+            RecordFormat::Compact(_) => {
+                let (h, _) = format::parse_header(data)?;
+                format::check_context(&self.context, &h.context)?;
+                Ok((h.context, h.encrypted_keys))
+            }
+            RecordFormat::Esdk { .. } => {
+                let h = esdk::header::parse(data)?.header;
+                let mut expected = self.context.clone();
+                if h.suite.signed() {
+                    if let Some(pk) = h.context.get(PUBLIC_KEY_CONTEXT_KEY) {
+                        expected.insert(PUBLIC_KEY_CONTEXT_KEY.to_owned(), pk.clone());
+                    }
+                }
+                format::check_context(&expected, &h.context)?;
+                Ok((h.context, h.encrypted_keys))
+            }
+        }
+    }
+
+    /// Verifies and decrypts `data` with its plaintext data key.
+    fn open_with(&self, data: &[u8], key: &[u8; 32]) -> Result<Vec<u8>, EnvelopeError> {
+        match self.format {
+            RecordFormat::Compact(_) => format::open(data, key, &self.context),
+            RecordFormat::Esdk { .. } => {
+                let parsed = esdk::header::parse(data)?;
+                esdk::open(data, &parsed, key)
+            }
+        }
+    }
+
+    /// Open one record: parse and check the context, get the data key of its first `aws-kms`
+    /// encrypted key that KMS opens, then verify and decrypt.
     pub async fn open(&self, data: &[u8], now: Duration) -> Result<Vec<u8>, OpenError> {
-        let (header, _) =
-            format::parse_header(data).map_err(|e| OpenError::Corrupted(e.to_string()))?;
-        let edk = header
-            .encrypted_keys
-            .iter()
-            .find(|k| k.provider_id == KMS_PROVIDER_ID)
+        let (context, keys) = self
+            .header_of(data)
+            .map_err(|e| OpenError::Corrupted(e.to_string()))?;
+        let mut kms_keys = keys.iter().filter(|k| k.provider_id == KMS_PROVIDER_ID);
+        let first = kms_keys
+            .next()
             .ok_or_else(|| OpenError::Corrupted("no aws-kms encrypted data key".into()))?;
-        let key = self.plaintext_key(edk, now).await?;
+        let mut key = self.plaintext_key(first, &context, now).await;
+        for edk in kms_keys {
+            if !matches!(key, Err(OpenError::Unreadable(_))) {
+                break;
+            }
+            key = self.plaintext_key(edk, &context, now).await;
+        }
+        let key = key?;
         let t = thread_cpu_ns();
-        let opened = format::open(data, &key, &self.context)
+        let opened = self
+            .open_with(data, &key)
             .map_err(|e| OpenError::Corrupted(e.to_string()));
         let spent = thread_cpu_ns().saturating_sub(t);
         let mut c = self.crypto.lock();

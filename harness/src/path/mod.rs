@@ -6,7 +6,7 @@ pub mod envelope_path;
 
 use std::time::Duration;
 
-pub use envelope_path::{Calibration, CryptoTotals, EnvelopePath};
+pub use envelope_path::{Calibration, CryptoTotals, EnvelopePath, RecordFormat};
 
 use crate::backend::{BackendError, ErrorClass};
 use crate::result::PathKind;
@@ -89,11 +89,21 @@ impl Path {
         }
     }
 
-    /// Bytes the path adds to a record of any size (constant for every path here).
-    pub fn overhead_bytes(&self) -> usize {
+    /// Bytes of the record that carries `plaintext_len` bytes, from the format's arithmetic
+    /// (`None` for the envelope path until its first data key has come).
+    pub fn sealed_len(&self, plaintext_len: u64) -> Option<u64> {
         match self {
-            Path::Plaintext | Path::SseKms => 0,
-            Path::Envelope(e) => e.overhead_bytes(),
+            Path::Plaintext | Path::SseKms => Some(plaintext_len),
+            Path::Envelope(e) => e.sealed_len(plaintext_len),
+        }
+    }
+
+    /// The largest plaintext whose record is at most `limit` bytes (`None` for the envelope
+    /// path until its first data key has come).
+    pub fn max_plaintext_within(&self, limit: u64) -> Option<u64> {
+        match self {
+            Path::Plaintext | Path::SseKms => Some(limit),
+            Path::Envelope(e) => e.max_plaintext_within(limit),
         }
     }
 }

@@ -5,13 +5,17 @@ use super::*;
 use crate::metrics::KmsCalls;
 use crate::result::{
     CacheSettings, Cipher, CryptoCost, EnvelopeSettings, KmsCallsResult, PathResult, PathSettings,
-    SizeInflation, SseKeyKind, SseSettings,
+    RecordFormat, SizeInflation, SseKeyKind, SseSettings,
 };
 
 /// Envelope settings with a cache of (max_age seconds, max_messages, max_bytes), or none.
 fn envelope(cache: Option<(Option<f64>, Option<u64>, Option<u64>)>) -> PathSettings {
     PathSettings::Envelope(EnvelopeSettings {
         aead: Cipher::Aes256Gcm,
+        format: RecordFormat::Compact,
+        suite: None,
+        suite_id: None,
+        frame_length: None,
         encryption_context: Default::default(),
         cache: cache.map(|(max_age_secs, max_messages, max_bytes)| CacheSettings {
             max_age_secs,

@@ -88,12 +88,30 @@ impl PathSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnvelopeSettings {
-    /// The record cipher.
+    /// The record format: an AWS Encryption SDK message or the compact one.
+    pub format: RecordFormat,
+    /// The record cipher (AES-256-GCM for every ESDK suite).
     pub aead: Cipher,
+    /// Format "esdk": the algorithm suite's name (kebab case, as the scenario gives it).
+    pub suite: Option<String>,
+    /// Format "esdk": the hex id of the suite ("0x0578").
+    pub suite_id: Option<String>,
+    /// Format "esdk": plaintext bytes per frame.
+    pub frame_length: Option<u32>,
     /// Pairs bound to every record and sent to KMS with each data-key call.
     pub encryption_context: BTreeMap<String, String>,
     /// The data-key cache (None: a data key per record).
     pub cache: Option<CacheSettings>,
+}
+
+/// The envelope path's record format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecordFormat {
+    /// AWS Encryption SDK message format version 2.
+    Esdk,
+    /// The harness's compact single-frame format.
+    Compact,
 }
 
 /// The envelope path's AEAD.

@@ -4,7 +4,8 @@
 //! writes them typed, durations in seconds. Version 2 priced KMS requests only, from the rate
 //! over the whole run (warm-up included); version 3 adds the key-months, the warm-up's calls
 //! apart and the basis of the rate: a version 2 file gets its key-months from its settings and
-//! a basis that says where its figures came from.
+//! a basis that says where its figures came from. Version 4 adds the envelope path's record
+//! format (the ESDK's message or the compact one); every earlier envelope path was compact.
 
 use serde_json::{Map, Value};
 
@@ -18,6 +19,9 @@ pub fn upgrade(value: &mut Value, version: u64) -> Result<(), String> {
         if let Some(obj) = value.as_object_mut() {
             obj.entry("noise_floor_us").or_insert(Value::Null);
         }
+    }
+    if version <= 3 {
+        from_v3(value);
     }
     if let Some(v) = value.get_mut("schema_version") {
         *v = Value::from(super::SCHEMA_VERSION);
@@ -73,6 +77,24 @@ fn from_v2(value: &mut Value) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Version 3 had one envelope format, the compact one (version 4 adds the ESDK's).
+fn from_v3(value: &mut Value) {
+    let Some(paths) = value.get_mut("paths").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for path in paths {
+        let Some(s) = path.get_mut("settings").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        if s.get("kind").and_then(Value::as_str) == Some("envelope") {
+            s.entry("format").or_insert(Value::from("compact"));
+            for key in ["suite", "suite_id", "frame_length"] {
+                s.entry(key).or_insert(Value::Null);
+            }
+        }
+    }
 }
 
 /// The customer-managed keys a (version 3) settings object needs.
@@ -181,6 +203,9 @@ mod tests {
         assert_eq!(upgrade(&mut v, 2), Ok(()));
         assert_eq!(v["schema_version"], json!(super::super::SCHEMA_VERSION));
         assert_eq!(v["paths"][1]["settings"]["aead"], json!("aes-256-gcm"));
+        assert_eq!(v["paths"][1]["settings"]["format"], json!("compact"));
+        assert_eq!(v["paths"][1]["settings"]["frame_length"], json!(null));
+        assert_eq!(v["paths"][0]["settings"].get("format"), None);
         assert_eq!(
             v["paths"][1]["settings"]["cache"]["max_age_secs"],
             json!(300.0)

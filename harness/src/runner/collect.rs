@@ -9,12 +9,15 @@ use crate::metrics::kms_calls::{KmsCallLog, KmsCalls, Span};
 use crate::metrics::latency::Overhead;
 use crate::metrics::resample::{self, Overheads};
 use crate::metrics::IntervalSeries;
+use crate::path::envelope::esdk::EsdkSuite;
 use crate::result::{
     Attempts, CacheSettings, Cipher, CryptoCalibration, CryptoCost, EnvelopeSettings, FaultResult,
-    Inflation, KmsCallsResult, PathResult, PathSettings, SizeInflation, SseKeyKind, SseSettings,
-    KINESIS_MAX_RECORD_BYTES,
+    Inflation, KmsCallsResult, PathResult, PathSettings, RecordFormat, SizeInflation, SseKeyKind,
+    SseSettings, KINESIS_MAX_RECORD_BYTES,
 };
-use crate::scenario::{Aead, PathSpec, Protection, SseKey};
+use crate::scenario::{
+    Aead, EnvelopeFormat, EnvelopeSpec, EsdkSuiteChoice, PathSpec, Protection, SseKey,
+};
 use crate::workload::{sizes, PathRun};
 
 /// The window KMS calls are counted in: the envelope cache's max age, the SSE reuse period, or
@@ -33,9 +36,24 @@ pub fn settings(spec: &PathSpec) -> PathSettings {
     match &spec.protection {
         Protection::Plaintext => PathSettings::Plaintext,
         Protection::Envelope(e) => PathSettings::Envelope(EnvelopeSettings {
-            aead: match e.aead {
-                Aead::Aes256Gcm => Cipher::Aes256Gcm,
-                Aead::Chacha20Poly1305 => Cipher::Chacha20Poly1305,
+            format: match e.format {
+                EnvelopeFormat::Esdk { .. } => RecordFormat::Esdk,
+                EnvelopeFormat::Compact { .. } => RecordFormat::Compact,
+            },
+            aead: match e.format {
+                EnvelopeFormat::Esdk { .. }
+                | EnvelopeFormat::Compact {
+                    aead: Aead::Aes256Gcm,
+                } => Cipher::Aes256Gcm,
+                EnvelopeFormat::Compact {
+                    aead: Aead::Chacha20Poly1305,
+                } => Cipher::Chacha20Poly1305,
+            },
+            suite: esdk_suite(e).map(|s| s.name().to_owned()),
+            suite_id: esdk_suite(e).map(|s| format!("0x{:04X}", s.id())),
+            frame_length: match e.format {
+                EnvelopeFormat::Esdk { frame_length, .. } => Some(frame_length),
+                EnvelopeFormat::Compact { .. } => None,
             },
             encryption_context: e.encryption_context.clone(),
             cache: e.cache.as_ref().map(|c| CacheSettings {
@@ -52,6 +70,17 @@ pub fn settings(spec: &PathSpec) -> PathSettings {
             },
             reuse_period_secs: s.reuse_period.as_secs_f64(),
         }),
+    }
+}
+
+/// The ESDK suite an envelope path writes, if it writes ESDK messages.
+pub fn esdk_suite(e: &EnvelopeSpec) -> Option<EsdkSuite> {
+    match e.format {
+        EnvelopeFormat::Esdk { suite, .. } => Some(match suite {
+            EsdkSuiteChoice::CommitKey => EsdkSuite::Commit,
+            EsdkSuiteChoice::CommitKeyEcdsaP384 => EsdkSuite::CommitSign,
+        }),
+        EnvelopeFormat::Compact { .. } => None,
     }
 }
 
@@ -114,7 +143,6 @@ fn max_partition_key_bytes(partition_keys: u32) -> u64 {
 
 fn inflation(run: &PathRun) -> Inflation {
     let s = &run.scenario;
-    let overhead = run.path.overhead_bytes() as u64;
     let pk = max_partition_key_bytes(s.workload.partition_keys);
     let totals = *run.sealed.lock();
     let n = totals.records.max(1) as f64;
@@ -139,7 +167,11 @@ fn inflation(run: &PathRun) -> Inflation {
     let by_size = sizes::named_sizes(&s.workload.record_size)
         .into_iter()
         .map(|p| {
-            let rec = measured.get(&p).copied().unwrap_or(p + overhead);
+            let rec = measured
+                .get(&p)
+                .copied()
+                .or_else(|| run.path.sealed_len(p))
+                .unwrap_or(p);
             let wire = (rec.div_ceil(3) * 4) as f64 + framing;
             let mut row = SizeInflation::new(p, rec, wire.round() as u64);
             row.fits_1mib = rec + pk <= KINESIS_MAX_RECORD_BYTES;
@@ -151,7 +183,8 @@ fn inflation(run: &PathRun) -> Inflation {
             row
         })
         .collect();
-    let max_fit = KINESIS_MAX_RECORD_BYTES.saturating_sub(overhead + pk);
+    let limit = KINESIS_MAX_RECORD_BYTES.saturating_sub(pk);
+    let max_fit = run.path.max_plaintext_within(limit).unwrap_or(limit);
     Inflation {
         plaintext_bytes: plain,
         record_bytes: record,

@@ -7,8 +7,8 @@ use std::time::Duration;
 use crate::backend::{BackendError, KmsApi, Principal, Target};
 use crate::path::envelope::cache::CacheLimits;
 use crate::path::envelope::format::Suite;
-use crate::path::{EnvelopePath, Path};
-use crate::scenario::{Aead, PathSpec, Protection, Scenario, SseKey, StreamMode};
+use crate::path::{EnvelopePath, Path, RecordFormat};
+use crate::scenario::{Aead, EnvelopeFormat, PathSpec, Protection, Scenario, SseKey, StreamMode};
 
 /// What setup made for one path.
 #[derive(Debug, Clone)]
@@ -117,9 +117,18 @@ pub fn make_path(
         Protection::Plaintext => Path::Plaintext,
         Protection::SseKms(_) => Path::SseKms,
         Protection::Envelope(e) => {
-            let suite = match e.aead {
-                Aead::Aes256Gcm => Suite::Aes256Gcm,
-                Aead::Chacha20Poly1305 => Suite::ChaCha20Poly1305,
+            let format = match (e.format, super::collect::esdk_suite(e)) {
+                (EnvelopeFormat::Esdk { frame_length, .. }, Some(suite)) => RecordFormat::Esdk {
+                    suite,
+                    frame_length,
+                },
+                (
+                    EnvelopeFormat::Compact {
+                        aead: Aead::Chacha20Poly1305,
+                    },
+                    _,
+                ) => RecordFormat::Compact(Suite::ChaCha20Poly1305),
+                _ => RecordFormat::Compact(Suite::Aes256Gcm),
             };
             let cache = e.cache.as_ref().map(|c| CacheLimits {
                 max_age: c.max_age,
@@ -128,7 +137,7 @@ pub fn make_path(
                 capacity: c.capacity as usize,
             });
             Path::Envelope(Box::new(EnvelopePath::new(
-                suite,
+                format,
                 key.unwrap_or_default().to_string(),
                 e.encryption_context.clone(),
                 cache,

@@ -249,12 +249,41 @@ impl Protection {
 /// Client-side envelope encryption settings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EnvelopeSpec {
-    /// The record cipher.
-    pub aead: Aead,
+    /// The record format and its cipher.
+    pub format: EnvelopeFormat,
     /// Key/value pairs bound to every record as AAD and sent to KMS with each data-key call.
     pub encryption_context: BTreeMap<String, String>,
     /// Data-key cache; `None` asks KMS for a data key per record.
     pub cache: Option<CacheSpec>,
+}
+
+/// How the envelope path writes a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "format", rename_all = "kebab-case")]
+pub enum EnvelopeFormat {
+    /// An AWS Encryption SDK message, format version 2 (the default).
+    Esdk {
+        /// The algorithm suite.
+        suite: EsdkSuiteChoice,
+        /// Plaintext bytes per frame (1..=2^31-1; default 4,096).
+        frame_length: u32,
+    },
+    /// The harness's compact format: one frame, no signature, no commitment.
+    Compact {
+        /// The record cipher.
+        aead: Aead,
+    },
+}
+
+/// The AWS Encryption SDK algorithm suites the envelope path writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum EsdkSuiteChoice {
+    /// `0x0578`, the ESDK's default: key commitment and an ECDSA P-384 signature.
+    #[serde(rename = "aes-256-gcm-hkdf-sha512-commit-key-ecdsa-p384")]
+    CommitKeyEcdsaP384,
+    /// `0x0478`: key commitment, no signature.
+    #[serde(rename = "aes-256-gcm-hkdf-sha512-commit-key")]
+    CommitKey,
 }
 
 /// The AEAD cipher of the envelope path.
@@ -604,8 +633,14 @@ mod tests {
             panic!("not envelope")
         };
         assert_eq!(
-            (env.aead, env.encryption_context.len()),
-            (Aead::Aes256Gcm, 0)
+            (env.format, env.encryption_context.len()),
+            (
+                EnvelopeFormat::Esdk {
+                    suite: EsdkSuiteChoice::CommitKeyEcdsaP384,
+                    frame_length: 4096
+                },
+                0
+            )
         );
         let cache = CacheSpec {
             max_age: None,
@@ -696,7 +731,12 @@ mod tests {
             (with("kind = \"plaintext\"", "kind = \"envelope\"\n[control]\nplaintext_twin = true"), "x.toml:9: control.plaintext_twin", "add a [[paths]] entry with kind = \"plaintext\""),
             (plus("[output]\ninterval = \"10ms\"\n"), "x.toml:9: output.interval", "between 100ms and 1m"),
             (plus("[[paths]]\nkind = \"envelope\"\nname = \"a.b\"\n"), "x.toml:10: paths[1].name", "ASCII letters, digits"),
-            (plus("[[paths]]\nkind = \"envelope\"\naead = \"des\"\n"), "x.toml:10: paths[1].aead", "\"chacha20-poly1305\""),
+            (plus("[[paths]]\nkind = \"envelope\"\nformat = \"compact\"\naead = \"des\"\n"), "x.toml:11: paths[1].aead", "\"chacha20-poly1305\""),
+            (plus("[[paths]]\nkind = \"envelope\"\naead = \"aes-256-gcm\"\n"), "x.toml:10: paths[1].aead", "set format = \"compact\""),
+            (plus("[[paths]]\nkind = \"envelope\"\nformat = \"jwe\"\n"), "x.toml:10: paths[1].format", "one of \"esdk\", \"compact\""),
+            (plus("[[paths]]\nkind = \"envelope\"\nsuite = \"0x0014\"\n"), "x.toml:10: paths[1].suite", "\"aes-256-gcm-hkdf-sha512-commit-key-ecdsa-p384\""),
+            (plus("[[paths]]\nkind = \"envelope\"\nframe_length = 0\n"), "x.toml:10: paths[1].frame_length", "between 1 and 2147483647"),
+            (plus("[[paths]]\nkind = \"envelope\"\nformat = \"compact\"\nframe_length = 4096\n"), "x.toml:11: paths[1].frame_length", "belongs to format \"esdk\""),
             (plus("[[paths]]\nkind = \"envelope\"\n[paths.cache]\ncapacity = 3\n"), "x.toml:10: paths[1].cache", "at least one limit"),
             (plus("[[paths]]\nkind = \"envelope\"\ncache = { max_messages = 0 }\n"), "x.toml:10: paths[1].cache.max_messages", "between 1 and 4294967296"),
             (plus("[[paths]]\nkind = \"envelope\"\ncache = { max_age = \"5m\", ttl = 1 }\n"), "x.toml:10: paths[1].cache.ttl", "expected one of `max_age`"),

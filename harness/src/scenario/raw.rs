@@ -142,7 +142,13 @@ pub(crate) struct RawPath {
     pub kind: String,
     /// Unique path name; defaults to the kind.
     pub name: Option<String>,
-    /// envelope: "aes-256-gcm" or "chacha20-poly1305".
+    /// envelope: "esdk" (default) or "compact".
+    pub format: Option<String>,
+    /// envelope, format esdk: the ESDK algorithm suite, by name or hex id.
+    pub suite: Option<String>,
+    /// envelope, format esdk: plaintext bytes per frame.
+    pub frame_length: Option<i64>,
+    /// envelope, format compact: "aes-256-gcm" or "chacha20-poly1305".
     pub aead: Option<String>,
     /// envelope: encryption context (bound as AAD and sent to KMS).
     pub encryption_context: Option<BTreeMap<String, String>>,

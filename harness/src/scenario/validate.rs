@@ -13,9 +13,9 @@ use super::raw::{
     RawWorkload,
 };
 use super::{
-    expect, faults, Aead, CacheSpec, ClockMode, EnvelopeSpec, KmsSpec, OutputSpec, PathSpec,
-    Protection, PutApi, RetrySpec, Scenario, SizeSpec, SseKey, SseKmsSpec, StreamMode, StreamSpec,
-    WorkloadSpec, MAX_RECORD_BYTES, MIN_RECORD_BYTES,
+    expect, faults, Aead, CacheSpec, ClockMode, EnvelopeFormat, EnvelopeSpec, EsdkSuiteChoice,
+    KmsSpec, OutputSpec, PathSpec, Protection, PutApi, RetrySpec, Scenario, SizeSpec, SseKey,
+    SseKmsSpec, StreamMode, StreamSpec, WorkloadSpec, MAX_RECORD_BYTES, MIN_RECORD_BYTES,
 };
 
 type R<T> = Result<T, Problem>;
@@ -106,6 +106,21 @@ const AEADS: &[(&str, Aead)] = &[
     ("aes-256-gcm", Aead::Aes256Gcm),
     ("chacha20-poly1305", Aead::Chacha20Poly1305),
 ];
+const FORMATS: &[(&str, bool)] = &[("esdk", true), ("compact", false)];
+const SUITES: &[(&str, EsdkSuiteChoice)] = &[
+    (
+        "aes-256-gcm-hkdf-sha512-commit-key-ecdsa-p384",
+        EsdkSuiteChoice::CommitKeyEcdsaP384,
+    ),
+    (
+        "aes-256-gcm-hkdf-sha512-commit-key",
+        EsdkSuiteChoice::CommitKey,
+    ),
+    ("0x0578", EsdkSuiteChoice::CommitKeyEcdsaP384),
+    ("0x0478", EsdkSuiteChoice::CommitKey),
+];
+/// Plaintext bytes per ESDK frame: the ESDK's range and default.
+const FRAME_LENGTH: Ints = ints(1, i32::MAX as i64, 4096, " bytes");
 const KEYS: &[(&str, SseKey)] = &[
     ("customer-managed", SseKey::CustomerManaged),
     ("aws-managed", SseKey::AwsManaged),
@@ -419,8 +434,11 @@ fn path(field: &FieldPath, p: &RawPath) -> R<PathSpec> {
 }
 
 /// Keys that belong to one kind only: name, whether it is set, the kind it belongs to.
-fn kind_keys(p: &RawPath) -> [(&'static str, bool, Kind); 5] {
+fn kind_keys(p: &RawPath) -> [(&'static str, bool, Kind); 8] {
     [
+        ("format", p.format.is_some(), Kind::Envelope),
+        ("suite", p.suite.is_some(), Kind::Envelope),
+        ("frame_length", p.frame_length.is_some(), Kind::Envelope),
         ("aead", p.aead.is_some(), Kind::Envelope),
         (
             "encryption_context",
@@ -458,12 +476,7 @@ pub(super) fn path_name(field: &FieldPath, name: &str) -> R<String> {
 }
 
 fn envelope(field: &FieldPath, p: &RawPath) -> R<EnvelopeSpec> {
-    let aead = choice_or(
-        &field.key("aead"),
-        p.aead.as_deref(),
-        AEADS,
-        Aead::Aes256Gcm,
-    )?;
+    let format = envelope_format(field, p)?;
     let context = p.encryption_context.clone().unwrap_or_default();
     check_context(&field.key("encryption_context"), &context)?;
     let cache = p
@@ -472,10 +485,49 @@ fn envelope(field: &FieldPath, p: &RawPath) -> R<EnvelopeSpec> {
         .map(|c| cache(&field.key("cache"), c))
         .transpose()?;
     Ok(EnvelopeSpec {
-        aead,
+        format,
         encryption_context: context,
         cache,
     })
+}
+
+/// `format` and the settings that belong to it: `suite` and `frame_length` for "esdk",
+/// `aead` for "compact".
+fn envelope_format(field: &FieldPath, p: &RawPath) -> R<EnvelopeFormat> {
+    let esdk = choice_or(&field.key("format"), p.format.as_deref(), FORMATS, true)?;
+    if esdk {
+        if p.aead.is_some() {
+            let msg = "not a setting of format \"esdk\" (ESDK suites use AES-256-GCM); set format = \"compact\" to choose the cipher, or choose an ESDK suite with suite = \"aes-256-gcm-hkdf-sha512-commit-key-ecdsa-p384\" or \"aes-256-gcm-hkdf-sha512-commit-key\"";
+            return Err(Problem::new(&field.key("aead"), msg));
+        }
+        let suite = choice_or(
+            &field.key("suite"),
+            p.suite.as_deref(),
+            SUITES,
+            EsdkSuiteChoice::CommitKeyEcdsaP384,
+        )?;
+        let frame_length = FRAME_LENGTH.get(&field.key("frame_length"), p.frame_length)?;
+        return Ok(EnvelopeFormat::Esdk {
+            suite,
+            frame_length,
+        });
+    }
+    for (key, set) in [
+        ("suite", p.suite.is_some()),
+        ("frame_length", p.frame_length.is_some()),
+    ] {
+        if set {
+            let msg = "not a setting of format \"compact\" (it belongs to format \"esdk\"); keys valid for format \"compact\": aead";
+            return Err(Problem::new(&field.key(key), msg));
+        }
+    }
+    let aead = choice_or(
+        &field.key("aead"),
+        p.aead.as_deref(),
+        AEADS,
+        Aead::Aes256Gcm,
+    )?;
+    Ok(EnvelopeFormat::Compact { aead })
 }
 
 fn check_context(field: &FieldPath, context: &BTreeMap<String, String>) -> R<()> {

@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod peers;
+
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::sync::Arc;

@@ -64,7 +64,12 @@ impl CacheLimits {
     }
 
     /// True when `entry` may seal one more message of `plaintext_len` bytes at `now`.
-    fn allows_another(&self, entry: &EncryptEntry, plaintext_len: u64, now: Duration) -> bool {
+    fn allows_another<V>(
+        &self,
+        entry: &EncryptEntry<V>,
+        plaintext_len: u64,
+        now: Duration,
+    ) -> bool {
         let messages_ok = self
             .max_messages
             .is_none_or(|max| entry.messages.saturating_add(1) <= max);
@@ -77,8 +82,8 @@ impl CacheLimits {
 
 /// One cached encryption key and its use so far.
 #[derive(Debug)]
-struct EncryptEntry {
-    key: Arc<DataKey>,
+struct EncryptEntry<V> {
+    key: Arc<V>,
     /// `now` at put.
     created: Duration,
     /// Messages sealed with the key, including the one at put.
@@ -87,17 +92,18 @@ struct EncryptEntry {
     bytes: u64,
 }
 
-/// Encryption-side cache: one data key per encryption context, reused within [`CacheLimits`].
+/// Encryption-side cache: one data key (or, for the ESDK, a data key with its signing key: any
+/// `V`) per encryption context, reused within [`CacheLimits`].
 ///
 /// Use: `get`; on `None`, generate a key (KMS `GenerateDataKey`), seal with it, then `put` it.
 /// With `max_messages = m` and no other limit, `N` messages need exactly `ceil(N / m)` keys.
 #[derive(Debug)]
-pub struct EncryptCache {
+pub struct EncryptCache<V = DataKey> {
     limits: CacheLimits,
-    entries: Lru<EncryptEntry>,
+    entries: Lru<EncryptEntry<V>>,
 }
 
-impl EncryptCache {
+impl<V> EncryptCache<V> {
     /// An empty cache with these limits.
     pub fn new(limits: CacheLimits) -> Self {
         EncryptCache {
@@ -121,7 +127,7 @@ impl EncryptCache {
         context: &EncryptionContext,
         plaintext_len: u64,
         now: Duration,
-    ) -> Option<Arc<DataKey>> {
+    ) -> Option<Arc<V>> {
         let limits = self.limits;
         if !limits.fits_alone(plaintext_len) {
             return None;
@@ -148,7 +154,7 @@ impl EncryptCache {
     pub fn put(
         &mut self,
         context: &EncryptionContext,
-        key: Arc<DataKey>,
+        key: Arc<V>,
         plaintext_len: u64,
         now: Duration,
     ) {
@@ -584,7 +590,7 @@ mod tests {
                 max_bytes: Some(max_bytes),
                 capacity,
             };
-            let mut cache = EncryptCache::new(limits);
+            let mut cache: EncryptCache = EncryptCache::new(limits);
             // key id -> (created, messages, bytes)
             let mut usage: HashMap<String, (Duration, u64, u64)> = HashMap::new();
             let mut now = Duration::ZERO;

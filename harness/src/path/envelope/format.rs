@@ -23,6 +23,8 @@ use aes_gcm::Aes256Gcm;
 use chacha20poly1305::ChaCha20Poly1305;
 use zeroize::Zeroizing;
 
+use super::bytes::{put_count, put_field, Reader};
+
 /// The only envelope version this module writes and reads.
 pub const VERSION: u8 = 1;
 /// Nonce length for both suites, in bytes.
@@ -195,7 +197,9 @@ pub enum EnvelopeError {
         available: usize,
     },
     /// The version byte is not 1.
-    #[error("unknown envelope version {0}; this build reads version 1")]
+    #[error(
+        "unknown message format version {0}; compact envelopes are version 1, ESDK messages 1 or 2"
+    )]
     UnknownVersion(u8),
     /// The suite byte is not 1 (aes-256-gcm) or 2 (chacha20-poly1305).
     #[error("unknown suite id {0}; known: 1 = aes-256-gcm, 2 = chacha20-poly1305")]
@@ -233,6 +237,16 @@ pub enum EnvelopeError {
     /// The AEAD refused to encrypt (only possible past its length limit).
     #[error("the {0} cipher refused to encrypt")]
     Seal(&'static str),
+    /// An ESDK message names an algorithm suite this build does not read.
+    #[error("unknown ESDK algorithm suite 0x{0:04X}; this build reads 0x0478 and 0x0578 (version 2), 0x0178 and 0x0378 (version 1)")]
+    UnknownEsdkSuite(u16),
+    /// The ESDK header's commitment key is not the one the data key derives: wrong key, or an
+    /// altered message id or commitment.
+    #[error("key commitment mismatch: the data key does not commit to this message")]
+    Commitment,
+    /// The ESDK footer's ECDSA signature does not verify over the message.
+    #[error("signature does not verify: the message was altered or signed by another key")]
+    Signature,
     /// Structurally invalid: bad UTF-8, unsorted or duplicate context keys, no encrypted key.
     #[error("malformed envelope: {0}")]
     Malformed(String),
@@ -356,7 +370,7 @@ pub fn header_len(context: &EncryptionContext, keys: &[EncryptedDataKey]) -> usi
 }
 
 /// The first difference between the expected and the found context, as an error.
-fn check_context(
+pub(crate) fn check_context(
     expected: &EncryptionContext,
     found: &EncryptionContext,
 ) -> Result<(), EnvelopeError> {
@@ -379,7 +393,7 @@ fn check_context(
     Ok(())
 }
 
-fn read_context(reader: &mut Reader<'_>) -> Result<EncryptionContext, EnvelopeError> {
+pub(super) fn read_context(reader: &mut Reader<'_>) -> Result<EncryptionContext, EnvelopeError> {
     let count = reader.u16("encryption context pair count")?;
     let mut context = EncryptionContext::new();
     let mut previous: Option<String> = None;
@@ -455,76 +469,6 @@ fn aead_open(
         Suite::ChaCha20Poly1305 => ChaCha20Poly1305::new(key).decrypt(&nonce, payload),
     };
     result.map_err(|_| EnvelopeError::Authentication)
-}
-
-fn put_count(out: &mut Vec<u8>, count: usize, field: &'static str) -> Result<(), EnvelopeError> {
-    let count = u16::try_from(count).map_err(|_| EnvelopeError::TooLarge {
-        field,
-        len: count,
-        max: MAX_U16_FIELD,
-    })?;
-    out.extend_from_slice(&count.to_be_bytes());
-    Ok(())
-}
-
-fn put_field(out: &mut Vec<u8>, bytes: &[u8], field: &'static str) -> Result<(), EnvelopeError> {
-    put_count(out, bytes.len(), field)?;
-    out.extend_from_slice(bytes);
-    Ok(())
-}
-
-/// A bounds-checked cursor over untrusted bytes: every read is checked, none panics.
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn new(buf: &'a [u8]) -> Self {
-        Reader { buf, pos: 0 }
-    }
-
-    fn remaining(&self) -> usize {
-        self.buf.len().saturating_sub(self.pos)
-    }
-
-    fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], EnvelopeError> {
-        let truncated = EnvelopeError::Truncated {
-            field,
-            offset: self.pos,
-            needed: n,
-            available: self.remaining(),
-        };
-        let end = self.pos.checked_add(n).ok_or_else(|| truncated.clone())?;
-        let bytes = self.buf.get(self.pos..end).ok_or(truncated)?;
-        self.pos = end;
-        Ok(bytes)
-    }
-
-    fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], EnvelopeError> {
-        let bytes = self.take(N, field)?;
-        <[u8; N]>::try_from(bytes).map_err(|_| EnvelopeError::Malformed(format!("{field} length")))
-    }
-
-    fn u8(&mut self, field: &'static str) -> Result<u8, EnvelopeError> {
-        Ok(u8::from_be_bytes(self.array(field)?))
-    }
-
-    fn u16(&mut self, field: &'static str) -> Result<u16, EnvelopeError> {
-        Ok(u16::from_be_bytes(self.array(field)?))
-    }
-
-    fn u32(&mut self, field: &'static str) -> Result<u32, EnvelopeError> {
-        Ok(u32::from_be_bytes(self.array(field)?))
-    }
-
-    /// A u16 length followed by that many bytes of UTF-8.
-    fn string(&mut self, field: &'static str) -> Result<String, EnvelopeError> {
-        let len = usize::from(self.u16(field)?);
-        let bytes = self.take(len, field)?;
-        String::from_utf8(bytes.to_vec())
-            .map_err(|_| EnvelopeError::Malformed(format!("{field} is not valid UTF-8")))
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@
 //! - [`cache`]: data-key caching with the AWS Encryption SDK caching CMM's limits (max age, max
 //!   messages, max bytes, LRU capacity), driven by an injected clock.
 
+mod bytes;
 pub mod cache;
+pub mod esdk;
 pub mod format;
 
 pub use cache::{CacheLimits, DecryptCache, EncryptCache};

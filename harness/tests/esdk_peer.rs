@@ -1,0 +1,342 @@
+//! The real AWS Encryption SDK reads the harness's envelope records and the harness reads the
+//! ESDK's, byte for byte: the Python ESDK 4.x with the AWS KMS keyring (installed by
+//! scripts/test.sh into target/peers/venv; `scripts/peers/esdk_peer.py` drives it), its boto3
+//! KMS and Kinesis clients pointed at `serve` on a loopback port, commitment policy
+//! REQUIRE_ENCRYPT_REQUIRE_DECRYPT. For each suite the harness's envelope path (the object the
+//! run's producers and consumers use) and the Python ESDK seal the same plaintexts: the message
+//! lengths are equal to the byte, each side opens the other's messages, and records go both ways
+//! through a stream.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::peers::{python_with, repo};
+use kcb::backend::{Principal, Start, Target, TransportLog};
+use kcb::clock::SystemClock;
+use kcb::emulator::server;
+use kcb::emulator::{Service, ServiceConfig};
+use kcb::path::envelope::esdk::EsdkSuite;
+use kcb::path::{EnvelopePath, RecordFormat};
+use serde_json::Value;
+
+/// Plaintext sizes whose lengths are compared: below one frame, one KiB, many frames, 1 MiB (an
+/// exact multiple of the frame length, so it ends with an empty final frame).
+const SIZES: [usize; 4] = [64, 1024, 64 * 1024, 1024 * 1024];
+/// Sizes sent through a stream (a record holds at most 1 MiB with its partition key).
+const STREAM_SIZES: [usize; 3] = [64, 1024, 64 * 1024];
+
+fn plaintext(size: usize, salt: u8) -> Vec<u8> {
+    (0..size)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_be_bytes()[0] ^ salt)
+        .collect()
+}
+
+fn write_dir(dir: &Path, files: &[(String, Vec<u8>)]) {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).expect("mkdir");
+    for (name, bytes) in files {
+        std::fs::write(dir.join(name), bytes).expect("write");
+    }
+}
+
+fn read_dir(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| {
+            let e = e.expect("entry");
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read"),
+            )
+        })
+        .collect()
+}
+
+struct Peer {
+    python: PathBuf,
+    endpoint: String,
+    key_arn: String,
+}
+
+impl Peer {
+    /// Runs esdk_peer.py `command` with KMS (and Kinesis) as `principal`; returns stdout's JSON
+    /// lines, failing the test with the peer's own error line.
+    fn run(&self, command: &str, principal: &str, suite: EsdkSuite, args: &[&str]) -> Vec<Value> {
+        let secret = format!("{principal}-secret");
+        let suite = format!("0x{:04x}", suite.id());
+        let out = Command::new(&self.python)
+            .arg(repo().join("scripts/peers/esdk_peer.py"))
+            .arg(command)
+            .args(["--endpoint", &self.endpoint, "--region", "us-east-1"])
+            .args(["--access-key", principal, "--secret-key", &secret])
+            .args(["--key-arn", &self.key_arn, "--suite", &suite])
+            .args(["--frame-length", "4096", "--context", "purpose=kcb"])
+            .args(args)
+            .output()
+            .expect("python runs");
+        assert!(
+            out.status.success(),
+            "esdk_peer.py {command} as {principal}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).expect("the peer prints JSON lines"))
+            .collect()
+    }
+}
+
+async fn wait_active(admin: &Principal, stream: &str) {
+    for _ in 0..200 {
+        if admin
+            .kinesis
+            .describe(stream)
+            .await
+            .expect("describe")
+            .status
+            == "ACTIVE"
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("stream {stream} never became ACTIVE");
+}
+
+/// Every record of a one-shard stream, oldest first (bounded).
+async fn read_all(consumer: &Principal, stream: &str) -> Vec<Vec<u8>> {
+    let shard = consumer.kinesis.list_shards(stream).await.expect("shards")[0].clone();
+    let mut it = consumer
+        .kinesis
+        .shard_iterator(stream, &shard, &Start::TrimHorizon)
+        .await
+        .expect("iterator");
+    let mut out = Vec::new();
+    for _ in 0..50 {
+        let page = consumer.kinesis.get_records(&it, 1000).await.expect("get");
+        let empty = page.records.is_empty();
+        out.extend(page.records.into_iter().map(|r| r.data.to_vec()));
+        match page.next_iterator {
+            Some(next) if !(empty && page.millis_behind == 0) => it = next,
+            _ => break,
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_esdk_and_the_harness_read_each_others_records_byte_for_byte() {
+    let Some(python) = python_with(&[
+        "aws_encryption_sdk",
+        "aws_cryptographic_material_providers",
+        "boto3",
+    ]) else {
+        return;
+    };
+    let config = ServiceConfig {
+        verify_signatures: true,
+        encryption_update_delay: Duration::ZERO,
+        ..Default::default()
+    };
+    let svc = Service::new(config, Arc::new(SystemClock));
+    let running = server::start(svc.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("listen on loopback");
+    let target = Target::Endpoint {
+        url: running.endpoint_url(),
+        region: "us-east-1".into(),
+    };
+    let principal =
+        |name: &str| Principal::new(&target, name, TransportLog::new(), Arc::new(SystemClock));
+    let (admin, producer, consumer) = (
+        principal("admin"),
+        principal("producer"),
+        principal("consumer"),
+    );
+    let key = admin.kms.create_key("esdk peer").await.expect("key");
+    let peer = Peer {
+        python,
+        endpoint: running.endpoint_url(),
+        key_arn: key.arn.clone(),
+    };
+    let dir = std::env::temp_dir().join(format!("kcb-esdk-peer-{}", std::process::id()));
+    let context: BTreeMap<String, String> = [("purpose".to_string(), "kcb".to_string())].into();
+
+    for suite in EsdkSuite::WRITABLE {
+        let tag = format!("{:04x}", suite.id());
+        let path = EnvelopePath::new(
+            RecordFormat::Esdk {
+                suite,
+                frame_length: 4096,
+            },
+            key.arn.clone(),
+            context.clone(),
+            None,
+            producer.kms.clone(),
+            consumer.kms.clone(),
+        );
+        let plain: Vec<(String, Vec<u8>)> = SIZES
+            .iter()
+            .map(|&n| (format!("{n:08}"), plaintext(n, suite.id() as u8)))
+            .collect();
+        let mut ours = Vec::new();
+        for (name, p) in &plain {
+            ours.push((
+                name.clone(),
+                path.seal(p, Duration::ZERO).await.expect("seal"),
+            ));
+        }
+        let (plain_dir, ours_dir) = (
+            dir.join(format!("{tag}/plain")),
+            dir.join(format!("{tag}/ours")),
+        );
+        let (theirs_dir, back_dir) = (
+            dir.join(format!("{tag}/theirs")),
+            dir.join(format!("{tag}/back")),
+        );
+        write_dir(&plain_dir, &plain);
+        write_dir(&ours_dir, &ours);
+        std::fs::create_dir_all(&theirs_dir).expect("mkdir");
+        std::fs::create_dir_all(&back_dir).expect("mkdir");
+
+        // The same plaintexts through the real ESDK: the same length, to the byte.
+        let lines = peer.run(
+            "encrypt",
+            "producer",
+            suite,
+            &[
+                "--in",
+                plain_dir.to_str().unwrap(),
+                "--out",
+                theirs_dir.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(lines.len(), SIZES.len());
+        for ((name, sealed), line) in ours.iter().zip(&lines) {
+            assert_eq!(line["name"].as_str(), Some(name.as_str()));
+            assert_eq!(
+                line["message_len"].as_u64(),
+                Some(sealed.len() as u64),
+                "{suite}: {name} plaintext bytes: the ESDK's message length against ours"
+            );
+            assert_eq!(
+                path.sealed_len(name.parse().unwrap()),
+                Some(sealed.len() as u64),
+                "the formula"
+            );
+        }
+
+        // The ESDK opens ours, as the consumer principal.
+        peer.run(
+            "decrypt",
+            "consumer",
+            suite,
+            &[
+                "--in",
+                ours_dir.to_str().unwrap(),
+                "--out",
+                back_dir.to_str().unwrap(),
+            ],
+        );
+        let back = read_dir(&back_dir);
+        for (name, p) in &plain {
+            assert_eq!(
+                back.get(name),
+                Some(p),
+                "{suite}: the ESDK's plaintext of our {name}"
+            );
+        }
+
+        // We open theirs.
+        for (name, m) in read_dir(&theirs_dir) {
+            let opened = path
+                .open(&m, Duration::ZERO)
+                .await
+                .unwrap_or_else(|e| panic!("{suite}: our open of the ESDK's {name}: {e}"));
+            let want = &plain
+                .iter()
+                .find(|(n, _)| *n == name)
+                .expect("known file")
+                .1;
+            assert_eq!(&opened, want, "{suite}: {name}");
+        }
+
+        // Through streams: ours read back and decrypted by the ESDK with boto3; the ESDK's put
+        // with boto3, read and opened by the harness.
+        let to_peer = format!("esdk-to-peer-{tag}");
+        let from_peer = format!("esdk-from-peer-{tag}");
+        for s in [&to_peer, &from_peer] {
+            admin
+                .kinesis
+                .create_stream(s, 1, false)
+                .await
+                .expect("create");
+            wait_active(&admin, s).await;
+        }
+        let small: Vec<(String, Vec<u8>)> = plain
+            .iter()
+            .filter(|(_, p)| STREAM_SIZES.contains(&p.len()))
+            .cloned()
+            .collect();
+        for (name, p) in &small {
+            let data = path.seal(p, Duration::ZERO).await.expect("seal");
+            producer
+                .kinesis
+                .put_record(&to_peer, name, data)
+                .await
+                .expect("put");
+        }
+        let read_dir_path = dir.join(format!("{tag}/read"));
+        std::fs::create_dir_all(&read_dir_path).expect("mkdir");
+        let summary = peer.run(
+            "read-stream",
+            "consumer",
+            suite,
+            &[
+                "--stream",
+                &to_peer,
+                "--out",
+                read_dir_path.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(summary[0]["records"].as_u64(), Some(small.len() as u64));
+        let mut got: Vec<Vec<u8>> = read_dir(&read_dir_path).into_values().collect();
+        let mut want: Vec<Vec<u8>> = small.iter().map(|(_, p)| p.clone()).collect();
+        got.sort();
+        want.sort();
+        assert_eq!(
+            got, want,
+            "{suite}: what the ESDK decrypted from the stream"
+        );
+
+        let small_dir = dir.join(format!("{tag}/small"));
+        write_dir(&small_dir, &small);
+        let put = peer.run(
+            "put-stream",
+            "producer",
+            suite,
+            &["--stream", &from_peer, "--in", small_dir.to_str().unwrap()],
+        );
+        assert_eq!(put[0]["records"].as_u64(), Some(small.len() as u64));
+        let mut opened = Vec::new();
+        for data in read_all(&consumer, &from_peer).await {
+            opened.push(
+                path.open(&data, Duration::ZERO)
+                    .await
+                    .unwrap_or_else(|e| panic!("{suite}: the ESDK's record: {e}")),
+            );
+        }
+        opened.sort();
+        assert_eq!(
+            opened, want,
+            "{suite}: what the harness opened from the ESDK's records"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
