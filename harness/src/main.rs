@@ -54,6 +54,10 @@ enum Command {
         /// Never draw a progress bar.
         #[arg(long)]
         no_progress: bool,
+        /// Leave the streams and keys the run made (needs --endpoint-url), and print how to
+        /// remove them.
+        #[arg(long)]
+        keep: bool,
     },
     /// Check scenario files without running them (exit 2 if any is invalid).
     Validate {
@@ -102,7 +106,12 @@ fn main() -> ExitCode {
             endpoint_url,
             region,
             no_progress,
+            keep,
         } => {
+            if keep && endpoint_url.is_none() {
+                eprintln!("error: --keep: the embedded service ends with the run, so there is nothing to keep; use --endpoint-url (a `serve`, LocalStack, moto)");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
             let s = match scenario::load(&scenario) {
                 Ok(s) => s,
                 Err(e) => {
@@ -111,7 +120,7 @@ fn main() -> ExitCode {
                 }
             };
             let target = endpoint_url.map(|url| (url, region));
-            match run(s, out, json, target, !no_progress) {
+            match run(s, out, json, target, !no_progress, keep) {
                 Ok(code) => code,
                 Err(e) => {
                     eprintln!("error: {e:#}");
@@ -165,11 +174,20 @@ fn run(
     json: bool,
     endpoint: Option<(String, String)>,
     progress: bool,
+    keep: bool,
 ) -> anyhow::Result<ExitCode> {
+    let endpoint_url = endpoint
+        .as_ref()
+        .map(|(url, region)| (url.clone(), region.clone()));
     let rt =
         runner::runtime(s.clock == ClockMode::Virtual).context("cannot start the async runtime")?;
     let raw = s.raw_toml.clone();
-    let output = rt.block_on(runner::run_scenario(Arc::new(s), endpoint, progress))?;
+    let output = rt.block_on(runner::run_scenario_with(
+        Arc::new(s),
+        endpoint,
+        progress,
+        keep,
+    ))?;
     let dir = out.unwrap_or_else(|| {
         output::default_dir(&output.result.scenario.name, &output.result.started_at)
     });
@@ -179,6 +197,16 @@ fn run(
     } else {
         println!("{}", kcb::report::render(&output.result));
         println!("result: {}", result_file.display());
+    }
+    if let (false, Some((url, region))) = (output.kept.is_empty(), endpoint_url) {
+        // On stderr, so --json's stdout stays one JSON document.
+        eprintln!("kept (--keep): remove with");
+        for p in &output.kept {
+            eprintln!("  aws --endpoint-url {url} --region {region} kinesis delete-stream --stream-name {} --enforce-consumer-deletion", p.stream);
+            if let (Some(key), true) = (&p.key, p.key_created) {
+                eprintln!("  aws --endpoint-url {url} --region {region} kms schedule-key-deletion --key-id {key} --pending-window-in-days 7");
+            }
+        }
     }
     let failed = output.result.expectations.iter().any(|e| !e.passed);
     Ok(if failed {

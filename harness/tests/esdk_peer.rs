@@ -66,9 +66,9 @@ struct Peer {
 impl Peer {
     /// Runs esdk_peer.py `command` with KMS (and Kinesis) as `principal`; returns stdout's JSON
     /// lines, failing the test with the peer's own error line.
-    fn run(&self, command: &str, principal: &str, suite: EsdkSuite, args: &[&str]) -> Vec<Value> {
+    fn run(&self, command: &str, principal: &str, suite: u16, args: &[&str]) -> Vec<Value> {
         let secret = format!("{principal}-secret");
-        let suite = format!("0x{:04x}", suite.id());
+        let suite = format!("0x{suite:04x}");
         let out = Command::new(&self.python)
             .arg(repo().join("scripts/peers/esdk_peer.py"))
             .arg(command)
@@ -130,22 +130,21 @@ async fn read_all(consumer: &Principal, stream: &str) -> Vec<Vec<u8>> {
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_python_esdk_and_the_harness_read_each_others_records_byte_for_byte() {
-    let Some(python) = python_with(&[
+/// `serve` on a loopback port with SigV4 checked, its admin, producer and consumer, a key, and
+/// the Python peer; `None` (the test skipped, or failed on CI) when the peer is missing.
+async fn world() -> Option<(server::Running, [Principal; 3], Peer)> {
+    let python = python_with(&[
         "aws_encryption_sdk",
         "aws_cryptographic_material_providers",
         "boto3",
-    ]) else {
-        return;
-    };
+    ])?;
     let config = ServiceConfig {
         verify_signatures: true,
         encryption_update_delay: Duration::ZERO,
         ..Default::default()
     };
     let svc = Service::new(config, Arc::new(SystemClock));
-    let running = server::start(svc.clone(), "127.0.0.1:0".parse().unwrap())
+    let running = server::start(svc, "127.0.0.1:0".parse().unwrap())
         .await
         .expect("listen on loopback");
     let target = Target::Endpoint {
@@ -154,33 +153,49 @@ async fn the_python_esdk_and_the_harness_read_each_others_records_byte_for_byte(
     };
     let principal =
         |name: &str| Principal::new(&target, name, TransportLog::new(), Arc::new(SystemClock));
-    let (admin, producer, consumer) = (
+    let roles = [
         principal("admin"),
         principal("producer"),
         principal("consumer"),
-    );
-    let key = admin.kms.create_key("esdk peer").await.expect("key");
+    ];
+    let key = roles[0].kms.create_key("esdk peer").await.expect("key");
     let peer = Peer {
         python,
         endpoint: running.endpoint_url(),
-        key_arn: key.arn.clone(),
+        key_arn: key.arn,
+    };
+    Some((running, roles, peer))
+}
+
+fn esdk_path(
+    peer: &Peer,
+    suite: EsdkSuite,
+    producer: &Principal,
+    consumer: &Principal,
+) -> EnvelopePath {
+    EnvelopePath::new(
+        RecordFormat::Esdk {
+            suite,
+            frame_length: 4096,
+        },
+        peer.key_arn.clone(),
+        [("purpose".to_string(), "kcb".to_string())].into(),
+        None,
+        producer.kms.clone(),
+        consumer.kms.clone(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_esdk_and_the_harness_read_each_others_records_byte_for_byte() {
+    let Some((_running, [admin, producer, consumer], peer)) = world().await else {
+        return;
     };
     let dir = std::env::temp_dir().join(format!("kcb-esdk-peer-{}", std::process::id()));
-    let context: BTreeMap<String, String> = [("purpose".to_string(), "kcb".to_string())].into();
 
     for suite in EsdkSuite::WRITABLE {
         let tag = format!("{:04x}", suite.id());
-        let path = EnvelopePath::new(
-            RecordFormat::Esdk {
-                suite,
-                frame_length: 4096,
-            },
-            key.arn.clone(),
-            context.clone(),
-            None,
-            producer.kms.clone(),
-            consumer.kms.clone(),
-        );
+        let path = esdk_path(&peer, suite, &producer, &consumer);
         let plain: Vec<(String, Vec<u8>)> = SIZES
             .iter()
             .map(|&n| (format!("{n:08}"), plaintext(n, suite.id() as u8)))
@@ -209,7 +224,7 @@ async fn the_python_esdk_and_the_harness_read_each_others_records_byte_for_byte(
         let lines = peer.run(
             "encrypt",
             "producer",
-            suite,
+            suite.id(),
             &[
                 "--in",
                 plain_dir.to_str().unwrap(),
@@ -236,7 +251,7 @@ async fn the_python_esdk_and_the_harness_read_each_others_records_byte_for_byte(
         peer.run(
             "decrypt",
             "consumer",
-            suite,
+            suite.id(),
             &[
                 "--in",
                 ours_dir.to_str().unwrap(),
@@ -297,7 +312,7 @@ async fn the_python_esdk_and_the_harness_read_each_others_records_byte_for_byte(
         let summary = peer.run(
             "read-stream",
             "consumer",
-            suite,
+            suite.id(),
             &[
                 "--stream",
                 &to_peer,
@@ -320,7 +335,7 @@ async fn the_python_esdk_and_the_harness_read_each_others_records_byte_for_byte(
         let put = peer.run(
             "put-stream",
             "producer",
-            suite,
+            suite.id(),
             &["--stream", &from_peer, "--in", small_dir.to_str().unwrap()],
         );
         assert_eq!(put[0]["records"].as_u64(), Some(small.len() as u64));
@@ -336,6 +351,139 @@ async fn the_python_esdk_and_the_harness_read_each_others_records_byte_for_byte(
         assert_eq!(
             opened, want,
             "{suite}: what the harness opened from the ESDK's records"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn version_1_messages_of_older_esdks_are_read() {
+    let Some((_running, [_admin, producer, consumer], peer)) = world().await else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("kcb-esdk-v1-{}", std::process::id()));
+    let plain: Vec<(String, Vec<u8>)> = [64usize, 5000, 8192]
+        .iter()
+        .map(|&n| (format!("{n:08}"), plaintext(n, 9)))
+        .collect();
+    let (plain_dir, theirs_dir) = (dir.join("plain"), dir.join("theirs"));
+    write_dir(&plain_dir, &plain);
+    std::fs::create_dir_all(&theirs_dir).expect("mkdir");
+    // The path reads every suite whatever it writes.
+    let path = esdk_path(&peer, EsdkSuite::CommitSign, &producer, &consumer);
+    for suite in [EsdkSuite::V1Hkdf, EsdkSuite::V1HkdfSign] {
+        peer.run(
+            "encrypt",
+            "producer",
+            suite.id(),
+            &[
+                "--in",
+                plain_dir.to_str().unwrap(),
+                "--out",
+                theirs_dir.to_str().unwrap(),
+            ],
+        );
+        for (name, m) in read_dir(&theirs_dir) {
+            assert_eq!(m[0], 1, "{suite}: a version 1 message");
+            let parsed = kcb::path::envelope::esdk::header::parse(&m).expect("parses");
+            assert_eq!(parsed.header.suite, suite);
+            let opened = path
+                .open(&m, Duration::ZERO)
+                .await
+                .unwrap_or_else(|e| panic!("{suite}: {name}: {e}"));
+            let want = &plain.iter().find(|(n, _)| *n == name).expect("known").1;
+            assert_eq!(&opened, want, "{suite}: {name}");
+            // One flipped bit in the last frame is refused.
+            let mut bad = m.clone();
+            let at = bad.len() - if suite.signed() { 120 } else { 10 };
+            bad[at] ^= 1;
+            assert!(
+                path.open(&bad, Duration::ZERO).await.is_err(),
+                "{suite}: {name} altered"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scenario_run_against_serve_is_decrypted_record_by_record_by_the_python_esdk() {
+    let Some((_running, _roles, peer)) = world().await else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("kcb-esdk-run-{}", std::process::id()));
+    for suite in ["aes-256-gcm-hkdf-sha512-commit-key-ecdsa-p384", "0x0478"] {
+        let toml = format!(
+            r#"
+            name = "esdk-peer"
+            duration = "2s"
+            warmup = "500ms"
+            seed = 3
+            [workload]
+            rate_per_sec = 25
+            record_size = [100, 5000]
+            [[paths]]
+            kind = "envelope"
+            suite = "{suite}"
+            encryption_context = {{ purpose = "kcb" }}
+            cache = {{ max_messages = 10 }}
+            "#
+        );
+        let s = kcb::scenario::parse(&toml, Path::new("esdk-peer.toml")).expect("scenario");
+        let out = kcb::runner::run_scenario_with(
+            Arc::new(s),
+            Some((peer.endpoint.clone(), "us-east-1".into())),
+            false,
+            true,
+        )
+        .await
+        .expect("run");
+        let p = &out.result.paths[0];
+        assert!(
+            p.ledger.acked > 0 && p.ledger.lost == 0,
+            "{suite}: {:?}",
+            p.ledger
+        );
+        // The run kept its stream; the run's own key is the keyring's key.
+        let kept = &out.kept[0];
+        let read = dir.join(suite);
+        std::fs::create_dir_all(&read).expect("mkdir");
+        let key_arn = kept.key.clone().expect("the run's key");
+        let peer = Peer {
+            key_arn,
+            python: peer.python.clone(),
+            endpoint: peer.endpoint.clone(),
+        };
+        let id = kcb::path::envelope::esdk::EsdkSuite::parse(suite)
+            .expect("suite")
+            .id();
+        let summary = peer.run(
+            "read-stream",
+            "consumer",
+            id,
+            &["--stream", &kept.stream, "--out", read.to_str().unwrap()],
+        );
+        assert_eq!(
+            summary[0]["records"].as_u64(),
+            Some(p.ledger.acked),
+            "{suite}"
+        );
+        // Every plaintext the ESDK returned is a harness payload whose checksum holds, each
+        // record once.
+        let mut ids: Vec<u64> = read_dir(&read)
+            .values()
+            .map(|b| {
+                kcb::workload::payload::verify(b)
+                    .unwrap_or_else(|e| panic!("{suite}: {e}"))
+                    .id
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(
+            ids.len() as u64,
+            p.ledger.acked,
+            "{suite}: distinct records"
         );
     }
     let _ = std::fs::remove_dir_all(&dir);

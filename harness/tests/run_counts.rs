@@ -174,6 +174,78 @@ fn envelope_overhead_matches_the_documented_format_to_the_byte() {
 }
 
 #[test]
+fn esdk_record_sizes_match_the_specification_arithmetic_to_the_byte() {
+    let r = run(r#"
+        name = "esdk-sizes"
+        duration = "10s"
+        seed = 13
+        clock = "virtual"
+        [workload]
+        rate_per_sec = 1
+        record_size = [32, 4095, 4096, 65536, 1048300]
+        [[paths]]
+        kind = "plaintext"
+        [[paths]]
+        kind = "envelope"
+        name = "signed"
+        encryption_context = { purpose = "bench" }
+        cache = { max_age = "5m" }
+        [[paths]]
+        kind = "envelope"
+        name = "unsigned"
+        suite = "0x0478"
+        frame_length = 1000
+        encryption_context = { purpose = "bench" }
+    "#);
+    // docs/envelope-format.md, written out here by hand: header 1 + 2 + 32 + 2 + |context| + 2
+    // + one KMS key (6 + |"aws-kms"| + 75-byte ARN + 167-byte blob) + 1 + 4 + 32, header tag 16,
+    // floor(P / F) regular frames of F + 32 bytes, a final frame of 40 + (P mod F), and for the
+    // signing suite the public key pair (4 + 21 + 68) in the context and a 105-byte footer.
+    let spec = |p: u64, frame: u64, signed: bool| {
+        let pairs = 4 + "purpose".len() as u64 + "bench".len() as u64;
+        let context = 2 + pairs + if signed { 4 + 21 + 68 } else { 0 };
+        let key = 6 + "aws-kms".len() as u64 + 75 + 167;
+        let header = 1 + 2 + 32 + 2 + context + 2 + key + 1 + 4 + 32 + 16;
+        let body = (p / frame) * (frame + 32) + 40 + p % frame;
+        header + body + if signed { 105 } else { 0 }
+    };
+    for (name, frame, signed) in [("signed", 4096, true), ("unsigned", 1000, false)] {
+        let env = path(&r, name);
+        assert_eq!(env.inflation.by_size.len(), 5);
+        for row in &env.inflation.by_size {
+            assert_eq!(
+                row.record_bytes,
+                spec(row.plaintext_bytes, frame, signed),
+                "{name} at {} bytes",
+                row.plaintext_bytes
+            );
+        }
+        // The largest plaintext that fits one record with the longest partition key.
+        let limit = 1_048_576 - "pk-63".len() as u64;
+        let fits = (0..=limit)
+            .rev()
+            .find(|&p| spec(p, frame, signed) <= limit)
+            .expect("something fits");
+        assert_eq!(env.inflation.max_plaintext_that_fits, fits, "{name}");
+        // 1,048,300 bytes does not fit with either suite: those records failed, none was lost.
+        assert_eq!(env.ledger.failed, 2, "{name}");
+        assert_eq!(env.ledger.lost, 0, "{name}");
+        assert_eq!(
+            env.ledger.sent,
+            env.ledger.acked + env.ledger.failed,
+            "{name}"
+        );
+        assert_eq!(env.ledger.corrupted, 0, "{name}");
+    }
+    // One GenerateDataKey for the cached signing path (one public key for all its records);
+    // one per record for the uncached one, each record read back with its own Decrypt.
+    assert_eq!(op(path(&r, "signed"), "GenerateDataKey"), 1);
+    let unsigned = path(&r, "unsigned");
+    assert_eq!(op(unsigned, "GenerateDataKey"), unsigned.ledger.sent);
+    assert_eq!(op(unsigned, "Decrypt"), unsigned.ledger.acked);
+}
+
+#[test]
 fn a_short_runs_monthly_cost_is_the_per_window_arithmetic_and_the_warm_up_is_apart() {
     let r = run(r#"
         name = "short"

@@ -2,7 +2,8 @@
 AWS KMS keyring) as a test peer of the embedded Kinesis + KMS service (tests/esdk_peer.rs).
 
 Every subcommand talks to the service given by --endpoint with boto3 clients signed by the
-principal given on the command line, under commitment policy REQUIRE_ENCRYPT_REQUIRE_DECRYPT:
+principal given on the command line, under commitment policy REQUIRE_ENCRYPT_REQUIRE_DECRYPT (FORBID_ENCRYPT_ALLOW_DECRYPT for
+the version 1 suites 0x0178 and 0x0378, which only that policy writes):
 
   encrypt     --in DIR --out DIR   one ESDK message per file of DIR (sorted by name), same name
   decrypt     --in DIR --out DIR   each message back to its plaintext, same name
@@ -28,7 +29,7 @@ import logging
 import os
 import sys
 
-SUITES = ("0x0478", "0x0578")
+SUITES = ("0x0478", "0x0578", "0x0178", "0x0378")
 # Bounds on every loop that calls the service.
 MAX_GET_RECORDS_CALLS_PER_SHARD = 200
 MAX_LIST_SHARDS_PAGES = 100
@@ -130,6 +131,9 @@ class Peer:
         self.algorithm = {
             "0x0478": Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
             "0x0578": Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384,
+            # Message format version 1, as ESDKs before 2.0 wrote it (no key commitment).
+            "0x0178": Algorithm.AES_256_GCM_IV12_TAG16_HKDF_SHA256,
+            "0x0378": Algorithm.AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384,
         }[args.suite]
         # Bounded: two attempts, short timeouts, no retry storms against a test server.
         config = botocore.config.Config(
@@ -152,9 +156,14 @@ class Peer:
         self.keyring = providers.create_aws_kms_keyring(
             input=CreateAwsKmsKeyringInput(kms_key_id=args.key_arn, kms_client=kms)
         )
-        self.esdk = aws_encryption_sdk.EncryptionSDKClient(
-            commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT
+        # The committing suites under the strictest policy; the version 1 suites can only be
+        # written under the policy older ESDKs had (FORBID_ENCRYPT_ALLOW_DECRYPT).
+        policy = (
+            CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT
+            if args.suite in ("0x0478", "0x0578")
+            else CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT
         )
+        self.esdk = aws_encryption_sdk.EncryptionSDKClient(commitment_policy=policy)
 
     def kinesis(self):
         a = self.args

@@ -61,6 +61,8 @@ pub struct RunOutput {
     pub length: Duration,
     /// When measuring began, since the start of the load (the end of the warm-up).
     pub measured_from: Duration,
+    /// What the run made and left in place (`keep`): every path's stream and key.
+    pub kept: Vec<setup::Provisioned>,
 }
 
 /// Where the load goes and what clock it keeps.
@@ -75,6 +77,8 @@ pub struct RunEnv {
     pub clock: SharedClock,
     /// Show a progress bar (only drawn on a terminal).
     pub progress: bool,
+    /// Leave what the run made (streams, keys) in place at the end instead of removing it.
+    pub keep: bool,
 }
 
 impl RunEnv {
@@ -108,6 +112,17 @@ pub async fn run_scenario(
     endpoint: Option<(String, String)>,
     progress: bool,
 ) -> Result<RunOutput, RunError> {
+    run_scenario_with(scenario, endpoint, progress, false).await
+}
+
+/// [`run_scenario`], leaving the streams and keys the run made in place when `keep` (listed in
+/// [`RunOutput::kept`]); meant for an endpoint that outlives the run.
+pub async fn run_scenario_with(
+    scenario: Arc<Scenario>,
+    endpoint: Option<(String, String)>,
+    progress: bool,
+    keep: bool,
+) -> Result<RunOutput, RunError> {
     let virtual_clock = scenario.clock == ClockMode::Virtual;
     let clock: SharedClock = if virtual_clock {
         Arc::new(crate::clock::TokioClock::new())
@@ -135,6 +150,7 @@ pub async fn run_scenario(
             service,
             clock,
             progress,
+            keep,
         },
     )
     .await
@@ -434,13 +450,19 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
         r.expectations = expect::evaluate(&scenario.expect, &r);
         r
     });
-    setup::teardown(&env, &made).await;
+    let kept = if env.keep {
+        made
+    } else {
+        setup::teardown(&env, &made).await;
+        Vec::new()
+    };
     Ok(RunOutput {
         result: result?,
         paths: runs,
         load_started,
         length,
         measured_from: scenario.warmup,
+        kept,
     })
 }
 

@@ -47,6 +47,31 @@ pub fn seal(
     message_id: [u8; MESSAGE_ID_LEN],
     plaintext: &[u8],
 ) -> Result<Vec<u8>, EnvelopeError> {
+    seal_for(
+        suite,
+        frame_length,
+        key,
+        &[],
+        context,
+        signer,
+        message_id,
+        plaintext,
+    )
+}
+
+/// [`seal`], with `others` written after `key.encrypted` in the header: the same data key
+/// wrapped for other keys (as an ESDK multi-keyring writes it), so any of them can open it.
+#[allow(clippy::too_many_arguments)]
+pub fn seal_for(
+    suite: EsdkSuite,
+    frame_length: u32,
+    key: &DataKey,
+    others: &[EncryptedDataKey],
+    context: &EncryptionContext,
+    signer: Option<&Signer>,
+    message_id: [u8; MESSAGE_ID_LEN],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, EnvelopeError> {
     if !(1..=MAX_FRAME_LENGTH).contains(&frame_length) {
         return Err(EnvelopeError::Malformed(format!(
             "frame length {frame_length} is outside 1 ..= {MAX_FRAME_LENGTH}"
@@ -67,22 +92,24 @@ pub fn seal(
         (false, _) => {}
     }
     let derived = kdf::derive(suite, &key.plaintext, &message_id)?;
-    let header = EsdkHeader {
-        suite,
-        message_id: message_id.to_vec(),
-        context: context.clone(),
-        encrypted_keys: vec![key.encrypted.clone()],
-        frame_length,
-        commitment: derived.commitment,
-    };
-    let mut out = header.encode()?;
+    let mut encrypted_keys = vec![key.encrypted.clone()];
+    encrypted_keys.extend_from_slice(others);
     let total = message_len(
         suite,
         frame_length,
         context,
-        std::slice::from_ref(&key.encrypted),
+        &encrypted_keys,
         plaintext.len() as u64,
     );
+    let header = EsdkHeader {
+        suite,
+        message_id: message_id.to_vec(),
+        context: context.clone(),
+        encrypted_keys,
+        frame_length,
+        commitment: derived.commitment,
+    };
+    let mut out = header.encode()?;
     out.reserve(
         usize::try_from(total)
             .unwrap_or(0)

@@ -160,6 +160,49 @@ fn version_1_and_unknown_suites_are_named() {
 }
 
 #[test]
+fn several_encrypted_data_keys_are_written_and_read_in_order() {
+    let key = data_key(7);
+    let raw = EncryptedDataKey {
+        provider_id: "raw-aes".into(),
+        // A raw keyring's provider info is binary; the reader keeps it lossily.
+        key_id: String::from_utf8_lossy(&[0xff, 0x00, 0x80]).into_owned(),
+        ciphertext: vec![1; 60],
+    };
+    let other_kms = EncryptedDataKey {
+        provider_id: KMS_PROVIDER_ID.into(),
+        key_id: ARN.replace("1234abcd", "99999999"),
+        ciphertext: vec![2; 167],
+    };
+    let others = [raw.clone(), other_kms.clone()];
+    let m = seal_for(
+        EsdkSuite::Commit,
+        4096,
+        &key,
+        &others,
+        &base(),
+        None,
+        [1; 32],
+        b"three keys",
+    )
+    .expect("seal");
+    let parsed = header::parse(&m).expect("parses");
+    let keys = &parsed.header.encrypted_keys;
+    assert_eq!(keys.len(), 3);
+    assert_eq!(keys[0], key.encrypted);
+    assert_eq!(keys[2], other_kms);
+    assert_eq!(keys[1].provider_id, "raw-aes");
+    let all = [key.encrypted.clone(), raw, other_kms];
+    assert_eq!(
+        m.len() as u64,
+        message_len(EsdkSuite::Commit, 4096, &base(), &all, 10)
+    );
+    assert_eq!(
+        open(&m, &parsed, &[7; KEY_LEN]).expect("opens"),
+        b"three keys"
+    );
+}
+
+#[test]
 fn the_largest_plaintext_within_a_limit_is_exact() {
     let ctx = sized_context(EsdkSuite::CommitSign, &base());
     let keys = [data_key(7).encrypted];
