@@ -1,7 +1,7 @@
 //! Length-prefixed big-endian fields, written and read with bounds checks: the pieces both
 //! envelope formats (compact and ESDK) are made of. Nothing here panics on any input.
 
-use super::format::{EnvelopeError, MAX_U16_FIELD};
+use super::format::{EncryptedDataKey, EncryptionContext, EnvelopeError, MAX_U16_FIELD};
 
 pub(super) fn put_count(
     out: &mut Vec<u8>,
@@ -24,6 +24,35 @@ pub(super) fn put_field(
 ) -> Result<(), EnvelopeError> {
     put_count(out, bytes.len(), field)?;
     out.extend_from_slice(bytes);
+    Ok(())
+}
+
+/// The pair count and the pairs, sorted by key (the context is a `BTreeMap`): key length, key,
+/// value length, value.
+pub(super) fn put_context(
+    out: &mut Vec<u8>,
+    context: &EncryptionContext,
+) -> Result<(), EnvelopeError> {
+    put_count(out, context.len(), "encryption context pair count")?;
+    for (key, value) in context {
+        put_field(out, key.as_bytes(), "encryption context key")?;
+        put_field(out, value.as_bytes(), "encryption context value")?;
+    }
+    Ok(())
+}
+
+/// The key count and each encrypted data key: provider id, key id (the ESDK's provider info),
+/// the wrapped key, each u16-length-prefixed.
+pub(super) fn put_encrypted_keys(
+    out: &mut Vec<u8>,
+    keys: &[EncryptedDataKey],
+) -> Result<(), EnvelopeError> {
+    put_count(out, keys.len(), "encrypted data key count")?;
+    for edk in keys {
+        put_field(out, edk.provider_id.as_bytes(), "provider id")?;
+        put_field(out, edk.key_id.as_bytes(), "key id (provider info)")?;
+        put_field(out, &edk.ciphertext, "encrypted data key")?;
+    }
     Ok(())
 }
 

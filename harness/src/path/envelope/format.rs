@@ -23,7 +23,7 @@ use aes_gcm::Aes256Gcm;
 use chacha20poly1305::ChaCha20Poly1305;
 use zeroize::Zeroizing;
 
-use super::bytes::{put_count, put_field, Reader};
+use super::bytes::{put_context, put_encrypted_keys, Reader};
 
 /// The only envelope version this module writes and reads.
 pub const VERSION: u8 = 1;
@@ -157,25 +157,8 @@ impl Header {
         let mut out = Vec::with_capacity(header_len(&self.context, &self.encrypted_keys));
         out.push(self.version);
         out.push(self.suite.id());
-        put_count(
-            &mut out,
-            self.context.len(),
-            "encryption context pair count",
-        )?;
-        for (key, value) in &self.context {
-            put_field(&mut out, key.as_bytes(), "encryption context key")?;
-            put_field(&mut out, value.as_bytes(), "encryption context value")?;
-        }
-        put_count(
-            &mut out,
-            self.encrypted_keys.len(),
-            "encrypted data key count",
-        )?;
-        for edk in &self.encrypted_keys {
-            put_field(&mut out, edk.provider_id.as_bytes(), "provider id")?;
-            put_field(&mut out, edk.key_id.as_bytes(), "key id")?;
-            put_field(&mut out, &edk.ciphertext, "encrypted data key blob")?;
-        }
+        put_context(&mut out, &self.context)?;
+        put_encrypted_keys(&mut out, &self.encrypted_keys)?;
         Ok(out)
     }
 }

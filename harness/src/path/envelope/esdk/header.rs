@@ -11,7 +11,7 @@
 //!     then the header authentication IV (12) and tag (16)
 //! ```
 
-use super::super::bytes::{put_count, put_field, Reader};
+use super::super::bytes::{put_context, put_encrypted_keys, put_field, Reader};
 use super::super::format::{read_context, EncryptedDataKey, EncryptionContext, EnvelopeError};
 use super::kdf::COMMITMENT_LEN;
 use super::suite::EsdkSuite;
@@ -50,13 +50,8 @@ pub struct EsdkHeader {
 /// empty context, else the pair count and the pairs sorted by key.
 pub fn serialize_context(context: &EncryptionContext) -> Result<Vec<u8>, EnvelopeError> {
     let mut out = Vec::new();
-    if context.is_empty() {
-        return Ok(out);
-    }
-    put_count(&mut out, context.len(), "encryption context pair count")?;
-    for (k, v) in context {
-        put_field(&mut out, k.as_bytes(), "encryption context key")?;
-        put_field(&mut out, v.as_bytes(), "encryption context value")?;
+    if !context.is_empty() {
+        put_context(&mut out, context)?;
     }
     Ok(out)
 }
@@ -110,16 +105,7 @@ impl EsdkHeader {
         out.extend_from_slice(&self.message_id);
         let ctx = serialize_context(&self.context)?;
         put_field(&mut out, &ctx, "encryption context (AAD)")?;
-        put_count(
-            &mut out,
-            self.encrypted_keys.len(),
-            "encrypted data key count",
-        )?;
-        for edk in &self.encrypted_keys {
-            put_field(&mut out, edk.provider_id.as_bytes(), "provider id")?;
-            put_field(&mut out, edk.key_id.as_bytes(), "provider info")?;
-            put_field(&mut out, &edk.ciphertext, "encrypted data key")?;
-        }
+        put_encrypted_keys(&mut out, &self.encrypted_keys)?;
         out.push(FRAMED);
         out.extend_from_slice(&self.frame_length.to_be_bytes());
         out.extend_from_slice(&commitment);
