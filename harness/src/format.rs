@@ -248,3 +248,8 @@ mod tests {
         assert_eq!(signed(0.0), "0");
     }
 }
+
+/// What every reader (console, summary, page, gate) says of an interrupted run.
+pub const INTERRUPTED: &str = "INTERRUPTED: the run was stopped early (Ctrl-C or SIGTERM); \
+     the load stopped, faults were lifted and the drain was cut short, so every figure covers \
+     only what ran";

@@ -11,6 +11,7 @@ pub mod emulator;
 pub mod fault;
 pub mod format;
 pub mod gate;
+pub mod interrupt;
 pub mod metrics;
 pub mod path;
 pub mod plan;

@@ -19,6 +19,8 @@ const EXIT_EXPECTATION_FAILED: u8 = 1;
 const EXIT_BAD_INPUT: u8 = 2;
 /// Exit code when a run could not be carried out (setup failed, output not writable).
 const EXIT_RUN_FAILED: u8 = 3;
+/// Exit code when Ctrl-C or SIGTERM stopped the run (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Parser)]
 #[command(
@@ -182,12 +184,14 @@ fn run(
     let rt =
         runner::runtime(s.clock == ClockMode::Virtual).context("cannot start the async runtime")?;
     let raw = s.raw_toml.clone();
-    let output = rt.block_on(runner::run_scenario_with(
-        Arc::new(s),
-        endpoint,
+    let interrupt = kcb::interrupt::Interrupt::new();
+    rt.spawn(on_signals(interrupt.clone()));
+    let options = runner::RunOptions {
         progress,
         keep,
-    ))?;
+        interrupt,
+    };
+    let output = rt.block_on(runner::run_scenario_with(Arc::new(s), endpoint, options))?;
     let dir = out.unwrap_or_else(|| {
         output::default_dir(&output.result.scenario.name, &output.result.started_at)
     });
@@ -208,12 +212,56 @@ fn run(
             }
         }
     }
+    if output.result.interrupted {
+        eprintln!("{}", kcb::format::INTERRUPTED);
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
     let failed = output.result.expectations.iter().any(|e| !e.passed);
     Ok(if failed {
         ExitCode::from(EXIT_EXPECTATION_FAILED)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Ctrl-C or SIGTERM: the first stops the run (load, faults, a short drain, the result written
+/// and marked); the second exits at once with what the run had made and not yet removed.
+async fn on_signals(interrupt: Arc<kcb::interrupt::Interrupt>) {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    loop {
+        #[cfg(unix)]
+        let terminated = async {
+            match term.as_mut() {
+                Some(t) => {
+                    t.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminated = std::future::pending::<()>();
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => if r.is_err() { return },
+            _ = terminated => {}
+        }
+        if interrupt.is_set() {
+            eprintln!("interrupted again: exiting at once");
+            let left = interrupt.left_behind();
+            if !left.is_empty() {
+                eprintln!("left behind (remove with the AWS CLI: kinesis delete-stream, kms schedule-key-deletion):");
+                for what in left {
+                    eprintln!("  {what}");
+                }
+            }
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+        eprintln!(
+            "interrupted: stopping the load, lifting faults, draining for at most {} s, writing the result (interrupt again to exit at once)",
+            kcb::interrupt::INTERRUPTED_DRAIN.as_secs()
+        );
+        interrupt.trigger();
+    }
 }
 
 fn serve(addr: SocketAddr, kms_quota: f64, reuse: std::time::Duration) -> anyhow::Result<()> {

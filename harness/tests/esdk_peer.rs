@@ -433,8 +433,10 @@ async fn a_scenario_run_against_serve_is_decrypted_record_by_record_by_the_pytho
         let out = kcb::runner::run_scenario_with(
             Arc::new(s),
             Some((peer.endpoint.clone(), "us-east-1".into())),
-            false,
-            true,
+            kcb::runner::RunOptions {
+                keep: true,
+                ..Default::default()
+            },
         )
         .await
         .expect("run");

@@ -285,6 +285,11 @@ pub fn compare(baseline: &GateRun, current: &GateRun, cfg: &GateConfig) -> GateR
             b.clock, c.clock
         ));
     }
+    for (which, r) in [("baseline", b), ("current", c)] {
+        if r.interrupted {
+            notes.push(format!("the {which} run: {}", crate::format::INTERRUPTED));
+        }
+    }
     let mut rows = Vec::new();
     for cp in &c.paths {
         let Some(bp) = b.path(&cp.name) else {

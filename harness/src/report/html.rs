@@ -192,6 +192,13 @@ fn run_section(b: &mut Builder<'_>, slug_: &str, run: &ReportRun) -> Result<(), 
         escape(&r.clock),
         escape(&r.endpoint)
     );
+    if r.interrupted {
+        let _ = write!(
+            b.html,
+            "<p class=\"meta\"><strong>{}</strong></p>",
+            escape(format::INTERRUPTED)
+        );
+    }
     if let Some(note) = &run.hlog_note {
         let _ = write!(
             b.html,

@@ -35,6 +35,9 @@ pub fn render_result(r: &RunResult) -> String {
         md(&r.machine.hostname),
         r.machine.cpus,
     );
+    if r.interrupted {
+        let _ = writeln!(out, "**{}**\n", md(format::INTERRUPTED));
+    }
     out.push_str(
         "| path | put p50 | put p99 | overhead p50 / p99 | KMS calls/window | inflation | lost / corrupted / unreadable |\n\
          | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",

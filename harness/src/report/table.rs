@@ -198,6 +198,9 @@ fn header(r: &RunResult, out: &mut String) {
         "endpoint {}  clock {}  machine {} ({}, {}, {} cpus, {})",
         r.endpoint, r.clock, m.hostname, m.os, m.arch, m.cpus, m.cpu_model
     );
+    if r.interrupted {
+        let _ = writeln!(out, "{}", format::INTERRUPTED);
+    }
 }
 
 fn round_to(x: f64, decimals: i32) -> f64 {

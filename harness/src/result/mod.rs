@@ -118,6 +118,9 @@ pub struct RunResult {
     /// second plaintext path over the first, with its intervals (None without a twin)
     /// (schema 3).
     pub noise_floor_us: Option<Overhead>,
+    /// The run was stopped early (Ctrl-C, SIGTERM): its figures cover only what ran (schema 4).
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
 /// One declared fault: when it was in effect, what applying it did, how each path fared.
@@ -973,6 +976,7 @@ pub(crate) fn sample_run_result() -> RunResult {
             (-260.0, 240.0),
             (-900.0, 1_100.0),
         ])),
+        interrupted: false,
         faults: vec![FaultResult {
             name: "deny-0".to_owned(),
             kind: "deny".to_owned(),

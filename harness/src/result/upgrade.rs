@@ -22,6 +22,9 @@ pub fn upgrade(value: &mut Value, version: u64) -> Result<(), String> {
     }
     if version <= 3 {
         from_v3(value);
+        if let Some(obj) = value.as_object_mut() {
+            obj.entry("interrupted").or_insert(Value::Bool(false));
+        }
     }
     if let Some(v) = value.get_mut("schema_version") {
         *v = Value::from(super::SCHEMA_VERSION);

@@ -326,6 +326,7 @@ pub fn faults(
     runs: &[std::sync::Arc<PathRun>],
     applied: &[crate::fault::engine::Applied],
     length: Duration,
+    load_stopped: Duration,
 ) -> Vec<FaultResult> {
     scenario
         .faults
@@ -334,6 +335,15 @@ pub fn faults(
         .map(|(i, f)| {
             let steps: Vec<_> = applied.iter().filter(|a| a.fault == i).collect();
             let (start, end) = crate::fault::plan::window(f, scenario.warmup + scenario.duration);
+            // Every fault still in effect was lifted when the load stopped (early, if the run
+            // was interrupted); one that never began keeps its planned window.
+            let end = end.map(|e| {
+                if start < load_stopped {
+                    e.min(load_stopped)
+                } else {
+                    e
+                }
+            });
             let paths = runs
                 .iter()
                 .filter_map(|r| {

@@ -79,6 +79,20 @@ pub struct RunEnv {
     pub progress: bool,
     /// Leave what the run made (streams, keys) in place at the end instead of removing it.
     pub keep: bool,
+    /// Stops the run early when triggered (the binary's Ctrl-C / SIGTERM handler).
+    pub interrupt: Arc<crate::interrupt::Interrupt>,
+}
+
+/// How a run is carried out, beyond its scenario and target.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Show a progress bar (only drawn on a terminal).
+    pub progress: bool,
+    /// Leave the streams and keys the run made in place (listed in [`RunOutput::kept`]); meant
+    /// for an endpoint that outlives the run.
+    pub keep: bool,
+    /// Stops the run early when triggered.
+    pub interrupt: Arc<crate::interrupt::Interrupt>,
 }
 
 impl RunEnv {
@@ -112,16 +126,18 @@ pub async fn run_scenario(
     endpoint: Option<(String, String)>,
     progress: bool,
 ) -> Result<RunOutput, RunError> {
-    run_scenario_with(scenario, endpoint, progress, false).await
+    let options = RunOptions {
+        progress,
+        ..RunOptions::default()
+    };
+    run_scenario_with(scenario, endpoint, options).await
 }
 
-/// [`run_scenario`], leaving the streams and keys the run made in place when `keep` (listed in
-/// [`RunOutput::kept`]); meant for an endpoint that outlives the run.
+/// [`run_scenario`] with [`RunOptions`]: keep what the run made, stop it early on a trigger.
 pub async fn run_scenario_with(
     scenario: Arc<Scenario>,
     endpoint: Option<(String, String)>,
-    progress: bool,
-    keep: bool,
+    options: RunOptions,
 ) -> Result<RunOutput, RunError> {
     let virtual_clock = scenario.clock == ClockMode::Virtual;
     let clock: SharedClock = if virtual_clock {
@@ -149,8 +165,9 @@ pub async fn run_scenario_with(
             credentials: Credentials::named_principals(),
             service,
             clock,
-            progress,
-            keep,
+            progress: options.progress,
+            keep: options.keep,
+            interrupt: options.interrupt,
         },
     )
     .await
@@ -175,9 +192,16 @@ async fn provision_all(scenario: &Scenario, env: &RunEnv) -> Result<Vec<Provisio
                 .set_stream_reuse_period(&stream, s.reuse_period);
         }
         match setup::provision(&admin, scenario, spec, &stream).await {
-            Ok(p) => made.push(p),
+            Ok(p) => {
+                env.interrupt.made(format!("stream {}", p.stream));
+                if let (Some(key), true) = (&p.key, p.key_created) {
+                    env.interrupt.made(format!("key {key}"));
+                }
+                made.push(p)
+            }
             Err(source) => {
                 setup::teardown(env, &made).await;
+                env.interrupt.removed_all();
                 return Err(RunError::Setup {
                     path: spec.name.clone(),
                     source,
@@ -291,6 +315,7 @@ fn path_runs(
                 transport_faults,
                 producers_left: AtomicU64::new(scenario.workload.producers as u64),
                 stop: AtomicBool::new(false),
+                interrupt: env.interrupt.clone(),
             })
         })
         .collect()
@@ -370,9 +395,9 @@ async fn load(
     runs: &[Arc<PathRun>],
     scenario: &Scenario,
     engine: &Arc<Engine>,
-) -> Result<(), RunError> {
+) -> Result<Duration, RunError> {
     let Some(clock) = runs.first().map(|r| r.clock.clone()) else {
-        return Ok(());
+        return Ok(Duration::ZERO);
     };
     let actions = fault::plan(&scenario.faults, load_end(scenario));
     let faults = tokio::spawn(engine.clone().run(actions, clock.clone()));
@@ -400,15 +425,28 @@ async fn load(
         p.await.map_err(|e| RunError::Task(e.to_string()))?;
     }
     // The load is over: every fault still in effect is lifted before the drain (a deleted key
-    // stays deleted), so the drain measures what is recoverable.
-    clock.sleep_until(load_end(scenario)).await;
+    // stays deleted), so the drain measures what is recoverable. An interrupted run stops
+    // waiting for the load's end and drains briefly.
+    let interrupt = runs[0].interrupt.clone();
+    tokio::select! {
+        _ = clock.sleep_until(load_end(scenario)) => {}
+        _ = interrupt.wait() => {}
+    }
+    let stopped = clock.elapsed();
     faults.abort();
-    engine.lift_all(clock.elapsed()).await;
-    drain(runs, &clock, scenario.drain_timeout).await;
+    engine.lift_all(stopped).await;
+    let drain_for = if interrupt.is_set() {
+        scenario
+            .drain_timeout
+            .min(crate::interrupt::INTERRUPTED_DRAIN)
+    } else {
+        scenario.drain_timeout
+    };
+    drain(runs, &clock, drain_for).await;
     for c in consumers {
         c.await.map_err(|e| RunError::Task(e.to_string()))?;
     }
-    Ok(())
+    Ok(stopped)
 }
 
 /// Run a scenario.
@@ -432,7 +470,7 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
     }
     let length = clock.elapsed();
     let applied = engine.applied();
-    let result = loaded.map(|_| {
+    let result = loaded.map(|stopped| {
         let mut r = collect_all(
             &scenario,
             &env,
@@ -442,11 +480,12 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
             started,
             wall.elapsed(),
         );
-        r.faults = collect::faults(&scenario, &runs, &applied, length);
+        r.faults = collect::faults(&scenario, &runs, &applied, length, stopped);
         r.noise_floor_us = r
             .path(crate::scenario::TWIN)
             .filter(|p| p.kind == crate::result::PathKind::Plaintext)
             .and_then(|p| p.overhead_vs_plaintext_us);
+        r.interrupted = env.interrupt.is_set();
         r.expectations = expect::evaluate(&scenario.expect, &r);
         r
     });
@@ -454,6 +493,7 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
         made
     } else {
         setup::teardown(&env, &made).await;
+        env.interrupt.removed_all();
         Vec::new()
     };
     Ok(RunOutput {
@@ -533,5 +573,6 @@ fn collect_all(
         expectations: Vec::new(),
         faults: Vec::new(),
         noise_floor_us: None,
+        interrupted: false,
     }
 }

@@ -188,6 +188,8 @@ pub struct PathRun {
     pub producers_left: AtomicU64,
     /// Set when consumers must stop.
     pub stop: AtomicBool,
+    /// The run's stop request (Ctrl-C): producers stop sending when it is triggered.
+    pub interrupt: Arc<crate::interrupt::Interrupt>,
 }
 
 impl PathRun {

@@ -130,6 +130,9 @@ pub async fn run(run: Arc<PathRun>, k: u64, n: u64) {
     let single = matches!(s.workload.api, PutApi::PutRecord);
     let mut batch: Vec<Pending> = Vec::new();
     for id in pacer.share(k, n) {
+        if run.interrupt.is_set() {
+            break;
+        }
         let due = pacer.due(id);
         if let Some(first) = batch.first() {
             let deadline = first.intended + linger;
@@ -138,7 +141,11 @@ pub async fn run(run: Arc<PathRun>, k: u64, n: u64) {
                 launch_batch(&run, &mut batch, &mut sends).await;
             }
         }
-        sends.wait_until(&run.clock, due).await;
+        // Ctrl-C stops the load at once, not at the next instant (sends in flight go on).
+        tokio::select! {
+            _ = sends.wait_until(&run.clock, due) => {}
+            _ = run.interrupt.wait() => break,
+        }
         if run.measured(due) {
             let now = run.clock.elapsed();
             run.lag.record(now, now.saturating_sub(due));
