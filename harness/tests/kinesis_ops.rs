@@ -530,3 +530,68 @@ async fn start_and_stop_stream_encryption_show_in_the_summary() {
         "KMSNotFoundException",
     );
 }
+
+#[tokio::test]
+async fn stream_tags_with_aws_limits() {
+    let w = World::new();
+    w.stream("tagged", 1).await;
+    let tags = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let k = &w.admin.kinesis;
+    k.add_tags("tagged", &tags(&[("team", "streaming"), ("cost", "7")]))
+        .await
+        .expect("AddTagsToStream");
+    // An existing key takes the new value.
+    k.add_tags("tagged", &tags(&[("cost", "8")]))
+        .await
+        .expect("overwrite");
+    assert_eq!(
+        k.list_tags("tagged").await.expect("ListTagsForStream"),
+        tags(&[("cost", "8"), ("team", "streaming")])
+    );
+    // At most 10 a call, 50 a stream; keys 1..=128, values <= 256; aws: is reserved.
+    let eleven: BTreeMap<String, String> =
+        (0..11).map(|i| (format!("k{i:02}"), "v".into())).collect();
+    assert_code(k.add_tags("tagged", &eleven).await, "ValidationException");
+    for batch in 0..4 {
+        let ten: BTreeMap<String, String> = (0..10)
+            .map(|i| (format!("b{batch}-{i}"), "v".into()))
+            .collect();
+        k.add_tags("tagged", &ten).await.expect("up to 42 tags");
+    }
+    let eight: BTreeMap<String, String> = (0..8).map(|i| (format!("c{i}"), "v".into())).collect();
+    k.add_tags("tagged", &eight).await.expect("exactly 50 tags");
+    assert_code(
+        k.add_tags("tagged", &tags(&[("one-more", "v")])).await,
+        "InvalidArgumentException",
+    );
+    assert_code(
+        k.add_tags("tagged", &tags(&[("aws:owner", "me")])).await,
+        "InvalidArgumentException",
+    );
+    let long_key = "k".repeat(129);
+    assert_code(
+        k.add_tags("tagged", &tags(&[(long_key.as_str(), "v")]))
+            .await,
+        "ValidationException",
+    );
+    // Every page is read back: 50 tags come in one page of 50.
+    let all = k.list_tags("tagged").await.expect("list");
+    assert_eq!(all.len(), 50);
+    // The producer may not tag.
+    assert_code(
+        w.producer
+            .kinesis
+            .add_tags("tagged", &tags(&[("x", "y")]))
+            .await,
+        "AccessDeniedException",
+    );
+    assert_code(
+        k.add_tags("missing", &tags(&[("x", "y")])).await,
+        "ResourceNotFoundException",
+    );
+}

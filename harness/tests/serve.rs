@@ -222,3 +222,44 @@ async fn an_unsigned_request_is_missing_authentication() {
     );
     running.task.abort();
 }
+
+/// A run against an endpoint tags every stream it makes: who made it, the scenario, the path
+/// and the run (kept with `keep` so the tags can be read back).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_tags_the_streams_it_makes() {
+    let (_svc, running, target) = serve().await;
+    let toml = r#"
+        name = "tags"
+        duration = "1s"
+        warmup = "200ms"
+        [workload]
+        rate_per_sec = 10
+        record_size = 100
+        [[paths]]
+        kind = "plaintext"
+    "#;
+    let s = kcb::scenario::parse(toml, std::path::Path::new("tags.toml")).expect("scenario");
+    let out = kcb::runner::run_scenario_with(
+        Arc::new(s),
+        Some((running.endpoint_url(), "us-east-1".into())),
+        kcb::runner::RunOptions {
+            keep: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("run");
+    let stream = &out.kept[0].stream;
+    let tags = principal(&target, "admin")
+        .kinesis
+        .list_tags(stream)
+        .await
+        .expect("ListTagsForStream");
+    assert_eq!(
+        tags.get("created-by").map(String::as_str),
+        Some("kinesis-crypto-bench")
+    );
+    assert_eq!(tags.get("kcb-scenario").map(String::as_str), Some("tags"));
+    assert_eq!(tags.get("kcb-path").map(String::as_str), Some("plaintext"));
+    assert!(stream.ends_with(tags.get("kcb-run").expect("run tag").as_str()));
+}

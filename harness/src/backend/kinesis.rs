@@ -156,6 +156,52 @@ impl KinesisApi {
         Ok(out.stream_names().to_vec())
     }
 
+    /// AddTagsToStream (at most 10 tags a call, as AWS allows).
+    pub async fn add_tags(
+        &self,
+        name: &str,
+        tags: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(), BackendError> {
+        let mut req = self.client.add_tags_to_stream().stream_name(name);
+        for (k, v) in tags {
+            req = req.tags(k, v);
+        }
+        req.send()
+            .await
+            .map_err(|e| BackendError::from_sdk("AddTagsToStream", e))?;
+        Ok(())
+    }
+
+    /// ListTagsForStream, every page (bounded by the 50 tags a stream may hold).
+    pub async fn list_tags(
+        &self,
+        name: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, BackendError> {
+        let mut tags = std::collections::BTreeMap::new();
+        let mut start: Option<String> = None;
+        for _ in 0..60 {
+            let out = self
+                .client
+                .list_tags_for_stream()
+                .stream_name(name)
+                .set_exclusive_start_tag_key(start.clone())
+                .send()
+                .await
+                .map_err(|e| BackendError::from_sdk("ListTagsForStream", e))?;
+            for t in out.tags() {
+                tags.insert(
+                    t.key().to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                );
+            }
+            start = out.tags().last().map(|t| t.key().to_string());
+            if !out.has_more_tags() || start.is_none() {
+                break;
+            }
+        }
+        Ok(tags)
+    }
+
     /// ListShards: shard ids.
     pub async fn list_shards(&self, name: &str) -> Result<Vec<String>, BackendError> {
         let out = self

@@ -53,6 +53,11 @@ pub async fn provision(
         .create_stream(stream, scenario.stream.shards, on_demand)
         .await?;
     wait_for(admin, stream, |_| true).await?;
+    let tags = run_tags(scenario, spec, stream);
+    if let Err(e) = admin.kinesis.add_tags(stream, &tags).await {
+        // Tags find a run's leftovers; an endpoint without them still runs, named by prefix.
+        tracing::warn!(stream, error = %e, "could not tag the stream");
+    }
     let (key, key_created) = match &spec.protection {
         Protection::Plaintext => (None, false),
         Protection::Envelope(_) => (Some(create_key(&admin.kms, scenario, spec).await?), true),
@@ -70,6 +75,28 @@ pub async fn provision(
         key,
         key_created,
     })
+}
+
+/// The tag every stream the harness makes carries, whatever else it does.
+pub const CREATED_BY: (&str, &str) = ("created-by", "kinesis-crypto-bench");
+
+/// The tags of a stream the run makes: who made it, for which scenario and path, and the run
+/// (the last part of the stream's name).
+pub fn run_tags(
+    scenario: &Scenario,
+    spec: &PathSpec,
+    stream: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let run = stream.rsplit('-').next().unwrap_or_default();
+    [
+        (CREATED_BY.0, CREATED_BY.1),
+        ("kcb-scenario", scenario.name.as_str()),
+        ("kcb-path", spec.name.as_str()),
+        ("kcb-run", run),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.chars().take(256).collect()))
+    .collect()
 }
 
 async fn create_key(

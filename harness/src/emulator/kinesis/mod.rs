@@ -5,6 +5,7 @@ pub mod ops;
 pub mod records;
 pub mod sse;
 pub mod stream;
+pub mod tags;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -68,6 +69,8 @@ pub struct Stream {
     pub pending: Option<(Encryption, Duration)>,
     /// Distinguishes a stream from an earlier one of the same name (iterators of the old one fail).
     pub epoch: u64,
+    /// Tags (at most 50), by key.
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 impl Stream {

@@ -30,8 +30,7 @@ struct StreamIn {
     exclusive_start_shard_id: Option<String>,
     #[allow(dead_code)]
     next_token: Option<String>,
-    #[allow(dead_code)]
-    tags: Option<Value>,
+    tags: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -42,6 +41,9 @@ struct ModeIn {
 
 /// Handle one `Kinesis_20131202.<op>` request.
 pub fn handle(op: &str, body: &[u8], ctx: &Ctx<'_>) -> OpResult {
+    if let Some(result) = super::tags::handle(op, body, ctx) {
+        return result;
+    }
     match op {
         "PutRecord" => records::put_record(body, ctx),
         "PutRecords" => records::put_records(body, ctx),
@@ -110,6 +112,12 @@ fn create_stream(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
             ))
         }
     };
+    let tags = input.tags.clone().unwrap_or_default();
+    if !tags.is_empty() {
+        ctx.authorize("kinesis:AddTagsToStream", &arn)?;
+    }
+    let mut tagged = std::collections::BTreeMap::new();
+    super::tags::merge(&name, &mut tagged, &tags)?;
     let stream = Stream {
         name: name.clone(),
         arn,
@@ -120,6 +128,7 @@ fn create_stream(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
         encryption: Encryption::None,
         pending: None,
         epoch: 0,
+        tags: tagged,
     };
     if !ctx.svc.streams.insert(stream) {
         return Err(ApiError::new(
