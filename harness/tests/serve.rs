@@ -237,6 +237,11 @@ async fn a_run_tags_the_streams_it_makes() {
         record_size = 100
         [[paths]]
         kind = "plaintext"
+        [[paths]]
+        kind = "envelope"
+        [[paths]]
+        kind = "sse-kms"
+        key = "aws-managed"
     "#;
     let s = kcb::scenario::parse(toml, std::path::Path::new("tags.toml")).expect("scenario");
     let out = kcb::runner::run_scenario_with(
@@ -262,4 +267,35 @@ async fn a_run_tags_the_streams_it_makes() {
     assert_eq!(tags.get("kcb-scenario").map(String::as_str), Some("tags"));
     assert_eq!(tags.get("kcb-path").map(String::as_str), Some("plaintext"));
     assert!(stream.ends_with(tags.get("kcb-run").expect("run tag").as_str()));
+    // result.json names what the path used, as the service knows it.
+    let res = &out.result.paths[0].resources;
+    assert_eq!(res.stream.as_deref(), Some(stream.as_str()));
+    assert_eq!(
+        res.stream_arn,
+        principal(&target, "admin")
+            .kinesis
+            .describe(stream)
+            .await
+            .expect("describe")
+            .arn
+    );
+    assert!(res
+        .stream_arn
+        .as_deref()
+        .is_some_and(|a| a.ends_with(&format!(":stream/{stream}"))));
+    assert_eq!((res.key_arn.as_deref(), res.key_created), (None, false));
+    // The envelope path's key is the run's own, named by ARN; the AWS-managed key by alias.
+    let env = &out.result.paths[1].resources;
+    assert!(
+        env.key_created
+            && env
+                .key_arn
+                .as_deref()
+                .is_some_and(|a| a.starts_with("arn:aws:kms:"))
+    );
+    let sse = &out.result.paths[2].resources;
+    assert_eq!(
+        (sse.key_alias.as_deref(), sse.key_created),
+        (Some("alias/aws/kinesis"), false)
+    );
 }

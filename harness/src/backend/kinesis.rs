@@ -45,6 +45,8 @@ pub struct StreamInfo {
     pub key_id: Option<String>,
     /// Open shards.
     pub open_shards: u32,
+    /// The stream's ARN.
+    pub arn: Option<String>,
 }
 
 /// Kinesis, for one principal.
@@ -116,6 +118,7 @@ impl KinesisApi {
                 .unwrap_or_else(|| "NONE".into()),
             key_id: d.key_id().map(str::to_string),
             open_shards: d.open_shard_count() as u32,
+            arn: Some(d.stream_arn().to_string()).filter(|a| !a.is_empty()),
         })
     }
 

@@ -296,6 +296,25 @@ pub struct PathResult {
     /// What client-side crypto cost (the AEAD alone, KMS calls excluded; zero for paths
     /// without client-side crypto) (schema 2).
     pub crypto: CryptoCost,
+    /// The stream and key the path used, so later tools and people can find them (schema 4).
+    #[serde(default)]
+    pub resources: PathResources,
+}
+
+/// The AWS resources one path used (schema 4).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathResources {
+    /// The stream's name.
+    pub stream: Option<String>,
+    /// The stream's ARN, as DescribeStreamSummary gave it.
+    pub stream_arn: Option<String>,
+    /// The KMS key's ARN (envelope, or SSE under a customer-managed key).
+    pub key_arn: Option<String>,
+    /// The key's alias when the path names one (`alias/aws/kinesis` for the AWS-managed key).
+    pub key_alias: Option<String>,
+    /// Whether the run created the key (and so removes it at its end).
+    pub key_created: bool,
 }
 
 /// Client-side crypto cost of one path (the record format and its AEAD, KMS calls excluded),
@@ -822,6 +841,7 @@ pub(crate) fn sample_run_result() -> RunResult {
                     errors: BTreeMap::new(),
                 }],
                 crypto: CryptoCost::default(),
+                resources: PathResources::default(),
             },
             PathResult {
                 name: "envelope".to_owned(),
@@ -896,6 +916,7 @@ pub(crate) fn sample_run_result() -> RunResult {
                         (6_144_000, 6_000, 2_500_000),
                     )
                 },
+                resources: PathResources::default(),
             },
             PathResult {
                 name: "sse-kms".to_owned(),
@@ -949,6 +970,7 @@ pub(crate) fn sample_run_result() -> RunResult {
                     errors: BTreeMap::new(),
                 }],
                 crypto: CryptoCost::default(),
+                resources: PathResources::default(),
             },
         ],
         expectations: vec![

@@ -25,6 +25,14 @@ pub fn upgrade(value: &mut Value, version: u64) -> Result<(), String> {
         if let Some(obj) = value.as_object_mut() {
             obj.entry("interrupted").or_insert(Value::Bool(false));
         }
+        if let Some(paths) = value.get_mut("paths").and_then(Value::as_array_mut) {
+            for p in paths.iter_mut().filter_map(Value::as_object_mut) {
+                p.entry("resources").or_insert(serde_json::json!({
+                    "stream": null, "stream_arn": null, "key_arn": null,
+                    "key_alias": null, "key_created": false
+                }));
+            }
+        }
     }
     if let Some(v) = value.get_mut("schema_version") {
         *v = Value::from(super::SCHEMA_VERSION);

@@ -12,8 +12,8 @@ use crate::metrics::IntervalSeries;
 use crate::path::envelope::esdk::EsdkSuite;
 use crate::result::{
     Attempts, CacheSettings, Cipher, CryptoCalibration, CryptoCost, EnvelopeSettings, FaultResult,
-    Inflation, KmsCallsResult, PathResult, PathSettings, RecordFormat, SizeInflation, SseKeyKind,
-    SseSettings, KINESIS_MAX_RECORD_BYTES,
+    Inflation, KmsCallsResult, PathResources, PathResult, PathSettings, RecordFormat,
+    SizeInflation, SseKeyKind, SseSettings, KINESIS_MAX_RECORD_BYTES,
 };
 use crate::scenario::{
     Aead, EnvelopeFormat, EnvelopeSpec, EsdkSuiteChoice, PathSpec, Protection, SseKey,
@@ -70,6 +70,19 @@ pub fn settings(spec: &PathSpec) -> PathSettings {
             },
             reuse_period_secs: s.reuse_period.as_secs_f64(),
         }),
+    }
+}
+
+/// What a path used, as the result names it.
+pub fn resources(p: &super::setup::Provisioned) -> PathResources {
+    let key = p.key.clone();
+    let alias = key.as_ref().filter(|k| k.starts_with("alias/")).cloned();
+    PathResources {
+        stream: Some(p.stream.clone()),
+        stream_arn: p.stream_arn.clone(),
+        key_arn: key.filter(|k| k.starts_with("arn:")),
+        key_alias: alias,
+        key_created: p.key_created,
     }
 }
 
@@ -317,6 +330,7 @@ pub fn path_result(c: Collected<'_>, plaintext: Option<&PathRun>) -> PathResult 
                 )
             }
         },
+        resources: PathResources::default(),
     }
 }
 

@@ -546,7 +546,9 @@ fn collect_all(
                 service,
                 length,
             };
-            collect::path_result(c, plain.as_deref())
+            let mut r = collect::path_result(c, plain.as_deref());
+            r.resources = collect::resources(p);
+            r
         })
         .collect();
     RunResult {

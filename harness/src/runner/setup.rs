@@ -19,6 +19,8 @@ pub struct Provisioned {
     pub key: Option<String>,
     /// True if the harness created that key.
     pub key_created: bool,
+    /// The stream's ARN (from DescribeStreamSummary).
+    pub stream_arn: Option<String>,
 }
 
 fn slug(s: &str) -> String {
@@ -70,10 +72,12 @@ pub async fn provision(
         admin.kinesis.start_encryption(stream, k).await?;
         wait_for(admin, stream, |i| i.encryption == "KMS").await?;
     }
+    let stream_arn = admin.kinesis.describe(stream).await?.arn;
     Ok(Provisioned {
         stream: stream.to_string(),
         key,
         key_created,
+        stream_arn,
     })
 }
 
