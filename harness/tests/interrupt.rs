@@ -130,7 +130,8 @@ fn sigint_writes_the_interrupted_result_and_exits_130() {
     for p in result["paths"].as_array().expect("paths") {
         let l = &p["ledger"];
         assert_eq!(l["lost"], serde_json::json!(0), "{}", p["name"]);
-        assert!(l["sent"].as_u64().unwrap_or(0) < 50 * 61, "{}", p["name"]);
+        // Stopped about 4 s in: far fewer than the 3,000 the whole minute would send.
+        assert!(l["sent"].as_u64().unwrap_or(0) < 50 * 30, "{}", p["name"]);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::stream::{make_shards, Shard};
+use super::tags;
 use super::{records, Encryption, Stream, StreamMode};
 use crate::emulator::service::Ctx;
 use crate::emulator::wire::{self, check_len, epoch_seconds, required, ApiError, OpResult};
@@ -41,9 +42,6 @@ struct ModeIn {
 
 /// Handle one `Kinesis_20131202.<op>` request.
 pub fn handle(op: &str, body: &[u8], ctx: &Ctx<'_>) -> OpResult {
-    if let Some(result) = super::tags::handle(op, body, ctx) {
-        return result;
-    }
     match op {
         "PutRecord" => records::put_record(body, ctx),
         "PutRecords" => records::put_records(body, ctx),
@@ -57,6 +55,9 @@ pub fn handle(op: &str, body: &[u8], ctx: &Ctx<'_>) -> OpResult {
         "ListShards" => list_shards(&wire::parse(body)?, ctx),
         "StartStreamEncryption" => set_encryption(true, &wire::parse(body)?, ctx),
         "StopStreamEncryption" => set_encryption(false, &wire::parse(body)?, ctx),
+        "AddTagsToStream" => tags::add(&wire::parse(body)?, ctx),
+        "RemoveTagsFromStream" => tags::remove(&wire::parse(body)?, ctx),
+        "ListTagsForStream" => tags::list(&wire::parse(body)?, ctx),
         _ => Err(ApiError::new(
             "UnknownOperationException",
             format!("Kinesis_20131202.{op}"),
@@ -117,7 +118,7 @@ fn create_stream(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
         ctx.authorize("kinesis:AddTagsToStream", &arn)?;
     }
     let mut tagged = std::collections::BTreeMap::new();
-    super::tags::merge(&name, &mut tagged, &tags)?;
+    tags::merge(&name, &mut tagged, &tags)?;
     let stream = Stream {
         name: name.clone(),
         arn,

@@ -9,16 +9,17 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::emulator::service::Ctx;
-use crate::emulator::wire::{self, required, ApiError, OpResult};
+use crate::emulator::wire::{required, ApiError, OpResult};
 
 /// Most tags one stream may carry.
 pub const MAX_TAGS_PER_STREAM: usize = 50;
 /// Most tags (or keys) one AddTagsToStream (or RemoveTagsFromStream) call may name.
 pub const MAX_TAGS_PER_CALL: usize = 10;
 
+/// The input of the three tag operations.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
-struct TagsIn {
+pub(super) struct TagsIn {
     stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     stream_arn: Option<String>,
@@ -26,17 +27,6 @@ struct TagsIn {
     tag_keys: Option<Vec<String>>,
     exclusive_start_tag_key: Option<String>,
     limit: Option<i64>,
-}
-
-/// Handle a tag operation, or `None` when `op` is not one.
-pub fn handle(op: &str, body: &[u8], ctx: &Ctx<'_>) -> Option<OpResult> {
-    let run = |f: fn(&TagsIn, &Ctx<'_>) -> OpResult| wire::parse(body).and_then(|i| f(&i, ctx));
-    Some(match op {
-        "AddTagsToStream" => run(add),
-        "RemoveTagsFromStream" => run(remove),
-        "ListTagsForStream" => run(list),
-        _ => return None,
-    })
 }
 
 /// Checks tags a CreateStream or AddTagsToStream names.
@@ -85,7 +75,8 @@ pub fn merge(
     Ok(())
 }
 
-fn add(input: &TagsIn, ctx: &Ctx<'_>) -> OpResult {
+/// AddTagsToStream.
+pub(super) fn add(input: &TagsIn, ctx: &Ctx<'_>) -> OpResult {
     let stream = ctx.stream(
         input.stream_name.as_deref(),
         input.stream_arn.as_deref(),
@@ -103,7 +94,8 @@ fn add(input: &TagsIn, ctx: &Ctx<'_>) -> OpResult {
     Ok(json!({}))
 }
 
-fn remove(input: &TagsIn, ctx: &Ctx<'_>) -> OpResult {
+/// RemoveTagsFromStream.
+pub(super) fn remove(input: &TagsIn, ctx: &Ctx<'_>) -> OpResult {
     let stream = ctx.stream(
         input.stream_name.as_deref(),
         input.stream_arn.as_deref(),
@@ -122,7 +114,8 @@ fn remove(input: &TagsIn, ctx: &Ctx<'_>) -> OpResult {
     Ok(json!({}))
 }
 
-fn list(input: &TagsIn, ctx: &Ctx<'_>) -> OpResult {
+/// ListTagsForStream.
+pub(super) fn list(input: &TagsIn, ctx: &Ctx<'_>) -> OpResult {
     let stream = ctx.stream(
         input.stream_name.as_deref(),
         input.stream_arn.as_deref(),
