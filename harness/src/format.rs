@@ -177,6 +177,15 @@ fn trim_zeros(text: String) -> String {
     }
 }
 
+/// What report, summary and gate say when every role signed as one identity.
+pub const ROLES_NOT_SEPARATED: &str = "roles not separated: every role signed as one identity, \
+     so least privilege was not exercised (give each role its own profile or role_arn)";
+
+/// What console, summary, HTML report and gate say of an interrupted run.
+pub const INTERRUPTED: &str = "INTERRUPTED: the run was stopped early (Ctrl-C or SIGTERM); \
+     the load stopped, faults were lifted and the drain was cut short, so every figure covers \
+     only what ran";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,8 +257,3 @@ mod tests {
         assert_eq!(signed(0.0), "0");
     }
 }
-
-/// What every reader (console, summary, page, gate) says of an interrupted run.
-pub const INTERRUPTED: &str = "INTERRUPTED: the run was stopped early (Ctrl-C or SIGTERM); \
-     the load stopped, faults were lifted and the drain was cut short, so every figure covers \
-     only what ran";

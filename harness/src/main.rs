@@ -46,18 +46,38 @@ enum Command {
         /// Print result.json to stdout instead of the table.
         #[arg(long)]
         json: bool,
-        /// Run against this endpoint (e.g. a `serve` on loopback, LocalStack) instead of the
-        /// embedded service. The harness's principals sign as admin/producer/consumer.
+        /// Where to run: `embedded` (the default: the embedded service, or --endpoint-url with
+        /// the harness's principals) or `aws` (credentials, profiles and region from the
+        /// standard AWS configuration; overrides the scenario's [target] kind).
+        #[arg(long, value_parser = ["embedded", "aws"])]
+        target: Option<String>,
+        /// Run against this endpoint (a `serve` on loopback, LocalStack, moto) instead of the
+        /// embedded service (or of AWS's own, with --target aws). Without --target aws the
+        /// harness's principals sign as admin/producer/consumer/resharder.
         #[arg(long)]
         endpoint_url: Option<String>,
-        /// Region for --endpoint-url.
-        #[arg(long, default_value = "us-east-1")]
-        region: String,
+        /// Region (default: us-east-1 for --endpoint-url; the AWS configuration's with
+        /// --target aws).
+        #[arg(long)]
+        region: Option<String>,
+        /// A role's credentials with --target aws: ROLE=profile:NAME or
+        /// ROLE=arn:aws:iam::ACCOUNT:role/NAME (STS AssumeRole); ROLE is admin, producer,
+        /// consumer or resharder. Repeatable; overrides the scenario's [target.roles].
+        #[arg(long = "role", value_name = "ROLE=SOURCE")]
+        roles: Vec<String>,
+        /// Refuse to run (before creating anything) unless the credentials are this account's.
+        #[arg(long, value_name = "ACCOUNT_ID")]
+        expect_account: Option<String>,
+        /// Let key faults (disable-key, schedule-key-deletion) change the keys this run creates
+        /// on a target other than the embedded service; without it such a scenario is refused
+        /// before its first request.
+        #[arg(long)]
+        allow_destructive: bool,
         /// Never draw a progress bar.
         #[arg(long)]
         no_progress: bool,
-        /// Leave the streams and keys the run made (needs --endpoint-url), and print how to
-        /// remove them.
+        /// Leave the streams and keys the run made (needs --endpoint-url or --target aws), and
+        /// print how to remove them.
         #[arg(long)]
         keep: bool,
     },
@@ -73,6 +93,8 @@ enum Command {
     Plan(kcb::cli::plan::PlanArgs),
     /// Fail (exit 1) when encryption overhead, KMS calls or inflation regressed beyond noise.
     Gate(kcb::cli::gate::GateArgs),
+    /// Remove what earlier runs left behind (by their created-by tag): streams, keys, aliases.
+    Cleanup(kcb::cli::cleanup::CleanupArgs),
     /// Serve the embedded Kinesis + KMS service on a loopback port (SigV4 checked).
     Serve {
         /// Port (0 = any free port).
@@ -105,15 +127,15 @@ fn main() -> ExitCode {
             scenario,
             out,
             json,
+            target,
             endpoint_url,
             region,
+            roles,
+            expect_account,
+            allow_destructive,
             no_progress,
             keep,
         } => {
-            if keep && endpoint_url.is_none() {
-                eprintln!("error: --keep: the embedded service ends with the run, so there is nothing to keep; use --endpoint-url (a `serve`, LocalStack, moto)");
-                return ExitCode::from(EXIT_BAD_INPUT);
-            }
             let s = match scenario::load(&scenario) {
                 Ok(s) => s,
                 Err(e) => {
@@ -121,18 +143,62 @@ fn main() -> ExitCode {
                     return ExitCode::from(EXIT_BAD_INPUT);
                 }
             };
-            let target = endpoint_url.map(|url| (url, region));
-            match run(s, out, json, target, !no_progress, keep) {
+            let mut flags = runner::target::TargetFlags {
+                aws: target.as_deref() == Some("aws"),
+                embedded: target.as_deref() == Some("embedded"),
+                endpoint_url,
+                region,
+                roles: Vec::new(),
+            };
+            for r in &roles {
+                match kcb::backend::aws::parse_role_flag(r) {
+                    Ok(role) => flags.roles.push(role),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(EXIT_BAD_INPUT);
+                    }
+                }
+            }
+            if let Some(a) = &expect_account {
+                if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+                    eprintln!("error: --expect-account {a:?}: must be a 12-digit AWS account id");
+                    return ExitCode::from(EXIT_BAD_INPUT);
+                }
+            }
+            let tag = runner::run_tag(&s);
+            let place = runner::target::choose(&s.target, &flags, &tag);
+            if !flags.roles.is_empty() && !matches!(place, runner::target::Where::Aws(_)) {
+                eprintln!("error: --role: roles have their own credentials only with --target aws (or [target] kind = \"aws\"); without it the harness's principals sign");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+            if keep && matches!(place, runner::target::Where::Embedded) {
+                eprintln!("error: --keep: the embedded service ends with the run, so there is nothing to keep; use --endpoint-url (a `serve`, LocalStack, moto) or --target aws");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+            let options = runner::RunOptions {
+                progress: !no_progress,
+                keep,
+                expect_account,
+                allow_destructive,
+                run_tag: Some(tag),
+                ..Default::default()
+            };
+            match run(s, out, json, place, options) {
                 Ok(code) => code,
                 Err(e) => {
+                    let code = match e.downcast_ref::<runner::RunError>() {
+                        Some(runner::RunError::Refused(_)) => EXIT_BAD_INPUT,
+                        _ => EXIT_RUN_FAILED,
+                    };
                     eprintln!("error: {e:#}");
-                    ExitCode::from(EXIT_RUN_FAILED)
+                    ExitCode::from(code)
                 }
             }
         }
         Command::Report(a) => kcb::cli::report::run(&a),
         Command::Plan(a) => kcb::cli::plan::run(&a),
         Command::Gate(a) => kcb::cli::gate::run(&a),
+        Command::Cleanup(a) => kcb::cli::cleanup::run(&a),
         Command::Serve {
             port,
             host,
@@ -174,23 +240,46 @@ fn run(
     s: Scenario,
     out: Option<PathBuf>,
     json: bool,
-    endpoint: Option<(String, String)>,
-    progress: bool,
-    keep: bool,
+    place: runner::target::Where,
+    mut options: runner::RunOptions,
 ) -> anyhow::Result<ExitCode> {
-    let endpoint_url = endpoint
-        .as_ref()
-        .map(|(url, region)| (url.clone(), region.clone()));
+    let tag = options.run_tag.clone().unwrap_or_default();
+    let (endpoint, aws_cli, cleanup) = match place {
+        runner::target::Where::Embedded => (None, String::new(), String::new()),
+        runner::target::Where::Endpoint { url, region } => {
+            let cli = format!("aws --endpoint-url {url} --region {region}");
+            let cleanup = format!("kinesis-crypto-bench cleanup --run-id {tag} --endpoint-url {url} --region {region}");
+            (Some((url, region)), cli, cleanup)
+        }
+        runner::target::Where::Aws(setup) => {
+            let mut flags = String::new();
+            if let Some(url) = &setup.endpoint_url {
+                flags.push_str(&format!(" --endpoint-url {url}"));
+            }
+            if let Some(r) = &setup.region {
+                flags.push_str(&format!(" --region {r}"));
+            }
+            let mut cleanup =
+                format!("kinesis-crypto-bench cleanup --run-id {tag} --target aws{flags}");
+            match setup.roles.get(&kcb::backend::Role::Admin) {
+                Some(kcb::backend::RoleSource::Profile(p)) => {
+                    cleanup.push_str(&format!(" --role admin=profile:{p}"))
+                }
+                Some(kcb::backend::RoleSource::AssumeRole { role_arn, .. }) => {
+                    cleanup.push_str(&format!(" --role admin={role_arn}"))
+                }
+                _ => {}
+            }
+            options.aws = Some(setup);
+            (None, format!("aws{flags}"), cleanup)
+        }
+    };
     let rt =
         runner::runtime(s.clock == ClockMode::Virtual).context("cannot start the async runtime")?;
     let raw = s.raw_toml.clone();
     let interrupt = kcb::interrupt::Interrupt::new();
-    rt.spawn(on_signals(interrupt.clone()));
-    let options = runner::RunOptions {
-        progress,
-        keep,
-        interrupt,
-    };
+    rt.spawn(on_signals(interrupt.clone(), cleanup.clone()));
+    options.interrupt = interrupt;
     let output = rt.block_on(runner::run_scenario_with(Arc::new(s), endpoint, options))?;
     let dir = out.unwrap_or_else(|| {
         output::default_dir(&output.result.scenario.name, &output.result.started_at)
@@ -202,15 +291,25 @@ fn run(
         println!("{}", kcb::report::render(&output.result));
         println!("result: {}", result_file.display());
     }
-    if let (false, Some((url, region))) = (output.kept.is_empty(), endpoint_url) {
+    if !output.kept.is_empty() {
         // On stderr, so --json's stdout stays one JSON document.
         eprintln!("kept (--keep): remove with");
+        for p in output.kept.iter().filter(|p| p.stream_created) {
+            eprintln!(
+                "  {aws_cli} kinesis delete-stream --stream-name {} --enforce-consumer-deletion",
+                p.stream
+            );
+        }
         for p in &output.kept {
-            eprintln!("  aws --endpoint-url {url} --region {region} kinesis delete-stream --stream-name {} --enforce-consumer-deletion", p.stream);
             if let (Some(key), true) = (&p.key, p.key_created) {
-                eprintln!("  aws --endpoint-url {url} --region {region} kms schedule-key-deletion --key-id {key} --pending-window-in-days 7");
+                let id = key.rsplit_once(":key/").map_or(key.as_str(), |(_, id)| id);
+                eprintln!("  {aws_cli} kms schedule-key-deletion --key-id {id} --pending-window-in-days 7");
+                if let Some(alias) = &p.key_alias {
+                    eprintln!("  {aws_cli} kms delete-alias --alias-name {alias}");
+                }
             }
         }
+        eprintln!("or all at once: {cleanup}");
     }
     if output.result.interrupted {
         eprintln!("{}", kcb::format::INTERRUPTED);
@@ -226,7 +325,7 @@ fn run(
 
 /// Ctrl-C or SIGTERM: the first stops the run (load, faults, a short drain, the result written
 /// and marked); the second exits at once with what the run had made and not yet removed.
-async fn on_signals(interrupt: Arc<kcb::interrupt::Interrupt>) {
+async fn on_signals(interrupt: Arc<kcb::interrupt::Interrupt>, cleanup: String) {
     #[cfg(unix)]
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     loop {
@@ -249,9 +348,12 @@ async fn on_signals(interrupt: Arc<kcb::interrupt::Interrupt>) {
             eprintln!("interrupted again: exiting at once");
             let left = interrupt.left_behind();
             if !left.is_empty() {
-                eprintln!("left behind (remove with the AWS CLI: kinesis delete-stream, kms schedule-key-deletion):");
+                eprintln!("left behind:");
                 for what in left {
                     eprintln!("  {what}");
+                }
+                if !cleanup.is_empty() {
+                    eprintln!("remove with: {cleanup}");
                 }
             }
             std::process::exit(i32::from(EXIT_INTERRUPTED));

@@ -186,7 +186,8 @@ fn expected(faults: &[FaultSpec], on: &BTreeSet<usize>, cancelled: &BTreeSet<usi
                 FaultKind::Latency { service, .. } => {
                     e.rules[t] += usize::from(*service == FaultService::Kinesis)
                 }
-                FaultKind::DeleteKey => {}
+                // Events: not generated here (nothing undoes them).
+                FaultKind::DeleteKey | FaultKind::Reshard { .. } => {}
             }
         }
         match &f.kind {
@@ -236,6 +237,7 @@ async fn check(faults: Vec<FaultSpec>) -> Result<(), TestCaseError> {
             },
             stream,
             key: Some(key.arn),
+            key_created: true,
             transport: TransportFaults::new(7, true, None),
         });
     }
@@ -246,6 +248,7 @@ async fn check(faults: Vec<FaultSpec>) -> Result<(), TestCaseError> {
         targets,
         service: Some(w.svc.clone()),
         admin: w.admin.clone(),
+        resharder: w.resharder.clone(),
         keys: Default::default(),
         seed: 1,
     };

@@ -5,26 +5,17 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use common::*;
 use kcb::backend::{Principal, Start, Target, TransportLog};
 use kcb::clock::SystemClock;
-use kcb::emulator::server::{self, Running};
-use kcb::emulator::{Service, ServiceConfig};
+use kcb::emulator::server::Running;
+use kcb::emulator::Service;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A signature-checking service on 127.0.0.1 with an OS-chosen port.
 async fn serve() -> (Service, Running, Target) {
-    let config = ServiceConfig {
-        verify_signatures: true,
-        encryption_update_delay: Duration::ZERO,
-        ..Default::default()
-    };
-    let svc = Service::new(config, Arc::new(SystemClock));
-    let running = server::start(svc.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("listen on loopback");
+    let (svc, running) = loopback().await;
     assert!(running.addr.ip().is_loopback());
     let target = Target::Endpoint {
         url: running.endpoint_url(),

@@ -33,6 +33,14 @@ pub enum Target {
         /// Region.
         region: String,
     },
+    /// AWS itself (HTTPS, the region's standard endpoints), or `endpoint_url` when given, signed
+    /// with what the AWS configuration resolves (`backend::aws`).
+    Aws {
+        /// An endpoint that replaces AWS's (LocalStack, moto, `serve`).
+        endpoint_url: Option<String>,
+        /// Region.
+        region: String,
+    },
 }
 
 impl Target {
@@ -41,35 +49,63 @@ impl Target {
         match self {
             Target::Embedded(_) => "embedded".into(),
             Target::Endpoint { url, .. } => url.clone(),
+            Target::Aws {
+                endpoint_url: Some(url),
+                region,
+            } => format!("aws {region} via {url}"),
+            Target::Aws { region, .. } => format!("aws {region}"),
+        }
+    }
+
+    /// Whether this is the embedded service (whose world a run may change at will: it ends
+    /// with the run).
+    pub fn is_embedded(&self) -> bool {
+        matches!(self, Target::Embedded(_))
+    }
+
+    /// The region requests are signed for.
+    pub fn region(&self) -> &str {
+        match self {
+            Target::Embedded(_) => EMBEDDED_REGION,
+            Target::Endpoint { region, .. } | Target::Aws { region, .. } => region,
+        }
+    }
+
+    /// The endpoint URL the clients use, if not AWS's own.
+    pub fn endpoint_url(&self) -> Option<&str> {
+        match self {
+            Target::Embedded(_) => Some(EMBEDDED_ENDPOINT),
+            Target::Endpoint { url, .. } => Some(url),
+            Target::Aws { endpoint_url, .. } => endpoint_url.as_deref(),
         }
     }
 
     fn base_http(&self) -> SharedHttpClient {
         match self {
             Target::Embedded(service) => SharedHttpClient::new(InProcess::new(service.clone())),
-            Target::Endpoint { .. } => aws_smithy_http_client::Builder::new()
-                .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                    aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
-                ))
-                .build_https(),
-        }
-    }
-
-    fn url_and_region(&self) -> (String, String) {
-        match self {
-            Target::Embedded(_) => (EMBEDDED_ENDPOINT.into(), EMBEDDED_REGION.into()),
-            Target::Endpoint { url, region } => (url.clone(), region.clone()),
+            Target::Endpoint { .. } | Target::Aws { .. } => https_client(),
         }
     }
 }
 
-/// Kinesis and KMS clients signed as one principal.
+/// The HTTP client for a network target: the SDK's own, TLS through aws-lc.
+pub fn https_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .build_https()
+}
+
+/// Kinesis, KMS and STS clients signed as one principal.
 #[derive(Debug, Clone)]
 pub struct Clients {
     /// Kinesis.
     pub kinesis: aws_sdk_kinesis::Client,
     /// KMS.
     pub kms: aws_sdk_kms::Client,
+    /// STS (who the principal is).
+    pub sts: aws_sdk_sts::Client,
 }
 
 /// What the observing transport of a set of clients records into and applies.
@@ -98,34 +134,43 @@ impl Observation {
     }
 }
 
-/// Build both clients signing with `source`.
+/// Build the clients signing with `source`.
 pub fn build(target: &Target, source: &CredentialSource, obs: Observation) -> Clients {
     let http = SharedHttpClient::new(Observed::new(target.base_http(), obs));
-    let (url, region) = target.url_and_region();
+    let url = target.endpoint_url().map(str::to_owned);
+    let region = target.region().to_owned();
     let creds = source.provider();
     let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(5))
         .operation_attempt_timeout(Duration::from_secs(10))
         .build();
-    let kinesis = aws_sdk_kinesis::Config::builder()
+    let mut kinesis = aws_sdk_kinesis::Config::builder()
         .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
         .region(aws_sdk_kinesis::config::Region::new(region.clone()))
         .credentials_provider(creds.clone())
-        .endpoint_url(url.clone())
         .http_client(http.clone())
         .retry_config(RetryConfig::disabled())
-        .timeout_config(timeouts.clone())
-        .build();
-    let kms = aws_sdk_kms::Config::builder()
+        .timeout_config(timeouts.clone());
+    let mut kms = aws_sdk_kms::Config::builder()
         .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
-        .region(aws_sdk_kms::config::Region::new(region))
+        .region(aws_sdk_kms::config::Region::new(region.clone()))
+        .credentials_provider(creds.clone())
+        .http_client(http.clone())
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(timeouts.clone());
+    let mut sts = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .region(aws_sdk_sts::config::Region::new(region))
         .credentials_provider(creds)
-        .endpoint_url(url)
         .http_client(http)
         .retry_config(RetryConfig::disabled())
-        .timeout_config(timeouts)
-        .build();
+        .timeout_config(timeouts);
+    kinesis.set_endpoint_url(url.clone());
+    kms.set_endpoint_url(url.clone());
+    sts.set_endpoint_url(url);
     Clients {
-        kinesis: aws_sdk_kinesis::Client::from_conf(kinesis),
-        kms: aws_sdk_kms::Client::from_conf(kms),
+        kinesis: aws_sdk_kinesis::Client::from_conf(kinesis.build()),
+        kms: aws_sdk_kms::Client::from_conf(kms.build()),
+        sts: aws_sdk_sts::Client::from_conf(sts.build()),
     }
 }

@@ -1,13 +1,14 @@
 //! Where each role's credentials come from: the one place the harness decides how its clients
 //! sign. A run acts as four roles (least privilege: admin, producer, consumer, resharder); each
-//! role has a [`CredentialSource`]. Today the only source is a static access key, which is what
-//! the embedded service, `serve`, moto and LocalStack expect (the harness's named principals:
-//! access key id = role name, secret = `<name>-secret`); the AWS credential chain, profiles and
-//! assumed roles are further sources of this enum.
+//! role has a [`CredentialSource`]: a static access key (the harness's named principals, which
+//! the embedded service, `serve`, moto and LocalStack expect: access key id = role name, secret
+//! = `<name>-secret`), or what the AWS SDK's configuration resolves ([`RoleSource`]: the standard
+//! chain, a named profile, or a role assumed through STS), loaded by `backend::aws`.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials as SdkCredentials;
 use zeroize::Zeroizing;
 
@@ -50,8 +51,46 @@ impl fmt::Display for Role {
     }
 }
 
+/// Where a role's credentials come from in the AWS SDK's configuration.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RoleSource {
+    /// The standard chain: environment, the shared config and credentials files' default
+    /// profile (or `AWS_PROFILE`), SSO, web identity, container and instance roles.
+    Chain,
+    /// A named profile of the shared config and credentials files (which may itself assume a
+    /// role, use SSO or a credential process).
+    Profile(String),
+    /// A role assumed through STS AssumeRole with the chain's credentials, in a session named
+    /// after the harness and the run.
+    AssumeRole {
+        /// The role's ARN.
+        role_arn: String,
+        /// The external id the role's trust policy asks for.
+        external_id: Option<String>,
+    },
+}
+
+impl fmt::Display for RoleSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RoleSource::Chain => f.write_str("the default credential chain"),
+            RoleSource::Profile(p) => write!(f, "profile {p}"),
+            RoleSource::AssumeRole {
+                role_arn,
+                external_id,
+            } => {
+                write!(f, "assumed role {role_arn}")?;
+                if external_id.is_some() {
+                    f.write_str(" (with an external id)")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 /// How one role's requests are signed.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum CredentialSource {
     /// A fixed access key; the secret is zeroized on drop and never printed.
     Static {
@@ -60,7 +99,38 @@ pub enum CredentialSource {
         /// Secret access key.
         secret_access_key: Zeroizing<String>,
     },
+    /// What the SDK's configuration resolved for `how` (refreshed by the SDK as it expires).
+    Resolved {
+        /// Where the credentials come from.
+        how: RoleSource,
+        /// The SDK's provider for them.
+        provider: SharedCredentialsProvider,
+    },
 }
+
+impl PartialEq for CredentialSource {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (
+                CredentialSource::Static {
+                    access_key_id: a,
+                    secret_access_key: x,
+                },
+                CredentialSource::Static {
+                    access_key_id: b,
+                    secret_access_key: y,
+                },
+            ) => a == b && x == y,
+            (
+                CredentialSource::Resolved { how: a, .. },
+                CredentialSource::Resolved { how: b, .. },
+            ) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for CredentialSource {}
 
 impl fmt::Debug for CredentialSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -70,6 +140,9 @@ impl fmt::Debug for CredentialSource {
                 .field("access_key_id", access_key_id)
                 .field("secret_access_key", &"<redacted>")
                 .finish(),
+            CredentialSource::Resolved { how, .. } => {
+                f.debug_struct("Resolved").field("how", how).finish()
+            }
         }
     }
 }
@@ -94,22 +167,24 @@ impl CredentialSource {
             CredentialSource::Static { access_key_id, .. } => {
                 format!("static access key {access_key_id}")
             }
+            CredentialSource::Resolved { how, .. } => how.to_string(),
         }
     }
 
     /// The SDK's credentials provider for this source.
-    pub(super) fn provider(&self) -> SdkCredentials {
+    pub(super) fn provider(&self) -> SharedCredentialsProvider {
         match self {
             CredentialSource::Static {
                 access_key_id,
                 secret_access_key,
-            } => SdkCredentials::new(
+            } => SharedCredentialsProvider::new(SdkCredentials::new(
                 access_key_id,
                 secret_access_key.as_str(),
                 None,
                 None,
                 "kinesis-crypto-bench",
-            ),
+            )),
+            CredentialSource::Resolved { provider, .. } => provider.clone(),
         }
     }
 }
@@ -130,6 +205,15 @@ impl Credentials {
                 .map(|r| (r, CredentialSource::named_principal(r.name())))
                 .collect(),
         }
+    }
+
+    /// Each role's source from `sources`.
+    pub fn from_sources(sources: BTreeMap<Role, CredentialSource>) -> Self {
+        let mut c = Self::named_principals();
+        for (role, source) in sources {
+            c = c.with(role, source);
+        }
+        c
     }
 
     /// The same source for `role`, replacing what it had.

@@ -32,6 +32,23 @@ pub enum Start {
     At(String),
     /// Just after this sequence number.
     After(String),
+    /// The first record written at or after this time (since the Unix epoch).
+    AtTimestamp(Duration),
+}
+
+/// One shard as ListShards describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardInfo {
+    /// Shard id.
+    pub id: String,
+    /// The shards it came from (split: one; merge: two).
+    pub parents: Vec<String>,
+    /// First hash key.
+    pub start_hash: u128,
+    /// Last hash key.
+    pub end_hash: u128,
+    /// Still takes records (no ending sequence number).
+    pub open: bool,
 }
 
 /// Stream status and encryption as DescribeStreamSummary gives them.
@@ -148,15 +165,24 @@ impl KinesisApi {
         Ok(())
     }
 
-    /// ListStreams (first page).
+    /// ListStreams, every page (at most 1,000 pages).
     pub async fn list_streams(&self) -> Result<Vec<String>, BackendError> {
-        let out = self
-            .client
-            .list_streams()
-            .send()
-            .await
-            .map_err(|e| BackendError::from_sdk("ListStreams", e))?;
-        Ok(out.stream_names().to_vec())
+        let mut names: Vec<String> = Vec::new();
+        for _ in 0..1000 {
+            let out = self
+                .client
+                .list_streams()
+                .set_exclusive_start_stream_name(names.last().cloned())
+                .send()
+                .await
+                .map_err(|e| BackendError::from_sdk("ListStreams", e))?;
+            let page = out.stream_names();
+            names.extend(page.iter().cloned());
+            if !out.has_more_streams() || page.is_empty() {
+                break;
+            }
+        }
+        Ok(names)
     }
 
     /// AddTagsToStream (at most 10 tags a call, as AWS allows).
@@ -219,6 +245,92 @@ impl KinesisApi {
             .iter()
             .map(|s| s.shard_id().to_string())
             .collect())
+    }
+
+    /// ListShards, every page: each shard, open or closed, with its parents and hash range.
+    pub async fn shards(&self, name: &str) -> Result<Vec<ShardInfo>, BackendError> {
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..1000 {
+            let req = self.client.list_shards();
+            let req = match token.take() {
+                Some(t) => req.next_token(t),
+                None => req.stream_name(name),
+            };
+            let out = req
+                .send()
+                .await
+                .map_err(|e| BackendError::from_sdk("ListShards", e))?;
+            for s in out.shards() {
+                let range = s.hash_key_range();
+                let hash = |f: fn(&aws_sdk_kinesis::types::HashKeyRange) -> &str| {
+                    range.and_then(|r| f(r).parse::<u128>().ok()).unwrap_or(0)
+                };
+                all.push(ShardInfo {
+                    id: s.shard_id().to_string(),
+                    parents: s
+                        .parent_shard_id()
+                        .into_iter()
+                        .chain(s.adjacent_parent_shard_id())
+                        .map(str::to_string)
+                        .collect(),
+                    start_hash: hash(|r| r.starting_hash_key()),
+                    end_hash: hash(|r| r.ending_hash_key()),
+                    open: s
+                        .sequence_number_range()
+                        .is_none_or(|r| r.ending_sequence_number().is_none()),
+                });
+            }
+            token = out.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// SplitShard at `new_starting_hash`.
+    pub async fn split_shard(
+        &self,
+        name: &str,
+        shard: &str,
+        new_starting_hash: u128,
+    ) -> Result<(), BackendError> {
+        self.client
+            .split_shard()
+            .stream_name(name)
+            .shard_to_split(shard)
+            .new_starting_hash_key(new_starting_hash.to_string())
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("SplitShard", e))?;
+        Ok(())
+    }
+
+    /// MergeShards of two adjacent shards.
+    pub async fn merge_shards(&self, name: &str, a: &str, b: &str) -> Result<(), BackendError> {
+        self.client
+            .merge_shards()
+            .stream_name(name)
+            .shard_to_merge(a)
+            .adjacent_shard_to_merge(b)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("MergeShards", e))?;
+        Ok(())
+    }
+
+    /// UpdateShardCount (uniform scaling).
+    pub async fn update_shard_count(&self, name: &str, target: i32) -> Result<(), BackendError> {
+        self.client
+            .update_shard_count()
+            .stream_name(name)
+            .target_shard_count(target)
+            .scaling_type(aws_sdk_kinesis::types::ScalingType::UniformScaling)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("UpdateShardCount", e))?;
+        Ok(())
     }
 
     /// DescribeStream: shard ids with their hash ranges (start, end as decimal strings).
@@ -333,6 +445,9 @@ impl KinesisApi {
             Start::After(s) => req
                 .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
                 .starting_sequence_number(s),
+            Start::AtTimestamp(t) => req
+                .shard_iterator_type(ShardIteratorType::AtTimestamp)
+                .timestamp(aws_smithy_types::DateTime::from_secs_f64(t.as_secs_f64())),
         };
         let out = req
             .send()

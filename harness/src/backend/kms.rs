@@ -107,19 +107,86 @@ impl KmsApi {
         key_info("DescribeKey", out.key_metadata())
     }
 
-    /// ListKeys (first page): key ids.
+    /// ListKeys, every page (at most 1,000): key ids.
     pub async fn list_keys(&self) -> Result<Vec<String>, BackendError> {
-        let out = self
-            .client
-            .list_keys()
+        let mut ids = Vec::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..1000 {
+            let out = self
+                .client
+                .list_keys()
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| BackendError::from_sdk("ListKeys", e))?;
+            ids.extend(
+                out.keys()
+                    .iter()
+                    .filter_map(|k| k.key_id().map(str::to_string)),
+            );
+            marker = out.next_marker().map(str::to_string);
+            if !out.truncated() || marker.is_none() {
+                break;
+            }
+        }
+        Ok(ids)
+    }
+
+    /// CreateKey (symmetric) with resource tags.
+    pub async fn create_key_tagged(
+        &self,
+        description: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<KeyInfo, BackendError> {
+        let mut req = self.client.create_key().description(description);
+        for (k, v) in tags {
+            let tag = aws_sdk_kms::types::Tag::builder()
+                .tag_key(k)
+                .tag_value(v)
+                .build()
+                .map_err(|e| BackendError::new("CreateKey", "InvalidTag", e.to_string()))?;
+            req = req.tags(tag);
+        }
+        let out = req
             .send()
             .await
-            .map_err(|e| BackendError::from_sdk("ListKeys", e))?;
-        Ok(out
-            .keys()
-            .iter()
-            .filter_map(|k| k.key_id().map(str::to_string))
-            .collect())
+            .map_err(|e| BackendError::from_sdk("CreateKey", e))?;
+        key_info("CreateKey", out.key_metadata())
+    }
+
+    /// ListResourceTags, every page (a key holds at most 50).
+    pub async fn key_tags(&self, key: &str) -> Result<BTreeMap<String, String>, BackendError> {
+        let mut tags = BTreeMap::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..60 {
+            let out = self
+                .client
+                .list_resource_tags()
+                .key_id(key)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| BackendError::from_sdk("ListResourceTags", e))?;
+            for t in out.tags() {
+                tags.insert(t.tag_key().to_string(), t.tag_value().to_string());
+            }
+            marker = out.next_marker().map(str::to_string);
+            if !out.truncated() || marker.is_none() {
+                break;
+            }
+        }
+        Ok(tags)
+    }
+
+    /// DeleteAlias.
+    pub async fn delete_alias(&self, alias: &str) -> Result<(), BackendError> {
+        self.client
+            .delete_alias()
+            .alias_name(alias)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("DeleteAlias", e))?;
+        Ok(())
     }
 
     /// CreateAlias.
@@ -134,24 +201,30 @@ impl KmsApi {
         Ok(())
     }
 
-    /// ListAliases: (alias, target key id).
+    /// ListAliases, every page (at most 1,000): (alias, target key id).
     pub async fn list_aliases(&self) -> Result<Vec<(String, String)>, BackendError> {
-        let out = self
-            .client
-            .list_aliases()
-            .send()
-            .await
-            .map_err(|e| BackendError::from_sdk("ListAliases", e))?;
-        Ok(out
-            .aliases()
-            .iter()
-            .map(|a| {
+        let mut all = Vec::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..1000 {
+            let out = self
+                .client
+                .list_aliases()
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| BackendError::from_sdk("ListAliases", e))?;
+            all.extend(out.aliases().iter().map(|a| {
                 (
                     a.alias_name().unwrap_or_default().to_string(),
                     a.target_key_id().unwrap_or_default().to_string(),
                 )
-            })
-            .collect())
+            }));
+            marker = out.next_marker().map(str::to_string);
+            if !out.truncated() || marker.is_none() {
+                break;
+            }
+        }
+        Ok(all)
     }
 
     /// GenerateDataKey (AES_256) bound to `ctx`.

@@ -1,5 +1,6 @@
 //! The seam to AWS: the only place SDK types appear. Everything above speaks these types.
 
+pub mod aws;
 pub mod clients;
 pub mod credentials;
 pub mod error;
@@ -7,17 +8,21 @@ pub mod faults;
 pub mod kinesis;
 pub mod kms;
 pub mod sink;
+pub mod sts;
 pub mod transport;
 
 use std::sync::Arc;
 
 pub use clients::{Clients, Observation, Target};
-pub use credentials::{CredentialSource, Credentials, Role};
+pub use credentials::{CredentialSource, Credentials, Role, RoleSource};
 pub use error::{BackendError, ErrorClass};
 pub use faults::TransportFaults;
-pub use kinesis::{KinesisApi, RecordsPage, Start, StreamInfo};
+pub use kinesis::{KinesisApi, RecordsPage, ShardInfo, Start, StreamInfo};
 pub use kms::{DataKeyOut, KeyInfo, KmsApi};
-pub use sink::{EntryFailure, OutRecord, Position, PutAck, ReadRecord, Sink, SinkInfo, Source};
+pub use sink::{
+    EntryFailure, OutRecord, Partition, Position, PutAck, ReadRecord, Sink, SinkInfo, Source,
+};
+pub use sts::{Identity, StsApi};
 pub use transport::{ObservedKmsCall, TransportLog};
 
 use crate::clock::SharedClock;
@@ -29,6 +34,8 @@ pub struct Principal {
     pub kinesis: KinesisApi,
     /// KMS.
     pub kms: KmsApi,
+    /// STS.
+    pub sts: StsApi,
 }
 
 impl Principal {
@@ -67,6 +74,7 @@ impl Principal {
         Self {
             kinesis: KinesisApi::new(c.kinesis),
             kms: KmsApi::new(c.kms),
+            sts: StsApi::new(c.sts),
         }
     }
 }

@@ -56,6 +56,18 @@ impl<'a> Control<'a> {
         Self { inner }
     }
 
+    /// How many requests the service has received (any service, answered or refused).
+    pub fn requests(&self) -> u64 {
+        self.inner
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many sessions STS AssumeRole has handed out.
+    pub fn sessions(&self) -> usize {
+        self.inner.sessions.lock().len()
+    }
+
     /// Add a statement to a principal's policy (e.g. an explicit Deny).
     pub fn attach(&self, principal: &str, statement: Statement) -> Result<StatementId, IamError> {
         self.inner.iam.write().attach(principal, statement)

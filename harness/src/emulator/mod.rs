@@ -1,4 +1,4 @@
-//! The embedded Kinesis + KMS service: AWS JSON 1.1 with AWS's error names, reached in process
+//! The embedded Kinesis + KMS service (and the STS a run's credentials need): AWS JSON 1.1 with AWS's error names, reached in process
 //! through the real SDK clients or on a loopback port. It knows nothing of scenarios.
 
 pub mod bucket;
@@ -10,6 +10,7 @@ pub mod overrides;
 pub mod server;
 pub mod service;
 pub mod sigv4;
+pub mod sts;
 pub mod wire;
 
 pub use control::{Control, Hold, WorldSnapshot};

@@ -14,6 +14,7 @@ use super::kinesis::{ShardLimits, Stream, Streams};
 use super::kms::Kms;
 use super::overrides::Overrides;
 use super::sigv4::{self, AuthError};
+use super::sts::{self, Caller, Sessions};
 use super::wire::{ApiError, MAX_BODY_BYTES};
 use crate::clock::SharedClock;
 
@@ -70,6 +71,10 @@ pub struct Inner {
     pub(crate) shard_overrides: Mutex<std::collections::HashMap<String, Overrides<ShardLimits>>>,
     /// Latencies added to KMS operations by the harness (they add up).
     pub(crate) kms_delays: RwLock<Overrides<KmsDelay>>,
+    /// The sessions STS AssumeRole handed out.
+    pub(crate) sessions: Mutex<Sessions>,
+    /// Requests received (any service, answered or refused).
+    pub(crate) requests: std::sync::atomic::AtomicU64,
 }
 
 /// Latency added to each KMS operation the service performs (direct or on a caller's behalf):
@@ -179,13 +184,24 @@ impl Ctx<'_> {
 
     /// Kinesis's `AccessDeniedException` unless allowed.
     pub fn authorize(&self, action: &str, resource: &str) -> Result<(), ApiError> {
-        if self.allowed(action, resource) {
-            return Ok(());
-        }
+        let decision = self
+            .svc
+            .iam
+            .read()
+            .authorize(self.principal, action, resource);
+        let why = match decision {
+            super::iam::Decision::Allow => return Ok(()),
+            super::iam::Decision::ExplicitDeny => {
+                "with an explicit deny in an identity-based policy".to_owned()
+            }
+            super::iam::Decision::ImplicitDeny => {
+                format!("because no identity-based policy allows the {action} action")
+            }
+        };
         Err(ApiError::new(
             "AccessDeniedException",
             format!(
-                "User: arn:aws:iam::{}:user/{} is not authorized to perform: {action} on resource: {resource} because no identity-based policy allows the {action} action",
+                "User: arn:aws:iam::{}:user/{} is not authorized to perform: {action} on resource: {resource} {why}",
                 self.svc.account, self.principal
             ),
         ))
@@ -283,6 +299,8 @@ impl Service {
                 quota_overrides: Mutex::new(Overrides::default()),
                 shard_overrides: Mutex::new(Default::default()),
                 kms_delays: RwLock::new(Overrides::default()),
+                sessions: Mutex::new(Sessions::default()),
+                requests: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -306,6 +324,14 @@ impl Service {
     /// made, which the caller (the in-process connector, the loopback server) waits before
     /// answering.
     pub fn handle_timed(&self, request: http::Request<Bytes>) -> (ServiceResponse, Duration) {
+        self.inner
+            .requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (parts, body) = request.into_parts();
+        if sts::is_query(&parts) {
+            return (self.handle_sts(&parts, &body), Duration::ZERO);
+        }
+        let request = http::Request::from_parts(parts, body);
         super::kms::begin_request();
         let response = respond(self.handle_inner(request));
         let ops = super::kms::request_ops();
@@ -341,10 +367,10 @@ impl Service {
                 format!("unknown target {target}"),
             )
         })?;
-        let principal = self.authenticate(&parts, &body)?;
+        let caller = self.authenticate(&parts, &body).map_err(auth_error)?;
         let ctx = Ctx {
             svc: &self.inner,
-            principal: &principal,
+            principal: &caller.principal,
             now: self.inner.clock.now(),
         };
         match service {
@@ -357,25 +383,86 @@ impl Service {
         }
     }
 
-    fn authenticate(&self, parts: &http::request::Parts, body: &[u8]) -> Result<String, ApiError> {
+    /// An STS request (query protocol): authenticated like the others, answered in XML.
+    fn handle_sts(&self, parts: &http::request::Parts, body: &[u8]) -> ServiceResponse {
+        let answer = if body.len() > MAX_BODY_BYTES {
+            Err(ApiError::new("ValidationError", "request body too large").with_status(413))
+        } else {
+            self.authenticate(parts, body)
+                .map_err(|e| {
+                    let code = match e {
+                        AuthError::Missing => "MissingAuthenticationToken",
+                        AuthError::Malformed(_) => "IncompleteSignature",
+                        AuthError::UnknownAccessKey(_) => "InvalidClientTokenId",
+                        AuthError::BadSignature => "SignatureDoesNotMatch",
+                        AuthError::BadSessionToken => "InvalidClientTokenId",
+                        AuthError::ExpiredToken => "ExpiredToken",
+                    };
+                    ApiError::new(code, e.to_string()).with_status(403)
+                })
+                .and_then(|caller| {
+                    let form = sts::parse_form(body);
+                    let iam = self.inner.iam.read();
+                    let known = |name: &str| iam.principal(name).is_some();
+                    sts::handle(
+                        &form,
+                        &caller,
+                        &self.inner.account,
+                        known,
+                        &mut self.inner.sessions.lock(),
+                    )
+                })
+        };
+        let (status, body) = match answer {
+            Ok(xml) => (200, xml),
+            Err(e) => (e.status, sts::error_body(&e)),
+        };
+        http::Response::builder()
+            .status(status)
+            .header("content-type", "text/xml")
+            .header("x-amzn-requestid", request_id())
+            .body(Bytes::from(body))
+            .unwrap_or_else(|_| http::Response::new(Bytes::new()))
+    }
+
+    /// Who signed the request: a principal by its access key, or an STS session (whose token
+    /// must come with it, unexpired).
+    fn authenticate(&self, parts: &http::request::Parts, body: &[u8]) -> Result<Caller, AuthError> {
         let verify = self.inner.config.read().verify_signatures;
         let iam = self.inner.iam.read();
+        let sessions = self.inner.sessions.lock();
         let credential = if verify {
             sigv4::verify(&parts.method, &parts.uri, &parts.headers, body, |akid| {
                 iam.principal_by_access_key(akid)
                     .map(|p| p.secret_access_key.clone())
+                    .or_else(|| sessions.get(akid).map(|s| s.secret.clone()))
             })
         } else {
             sigv4::parse_credential(&parts.headers)
+        }?;
+        let akid = credential.access_key_id;
+        if let Some(p) = iam.principal_by_access_key(&akid) {
+            return Ok(Caller {
+                principal: p.name.clone(),
+                arn: p.arn.clone(),
+            });
         }
-        .map_err(auth_error)?;
-        let principal = iam
-            .principal_by_access_key(&credential.access_key_id)
-            .ok_or_else(|| {
-                auth_error(AuthError::UnknownAccessKey(
-                    credential.access_key_id.clone(),
-                ))
-            })?;
-        Ok(principal.name.clone())
+        let session = sessions
+            .get(&akid)
+            .ok_or_else(|| AuthError::UnknownAccessKey(akid.clone()))?;
+        let token = parts
+            .headers
+            .get("x-amz-security-token")
+            .and_then(|v| v.to_str().ok());
+        if token != Some(session.token.as_str()) {
+            return Err(AuthError::BadSessionToken);
+        }
+        if std::time::SystemTime::now() > session.expires {
+            return Err(AuthError::ExpiredToken);
+        }
+        Ok(Caller {
+            principal: session.principal.clone(),
+            arn: session.arn.clone(),
+        })
     }
 }

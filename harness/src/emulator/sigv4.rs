@@ -77,6 +77,13 @@ pub enum AuthError {
          Check your AWS Secret Access Key and signing method."
     )]
     BadSignature,
+    /// A session's access key without its session token, or with another one: AWS answers
+    /// `UnrecognizedClientException`.
+    #[error("The security token included in the request is invalid.")]
+    BadSessionToken,
+    /// A session's credentials past their expiry: AWS answers `ExpiredTokenException`.
+    #[error("The security token included in the request is expired")]
+    ExpiredToken,
 }
 
 impl AuthError {
@@ -87,6 +94,8 @@ impl AuthError {
             AuthError::Malformed(_) => "IncompleteSignatureException",
             AuthError::UnknownAccessKey(_) => "UnrecognizedClientException",
             AuthError::BadSignature => "InvalidSignatureException",
+            AuthError::BadSessionToken => "UnrecognizedClientException",
+            AuthError::ExpiredToken => "ExpiredTokenException",
         }
     }
 

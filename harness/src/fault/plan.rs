@@ -54,7 +54,7 @@ pub fn plan(faults: &[FaultSpec], load_end: Duration) -> Vec<Action> {
                 });
             }
         }
-        if !matches!(f.kind, FaultKind::DeleteKey) {
+        if !f.kind.is_event() {
             let end = f.end().unwrap_or(load_end).min(load_end);
             out.push(Action {
                 at: end,
@@ -69,9 +69,10 @@ pub fn plan(faults: &[FaultSpec], load_end: Duration) -> Vec<Action> {
 
 /// When a fault is in effect, cut at `load_end`: (start, end).
 pub fn window(f: &FaultSpec, load_end: Duration) -> (Duration, Option<Duration>) {
-    let end = match f.kind {
-        FaultKind::DeleteKey => None,
-        _ => Some(f.end().unwrap_or(load_end).min(load_end)),
+    let end = if f.kind.is_event() {
+        None
+    } else {
+        Some(f.end().unwrap_or(load_end).min(load_end))
     };
     (f.at, end)
 }

@@ -22,6 +22,8 @@ pub struct PathTarget {
     pub stream: String,
     /// Its KMS key (ARN, or an alias for the AWS-managed key).
     pub key: Option<String>,
+    /// Whether the run created that key (key faults act on no other).
+    pub key_created: bool,
     /// Its clients' transport fault rules.
     pub transport: Arc<TransportFaults>,
 }
@@ -34,6 +36,8 @@ pub struct World {
     pub service: Option<Service>,
     /// The admin role's clients (key state changes).
     pub admin: Principal,
+    /// The resharder role's clients (reshard events).
+    pub resharder: Principal,
     /// Key states held by key faults.
     pub keys: KeyStates,
     /// Seed of drawn delays.
@@ -55,12 +59,16 @@ impl World {
             .ok_or_else(|| FaultError::Unsupported(format!("{what} only on the embedded service")))
     }
 
-    /// The customer-managed keys (ARNs) of these paths. Key faults run only on the embedded
-    /// service: the harness never changes an endpoint's keys.
+    /// The keys (ARNs) of these paths that the run created: the only keys a fault changes
+    /// (the runner refuses, before any request, a key fault off the embedded service without
+    /// `--allow-destructive`).
     pub fn keys_of(&self, targets: &[usize]) -> Result<Vec<String>, FaultError> {
-        self.embedded("key faults run")?;
         let mut keys: Vec<String> = Vec::new();
-        for k in targets.iter().filter_map(|&t| self.targets[t].key.as_ref()) {
+        let created = targets
+            .iter()
+            .filter(|&&t| self.targets[t].key_created)
+            .filter_map(|&t| self.targets[t].key.as_ref());
+        for k in created {
             if k.starts_with("arn:") && !keys.contains(k) {
                 keys.push(k.clone());
             }

@@ -289,6 +289,12 @@ pub fn compare(baseline: &GateRun, current: &GateRun, cfg: &GateConfig) -> GateR
         if r.interrupted {
             notes.push(format!("the {which} run: {}", crate::format::INTERRUPTED));
         }
+        if !r.target.roles_separated {
+            notes.push(format!(
+                "the {which} run: {}",
+                crate::format::ROLES_NOT_SEPARATED
+            ));
+        }
     }
     let mut rows = Vec::new();
     for cp in &c.paths {

@@ -199,6 +199,13 @@ fn run_section(b: &mut Builder<'_>, slug_: &str, run: &ReportRun) -> Result<(), 
             escape(format::INTERRUPTED)
         );
     }
+    if !r.target.roles_separated {
+        let _ = write!(
+            b.html,
+            "<p class=\"meta\"><strong>{}</strong></p>",
+            escape(format::ROLES_NOT_SEPARATED)
+        );
+    }
     if let Some(note) = &run.hlog_note {
         let _ = write!(
             b.html,

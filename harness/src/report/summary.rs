@@ -38,6 +38,9 @@ pub fn render_result(r: &RunResult) -> String {
     if r.interrupted {
         let _ = writeln!(out, "**{}**\n", md(format::INTERRUPTED));
     }
+    if !r.target.roles_separated {
+        let _ = writeln!(out, "**{}**\n", md(format::ROLES_NOT_SEPARATED));
+    }
     out.push_str(
         "| path | put p50 | put p99 | overhead p50 / p99 | KMS calls/window | inflation | lost / corrupted / unreadable |\n\
          | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
@@ -145,6 +148,7 @@ fn expectations(r: &RunResult) -> String {
 fn fault_line(f: &FaultResult) -> String {
     let until = match f.end_secs {
         Some(end) => format!("{} to {}", format::secs(f.at_secs), format::secs(end)),
+        None if f.kind == "reshard" => format!("at {}, an event", format::secs(f.at_secs)),
         None => format!("from {}, never lifted", format::secs(f.at_secs)),
     };
     let mut line = format!("`{}` ({}, {until})", f.name, md(&f.kind));

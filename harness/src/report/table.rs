@@ -193,13 +193,22 @@ fn header(r: &RunResult, out: &mut String) {
         format::measured(Some(s.rate_per_sec)),
         s.shards
     );
+    let account = r
+        .target
+        .account
+        .as_deref()
+        .map(|a| format!("  account {a}"))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "endpoint {}  clock {}  machine {} ({}, {}, {} cpus, {})",
+        "endpoint {}{account}  clock {}  machine {} ({}, {}, {} cpus, {})",
         r.endpoint, r.clock, m.hostname, m.os, m.arch, m.cpus, m.cpu_model
     );
     if r.interrupted {
         let _ = writeln!(out, "{}", format::INTERRUPTED);
+    }
+    if !r.target.roles_separated {
+        let _ = writeln!(out, "{}", format::ROLES_NOT_SEPARATED);
     }
 }
 

@@ -25,7 +25,7 @@ pub use settings::{
 /// 3: a path's `settings` are typed: durations in seconds (`cache.max_age_secs`,
 /// `reuse_period_secs`), the cipher as the scenario writes it ("aes-256-gcm").
 /// 2: faults, timelines, crypto cost.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Largest Kinesis record (partition key + data blob), bytes: 1 MiB.
 pub const KINESIS_MAX_RECORD_BYTES: u64 = 1_048_576;
@@ -121,6 +121,60 @@ pub struct RunResult {
     /// The run was stopped early (Ctrl-C, SIGTERM): its figures cover only what ran (schema 4).
     #[serde(default)]
     pub interrupted: bool,
+    /// Where the run went and who each role was (schema 5).
+    pub target: TargetResult,
+}
+
+/// Where a run went and who it acted as, from STS GetCallerIdentity (schema 5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetResult {
+    /// "embedded" (in process), "endpoint" (an endpoint URL, the harness's named principals)
+    /// or "aws" (the AWS configuration's credentials, at AWS or an endpoint URL).
+    pub kind: String,
+    /// The region requests were signed for.
+    pub region: String,
+    /// The endpoint URL, if not AWS's own (None in process).
+    pub endpoint_url: Option<String>,
+    /// The account the credentials belong to (None where the endpoint has no STS).
+    pub account: Option<String>,
+    /// Each role: where its credentials came from and who they are.
+    pub roles: Vec<RoleResult>,
+    /// False when every role signed as one identity: least privilege was not exercised.
+    pub roles_separated: bool,
+}
+
+/// One role of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleResult {
+    /// admin, producer, consumer or resharder.
+    pub role: String,
+    /// Where its credentials came from (never a secret).
+    pub source: String,
+    /// Its ARN from GetCallerIdentity (None where unknown).
+    pub arn: Option<String>,
+}
+
+impl TargetResult {
+    /// What a result from before schema 5 implies: the endpoint label and the harness's
+    /// separated principals, identities unknown.
+    pub fn unknown(endpoint: &str) -> Self {
+        Self {
+            kind: if endpoint == "embedded" {
+                "embedded"
+            } else {
+                "endpoint"
+            }
+            .to_owned(),
+            // Every earlier build signed for us-east-1 unless told otherwise.
+            region: "us-east-1".to_owned(),
+            endpoint_url: (endpoint != "embedded").then(|| endpoint.to_owned()),
+            account: None,
+            roles: Vec::new(),
+            roles_separated: true,
+        }
+    }
 }
 
 /// One declared fault: when it was in effect, what applying it did, how each path fared.
@@ -129,11 +183,13 @@ pub struct RunResult {
 pub struct FaultResult {
     /// Name from the scenario.
     pub name: String,
-    /// `deny`, `throttle`, `disable-key`, `schedule-key-deletion`, `delete-key`, `latency`.
+    /// `deny`, `throttle`, `disable-key`, `schedule-key-deletion`, `delete-key`, `latency`,
+    /// `reshard`.
     pub kind: String,
     /// Start, seconds since the start of the load.
     pub at_secs: f64,
-    /// End, seconds since the start of the load (None: never lifted, a key deletion).
+    /// End, seconds since the start of the load (None: never lifted: a key deletion, or an
+    /// event such as a reshard).
     pub end_secs: Option<f64>,
     /// False if any step could not be applied.
     pub applied: bool,
@@ -309,9 +365,13 @@ pub struct PathResources {
     pub stream: Option<String>,
     /// The stream's ARN, as DescribeStreamSummary gave it.
     pub stream_arn: Option<String>,
+    /// Whether the run created the stream (and so removes it at its end); false for an
+    /// existing stream the scenario named (schema 5).
+    pub stream_created: bool,
     /// The KMS key's ARN (envelope, or SSE under a customer-managed key).
     pub key_arn: Option<String>,
-    /// The key's alias when the path names one (`alias/aws/kinesis` for the AWS-managed key).
+    /// The key's alias: the one the path names (`alias/aws/kinesis` for the AWS-managed key),
+    /// or the one the run gave the key it created.
     pub key_alias: Option<String>,
     /// Whether the run created the key (and so removes it at its end).
     pub key_created: bool,
@@ -999,6 +1059,7 @@ pub(crate) fn sample_run_result() -> RunResult {
             (-900.0, 1_100.0),
         ])),
         interrupted: false,
+        target: TargetResult::unknown("embedded"),
         faults: vec![FaultResult {
             name: "deny-0".to_owned(),
             kind: "deny".to_owned(),

@@ -6,6 +6,8 @@
 //! apart and the basis of the rate: a version 2 file gets its key-months from its settings and
 //! a basis that says where its figures came from. Version 4 adds the envelope path's record
 //! format (the ESDK's message or the compact one); every earlier envelope path was compact.
+//! Version 5 adds the target (account, region, each role's identity); an earlier file gets the
+//! harness's named principals at its endpoint, identities unknown.
 
 use serde_json::{Map, Value};
 
@@ -32,6 +34,24 @@ pub fn upgrade(value: &mut Value, version: u64) -> Result<(), String> {
                     "key_alias": null, "key_created": false
                 }));
             }
+        }
+    }
+    if version <= 4 {
+        if let Some(paths) = value.get_mut("paths").and_then(Value::as_array_mut) {
+            for r in paths
+                .iter_mut()
+                .filter_map(|p| p.get_mut("resources"))
+                .filter_map(Value::as_object_mut)
+            {
+                // Every earlier run created its streams.
+                r.entry("stream_created").or_insert(Value::Bool(true));
+            }
+        }
+        let endpoint = value["endpoint"].as_str().unwrap_or("embedded").to_owned();
+        if let Some(obj) = value.as_object_mut() {
+            let target = super::TargetResult::unknown(&endpoint);
+            obj.entry("target")
+                .or_insert(serde_json::to_value(target).map_err(|e| e.to_string())?);
         }
     }
     if let Some(v) = value.get_mut("schema_version") {

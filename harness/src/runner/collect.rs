@@ -76,10 +76,15 @@ pub fn settings(spec: &PathSpec) -> PathSettings {
 /// What a path used, as the result names it.
 pub fn resources(p: &super::setup::Provisioned) -> PathResources {
     let key = p.key.clone();
-    let alias = key.as_ref().filter(|k| k.starts_with("alias/")).cloned();
+    let alias = key
+        .as_ref()
+        .filter(|k| k.starts_with("alias/"))
+        .cloned()
+        .or_else(|| p.key_alias.clone());
     PathResources {
         stream: Some(p.stream.clone()),
         stream_arn: p.stream_arn.clone(),
+        stream_created: p.stream_created,
         key_arn: key.filter(|k| k.starts_with("arn:")),
         key_alias: alias,
         key_created: p.key_created,

@@ -1,11 +1,13 @@
 //! One scenario run: provision each path, run the open-loop load on every path side by side,
 //! drain the consumers, collect a `RunResult`, tear down.
 
+pub mod cleanup;
 pub mod collect;
 pub mod expect;
 pub mod lanes;
 pub mod output;
 pub mod setup;
+pub mod target;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
@@ -37,16 +39,22 @@ use setup::Provisioned;
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// Setting up a path's stream or key failed.
-    #[error("setting up path '{path}': {source}")]
+    #[error("setting up path '{path}': {error}")]
     Setup {
         /// The path.
         path: String,
         /// The cause.
-        source: BackendError,
+        error: BackendError,
     },
     /// A task of the run failed to finish.
     #[error("a producer or consumer task failed: {0}")]
     Task(String),
+    /// The scenario may not run on this target (checked before any request).
+    #[error("refused before any request:\n  {}", .0.join("\n  "))]
+    Refused(Vec<String>),
+    /// The target or a role's credentials could not be used (before anything was created).
+    #[error("{0}")]
+    Target(String),
 }
 
 /// A finished run: the result and the histograms behind it.
@@ -81,6 +89,13 @@ pub struct RunEnv {
     pub keep: bool,
     /// Stops the run early when triggered (the binary's Ctrl-C / SIGTERM handler).
     pub interrupt: Arc<crate::interrupt::Interrupt>,
+    /// Let key faults change the keys this run creates off the embedded service.
+    pub allow_destructive: bool,
+    /// Refuse any other account.
+    pub expect_account: Option<String>,
+    /// The run's tag: the last part of its resources' names, its `kcb-run` tag, its STS
+    /// session name's.
+    pub run_tag: String,
 }
 
 /// How a run is carried out, beyond its scenario and target.
@@ -93,13 +108,29 @@ pub struct RunOptions {
     pub keep: bool,
     /// Stops the run early when triggered.
     pub interrupt: Arc<crate::interrupt::Interrupt>,
+    /// Run against AWS (or `endpoint_url` in it) with the AWS configuration's credentials;
+    /// the `endpoint` argument is then ignored.
+    pub aws: Option<crate::backend::aws::AwsSetup>,
+    /// Let key faults change the keys this run creates off the embedded service
+    /// (`--allow-destructive`).
+    pub allow_destructive: bool,
+    /// Refuse to run in any account but this one (`--expect-account`, or `[target]
+    /// expect_account`).
+    pub expect_account: Option<String>,
+    /// The run's tag ([`run_tag`]), when the caller chose it (for the STS session name).
+    pub run_tag: Option<String>,
 }
 
 impl RunEnv {
     /// The admin role's clients (provisioning, key faults, teardown), unobserved.
     pub fn admin(&self) -> Principal {
-        let obs = Observation::plain("admin", TransportLog::new(), self.clock.clone());
-        Principal::for_role(&self.target, &self.credentials, Role::Admin, obs)
+        self.principal(Role::Admin)
+    }
+
+    /// A role's clients, unobserved (the control plane: provisioning, key faults, reshards).
+    pub fn principal(&self, role: Role) -> Principal {
+        let obs = Observation::plain(role.name(), TransportLog::new(), self.clock.clone());
+        Principal::for_role(&self.target, &self.credentials, role, obs)
     }
 }
 
@@ -145,9 +176,17 @@ pub async fn run_scenario_with(
     } else {
         Arc::new(crate::clock::SystemClock)
     };
-    let (target, service) = match endpoint {
-        Some((url, region)) => (Target::Endpoint { url, region }, None),
-        None => {
+    let mut credentials = Credentials::named_principals();
+    let (target, service) = match (options.aws, endpoint) {
+        (Some(setup), _) => {
+            let (target, creds) = crate::backend::aws::load(&setup)
+                .await
+                .map_err(|e| RunError::Target(e.to_string()))?;
+            credentials = creds;
+            (target, None)
+        }
+        (None, Some((url, region))) => (Target::Endpoint { url, region }, None),
+        (None, None) => {
             // In process the service trusts the access key the SDK signed with; the loopback
             // server checks signatures.
             let config = crate::emulator::ServiceConfig {
@@ -158,22 +197,30 @@ pub async fn run_scenario_with(
             (Target::Embedded(svc.clone()), Some(svc))
         }
     };
+    let expect_account = options
+        .expect_account
+        .or_else(|| scenario.target.expect_account.clone());
+    let tag = options.run_tag.unwrap_or_else(|| run_tag(&scenario));
     run(
         scenario,
         RunEnv {
             target,
-            credentials: Credentials::named_principals(),
+            credentials,
             service,
             clock,
             progress: options.progress,
             keep: options.keep,
             interrupt: options.interrupt,
+            allow_destructive: options.allow_destructive,
+            expect_account,
+            run_tag: tag,
         },
     )
     .await
 }
 
-fn run_tag(scenario: &Scenario) -> String {
+/// A fresh tag for a run of `scenario`: 8 hex digits from the time and the seed.
+pub fn run_tag(scenario: &Scenario) -> String {
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default()
@@ -183,10 +230,10 @@ fn run_tag(scenario: &Scenario) -> String {
 
 async fn provision_all(scenario: &Scenario, env: &RunEnv) -> Result<Vec<Provisioned>, RunError> {
     let admin = env.admin();
-    let tag = run_tag(scenario);
+    let tag = &env.run_tag;
     let mut made = Vec::new();
     for spec in &scenario.paths {
-        let stream = setup::stream_name(&scenario.name, &spec.name, &tag);
+        let stream = setup::stream_name(&scenario.name, &spec.name, tag);
         if let (Some(svc), Protection::SseKms(s)) = (&env.service, &spec.protection) {
             svc.control()
                 .set_stream_reuse_period(&stream, s.reuse_period);
@@ -204,7 +251,7 @@ async fn provision_all(scenario: &Scenario, env: &RunEnv) -> Result<Vec<Provisio
                 env.interrupt.removed_all();
                 return Err(RunError::Setup {
                     path: spec.name.clone(),
-                    source,
+                    error: source,
                 });
             }
         }
@@ -290,7 +337,10 @@ fn path_runs(
                 path,
                 calibration,
                 sink: Arc::new(KinesisSink::new(producer.kinesis.clone(), &p.stream)),
-                source: Arc::new(KinesisSource::new(consumer.kinesis.clone(), &p.stream)),
+                source: Arc::new(
+                    KinesisSource::new(consumer.kinesis.clone(), &p.stream)
+                        .starting_at((!p.stream_created).then(|| env.clock.now())),
+                ),
                 log,
                 scenario: scenario.clone(),
                 clock: clock.clone(),
@@ -316,6 +366,7 @@ fn path_runs(
                 producers_left: AtomicU64::new(scenario.workload.producers as u64),
                 stop: AtomicBool::new(false),
                 interrupt: env.interrupt.clone(),
+                ended: Default::default(),
             })
         })
         .collect()
@@ -378,6 +429,7 @@ fn engine(
             kind: r.path.kind(),
             stream: p.stream.clone(),
             key: p.key.clone(),
+            key_created: p.key_created,
             transport: r.transport_faults.clone(),
         })
         .collect();
@@ -385,6 +437,7 @@ fn engine(
         targets,
         service: env.service.clone(),
         admin: env.admin(),
+        resharder: env.principal(Role::Resharder),
         keys: Default::default(),
         seed: producer::seed_for(scenario.seed, "faults", 0),
     };
@@ -416,9 +469,9 @@ async fn load(
             ))
         })?;
         let c = scenario.workload.consumers.max(1) as usize;
-        for k in 0..c.min(shards.len().max(1)) {
-            let mine: Vec<String> = shards.iter().skip(k).step_by(c).cloned().collect();
-            consumers.push(readers.spawn(consumer::run(run.clone(), mine, k as u64)));
+        let of = c.min(shards.len().max(1)) as u64;
+        for k in 0..of {
+            consumers.push(readers.spawn(consumer::run(run.clone(), k, of)));
         }
     }
     for p in producers {
@@ -453,6 +506,22 @@ async fn load(
 pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunError> {
     let wall = Instant::now();
     let started = SystemTime::now();
+    let mut refused = target::refusals(&scenario, env.target.is_embedded(), env.allow_destructive);
+    refused.extend(target::region_mismatches(&scenario, env.target.region()));
+    if !refused.is_empty() {
+        return Err(RunError::Refused(refused));
+    }
+    let who = target::identify(
+        &env.target,
+        &env.credentials,
+        &env.clock,
+        env.expect_account.as_deref(),
+    )
+    .await
+    .map_err(RunError::Target)?;
+    if !env.target.is_embedded() {
+        eprintln!("{}", target::describe(&who));
+    }
     if let Some(svc) = &env.service {
         svc.control()
             .set_kms_quota(scenario.kms.quota_per_sec as f64);
@@ -477,8 +546,8 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
             &runs,
             &made,
             length,
-            started,
-            wall.elapsed(),
+            (started, wall.elapsed()),
+            who,
         );
         r.faults = collect::faults(&scenario, &runs, &applied, length, stopped);
         r.noise_floor_us = r
@@ -512,8 +581,8 @@ fn collect_all(
     runs: &[Arc<PathRun>],
     made: &[Provisioned],
     length: Duration,
-    started: SystemTime,
-    wall: Duration,
+    (started, wall): (SystemTime, Duration),
+    target: crate::result::TargetResult,
 ) -> RunResult {
     let events = env.service.as_ref().map(|s| s.control().kms_calls());
     let plain = runs
@@ -576,5 +645,6 @@ fn collect_all(
         faults: Vec::new(),
         noise_floor_us: None,
         interrupted: false,
+        target,
     }
 }

@@ -107,6 +107,38 @@ pub enum FaultKind {
         /// How long each call is delayed.
         delay: DelaySpec,
     },
+    /// An event, not undone: the resharder splits or merges the path's stream's shards (or
+    /// changes their count) at `at`. Never has `for`.
+    Reshard {
+        /// What it does.
+        action: ReshardAction,
+    },
+}
+
+/// What a reshard event does to a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReshardAction {
+    /// SplitShard: the open shard with the lowest id, at the middle of its hash range.
+    Split,
+    /// MergeShards: the two adjacent open shards with the lowest hash keys.
+    Merge,
+    /// UpdateShardCount to this many open shards (uniform scaling; Kinesis allows half to
+    /// double the open count).
+    UpdateShardCount {
+        /// Open shards after it (1..=500).
+        target_shards: u32,
+    },
+}
+
+impl ReshardAction {
+    /// As the scenario writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Split => "split",
+            Self::Merge => "merge",
+            Self::UpdateShardCount { .. } => "update-shard-count",
+        }
+    }
 }
 
 impl FaultKind {
@@ -119,7 +151,13 @@ impl FaultKind {
             Self::ScheduleKeyDeletion { .. } => "schedule-key-deletion",
             Self::DeleteKey => "delete-key",
             Self::Latency { .. } => "latency",
+            Self::Reshard { .. } => "reshard",
         }
+    }
+
+    /// An instant event nothing undoes (delete-key, reshard): it has no `for` and no end.
+    pub fn is_event(&self) -> bool {
+        matches!(self, Self::DeleteKey | Self::Reshard { .. })
     }
 }
 
@@ -190,6 +228,11 @@ enum KindOut<'a> {
         operations: &'a [String],
         delay: &'a DelaySpec,
     },
+    Reshard {
+        action: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        target_shards: Option<u32>,
+    },
 }
 
 impl Serialize for FaultKind {
@@ -244,6 +287,13 @@ impl Serialize for FaultKind {
                 service: *service,
                 operations,
                 delay,
+            },
+            Self::Reshard { action } => KindOut::Reshard {
+                action: action.name(),
+                target_shards: match action {
+                    ReshardAction::UpdateShardCount { target_shards } => Some(*target_shards),
+                    _ => None,
+                },
             },
         };
         out.serialize(s)

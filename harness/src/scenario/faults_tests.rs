@@ -246,7 +246,7 @@ fn fault_expectations_name_the_fault() {
 #[test]
 fn rejects_bad_faults_naming_file_line_and_field() {
     let cases: Vec<(&str, &str, &str)> = vec![
-        ("kind = \"flood\"\nat = \"1s\"", "x.toml:18: faults[0].kind", "one of \"deny\", \"throttle\", \"disable-key\", \"schedule-key-deletion\", \"delete-key\", \"latency\" (got \"flood\")"),
+        ("kind = \"flood\"\nat = \"1s\"", "x.toml:18: faults[0].kind", "one of \"deny\", \"throttle\", \"disable-key\", \"schedule-key-deletion\", \"delete-key\", \"latency\", \"reshard\" (got \"flood\")"),
         ("at = \"1s\"", "x.toml:17: faults[0].kind", "required field `kind`"),
         ("kind = \"deny\"\nprincipal = \"producer\"\nactions = [\"*\"]", "x.toml:17: faults[0].at", "required field `at`"),
         ("kind = \"deny\"\nat = \"1s\"\nbogus = 1", "x.toml:20: faults[0].bogus", "expected one of `kind`, `name`, `at`, `for`, `paths`"),
@@ -255,6 +255,12 @@ fn rejects_bad_faults_naming_file_line_and_field() {
         ("kind = \"deny\"\nat = \"1s\"\noperations = [\"PutRecord\"]", "x.toml:20: faults[0].operations", "(it belongs to kinds \"throttle\", \"latency\"); keys valid for kind \"deny\": kind, name, at, for, paths, principal, actions"),
         ("kind = \"latency\"\nservice = \"kms\"\nat = \"1s\"\nfraction = 0.5\ndelay = \"1ms\"", "x.toml:21: faults[0].fraction", "belongs to kind \"throttle\")"),
         ("kind = \"delete-key\"\nat = \"1s\"\nfor = \"2s\"", "x.toml:20: faults[0].for", "deletion cannot be undone"),
+        ("kind = \"reshard\"\nat = \"1s\"\naction = \"split\"\nfor = \"2s\"", "x.toml:21: faults[0].for", "kind \"reshard\" is an event and cannot have `for`"),
+        ("kind = \"reshard\"\nat = \"1s\"", "x.toml:17: faults[0].action", "required for kind \"reshard\": \"split\", \"merge\" or \"update-shard-count\""),
+        ("kind = \"reshard\"\nat = \"1s\"\naction = \"grow\"", "x.toml:20: faults[0].action", "must be one of \"split\", \"merge\", \"update-shard-count\" (got \"grow\")"),
+        ("kind = \"reshard\"\nat = \"1s\"\naction = \"split\"\ntarget_shards = 2", "x.toml:21: faults[0].target_shards", "only with action = \"update-shard-count\""),
+        ("kind = \"reshard\"\nat = \"1s\"\naction = \"update-shard-count\"\ntarget_shards = 501", "x.toml:21: faults[0].target_shards", "between 1 and 500 shards"),
+        ("kind = \"reshard\"\nat = \"1s\"\naction = \"split\"\ndelay = \"1ms\"", "x.toml:21: faults[0].delay", "keys valid for kind \"reshard\": kind, name, at, paths, action, target_shards"),
         ("kind = \"disable-key\"\nat = \"1s\"\npaths = [\"plaintext\"]", "x.toml:20: faults[0].paths[0]", "path \"plaintext\" is kind \"plaintext\", which has no KMS key"),
         ("kind = \"delete-key\"\nat = \"1s\"\npaths = [\"sse-kms\", \"sse-aws\"]", "x.toml:20: faults[0].paths[1]", "uses the AWS-managed key (alias/aws/kinesis), which cannot be disabled or deleted"),
         ("kind = \"throttle\"\nservice = \"kms\"\nat = \"1s\"\nquota_per_sec = 1\npaths = [\"plaintext\"]", "x.toml:22: faults[0].paths[0]", "makes no KMS calls"),

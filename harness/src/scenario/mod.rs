@@ -11,6 +11,7 @@ mod faults;
 #[cfg(test)]
 mod faults_tests;
 mod raw;
+pub mod target;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -21,7 +22,8 @@ use serde::{Serialize, Serializer};
 
 pub use error::{FieldPath, ScenarioError, Segment};
 pub use expect::{Cmp, Expectation, FaultMetric, Metric};
-pub use faults::{DelaySpec, FaultKind, FaultService, FaultSpec};
+pub use faults::{DelaySpec, FaultKind, FaultService, FaultSpec, ReshardAction};
+pub use target::{RoleCredentials, TargetKind, TargetSpec};
 pub use validate::TWIN;
 
 /// Smallest record, in plaintext bytes: each record carries a 32-byte id/time/checksum header.
@@ -87,6 +89,8 @@ pub struct Scenario {
     pub expect: Vec<Expectation>,
     /// What the run writes besides its result.
     pub output: OutputSpec,
+    /// Where the run goes, and how each role signs there.
+    pub target: TargetSpec,
 }
 
 /// `[output]`.
@@ -221,6 +225,14 @@ pub struct PathSpec {
     pub name: String,
     /// How records on this path are protected.
     pub protection: Protection,
+    /// An existing stream the path uses (never changed or deleted), in place of one the run
+    /// creates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<String>,
+    /// An existing KMS key (ARN or alias) the path uses (envelope, or sse-kms's customer-managed
+    /// key), in place of one the run creates; never changed by a fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// How a record is protected.
@@ -722,7 +734,7 @@ mod tests {
             (plus("[expect.sse-kms]\nmax_lost = 0\n").replace("[expect.", "[expct."), "x.toml:8: expct", "expected one of `name`"),
             (plus("[workload.batch]\nbatch = 1\n"), "x.toml:9: workload.batch.batch", "expected one of `max_records`"),
             (plus("aead = \"aes-256-gcm\"\n"), "x.toml:8: paths[0].aead", "not a setting of kind \"plaintext\""),
-            (plus("[[paths]]\nkind = \"sse-kms\"\naead = \"aes-256-gcm\"\n"), "x.toml:10: paths[1].aead", "keys valid for \"sse-kms\": kind, name, key, reuse_period"),
+            (plus("[[paths]]\nkind = \"sse-kms\"\naead = \"aes-256-gcm\"\n"), "x.toml:10: paths[1].aead", "keys valid for \"sse-kms\": kind, name, stream, key, reuse_period"),
             (plus("[[paths]]\nkind = \"envelope\"\nreuse_period = \"5m\"\n"), "x.toml:10: paths[1].reuse_period", "belongs to kind \"sse-kms\""),
             (plus("[[paths]]\nname = \"p\"\n"), "x.toml:8: paths[1].kind", "required field `kind`"),
             (plus("[[paths]]\nkind = \"tls\"\n"), "x.toml:9: paths[1].kind", "one of \"plaintext\", \"envelope\", \"sse-kms\""),

@@ -45,6 +45,36 @@ pub(crate) struct RawScenario {
     pub control: Option<RawControl>,
     /// `[expect]`: metric keys and per-path subtables, interpreted by `expect`.
     pub expect: Option<toml::Table>,
+    /// `[target]`: where the run goes and how each role signs.
+    pub target: Option<RawTarget>,
+}
+
+/// `[target]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTarget {
+    /// "embedded" (default) or "aws".
+    pub kind: Option<String>,
+    /// AWS region, e.g. "eu-west-1" (default: the AWS configuration's).
+    pub region: Option<String>,
+    /// An endpoint in place of AWS's (LocalStack, moto, `serve`).
+    pub endpoint_url: Option<String>,
+    /// Refuse to run in any other account (12 digits).
+    pub expect_account: Option<String>,
+    /// `[target.roles.<role>]`: each role's credentials.
+    pub roles: Option<BTreeMap<String, RawRole>>,
+}
+
+/// `[target.roles.<role>]`: a profile, or a role to assume.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRole {
+    /// A profile of the shared config and credentials files.
+    pub profile: Option<String>,
+    /// A role to assume with STS AssumeRole.
+    pub role_arn: Option<String>,
+    /// The external id the role's trust policy asks for (only with role_arn).
+    pub external_id: Option<String>,
 }
 
 /// `[stream]`.
@@ -154,8 +184,11 @@ pub(crate) struct RawPath {
     pub encryption_context: Option<BTreeMap<String, String>>,
     /// envelope: data-key cache.
     pub cache: Option<RawCache>,
-    /// sse-kms: "customer-managed" or "aws-managed".
+    /// envelope: an existing KMS key (ARN or alias) in place of one the run creates; sse-kms:
+    /// "customer-managed", "aws-managed", or an existing key's ARN or alias.
     pub key: Option<String>,
+    /// An existing stream to use (never changed or deleted) in place of one the run creates.
+    pub stream: Option<String>,
     /// sse-kms: data key reuse window, e.g. "5m".
     pub reuse_period: Option<RawDuration>,
 }
@@ -205,7 +238,8 @@ pub(crate) struct RawOutput {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawFault {
-    /// "deny", "throttle", "disable-key", "schedule-key-deletion", "delete-key" or "latency".
+    /// "deny", "throttle", "disable-key", "schedule-key-deletion", "delete-key", "latency" or
+    /// "reshard".
     pub kind: String,
     /// Unique fault name; defaults to "<kind>-<index>".
     pub name: Option<String>,
@@ -242,6 +276,10 @@ pub(crate) struct RawFault {
     pub cancel_after: Option<RawDuration>,
     /// latency: the delay added to each matching call.
     pub delay: Option<RawDelay>,
+    /// reshard: "split", "merge" or "update-shard-count".
+    pub action: Option<String>,
+    /// reshard (update-shard-count): the open shards after it.
+    pub target_shards: Option<i64>,
 }
 
 /// `delay`: a duration string, or a one-key distribution table.

@@ -199,6 +199,10 @@ pub(crate) fn scenario(raw: RawScenario, source: &Path, text: &str) -> R<Scenari
         Some(table) => expect::expectations(&at("expect"), table, &known)?,
         None => Vec::new(),
     };
+    let target = match &raw.target {
+        Some(t) => super::target::target(&at("target"), t)?,
+        None => super::TargetSpec::default(),
+    };
     let (source, raw_toml) = (source.to_owned(), text.to_owned());
     Ok(Scenario {
         name,
@@ -217,6 +221,7 @@ pub(crate) fn scenario(raw: RawScenario, source: &Path, text: &str) -> R<Scenari
         faults,
         expect,
         output,
+        target,
     })
 }
 
@@ -390,6 +395,14 @@ fn paths(field: &FieldPath, raw: &[RawPath]) -> R<Vec<PathSpec>> {
             );
             return Err(Problem::new(&field.index(i).key("name"), msg));
         }
+        if let Some(first) = spec
+            .stream
+            .as_ref()
+            .and_then(|st| out.iter().position(|o| o.stream.as_ref() == Some(st)))
+        {
+            let msg = format!("already the stream of paths[{first}]; each path reads its own stream (the ledger counts a stream's records as one path's)");
+            return Err(Problem::new(&field.index(i).key("stream"), msg));
+        }
         out.push(spec);
     }
     Ok(out)
@@ -414,6 +427,8 @@ fn plaintext_twin(field: &FieldPath, paths: &mut Vec<PathSpec>) -> R<()> {
     paths.push(PathSpec {
         name: TWIN.to_owned(),
         protection: Protection::Plaintext,
+        stream: None,
+        key: None,
     });
     Ok(())
 }
@@ -430,11 +445,63 @@ fn path(field: &FieldPath, p: &RawPath) -> R<PathSpec> {
         Kind::Envelope => Protection::Envelope(envelope(field, p)?),
         Kind::SseKms => Protection::SseKms(sse_kms(field, p)?),
     };
-    Ok(PathSpec { name, protection })
+    let stream = p
+        .stream
+        .as_deref()
+        .map(|s| stream_name(&field.key("stream"), s))
+        .transpose()?;
+    let key = match (kind, p.key.as_deref()) {
+        (_, None) | (Kind::SseKms, Some("customer-managed" | "aws-managed")) => None,
+        (Kind::Plaintext, Some(_)) => {
+            let msg = "not a setting of kind \"plaintext\" (it belongs to kinds \"envelope\" and \"sse-kms\")";
+            return Err(Problem::new(&field.key("key"), msg));
+        }
+        (_, Some(k)) => Some(existing_key(&field.key("key"), k, kind)?),
+    };
+    Ok(PathSpec {
+        name,
+        protection,
+        stream,
+        key,
+    })
+}
+
+/// A Kinesis stream name: 1 to 128 of letters, digits, `_`, `-` and `.`.
+fn stream_name(field: &FieldPath, name: &str) -> R<String> {
+    let ok = (1..=128).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+    if ok {
+        return Ok(name.to_owned());
+    }
+    let msg = format!("must be an existing stream's name: 1 to 128 letters, digits, '_', '-' or '.' (got {name:?})");
+    Err(Problem::new(field, msg))
+}
+
+/// An existing KMS key: its ARN (`arn:aws:kms:<region>:<account>:key/<id>` or `...:alias/<name>`)
+/// or an alias (`alias/<name>`, not AWS's own `alias/aws/...`).
+fn existing_key(field: &FieldPath, key: &str, kind: Kind) -> R<String> {
+    let arn_ok = key.starts_with("arn:aws")
+        && key.split(':').nth(2) == Some("kms")
+        && (key.contains(":key/") || key.contains(":alias/"));
+    let alias_ok = key.len() > "alias/".len() && key.starts_with("alias/");
+    if (arn_ok || alias_ok) && !key.contains("alias/aws/") {
+        return Ok(key.to_owned());
+    }
+    let named = if kind == Kind::SseKms {
+        "one of \"customer-managed\", \"aws-managed\" (the run creates a key; alias/aws/kinesis), or an existing key's ARN or alias"
+    } else {
+        "an existing key's ARN (arn:aws:kms:<region>:<account>:key/<id>) or alias (alias/<name>); leave it out and the run creates a key"
+    };
+    Err(Problem::new(
+        field,
+        format!("must be {named} (got {key:?})"),
+    ))
 }
 
 /// Keys that belong to one kind only: name, whether it is set, the kind it belongs to.
-fn kind_keys(p: &RawPath) -> [(&'static str, bool, Kind); 8] {
+fn kind_keys(p: &RawPath) -> [(&'static str, bool, Kind); 7] {
     [
         ("format", p.format.is_some(), Kind::Envelope),
         ("suite", p.suite.is_some(), Kind::Envelope),
@@ -446,7 +513,6 @@ fn kind_keys(p: &RawPath) -> [(&'static str, bool, Kind); 8] {
             Kind::Envelope,
         ),
         ("cache", p.cache.is_some(), Kind::Envelope),
-        ("key", p.key.is_some(), Kind::SseKms),
         ("reuse_period", p.reuse_period.is_some(), Kind::SseKms),
     ]
 }
@@ -456,7 +522,10 @@ fn reject_foreign_keys(field: &FieldPath, p: &RawPath, kind: Kind) -> R<()> {
     let Some((key, _, owner)) = keys.iter().find(|(_, set, owner)| *set && *owner != kind) else {
         return Ok(());
     };
-    let mut valid = vec!["kind", "name"];
+    let mut valid = vec!["kind", "name", "stream"];
+    if kind != Kind::Plaintext {
+        valid.push("key");
+    }
     valid.extend(keys.iter().filter(|k| k.2 == kind).map(|k| k.0));
     let (kind, owner, valid) = (kind.name(), owner.name(), valid.join(", "));
     let msg = format!("not a setting of kind {kind:?} (it belongs to kind {owner:?}); keys valid for {kind:?}: {valid}");
@@ -574,13 +643,13 @@ fn cache(field: &FieldPath, c: &RawCache) -> R<CacheSpec> {
 }
 
 fn sse_kms(field: &FieldPath, p: &RawPath) -> R<SseKmsSpec> {
+    // Anything but the two names is an existing customer-managed key, checked by `path`.
+    let named = p
+        .key
+        .as_deref()
+        .filter(|k| KEYS.iter().any(|(n, _)| n == k));
     Ok(SseKmsSpec {
-        key: choice_or(
-            &field.key("key"),
-            p.key.as_deref(),
-            KEYS,
-            SseKey::CustomerManaged,
-        )?,
+        key: choice_or(&field.key("key"), named, KEYS, SseKey::CustomerManaged)?,
         reuse_period: REUSE.get(&field.key("reuse_period"), p.reuse_period.as_ref())?,
     })
 }
@@ -609,7 +678,7 @@ fn retry(field: &FieldPath, raw: &RawRetry) -> R<RetrySpec> {
 
 impl Ints {
     /// `got` if it is in range, converted to the field's type.
-    fn check<T: TryFrom<i64>>(&self, field: &FieldPath, got: i64) -> R<T> {
+    pub(super) fn check<T: TryFrom<i64>>(&self, field: &FieldPath, got: i64) -> R<T> {
         let (lo, hi, unit) = (self.lo, self.hi, self.unit);
         let out_of_range = || {
             Problem::new(

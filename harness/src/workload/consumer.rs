@@ -22,6 +22,8 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
 
 struct ShardCursor {
     shard_id: String,
+    /// Read only once these were read to their end (a reshard's parents).
+    parents: Vec<String>,
     position: Position,
     /// The key error Kinesis last refused a read of this shard with, until a read succeeds.
     blocked_by: Option<String>,
@@ -36,21 +38,57 @@ const KEY_ERRORS: &[&str] = &[
     "KMSAccessDeniedException",
 ];
 
-/// Run a consumer over `shards` until told to stop.
-pub async fn run(run: Arc<PathRun>, shards: Vec<String>, k: u64) {
+/// Consumer `k` of `of`: which of them reads partition `id` (by the number in a shard id, as
+/// `shardId-000000000004`, so the children a reshard makes are shared out as the first shards
+/// were).
+pub fn owner(id: &str, of: u64) -> u64 {
+    let digits: String = id.chars().filter(char::is_ascii_digit).collect();
+    let n = digits.parse::<u64>().unwrap_or_else(|_| {
+        id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        })
+    });
+    n % of.max(1)
+}
+
+/// Add a cursor for every partition consumer `k` of `of` owns and does not read yet; false if
+/// they could not be listed (tried again on the next poll).
+async fn discover(run: &PathRun, cursors: &mut Vec<ShardCursor>, k: u64, of: u64) -> bool {
+    match run.source.partitions().await {
+        Ok(parts) => {
+            let ids: Vec<String> = parts.iter().map(|p| p.id.clone()).collect();
+            for p in parts {
+                if owner(&p.id, of) == k && !cursors.iter().any(|c| c.shard_id == p.id) {
+                    cursors.push(ShardCursor {
+                        shard_id: p.id,
+                        // A parent past the retention period is no longer listed: nothing of
+                        // it is left to read first.
+                        parents: p.parents.into_iter().filter(|x| ids.contains(x)).collect(),
+                        position: Position::default(),
+                        blocked_by: None,
+                    });
+                }
+            }
+            true
+        }
+        Err(e) => {
+            run.error(Role::Consumer, &e.code);
+            false
+        }
+    }
+}
+
+/// Run consumer `k` of `of` over the partitions it owns until told to stop, following closed
+/// shards into their children as the KCL does (a child is read once its parents were read to
+/// their end, so one key's records are read in order, none twice).
+pub async fn run(run: Arc<PathRun>, k: u64, of: u64) {
     let mut rng = ChaCha8Rng::seed_from_u64(super::producer::seed_for(
         run.scenario.seed,
         &run.name,
         1000 + k,
     ));
-    let mut cursors: Vec<ShardCursor> = shards
-        .into_iter()
-        .map(|shard_id| ShardCursor {
-            shard_id,
-            position: Position::default(),
-            blocked_by: None,
-        })
-        .collect();
+    let mut cursors: Vec<ShardCursor> = Vec::new();
+    let mut listed: Option<u64> = None;
     let polls = PollGrid::new(
         run.pairing.index,
         run.pairing.paths,
@@ -60,8 +98,18 @@ pub async fn run(run: Arc<PathRun>, shards: Vec<String>, k: u64) {
     run.clock.sleep_until(polls.first()).await;
     loop {
         let done = run.stop.load(Ordering::SeqCst);
+        let changes = run.ended.changes();
+        if listed != Some(changes) && discover(&run, &mut cursors, k, of).await {
+            listed = Some(changes);
+        }
         for c in cursors.iter_mut() {
+            if c.position.ended || !run.ended.all_ended(&c.parents) {
+                continue;
+            }
             poll(&run, c, &mut rng).await;
+            if c.position.ended {
+                run.ended.end(&c.shard_id);
+            }
         }
         if done {
             cursors.iter().for_each(|c| account_blocked(&run, c));

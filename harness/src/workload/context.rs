@@ -190,6 +190,44 @@ pub struct PathRun {
     pub stop: AtomicBool,
     /// The run's stop request (Ctrl-C): producers stop sending when it is triggered.
     pub interrupt: Arc<crate::interrupt::Interrupt>,
+    /// Partitions read to their end (closed by a reshard), shared by the path's consumers so a
+    /// child is read only after its parents.
+    pub ended: ShardEnds,
+}
+
+/// Closed partitions read to their end, and a count of changes to the partitions (a reshard
+/// seen by one consumer makes every consumer list them again).
+#[derive(Debug, Default)]
+pub struct ShardEnds {
+    ended: Mutex<std::collections::HashSet<String>>,
+    changes: AtomicU64,
+}
+
+impl ShardEnds {
+    /// `id` was read to its end.
+    pub fn end(&self, id: &str) {
+        if self.ended.lock().insert(id.to_owned()) {
+            self.changes
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// Whether every one of `ids` was read to its end.
+    pub fn all_ended(&self, ids: &[String]) -> bool {
+        let ended = self.ended.lock();
+        ids.iter().all(|i| ended.contains(i))
+    }
+
+    /// Changes so far: list the partitions again when it moved.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Note that the partitions changed (a reshard), so consumers list them again.
+    pub fn changed(&self) {
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl PathRun {

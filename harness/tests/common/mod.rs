@@ -28,6 +28,21 @@ pub const PRODUCER: &str = "producer";
 pub const CONSUMER: &str = "consumer";
 pub const RESHARDER: &str = "resharder";
 
+/// A signature-checking service on 127.0.0.1 with an OS-chosen port, on the system clock, its
+/// stream encryption changes taking effect at once.
+pub async fn loopback() -> (Service, kcb::emulator::server::Running) {
+    let config = ServiceConfig {
+        verify_signatures: true,
+        encryption_update_delay: Duration::ZERO,
+        ..Default::default()
+    };
+    let svc = Service::new(config, Arc::new(kcb::clock::SystemClock));
+    let running = kcb::emulator::server::start(svc.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("listen on loopback");
+    (svc, running)
+}
+
 /// One embedded service, its clock, and a client set per default principal.
 pub struct World {
     pub clock: Arc<ManualClock>,

@@ -4,7 +4,9 @@
 
 use async_trait::async_trait;
 
-use super::{EntryFailure, OutRecord, Position, PutAck, ReadRecord, Sink, SinkInfo, Source};
+use super::{
+    EntryFailure, OutRecord, Partition, Position, PutAck, ReadRecord, Sink, SinkInfo, Source,
+};
 use crate::backend::{BackendError, KinesisApi, Start};
 
 /// A stream written as the producer role.
@@ -67,22 +69,41 @@ impl Sink for KinesisSink {
 pub struct KinesisSource {
     api: KinesisApi,
     stream: String,
+    /// Where a shard is first read: its oldest record, or (an existing stream, which holds
+    /// records of others) the first written at or after this time since the Unix epoch.
+    from: Option<std::time::Duration>,
 }
 
 impl KinesisSource {
-    /// Read `stream` with the consumer's client.
+    /// Read `stream` with the consumer's client, from each shard's oldest record.
     pub fn new(api: KinesisApi, stream: &str) -> Self {
         Self {
             api,
             stream: stream.to_owned(),
+            from: None,
         }
+    }
+
+    /// Read from the first record written at or after `t` (since the Unix epoch).
+    pub fn starting_at(mut self, t: Option<std::time::Duration>) -> Self {
+        self.from = t;
+        self
     }
 }
 
 #[async_trait]
 impl Source for KinesisSource {
-    async fn partitions(&self) -> Result<Vec<String>, BackendError> {
-        self.api.list_shards(&self.stream).await
+    async fn partitions(&self) -> Result<Vec<Partition>, BackendError> {
+        Ok(self
+            .api
+            .shards(&self.stream)
+            .await?
+            .into_iter()
+            .map(|s| Partition {
+                id: s.id,
+                parents: s.parents,
+            })
+            .collect())
     }
 
     async fn read(
@@ -96,7 +117,10 @@ impl Source for KinesisSource {
             None => {
                 let start = match &position.after {
                     Some(seq) => Start::After(seq.clone()),
-                    None => Start::TrimHorizon,
+                    None => match self.from {
+                        Some(t) => Start::AtTimestamp(t),
+                        None => Start::TrimHorizon,
+                    },
                 };
                 let it = self
                     .api
@@ -109,6 +133,7 @@ impl Source for KinesisSource {
         let limit = i32::try_from(limit).unwrap_or(i32::MAX);
         match self.api.get_records(&iterator, limit).await {
             Ok(page) => {
+                position.ended = page.next_iterator.is_none();
                 position.token = page.next_iterator;
                 Ok(page.records)
             }

@@ -64,6 +64,16 @@ pub struct SinkInfo {
     pub partitions: u32,
 }
 
+/// One partition to read (a shard), and the ones it came from (a reshard's parents), which
+/// must be read to their end first so records of one key are read in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partition {
+    /// Its id.
+    pub id: String,
+    /// Its parents.
+    pub parents: Vec<String>,
+}
+
 /// Where a consumer is in one partition: after the last record it consumed, and the service's
 /// own cursor (an iterator) if it holds one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,6 +82,8 @@ pub struct Position {
     pub after: Option<String>,
     /// The service's cursor to continue from, when it has one.
     pub token: Option<String>,
+    /// The partition is closed and was read to its end (the service gave no cursor to go on).
+    pub ended: bool,
 }
 
 impl Position {
@@ -84,6 +96,7 @@ impl Position {
     /// (so a record that could not be consumed is read again).
     pub fn rewind(&mut self) {
         self.token = None;
+        self.ended = false;
     }
 }
 
@@ -113,8 +126,8 @@ pub trait Sink: Send + Sync + Debug {
 /// Where consumers read records back from, signed as the consumer role.
 #[async_trait]
 pub trait Source: Send + Sync + Debug {
-    /// The partitions to read (shard ids).
-    async fn partitions(&self) -> Result<Vec<String>, BackendError>;
+    /// The partitions to read (shards, open and closed), with their parents.
+    async fn partitions(&self) -> Result<Vec<Partition>, BackendError>;
 
     /// The next records of `partition` after `position` (at most `limit`); moves the
     /// position's cursor, not its `after` (the consumer commits what it consumed).

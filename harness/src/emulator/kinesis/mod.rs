@@ -3,6 +3,7 @@
 pub mod iterator;
 pub mod ops;
 pub mod records;
+pub mod reshard;
 pub mod sse;
 pub mod stream;
 pub mod tags;
@@ -71,6 +72,8 @@ pub struct Stream {
     pub epoch: u64,
     /// Tags (at most 50), by key.
     pub tags: std::collections::BTreeMap<String, String>,
+    /// A reshard in progress: the stream is UPDATING until then.
+    pub resharding_until: Option<Duration>,
 }
 
 impl Stream {
@@ -82,11 +85,19 @@ impl Stream {
                 self.pending = None;
             }
         }
+        if self.resharding_until.is_some_and(|t| t <= now) {
+            self.resharding_until = None;
+        }
+    }
+
+    /// Shards open for writing.
+    pub fn open_shards(&self) -> usize {
+        self.shards.iter().filter(|s| !s.closed).count()
     }
 
     /// `ACTIVE` or `UPDATING`.
     pub fn status(&self) -> &'static str {
-        if self.pending.is_some() {
+        if self.pending.is_some() || self.resharding_until.is_some() {
             "UPDATING"
         } else {
             "ACTIVE"

@@ -58,6 +58,9 @@ pub fn handle(op: &str, body: &[u8], ctx: &Ctx<'_>) -> OpResult {
         "AddTagsToStream" => tags::add(&wire::parse(body)?, ctx),
         "RemoveTagsFromStream" => tags::remove(&wire::parse(body)?, ctx),
         "ListTagsForStream" => tags::list(&wire::parse(body)?, ctx),
+        "SplitShard" => super::reshard::split(&wire::parse(body)?, ctx),
+        "MergeShards" => super::reshard::merge(&wire::parse(body)?, ctx),
+        "UpdateShardCount" => super::reshard::update_count(&wire::parse(body)?, ctx),
         _ => Err(ApiError::new(
             "UnknownOperationException",
             format!("Kinesis_20131202.{op}"),
@@ -130,6 +133,7 @@ fn create_stream(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
         pending: None,
         epoch: 0,
         tags: tagged,
+        resharding_until: None,
     };
     if !ctx.svc.streams.insert(stream) {
         return Err(ApiError::new(
@@ -159,11 +163,22 @@ fn delete_stream(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
 }
 
 fn shard_json(shard: &Shard) -> Value {
-    json!({
+    let mut range = json!({ "StartingSequenceNumber": shard.starting_sequence() });
+    if let Some(end) = shard.ending_sequence() {
+        range["EndingSequenceNumber"] = json!(end);
+    }
+    let mut j = json!({
         "ShardId": shard.id,
         "HashKeyRange": { "StartingHashKey": shard.start_hash.to_string(), "EndingHashKey": shard.end_hash.to_string() },
-        "SequenceNumberRange": { "StartingSequenceNumber": shard.starting_sequence() },
-    })
+        "SequenceNumberRange": range,
+    });
+    if let Some(p) = &shard.parent {
+        j["ParentShardId"] = json!(p);
+    }
+    if let Some(p) = &shard.adjacent_parent {
+        j["AdjacentParentShardId"] = json!(p);
+    }
+    j
 }
 
 fn encryption_fields(s: &Stream) -> (String, Option<String>) {
@@ -214,7 +229,7 @@ fn describe_summary(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
         "RetentionPeriodHours": s.retention_hours,
         "StreamCreationTimestamp": epoch_seconds(s.created),
         "EnhancedMonitoring": [{ "ShardLevelMetrics": [] }],
-        "EncryptionType": enc, "OpenShardCount": s.shards.len(), "ConsumerCount": 0,
+        "EncryptionType": enc, "OpenShardCount": s.open_shards(), "ConsumerCount": 0,
     });
     if let Some(k) = key {
         d["KeyId"] = json!(k);

@@ -294,7 +294,7 @@ pub fn get_records(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
     }
     let pos = Position::decode(&token, ctx.now)?;
     let stream = ctx.stream(Some(&pos.stream), None, "GetRecords")?;
-    let (records, arn, behind, start) = {
+    let (records, arn, behind, start, children) = {
         let mut s = stream.lock();
         s.refresh(ctx.now);
         if s.epoch != pos.epoch {
@@ -329,7 +329,11 @@ pub fn get_records(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
             }
             _ => 0,
         };
-        (taken, s.arn.clone(), behind, start)
+        // A closed shard read to its end: no next iterator, and its children named.
+        let ended = shard.closed && start + taken.len() >= shard.records.len();
+        let id = shard.id.clone();
+        let children = ended.then(|| super::reshard::child_shards(&s, &id));
+        (taken, s.arn.clone(), behind, start, children)
     };
     let data = sse::open(ctx.svc, &arn, ctx.principal, &records, ctx.now)?;
     let out: Vec<Value> = records
@@ -350,5 +354,10 @@ pub fn get_records(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
         issued_ns: ctx.now.as_nanos() as u64,
         ..pos
     };
+    if let Some(children) = children {
+        return Ok(
+            json!({ "Records": out, "MillisBehindLatest": behind, "ChildShards": children }),
+        );
+    }
     Ok(json!({ "Records": out, "NextShardIterator": next.encode(), "MillisBehindLatest": behind }))
 }

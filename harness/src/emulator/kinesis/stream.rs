@@ -83,6 +83,12 @@ pub struct Shard {
     pub end_hash: u128,
     /// Records in sequence order.
     pub records: Vec<StoredRecord>,
+    /// The shard it was split from, or the first of the two it was merged from.
+    pub parent: Option<String>,
+    /// The second shard it was merged from.
+    pub adjacent_parent: Option<String>,
+    /// Closed by a reshard: it takes no more records, and its records stay readable.
+    pub closed: bool,
     index: usize,
     pub(crate) write_bytes: TokenBucket,
     pub(crate) write_records: TokenBucket,
@@ -113,12 +119,15 @@ pub fn hash_key(partition_key: &str) -> u128 {
 }
 
 impl Shard {
-    fn new(index: usize, start_hash: u128, end_hash: u128, limits: ShardLimits) -> Self {
+    pub(crate) fn new(index: usize, start_hash: u128, end_hash: u128, limits: ShardLimits) -> Self {
         Self {
             id: format!("shardId-{index:012}"),
             start_hash,
             end_hash,
             records: Vec::new(),
+            parent: None,
+            adjacent_parent: None,
+            closed: false,
             index,
             write_bytes: TokenBucket::per_second(limits.write_bytes_per_sec),
             write_records: TokenBucket::per_second(limits.write_records_per_sec),
@@ -185,6 +194,20 @@ impl Shard {
     pub fn starting_sequence(&self) -> String {
         sequence_number(self.index, 0)
     }
+
+    /// Close the shard (a reshard made children of it).
+    pub fn close(&mut self) {
+        self.closed = true;
+    }
+
+    /// The last sequence number a closed shard holds (its starting one if it holds none).
+    pub fn ending_sequence(&self) -> Option<String> {
+        self.closed.then(|| {
+            self.records
+                .last()
+                .map_or_else(|| self.starting_sequence(), |r| r.sequence.clone())
+        })
+    }
 }
 
 /// Split the 128-bit hash space evenly across `n` shards.
@@ -204,11 +227,11 @@ pub fn make_shards(n: usize, limits: ShardLimits) -> Vec<Shard> {
         .collect()
 }
 
-/// The shard whose range holds `hash`.
+/// The open shard whose range holds `hash`.
 pub fn shard_for(shards: &[Shard], hash: u128) -> usize {
     shards
         .iter()
-        .position(|s| s.start_hash <= hash && hash <= s.end_hash)
+        .position(|s| !s.closed && s.start_hash <= hash && hash <= s.end_hash)
         .unwrap_or(shards.len().saturating_sub(1))
 }
 

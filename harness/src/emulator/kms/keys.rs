@@ -62,6 +62,8 @@ pub struct Key {
     pub rotation_enabled: bool,
     /// Rotation period, days (90..=2560).
     pub rotation_period_days: u32,
+    /// Resource tags.
+    pub tags: BTreeMap<String, String>,
     materials: Vec<Zeroizing<[u8; 32]>>,
     uuid: [u8; 16],
 }
@@ -139,6 +141,7 @@ impl KeyStore {
             aws_managed,
             rotation_enabled: aws_managed,
             rotation_period_days: 365,
+            tags: BTreeMap::new(),
             materials: vec![new_material()],
             uuid,
         };
@@ -160,6 +163,11 @@ impl KeyStore {
         }
         self.aliases.insert(alias.to_string(), key_id.to_string());
         Ok(())
+    }
+
+    /// Remove an alias; false if there was none.
+    pub fn delete_alias(&mut self, alias: &str) -> bool {
+        self.aliases.remove(alias).is_some()
     }
 
     /// The AWS-managed key for Kinesis, created on first use as AWS does.

@@ -4,6 +4,7 @@
 pub mod failure;
 pub mod keys;
 pub mod ops;
+pub mod tags;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -27,6 +27,8 @@ struct KeyIn {
     #[allow(dead_code)]
     tags: Option<Value>,
     #[allow(dead_code)]
+    tag_keys: Option<Value>,
+    #[allow(dead_code)]
     key_usage: Option<String>,
     #[allow(dead_code)]
     grant_tokens: Option<Value>,
@@ -40,9 +42,12 @@ struct KeyIn {
 
 /// Handle one `TrentService.<op>` request.
 pub fn handle(op: &str, body: &[u8], ctx: &Ctx<'_>) -> OpResult {
+    if let Some(answer) = super::tags::handle(op, body, ctx) {
+        return answer;
+    }
     let input: KeyIn = wire::parse(body)?;
     match op {
-        "CreateKey" => create_key(&input, ctx),
+        "CreateKey" => create_key(&input, body, ctx),
         "DescribeKey" => describe_key(&input, ctx),
         "ListKeys" => list_keys(ctx),
         "CreateAlias" => create_alias(&input, ctx),
@@ -89,6 +94,12 @@ pub fn metadata(key: &Key, account: &str) -> Value {
 /// Admin-style call: quota, key, permission; no crypto.
 fn admin_key(op: &str, input: &KeyIn, ctx: &Ctx<'_>) -> Result<String, ApiError> {
     let key_ref = required(input.key_id.clone(), "keyId")?;
+    admin_key_of(op, &key_ref, ctx)
+}
+
+/// [`admin_key`] for a key reference already read.
+pub(super) fn admin_key_of(op: &str, key_ref: &str, ctx: &Ctx<'_>) -> Result<String, ApiError> {
+    let key_ref = key_ref.to_owned();
     let auth = ctx.authorizer();
     let caller = Caller {
         principal: ctx.principal,
@@ -115,7 +126,7 @@ fn with_key<T>(
     f(key).map_err(|e| e.direct())
 }
 
-fn create_key(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
+fn create_key(input: &KeyIn, body: &[u8], ctx: &Ctx<'_>) -> OpResult {
     if !ctx.allowed("kms:CreateKey", "*") {
         return Err(KmsFailure::AccessDenied(format!(
             "User: {} is not authorized to perform: kms:CreateKey",
@@ -123,13 +134,17 @@ fn create_key(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
         ))
         .direct());
     }
+    let mut tags = BTreeMap::new();
+    super::tags::merge(&mut tags, super::tags::create_key_tags(body)?)?;
     let mut kms = ctx.svc.kms.lock();
     let desc = input.description.clone().unwrap_or_default();
     let id = kms.store.create_key(&desc, false, ctx.now);
     let key = kms
         .store
-        .key(&id)
+        .key_mut(&id)
         .ok_or_else(|| ApiError::internal("key vanished"))?;
+    key.tags = tags;
+    let key = &*key;
     Ok(json!({ "KeyMetadata": metadata(key, ctx.svc.account()) }))
 }
 

@@ -7,6 +7,7 @@ mod delete_key;
 mod deny;
 mod disable_key;
 mod latency;
+mod reshard;
 mod schedule_key_deletion;
 mod throttle;
 
@@ -47,6 +48,7 @@ pub async fn begin(
             operations,
             delay,
         } => latency::begin(world, fault, &targets, *service, operations, delay, undo),
+        FaultKind::Reshard { action } => reshard::begin(world, &targets, *action).await,
     }
 }
 

@@ -99,6 +99,11 @@ fn reject_foreign_keys(field: &FieldPath, f: &RawFault, shape: Shape) -> R<()> {
     let Some((key, _, owners)) = keys.iter().find(foreign) else {
         return Ok(());
     };
+    if *key == "for" && shape == Shape::Reshard {
+        let msg = "kind \"reshard\" is an event and cannot have `for`: a reshard is not undone; \
+                   reshard back with a later event (e.g. action = \"merge\" after \"split\")";
+        return Err(Problem::new(&field.key("for"), msg));
+    }
     if *key == "for" {
         let msg = "kind \"delete-key\" cannot have `for`: deletion cannot be undone; for a key \
                    fault that ends use kind = \"disable-key\", or \"schedule-key-deletion\" with \
@@ -122,7 +127,7 @@ fn reject_foreign_keys(field: &FieldPath, f: &RawFault, shape: Shape) -> R<()> {
         many => format!("kinds {}", many.join(", ")),
     };
     let mut valid = vec!["kind", "name", "at", "for", "paths"];
-    if shape == Shape::DeleteKey {
+    if matches!(shape, Shape::DeleteKey | Shape::Reshard) {
         valid.retain(|k| *k != "for");
     }
     valid.extend(

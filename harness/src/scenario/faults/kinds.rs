@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::check::{required, Reach, R};
-use super::{DelaySpec, FaultKind, FaultService};
+use super::{DelaySpec, FaultKind, FaultService, ReshardAction};
 use crate::scenario::error::{FieldPath, Problem};
 use crate::scenario::raw::{RawDelay, RawDuration, RawFault};
 use crate::scenario::validate::{choice, dur, fmt_dur, ints, Ints};
@@ -41,6 +41,7 @@ pub(super) enum Kind {
     ScheduleKeyDeletion,
     DeleteKey,
     Latency,
+    Reshard,
 }
 
 pub(super) const KINDS: &[(&str, Kind)] = &[
@@ -50,7 +51,14 @@ pub(super) const KINDS: &[(&str, Kind)] = &[
     ("schedule-key-deletion", Kind::ScheduleKeyDeletion),
     ("delete-key", Kind::DeleteKey),
     ("latency", Kind::Latency),
+    ("reshard", Kind::Reshard),
 ];
+const ACTIONS: &[(&str, &str)] = &[
+    ("split", "split"),
+    ("merge", "merge"),
+    ("update-shard-count", "update-shard-count"),
+];
+const TARGET_SHARDS: Ints = ints(1, 500, 1, " shards");
 pub(super) const SERVICES: &[(&str, FaultService)] = &[
     ("kinesis", FaultService::Kinesis),
     ("kms", FaultService::Kms),
@@ -66,6 +74,7 @@ pub(super) enum Shape {
     ScheduleKeyDeletion,
     DeleteKey,
     Latency,
+    Reshard,
 }
 
 impl Shape {
@@ -77,6 +86,7 @@ impl Shape {
             Self::ScheduleKeyDeletion => "schedule-key-deletion",
             Self::DeleteKey => "delete-key",
             Self::Latency => "latency",
+            Self::Reshard => "reshard",
         }
     }
 
@@ -118,14 +128,16 @@ pub(super) fn shape(field: &FieldPath, kind: Kind, f: &RawFault) -> R<Shape> {
             service()?;
             Shape::Latency
         }
+        Kind::Reshard => Shape::Reshard,
     })
 }
 
 /// Keys that belong to some kinds only: name, whether it is set, the shapes it belongs to.
-pub(super) fn kind_keys(f: &RawFault) -> [(&'static str, bool, &'static [Shape]); 14] {
+pub(super) fn kind_keys(f: &RawFault) -> [(&'static str, bool, &'static [Shape]); 16] {
     use Shape::*;
     const THROTTLES: &[Shape] = &[KinesisThrottle, KmsThrottle];
     const SERVICED: &[Shape] = &[KinesisThrottle, KmsThrottle, Latency];
+    // Events (delete-key, reshard) have no `for`.
     const NOT_DELETE: &[Shape] = &[
         Deny,
         KinesisThrottle,
@@ -173,6 +185,8 @@ pub(super) fn kind_keys(f: &RawFault) -> [(&'static str, bool, &'static [Shape])
             &[ScheduleKeyDeletion],
         ),
         ("delay", f.delay.is_some(), &[Latency]),
+        ("action", f.action.is_some(), &[Reshard]),
+        ("target_shards", f.target_shards.is_some(), &[Reshard]),
     ]
 }
 
@@ -192,7 +206,41 @@ pub(super) fn validate(
         Shape::ScheduleKeyDeletion => (schedule(field, f, duration, kms)?, Reach::Key),
         Shape::DeleteKey => (FaultKind::DeleteKey, Reach::Key),
         Shape::Latency => latency(field, f)?,
+        Shape::Reshard => (reshard(field, f)?, Reach::Any),
     })
+}
+
+fn reshard(field: &FieldPath, f: &RawFault) -> R<FaultKind> {
+    let at = field.key("action");
+    let action = required(
+        &at,
+        f.action.as_ref(),
+        "reshard",
+        "\"split\", \"merge\" or \"update-shard-count\"",
+    )?;
+    let action = match choice(&at, action, ACTIONS)? {
+        "split" => ReshardAction::Split,
+        "merge" => ReshardAction::Merge,
+        _ => ReshardAction::UpdateShardCount {
+            target_shards: {
+                let t = field.key("target_shards");
+                let n = required(
+                    &t,
+                    f.target_shards.as_ref(),
+                    "reshard",
+                    "the open shards after it, 1 to 500",
+                )?;
+                TARGET_SHARDS.check::<u32>(&t, *n)?
+            },
+        },
+    };
+    if f.target_shards.is_some() && !matches!(action, ReshardAction::UpdateShardCount { .. }) {
+        return Err(Problem::new(
+            &field.key("target_shards"),
+            "only with action = \"update-shard-count\"",
+        ));
+    }
+    Ok(FaultKind::Reshard { action })
 }
 
 pub(super) fn deny(field: &FieldPath, f: &RawFault) -> R<(FaultKind, Reach)> {

@@ -1,0 +1,107 @@
+//! `kinesis-crypto-bench cleanup (--run-id ID | --prefix P) [--dry-run] [--endpoint-url URL]
+//! [--target aws] [--region R] [--role admin=...]`: remove what earlier runs left behind
+//! (interrupted twice, `--keep`, a crash), found by their `created-by=kinesis-crypto-bench` tag.
+//!
+//! Exit codes: 0 done (or nothing found); 2 bad flags; 3 the target could not be reached or a
+//! removal failed.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::backend::{Observation, Principal, Role, TransportLog};
+use crate::clock::SystemClock;
+use crate::runner::cleanup::{self, Selector};
+use crate::runner::target::{self, TargetFlags};
+
+/// Arguments of `cleanup`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["run_id", "prefix"])))]
+pub struct CleanupArgs {
+    /// The run whose resources to remove (its `kcb-run` tag: the last part of its stream names,
+    /// printed when it was interrupted or kept them).
+    #[arg(long)]
+    pub run_id: Option<String>,
+    /// Remove the harness's resources whose stream name or key alias starts with this (e.g.
+    /// `kcb-quickstart-`); resources without the harness's tag are listed and left alone.
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// List what would be removed, remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// `aws` to use the AWS configuration's credentials (default: the harness's principals at
+    /// --endpoint-url).
+    #[arg(long, value_parser = ["embedded", "aws"])]
+    pub target: Option<String>,
+    /// The endpoint (a `serve`, LocalStack, moto), or one in place of AWS's with --target aws.
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// Region.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The admin role's credentials with --target aws: admin=profile:NAME or admin=arn:...
+    #[arg(long = "role", value_name = "ROLE=SOURCE")]
+    pub roles: Vec<String>,
+}
+
+/// Run `cleanup`.
+pub fn run(args: &CleanupArgs) -> ExitCode {
+    let sel = match (&args.run_id, &args.prefix) {
+        (Some(id), _) => Selector::RunId(id.clone()),
+        (None, Some(p)) if p.len() >= 4 => Selector::Prefix(p.clone()),
+        _ => {
+            eprintln!("error: --prefix: give at least 4 characters (e.g. kcb-), so a slip cannot match everything");
+            return ExitCode::from(2);
+        }
+    };
+    let mut flags = TargetFlags {
+        aws: args.target.as_deref() == Some("aws"),
+        embedded: false,
+        endpoint_url: args.endpoint_url.clone(),
+        region: args.region.clone(),
+        roles: Vec::new(),
+    };
+    for r in &args.roles {
+        match crate::backend::aws::parse_role_flag(r) {
+            Ok(role) => flags.roles.push(role),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let place = target::choose(&Default::default(), &flags, "cleanup");
+    let rt = match crate::runner::runtime(false) {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let found = rt.block_on(async {
+        let (target, credentials) = target::connect(&place).await?;
+        let obs = Observation::plain("admin", TransportLog::new(), Arc::new(SystemClock));
+        let admin = Principal::for_role(&target, &credentials, Role::Admin, obs);
+        cleanup::cleanup(&admin, &sel, args.dry_run)
+            .await
+            .map_err(|e| format!("at {}: {e}", target.label()))
+    });
+    match found {
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(3)
+        }
+        Ok(found) => {
+            if found.is_empty() {
+                println!("nothing of the harness's found");
+            }
+            for f in &found {
+                println!("{:<6} {}  {}", f.kind, f.name, f.outcome);
+            }
+            if found.iter().any(|f| f.outcome.starts_with("failed")) {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
+}

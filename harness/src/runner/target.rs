@@ -1,0 +1,294 @@
+//! Before a run's first request: where it goes (the scenario's `[target]`, overridden by the
+//! command line), whether its faults may run there (destructive faults act only on keys the
+//! run creates, and off the embedded service only with `--allow-destructive`), and who each
+//! role is (STS GetCallerIdentity, printed, and checked against `--expect-account`).
+
+use std::collections::BTreeMap;
+
+use crate::backend::aws::AwsSetup;
+use crate::backend::{BackendError, TransportLog};
+use crate::backend::{Credentials, Identity, Observation, Principal, Role, RoleSource, Target};
+use crate::clock::SharedClock;
+use crate::result::{RoleResult, TargetResult};
+use crate::scenario::{
+    FaultKind, Protection, RoleCredentials, Scenario, SseKey, TargetKind, TargetSpec,
+};
+
+/// The command line's say over the target (each overrides the scenario's `[target]`).
+#[derive(Debug, Clone, Default)]
+pub struct TargetFlags {
+    /// `--target aws`.
+    pub aws: bool,
+    /// `--target embedded` (the scenario's `kind = "aws"` overridden).
+    pub embedded: bool,
+    /// `--endpoint-url`.
+    pub endpoint_url: Option<String>,
+    /// `--region`.
+    pub region: Option<String>,
+    /// `--role ROLE=...`, in order (a later one for the same role wins).
+    pub roles: Vec<(Role, RoleSource)>,
+}
+
+/// Where a run goes, decided.
+#[derive(Debug, Clone)]
+pub enum Where {
+    /// The embedded service, in process.
+    Embedded,
+    /// An endpoint, signed as the harness's named principals.
+    Endpoint {
+        /// URL.
+        url: String,
+        /// Region.
+        region: String,
+    },
+    /// AWS (or an endpoint) through the AWS configuration.
+    Aws(AwsSetup),
+}
+
+/// The STS session name of a run's assumed roles.
+pub fn session_name(run_tag: &str) -> String {
+    format!("kinesis-crypto-bench-{run_tag}")
+}
+
+/// Decide where the run goes from the scenario's `[target]` and the flags.
+pub fn choose(t: &TargetSpec, flags: &TargetFlags, run_tag: &str) -> Where {
+    let aws = flags.aws || (t.kind == TargetKind::Aws && !flags.embedded);
+    let endpoint_url = flags
+        .endpoint_url
+        .clone()
+        .or_else(|| t.endpoint_url.clone());
+    if !aws {
+        return match endpoint_url {
+            Some(url) => Where::Endpoint {
+                url,
+                region: flags
+                    .region
+                    .clone()
+                    .unwrap_or_else(|| crate::backend::clients::EMBEDDED_REGION.into()),
+            },
+            None => Where::Embedded,
+        };
+    }
+    let mut roles: BTreeMap<Role, RoleSource> = t
+        .roles
+        .iter()
+        .filter_map(|(name, c)| {
+            let how = match c {
+                RoleCredentials::Profile(p) => RoleSource::Profile(p.clone()),
+                RoleCredentials::RoleArn { arn, external_id } => RoleSource::AssumeRole {
+                    role_arn: arn.clone(),
+                    external_id: external_id.clone(),
+                },
+            };
+            Role::from_name(name).map(|r| (r, how))
+        })
+        .collect();
+    roles.extend(flags.roles.iter().cloned());
+    Where::Aws(AwsSetup {
+        endpoint_url,
+        region: flags.region.clone().or_else(|| t.region.clone()),
+        roles,
+        session_name: session_name(run_tag),
+    })
+}
+
+/// The target and credentials for `place`, without the embedded service (for commands that
+/// act on resources that outlive a run: `cleanup`).
+pub async fn connect(place: &Where) -> Result<(Target, Credentials), String> {
+    match place {
+        Where::Embedded => Err("the embedded service ends with each run, so nothing of it is left to find: give --endpoint-url or --target aws".into()),
+        Where::Endpoint { url, region } => Ok((
+            Target::Endpoint {
+                url: url.clone(),
+                region: region.clone(),
+            },
+            Credentials::named_principals(),
+        )),
+        Where::Aws(setup) => crate::backend::aws::load(setup)
+            .await
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// Faults the target does not allow, each in one line naming the fault, why, and what would
+/// allow it; empty when every fault may run. Pure: decided before any request.
+pub fn refusals(scenario: &Scenario, embedded: bool, allow_destructive: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, f) in scenario.faults.iter().enumerate() {
+        let who = format!("faults[{i}] {:?} ({})", f.name, f.kind.name());
+        let key_fault = matches!(
+            f.kind,
+            FaultKind::DisableKey | FaultKind::ScheduleKeyDeletion { .. } | FaultKind::DeleteKey
+        );
+        if key_fault {
+            for p in scenario.paths.iter().filter(|p| f.applies_to(&p.name)) {
+                let named = p.key.as_deref().or(match &p.protection {
+                    Protection::SseKms(s) if s.key == SseKey::AwsManaged => {
+                        Some("alias/aws/kinesis")
+                    }
+                    _ => None,
+                });
+                if let Some(k) = named {
+                    out.push(format!("{who} would change path {:?}'s key {k}, which this run does not create; destructive faults act only on keys the run creates (leave out the path's key, or the fault's path)", p.name));
+                }
+            }
+        }
+        if matches!(f.kind, FaultKind::Reshard { .. }) {
+            for p in scenario.paths.iter().filter(|p| f.applies_to(&p.name)) {
+                if let Some(st) = &p.stream {
+                    out.push(format!("{who} would reshard path {:?}'s stream {st}, which this run does not create; the run never changes a stream it did not create", p.name));
+                }
+            }
+        }
+        if embedded {
+            continue;
+        }
+        let lowers = match &f.kind {
+            FaultKind::KmsThrottle { quota_per_sec, .. } => quota_per_sec.is_some(),
+            FaultKind::KinesisThrottle {
+                write_bytes_per_sec,
+                write_records_per_sec,
+                read_calls_per_sec,
+                read_bytes_per_sec,
+                ..
+            } => [
+                write_bytes_per_sec,
+                write_records_per_sec,
+                read_calls_per_sec,
+                read_bytes_per_sec,
+            ]
+            .iter()
+            .any(|x| x.is_some()),
+            _ => false,
+        };
+        if lowers {
+            out.push(format!("{who} lowers a quota or shard limit, which only the embedded service lets a run do; use `fraction` (calls refused at the transport) against other endpoints"));
+        } else if matches!(f.kind, FaultKind::DeleteKey) {
+            out.push(format!("{who}: KMS deletes a key only after a waiting period of 7 to 30 days, so delete-key runs on the embedded service only; use schedule-key-deletion"));
+        } else if key_fault && !allow_destructive {
+            out.push(format!("{who} changes the state of KMS keys off the embedded service; pass --allow-destructive to let it act on the keys this run creates (and only those)"));
+        }
+    }
+    out
+}
+
+/// Keys the scenario names by ARN in another region than the run's: each a line (KMS keys are
+/// regional; Kinesis can use only a key of its own region).
+pub fn region_mismatches(scenario: &Scenario, region: &str) -> Vec<String> {
+    scenario
+        .paths
+        .iter()
+        .filter_map(|p| {
+            let key = p.key.as_deref()?;
+            let key_region = key.strip_prefix("arn:")?.split(':').nth(2)?;
+            (key_region != region).then(|| {
+                format!("path {:?}'s key {key} is in region {key_region}, but the run's region is {region}: KMS keys are regional", p.name)
+            })
+        })
+        .collect()
+}
+
+/// Each role's identity (GetCallerIdentity), and the target as the result records it. Against
+/// AWS a role whose credentials fail ends the run; an endpoint without STS (moto, LocalStack
+/// have one) leaves the identities unknown.
+pub async fn identify(
+    target: &Target,
+    credentials: &Credentials,
+    clock: &SharedClock,
+    expect_account: Option<&str>,
+) -> Result<TargetResult, String> {
+    let strict = matches!(target, Target::Aws { .. }) || expect_account.is_some();
+    let mut roles = Vec::new();
+    let mut account: Option<String> = None;
+    for role in Role::ALL {
+        let obs = Observation::plain(role.name(), TransportLog::new(), clock.clone());
+        let p = Principal::for_role(target, credentials, role, obs);
+        let source = credentials.of(role).describe();
+        let id: Result<Identity, BackendError> = p.sts.caller_identity().await;
+        let arn = match id {
+            Ok(id) => {
+                if let Some(a) = &account {
+                    if *a != id.account {
+                        return Err(format!("the {role} role is in account {} but the admin's is {a}: every role of a run acts in one account", id.account));
+                    }
+                }
+                account = Some(id.account.clone());
+                Some(id.arn)
+            }
+            Err(e) if strict => {
+                return Err(format!(
+                    "the {role} role ({source}) cannot be identified at {}: {}: {}",
+                    target.label(),
+                    e.code,
+                    first_line(&e.message)
+                ));
+            }
+            Err(e) => {
+                tracing::info!(role = %role, error = %e, "GetCallerIdentity failed; identities unknown");
+                None
+            }
+        };
+        roles.push(RoleResult {
+            role: role.name().to_owned(),
+            source,
+            arn,
+        });
+    }
+    if let (Some(want), Some(got)) = (expect_account, &account) {
+        if want != got {
+            return Err(format!(
+                "the credentials are for account {got}, not {want} (--expect-account): nothing was created"
+            ));
+        }
+    }
+    let arns: std::collections::BTreeSet<_> = roles.iter().filter_map(|r| r.arn.as_ref()).collect();
+    let roles_separated = if arns.is_empty() {
+        !credentials.shared()
+    } else {
+        arns.len() > 1
+    };
+    Ok(TargetResult {
+        kind: match target {
+            Target::Embedded(_) => "embedded",
+            Target::Endpoint { .. } => "endpoint",
+            Target::Aws { .. } => "aws",
+        }
+        .to_owned(),
+        region: target.region().to_owned(),
+        endpoint_url: match target {
+            Target::Embedded(_) => None,
+            _ => target.endpoint_url().map(str::to_owned),
+        },
+        account,
+        roles,
+        roles_separated,
+    })
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+/// What the run prints before it creates anything (on stderr, so `--json` stays one document).
+pub fn describe(t: &TargetResult) -> String {
+    let mut s = format!(
+        "target {}  region {}  account {}",
+        t.endpoint_url
+            .as_deref()
+            .map_or(t.kind.clone(), |u| format!("{} {u}", t.kind)),
+        t.region,
+        t.account.as_deref().unwrap_or("unknown")
+    );
+    for r in &t.roles {
+        s.push_str(&format!(
+            "\n  {:<10} {}  ({})",
+            r.role,
+            r.arn.as_deref().unwrap_or("identity unknown"),
+            r.source
+        ));
+    }
+    if !t.roles_separated {
+        s.push_str(&format!("\n  {}", crate::format::ROLES_NOT_SEPARATED));
+    }
+    s
+}
