@@ -495,3 +495,102 @@ async fn kept_resources_are_found_by_their_tags_and_cleaned_up() {
     );
     assert_eq!(admin.kinesis.list_streams().await.unwrap().len(), 1);
 }
+
+const DENY: &str = "[[faults]]\nkind = \"deny\"\nprincipal = \"producer\"\nactions = [\"kms:GenerateDataKey\"]\nat = \"1s\"\nfor = \"800ms\"\npaths = [\"envelope\"]\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deny_off_the_embedded_service_is_an_inline_policy_on_the_assumed_role() {
+    let (svc, running) = serve().await;
+    let d = dir("deny");
+    let url = running.endpoint_url();
+    let statements = |svc: &Service| svc.control().snapshot().policies["producer"].len();
+    let before = statements(&svc);
+
+    // The producer assumes its role: the deny is an inline policy put on it, and removed.
+    let body = format!(
+        "{SHORT}{DENY}[target]\nkind = \"aws\"\n[target.roles.producer]\nrole_arn = \"arn:aws:iam::{ACCOUNT}:role/producer\"\n[target.roles.consumer]\nprofile = \"kcb-consumer\"\n"
+    );
+    let file = scenario(&d, &body);
+    let out = d.join("out");
+    let mut cmd = binary(
+        &d,
+        &[
+            ("AWS_ACCESS_KEY_ID", "admin"),
+            ("AWS_SECRET_ACCESS_KEY", "admin-secret"),
+        ],
+    );
+    cmd.arg("run")
+        .arg(&file)
+        .args([
+            "--endpoint-url",
+            &url,
+            "--region",
+            "us-east-1",
+            "--no-progress",
+            "--out",
+        ])
+        .arg(&out);
+    let o = output(cmd).await;
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("deny faults on producer: an inline Deny policy on IAM role producer"),
+        "{}",
+        text(&o)
+    );
+    let r = result(&out);
+    let f = &r["faults"][0];
+    assert_eq!(f["applied"], true, "{f}");
+    let notes = f["notes"].to_string();
+    assert!(notes.contains("inline Deny policy kcb-deny-"), "{notes}");
+    assert!(notes.contains("removed from role producer"), "{notes}");
+    let envelope = r["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "envelope")
+        .unwrap();
+    assert!(
+        envelope["errors"]["AccessDeniedException"].as_u64() > Some(0),
+        "the service refused the producer: {}",
+        envelope["errors"]
+    );
+    assert_eq!(
+        svc.control().inline_policies(),
+        0,
+        "every inline policy removed"
+    );
+    assert_eq!(
+        statements(&svc),
+        before,
+        "the producer's policy is as it was"
+    );
+
+    // A producer that is an IAM user (a profile's keys): the transport denies instead, and says
+    // why.
+    let out = d.join("out-user");
+    let body = format!("{SHORT}{DENY}");
+    let file = scenario(&d, &body);
+    let o = run_aws(
+        &d,
+        &file,
+        &url,
+        ("admin", "admin-secret"),
+        &[
+            "--role",
+            "producer=profile:kcb-producer",
+            "--role",
+            "consumer=profile:kcb-consumer",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(o.status.success(), "{}", text(&o));
+    let notes = result(&out)["faults"][0]["notes"].to_string();
+    assert!(
+        notes.contains("at the transport (its identity arn:aws:iam::111122223333:user/producer is not an assumed IAM role)"),
+        "{notes}"
+    );
+    assert_eq!(svc.control().inline_policies(), 0);
+}

@@ -249,6 +249,7 @@ async fn check(faults: Vec<FaultSpec>) -> Result<(), TestCaseError> {
         service: Some(w.svc.clone()),
         admin: w.admin.clone(),
         resharder: w.resharder.clone(),
+        deny_roles: Default::default(),
         keys: Default::default(),
         seed: 1,
     };

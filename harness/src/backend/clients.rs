@@ -106,6 +106,8 @@ pub struct Clients {
     pub kms: aws_sdk_kms::Client,
     /// STS (who the principal is).
     pub sts: aws_sdk_sts::Client,
+    /// IAM (a deny fault's inline policies).
+    pub iam: aws_sdk_iam::Client,
 }
 
 /// What the observing transport of a set of clients records into and applies.
@@ -160,17 +162,26 @@ pub fn build(target: &Target, source: &CredentialSource, obs: Observation) -> Cl
         .timeout_config(timeouts.clone());
     let mut sts = aws_sdk_sts::Config::builder()
         .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-        .region(aws_sdk_sts::config::Region::new(region))
+        .region(aws_sdk_sts::config::Region::new(region.clone()))
+        .credentials_provider(creds.clone())
+        .http_client(http.clone())
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(timeouts.clone());
+    let mut iam = aws_sdk_iam::Config::builder()
+        .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+        .region(aws_sdk_iam::config::Region::new(region))
         .credentials_provider(creds)
         .http_client(http)
         .retry_config(RetryConfig::disabled())
         .timeout_config(timeouts);
     kinesis.set_endpoint_url(url.clone());
     kms.set_endpoint_url(url.clone());
-    sts.set_endpoint_url(url);
+    sts.set_endpoint_url(url.clone());
+    iam.set_endpoint_url(url);
     Clients {
         kinesis: aws_sdk_kinesis::Client::from_conf(kinesis.build()),
         kms: aws_sdk_kms::Client::from_conf(kms.build()),
         sts: aws_sdk_sts::Client::from_conf(sts.build()),
+        iam: aws_sdk_iam::Client::from_conf(iam.build()),
     }
 }

@@ -5,6 +5,7 @@ pub mod clients;
 pub mod credentials;
 pub mod error;
 pub mod faults;
+pub mod iam;
 pub mod kinesis;
 pub mod kms;
 pub mod sink;
@@ -17,6 +18,7 @@ pub use clients::{Clients, Observation, Target};
 pub use credentials::{CredentialSource, Credentials, Role, RoleSource};
 pub use error::{BackendError, ErrorClass};
 pub use faults::TransportFaults;
+pub use iam::IamApi;
 pub use kinesis::{KinesisApi, RecordsPage, ShardInfo, Start, StreamInfo};
 pub use kms::{DataKeyOut, KeyInfo, KmsApi};
 pub use sink::{
@@ -36,6 +38,8 @@ pub struct Principal {
     pub kms: KmsApi,
     /// STS.
     pub sts: StsApi,
+    /// IAM.
+    pub iam: IamApi,
 }
 
 impl Principal {
@@ -75,6 +79,7 @@ impl Principal {
             kinesis: KinesisApi::new(c.kinesis),
             kms: KmsApi::new(c.kms),
             sts: StsApi::new(c.sts),
+            iam: IamApi::new(c.iam),
         }
     }
 }

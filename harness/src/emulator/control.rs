@@ -63,6 +63,11 @@ impl<'a> Control<'a> {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// How many inline role policies IAM PutRolePolicy put and DeleteRolePolicy did not remove.
+    pub fn inline_policies(&self) -> usize {
+        self.inner.inline_policies.lock().len()
+    }
+
     /// How many sessions STS AssumeRole has handed out.
     pub fn sessions(&self) -> usize {
         self.inner.sessions.lock().len()

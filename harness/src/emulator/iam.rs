@@ -76,6 +76,8 @@ const ADMIN_ACTIONS: &[&str] = &[
     "kms:UntagResource",
     "kms:ListResourceTags",
     "kms:DeleteAlias",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
 ];
 
 /// Actions of the default [`RESHARDER`] principal.
@@ -593,6 +595,8 @@ mod tests {
         "kms:UntagResource",
         "kms:ListResourceTags",
         "kms:DeleteAlias",
+        "iam:PutRolePolicy",
+        "iam:DeleteRolePolicy",
     ];
 
     /// Asserts that `name` is allowed exactly `expected` among [`ALL_ACTIONS`], on any resource.
@@ -648,6 +652,8 @@ mod tests {
                 "kms:UntagResource",
                 "kms:ListResourceTags",
                 "kms:DeleteAlias",
+                "iam:PutRolePolicy",
+                "iam:DeleteRolePolicy",
             ],
         );
         // No data plane.

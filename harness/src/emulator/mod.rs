@@ -4,6 +4,7 @@
 pub mod bucket;
 pub mod control;
 pub mod iam;
+pub mod iam_api;
 pub mod kinesis;
 pub mod kms;
 pub mod overrides;

@@ -75,6 +75,8 @@ pub struct Inner {
     pub(crate) sessions: Mutex<Sessions>,
     /// Requests received (any service, answered or refused).
     pub(crate) requests: std::sync::atomic::AtomicU64,
+    /// Inline role policies IAM PutRolePolicy put.
+    pub(crate) inline_policies: Mutex<super::iam_api::InlinePolicies>,
 }
 
 /// Latency added to each KMS operation the service performs (direct or on a caller's behalf):
@@ -301,6 +303,7 @@ impl Service {
                 kms_delays: RwLock::new(Overrides::default()),
                 sessions: Mutex::new(Sessions::default()),
                 requests: std::sync::atomic::AtomicU64::new(0),
+                inline_policies: Mutex::new(Default::default()),
             }),
         }
     }
@@ -383,7 +386,7 @@ impl Service {
         }
     }
 
-    /// An STS request (query protocol): authenticated like the others, answered in XML.
+    /// An STS or IAM request (query protocol): authenticated like the others, answered in XML.
     fn handle_sts(&self, parts: &http::request::Parts, body: &[u8]) -> ServiceResponse {
         let answer = if body.len() > MAX_BODY_BYTES {
             Err(ApiError::new("ValidationError", "request body too large").with_status(413))
@@ -402,6 +405,16 @@ impl Service {
                 })
                 .and_then(|caller| {
                     let form = sts::parse_form(body);
+                    let action = form.get("Action").map(String::as_str).unwrap_or_default();
+                    if super::iam_api::serves(action) {
+                        return super::iam_api::handle(
+                            &form,
+                            &caller.principal,
+                            &self.inner.account,
+                            &mut self.inner.iam.write(),
+                            &mut self.inner.inline_policies.lock(),
+                        );
+                    }
                     let iam = self.inner.iam.read();
                     let known = |name: &str| iam.principal(name).is_some();
                     sts::handle(

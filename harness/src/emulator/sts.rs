@@ -216,8 +216,13 @@ fn random_text(prefix: &str, len: usize, alphabet: &[u8]) -> String {
 }
 
 fn respond(action: &str, result: &str) -> String {
+    respond_xml(XMLNS, action, result)
+}
+
+/// A query-protocol answer: `<ActionResponse><ActionResult>...` in namespace `xmlns`.
+pub fn respond_xml(xmlns: &str, action: &str, result: &str) -> String {
     format!(
-        "<{action}Response xmlns=\"{XMLNS}\"><{action}Result>{result}</{action}Result>\
+        "<{action}Response xmlns=\"{xmlns}\"><{action}Result>{result}</{action}Result>\
          <ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{action}Response>",
         request_id()
     )

@@ -29,6 +29,13 @@ pub enum Part {
     },
     /// A quota, limit or delay held on the embedded service.
     Service(Hold),
+    /// An inline Deny policy put on an IAM role (a deny off the embedded service).
+    RolePolicy {
+        /// The role's name.
+        role: String,
+        /// The policy's name.
+        name: String,
+    },
     /// A key held disabled or pending deletion.
     Key {
         /// The key ARN.
@@ -64,6 +71,10 @@ impl Part {
                     Hold::ShardLimits { stream, .. } => format!("{stream} shard limits restored"),
                     Hold::KmsDelay(_) => "KMS delay removed".to_owned(),
                 })
+            }
+            Part::RolePolicy { role, name } => {
+                world.admin.iam.delete_role_policy(&role, &name).await?;
+                Ok(format!("inline policy {name} removed from role {role}"))
             }
             Part::Key { key, id, .. } => world.keys.release(&world.admin.kms, &key, id).await,
         }

@@ -28,6 +28,17 @@ pub struct PathTarget {
     pub transport: Arc<TransportFaults>,
 }
 
+/// Where a deny off the embedded service goes, per principal, decided before the run.
+#[derive(Debug, Clone, Default)]
+pub struct DenyRoles {
+    /// Principal -> the IAM role an inline Deny policy goes on.
+    pub roles: std::collections::BTreeMap<String, String>,
+    /// Principal -> why its denies are answered at the transport instead.
+    pub at_transport: std::collections::BTreeMap<String, String>,
+    /// The run's tag, in the policies' names (`kcb-deny-<run>-<n>`).
+    pub run_tag: String,
+}
+
 /// The world faults change.
 pub struct World {
     /// The paths.
@@ -38,6 +49,10 @@ pub struct World {
     pub admin: Principal,
     /// The resharder role's clients (reshard events).
     pub resharder: Principal,
+    /// Off the embedded service: the IAM role each principal was found to act as, where the
+    /// admin may put an inline policy on it (checked before the run); a deny there is an
+    /// inline Deny policy. Principals absent are denied at the transport.
+    pub deny_roles: DenyRoles,
     /// Key states held by key faults.
     pub keys: KeyStates,
     /// Seed of drawn delays.

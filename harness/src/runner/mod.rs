@@ -420,6 +420,7 @@ fn engine(
     env: &RunEnv,
     runs: &[Arc<PathRun>],
     made: &[Provisioned],
+    deny_roles: crate::fault::world::DenyRoles,
 ) -> Arc<Engine> {
     let targets = runs
         .iter()
@@ -438,6 +439,7 @@ fn engine(
         service: env.service.clone(),
         admin: env.admin(),
         resharder: env.principal(Role::Resharder),
+        deny_roles,
         keys: Default::default(),
         seed: producer::seed_for(scenario.seed, "faults", 0),
     };
@@ -519,8 +521,13 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
     )
     .await
     .map_err(RunError::Target)?;
+    let denies = target::deny_roles(&scenario, &env.target, &env.admin(), &who, &env.run_tag).await;
     if !env.target.is_embedded() {
         eprintln!("{}", target::describe(&who));
+        let d = target::describe_denies(&denies);
+        if !d.is_empty() {
+            eprintln!("{d}");
+        }
     }
     if let Some(svc) = &env.service {
         svc.control()
@@ -530,7 +537,7 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
     let clock = RunClock::new(env.clock.clone(), scenario.clock == ClockMode::Virtual);
     let load_started = SystemTime::now();
     let runs = path_runs(&scenario, &env, &made, &clock);
-    let engine = engine(&scenario, &env, &runs, &made);
+    let engine = engine(&scenario, &env, &runs, &made, denies);
     let bar = progress_bar(&scenario, &clock, env.progress);
     let loaded = load(&runs, &scenario, &engine).await;
     if let Some((bar, task)) = bar {

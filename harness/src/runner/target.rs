@@ -9,6 +9,7 @@ use crate::backend::aws::AwsSetup;
 use crate::backend::{BackendError, TransportLog};
 use crate::backend::{Credentials, Identity, Observation, Principal, Role, RoleSource, Target};
 use crate::clock::SharedClock;
+use crate::fault::world::DenyRoles;
 use crate::result::{RoleResult, TargetResult};
 use crate::scenario::{
     FaultKind, Protection, RoleCredentials, Scenario, SseKey, TargetKind, TargetSpec,
@@ -269,6 +270,81 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
 }
 
+/// The IAM role an assumed-role session ARN (`arn:aws:sts::<account>:assumed-role/<role>/<session>`)
+/// belongs to.
+fn assumed_role(arn: &str) -> Option<&str> {
+    let rest = arn.split_once(":assumed-role/")?.1;
+    rest.split('/').next().filter(|r| !r.is_empty())
+}
+
+/// Where each deny fault's principal is denied off the embedded service: an inline Deny policy
+/// on the IAM role its identity is a session of, when the admin may put and delete one there
+/// (tried with a policy that denies nothing any run touches), else the transport, with why.
+pub async fn deny_roles(
+    scenario: &Scenario,
+    target: &Target,
+    admin: &Principal,
+    who: &TargetResult,
+    run_tag: &str,
+) -> DenyRoles {
+    let mut out = DenyRoles {
+        run_tag: run_tag.to_owned(),
+        ..DenyRoles::default()
+    };
+    if target.is_embedded() {
+        return out;
+    }
+    let principals: std::collections::BTreeSet<&str> = scenario
+        .faults
+        .iter()
+        .filter_map(|f| match &f.kind {
+            FaultKind::Deny { principal, .. } => Some(principal.as_str()),
+            _ => None,
+        })
+        .collect();
+    for p in principals {
+        let arn = who
+            .roles
+            .iter()
+            .find(|r| r.role == p)
+            .and_then(|r| r.arn.clone());
+        let Some(role) = arn.as_deref().and_then(assumed_role) else {
+            let what = arn.as_deref().unwrap_or("unknown");
+            out.at_transport.insert(
+                p.to_owned(),
+                format!("its identity {what} is not an assumed IAM role"),
+            );
+            continue;
+        };
+        let name = format!("kcb-check-{run_tag}");
+        let document = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Deny", "Action": "kinesis:PutRecord",
+                           "Resource": format!("arn:aws:kinesis:*:*:stream/kcb-permission-check-{run_tag}")}],
+        })
+        .to_string();
+        let tried = match admin.iam.put_role_policy(role, &name, &document).await {
+            Ok(()) => admin.iam.delete_role_policy(role, &name).await,
+            Err(e) => Err(e),
+        };
+        match tried {
+            Ok(()) => {
+                out.roles.insert(p.to_owned(), role.to_owned());
+            }
+            Err(e) => {
+                out.at_transport.insert(
+                    p.to_owned(),
+                    format!(
+                        "the admin may not put and delete an inline policy on role {role}: {}",
+                        e.code
+                    ),
+                );
+            }
+        }
+    }
+    out
+}
+
 /// What the run prints before it creates anything (on stderr, so `--json` stays one document).
 pub fn describe(t: &TargetResult) -> String {
     let mut s = format!(
@@ -291,4 +367,36 @@ pub fn describe(t: &TargetResult) -> String {
         s.push_str(&format!("\n  {}", crate::format::ROLES_NOT_SEPARATED));
     }
     s
+}
+
+/// One line per deny fault principal: where its denies go.
+pub fn describe_denies(d: &DenyRoles) -> String {
+    let mut lines: Vec<String> = d
+        .roles
+        .iter()
+        .map(|(p, role)| format!("  deny faults on {p}: an inline Deny policy on IAM role {role}"))
+        .collect();
+    lines.extend(
+        d.at_transport
+            .iter()
+            .map(|(p, why)| format!("  deny faults on {p}: at the transport ({why})")),
+    );
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_assumed_role_session_names_its_role() {
+        assert_eq!(
+            super::assumed_role(
+                "arn:aws:sts::111122223333:assumed-role/kcb-producer/kinesis-crypto-bench-1a2b"
+            ),
+            Some("kcb-producer")
+        );
+        assert_eq!(
+            super::assumed_role("arn:aws:iam::111122223333:user/producer"),
+            None
+        );
+    }
 }

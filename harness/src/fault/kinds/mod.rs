@@ -30,7 +30,7 @@ pub async fn begin(
     let targets = world.targets_of(spec);
     match &spec.kind {
         FaultKind::Deny { principal, actions } => {
-            deny::begin(world, &targets, principal, actions, undo)
+            deny::begin(world, &targets, principal, actions, undo).await
         }
         FaultKind::KinesisThrottle { .. } => throttle::kinesis(world, &targets, &spec.kind, undo),
         FaultKind::KmsThrottle { .. } => throttle::kms(world, &targets, &spec.kind, undo),
