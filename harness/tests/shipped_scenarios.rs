@@ -87,6 +87,27 @@ fn every_shipped_scenario_runs_balances_and_matches_the_schema() {
 }
 
 #[test]
+fn the_long_scenarios_validate() {
+    // scenarios/long/ holds runs too long for the test suite (scripts/soak.sh runs them).
+    let files: Vec<PathBuf> = std::fs::read_dir(repo().join("scenarios/long"))
+        .expect("scenarios/long/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    assert!(!files.is_empty());
+    let out = bin()
+        .arg("validate")
+        .args(&files)
+        .output()
+        .expect("binary runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn invalid_scenario_exits_2_naming_file_and_field() {
     let dir = tempdir("invalid");
     let f = dir.join("bad.toml");

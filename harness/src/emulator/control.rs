@@ -187,6 +187,48 @@ impl<'a> Control<'a> {
         }
     }
 
+    /// Keep a stream's records for `retention` only (shorter than AWS's 24 h minimum: the
+    /// embedded service's departure, so a long run's memory stays flat). False if no such stream.
+    pub fn set_retention(&self, stream: &str, retention: Duration) -> bool {
+        let Some(s) = self.inner.streams.get(stream) else {
+            return false;
+        };
+        let mut s = s.lock();
+        s.retention = retention;
+        s.retention_hours = retention.as_secs().div_ceil(3600).max(1) as u32;
+        true
+    }
+
+    /// Drop a shard's records up to and including `sequence`, which every consumer of the run
+    /// has read and checkpointed (the embedded service's departure from AWS, which keeps them
+    /// for the retention period); returns how many went.
+    pub fn trim_read(&self, stream: &str, shard: &str, sequence: &str) -> usize {
+        let (Some(s), Some((_, n))) = (
+            self.inner.streams.get(stream),
+            super::kinesis::stream::parse_sequence(sequence),
+        ) else {
+            return 0;
+        };
+        let now = self.inner.clock().now();
+        let mut s = s.lock();
+        let cutoff = now.saturating_sub(s.retention);
+        s.shards
+            .iter_mut()
+            .find(|sh| sh.id == shard)
+            .map_or(0, |sh| sh.trim(n + 1, cutoff))
+    }
+
+    /// Records the service holds, in every stream.
+    pub fn stored_records(&self) -> usize {
+        self.inner
+            .streams
+            .names()
+            .iter()
+            .filter_map(|n| self.inner.streams.get(n))
+            .map(|s| s.lock().shards.iter().map(|sh| sh.stored()).sum::<usize>())
+            .sum()
+    }
+
     /// Change the SSE data-key reuse window.
     pub fn set_sse_reuse_period(&self, period: Duration) {
         self.inner.config.write().sse_reuse_period = period;

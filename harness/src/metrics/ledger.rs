@@ -41,16 +41,46 @@ const FAILED: u8 = 1 << 2;
 const READ_VALID: u8 = 1 << 3;
 const READ_CORRUPTED: u8 = 1 << 4;
 const READ_UNREADABLE: u8 = 1 << 5;
+/// Read at least once (a later read is a duplicate).
+const READ_ONCE: u8 = 1 << 6;
 
-#[derive(Debug, Default, Clone, Copy)]
-struct RecordState {
-    flags: u8,
-    reads: u32,
+/// Ids below this are kept densely, a byte each (a run's ids count up from 0); others (the
+/// consumer's stand-ins for records it cannot name) in a map.
+const DENSE_IDS: u64 = 1 << 32;
+
+/// One byte of flags per record id: a run of hours at thousands of records a second stays
+/// within tens of megabytes.
+#[derive(Debug, Default)]
+struct Flags {
+    dense: Vec<u8>,
+    sparse: HashMap<u64, u8>,
+}
+
+impl Flags {
+    fn get_mut(&mut self, id: u64) -> &mut u8 {
+        if id < DENSE_IDS {
+            let i = id as usize;
+            if i >= self.dense.len() {
+                self.dense.resize((i + 1).next_power_of_two().max(1024), 0);
+            }
+            &mut self.dense[i]
+        } else {
+            self.sparse.entry(id).or_default()
+        }
+    }
+
+    fn values(&self) -> impl Iterator<Item = u8> + '_ {
+        self.dense
+            .iter()
+            .copied()
+            .filter(|&f| f != 0)
+            .chain(self.sparse.values().copied())
+    }
 }
 
 #[derive(Debug, Default)]
 struct Inner {
-    records: HashMap<u64, RecordState>,
+    records: Flags,
     /// Acked ids with no read outcome yet (what `lost` would count now), kept as events
     /// arrive so a drain can ask in O(1).
     awaiting: u64,
@@ -90,10 +120,10 @@ impl LedgerTracker {
     fn mark(&self, id: u64, flags: u8) {
         // (sent, acked, failed, or unreadable-without-a-read)
         let mut inner = self.inner.lock();
-        let state = inner.records.entry(id).or_default();
-        let was = awaiting(state.flags);
-        state.flags |= flags;
-        let now = awaiting(state.flags);
+        let state = inner.records.get_mut(id);
+        let was = awaiting(*state);
+        *state |= flags;
+        let now = awaiting(*state);
         inner.adjust(was, now);
     }
 
@@ -125,16 +155,16 @@ impl LedgerTracker {
     /// Record one read of `id` and what it found.
     pub fn read(&self, id: u64, outcome: ReadOutcome) {
         let mut inner = self.inner.lock();
-        let state = inner.records.entry(id).or_default();
-        let duplicate = state.reads > 0;
-        let was = awaiting(state.flags);
-        state.reads = state.reads.saturating_add(1);
-        state.flags |= match outcome {
-            ReadOutcome::Valid => READ_VALID,
-            ReadOutcome::Corrupted => READ_CORRUPTED,
-            ReadOutcome::Unreadable => READ_UNREADABLE,
-        };
-        let now = awaiting(state.flags);
+        let state = inner.records.get_mut(id);
+        let duplicate = *state & READ_ONCE != 0;
+        let was = awaiting(*state);
+        *state |= READ_ONCE
+            | match outcome {
+                ReadOutcome::Valid => READ_VALID,
+                ReadOutcome::Corrupted => READ_CORRUPTED,
+                ReadOutcome::Unreadable => READ_UNREADABLE,
+            };
+        let now = awaiting(*state);
         inner.adjust(was, now);
         inner.reads += 1;
         if duplicate {
@@ -164,8 +194,7 @@ impl LedgerTracker {
             duplicated: inner.duplicate_reads,
             ..Ledger::default()
         };
-        for state in inner.records.values() {
-            let f = state.flags;
+        for f in inner.records.values() {
             if f & SENT != 0 {
                 ledger.sent += 1;
             }
@@ -352,7 +381,9 @@ mod tests {
     }
 
     fn event() -> impl Strategy<Value = Event> {
-        let id = 0u64..24;
+        // Dense ids (a run's, counting from 0) and sparse ones (the consumer's stand-ins for
+        // records it cannot name, counting down from u64::MAX).
+        let id = prop_oneof![4 => 0u64..24, 1 => (u64::MAX - 8)..=u64::MAX];
         let outcome = prop_oneof![
             Just(ReadOutcome::Valid),
             Just(ReadOutcome::Corrupted),

@@ -240,6 +240,9 @@ async fn provision_all(scenario: &Scenario, env: &RunEnv) -> Result<Vec<Provisio
         }
         match setup::provision(&admin, scenario, spec, &stream).await {
             Ok(p) => {
+                if let (Some(svc), Some(r)) = (&env.service, scenario.stream.retention) {
+                    svc.control().set_retention(&p.stream, r);
+                }
                 env.interrupt.made(format!("stream {}", p.stream));
                 if let (Some(key), true) = (&p.key, p.key_created) {
                     env.interrupt.made(format!("key {key}"));
@@ -367,6 +370,7 @@ fn path_runs(
                 stop: AtomicBool::new(false),
                 interrupt: env.interrupt.clone(),
                 ended: Default::default(),
+                checkpoints: Default::default(),
             })
         })
         .collect()
@@ -446,14 +450,38 @@ fn engine(
     Arc::new(Engine::new(scenario.faults.clone(), world))
 }
 
+/// How often the embedded service is told what the consumers have read, to trim it.
+const TRIM_EVERY: Duration = Duration::from_secs(1);
+
+/// On the embedded service: every [`TRIM_EVERY`], drop what every path's consumers have read
+/// and verified (the service's departure from AWS's retention, which keeps a long run's memory
+/// flat; no consumer of the run reads a record twice).
+fn trimmer(service: Option<Service>, runs: &[Arc<PathRun>]) -> Option<tokio::task::JoinHandle<()>> {
+    let svc = service?;
+    let runs = runs.to_vec();
+    Some(tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(TRIM_EVERY).await;
+            for r in &runs {
+                let stream = r.sink.destination().to_owned();
+                for (shard, seq) in r.take_checkpoints() {
+                    svc.control().trim_read(&stream, &shard, &seq);
+                }
+            }
+        }
+    }))
+}
+
 async fn load(
     runs: &[Arc<PathRun>],
     scenario: &Scenario,
     engine: &Arc<Engine>,
+    service: Option<Service>,
 ) -> Result<Duration, RunError> {
     let Some(clock) = runs.first().map(|r| r.clock.clone()) else {
         return Ok(Duration::ZERO);
     };
+    let trim = trimmer(service, runs);
     let actions = fault::plan(&scenario.faults, load_end(scenario));
     let faults = tokio::spawn(engine.clone().run(actions, clock.clone()));
     let readers = lanes::Lane::readers(clock.is_virtual());
@@ -501,6 +529,9 @@ async fn load(
     for c in consumers {
         c.await.map_err(|e| RunError::Task(e.to_string()))?;
     }
+    if let Some(t) = trim {
+        t.abort();
+    }
     Ok(stopped)
 }
 
@@ -539,7 +570,7 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
     let runs = path_runs(&scenario, &env, &made, &clock);
     let engine = engine(&scenario, &env, &runs, &made, denies);
     let bar = progress_bar(&scenario, &clock, env.progress);
-    let loaded = load(&runs, &scenario, &engine).await;
+    let loaded = load(&runs, &scenario, &engine, env.service.clone()).await;
     if let Some((bar, task)) = bar {
         task.abort();
         bar.finish_and_clear();

@@ -115,6 +115,9 @@ pub async fn connect(place: &Where) -> Result<(Target, Credentials), String> {
 /// allow it; empty when every fault may run. Pure: decided before any request.
 pub fn refusals(scenario: &Scenario, embedded: bool, allow_destructive: bool) -> Vec<String> {
     let mut out = Vec::new();
+    if let (false, Some(r)) = (embedded, scenario.stream.retention) {
+        out.push(format!("[stream] retention = {:?}: the embedded service keeps records shorter than AWS's 24 h minimum; remove it for another target", humantime::format_duration(r).to_string()));
+    }
     for (i, f) in scenario.faults.iter().enumerate() {
         let who = format!("faults[{i}] {:?} ({})", f.name, f.kind.name());
         let key_fault = matches!(

@@ -130,6 +130,10 @@ pub struct StreamSpec {
     pub shards: u32,
     /// Capacity mode.
     pub mode: StreamMode,
+    /// The embedded service only: how long it keeps records (1s..=24h; AWS keeps 24 h at
+    /// least), so a long run's memory stays flat.
+    #[serde(serialize_with = "ser_opt_duration")]
+    pub retention: Option<Duration>,
 }
 
 /// Kinesis capacity mode.
@@ -617,7 +621,8 @@ mod tests {
             s.stream,
             StreamSpec {
                 shards: 1,
-                mode: StreamMode::Provisioned
+                mode: StreamMode::Provisioned,
+                retention: None,
             }
         );
         let w = &s.workload;
@@ -676,7 +681,8 @@ mod tests {
             s.stream,
             StreamSpec {
                 shards: 4,
-                mode: StreamMode::OnDemand
+                mode: StreamMode::OnDemand,
+                retention: None,
             }
         );
     }
@@ -775,6 +781,7 @@ mod tests {
             (with("= 100", "= 100\nconsumers = 0"), "x.toml:6: workload.consumers", "between 1 and 16"),
             (with("= 100", "= 100\npartition_keys = 100001"), "x.toml:6: workload.partition_keys", "between 1 and 100000"),
             (plus("[stream]\nshards = 65\n"), "x.toml:9: stream.shards", "between 1 and 64 shards"),
+            (plus("[stream]\nretention = \"2d\"\n"), "x.toml:9: stream.retention", "must be between 1s and 24h"),
             (plus("[stream]\nmode = \"on-demand\"\nshards = 2\n"), "x.toml:10: stream.shards", "not settable with mode = \"on-demand\""),
             (plus("[kms]\nquota_per_sec = 0\n"), "x.toml:9: kms.quota_per_sec", "between 1 and 100000"),
             (plus("[retry]\nmax_attempts = 21\n"), "x.toml:9: retry.max_attempts", "between 1 and 20"),

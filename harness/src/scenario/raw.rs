@@ -85,6 +85,8 @@ pub(crate) struct RawStream {
     pub shards: Option<i64>,
     /// "provisioned" or "on-demand".
     pub mode: Option<String>,
+    /// The embedded service only: how long records are kept, e.g. "1m".
+    pub retention: Option<RawDuration>,
 }
 
 /// `[workload]`.

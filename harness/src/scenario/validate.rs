@@ -82,6 +82,7 @@ const fn durs(lo: Duration, hi: Duration, default: Duration) -> Durs {
 }
 
 const DRAIN: Durs = durs(MS, HOUR, Duration::from_secs(10));
+const RETENTION: Durs = durs(SEC, DAY, DAY);
 const LINGER: Durs = durs(
     Duration::ZERO,
     Duration::from_secs(10),
@@ -284,7 +285,16 @@ fn stream(field: &FieldPath, raw: &RawStream) -> R<StreamSpec> {
             return Err(Problem::new(&field.key("shards"), msg));
         }
     };
-    Ok(StreamSpec { shards, mode })
+    let retention = raw
+        .retention
+        .as_ref()
+        .map(|r| RETENTION.check(&field.key("retention"), r))
+        .transpose()?;
+    Ok(StreamSpec {
+        shards,
+        mode,
+        retention,
+    })
 }
 
 fn workload(field: &FieldPath, raw: &RawWorkload) -> R<WorkloadSpec> {

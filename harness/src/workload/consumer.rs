@@ -189,6 +189,9 @@ async fn poll(run: &PathRun, c: &mut ShardCursor, rng: &mut ChaCha8Rng) {
                 c.position.commit(&record.sequence);
             }
             c.blocked_by = None;
+            if let (false, Some(last)) = (records.is_empty(), &c.position.after) {
+                run.checkpoint(&c.shard_id, last);
+            }
         }
         Err(e) => {
             run.error(Role::Consumer, &e.code);
@@ -220,11 +223,21 @@ fn account_blocked(run: &PathRun, c: &ShardCursor) {
     }
 }
 
-fn id_of(run: &PathRun, shard: &str, sequence: &str) -> Option<u64> {
+/// The id the producer's acknowledgement gave this record, taken out of the map (a record read
+/// and verified needs it no more, so the map holds only what is still unread); put it back
+/// with [`keep_ack`] when the record is not consumed.
+fn take_ack(run: &PathRun, shard: &str, sequence: &str) -> Option<u64> {
     run.acks
         .lock()
-        .get(&(shard.to_string(), sequence.to_string()))
-        .copied()
+        .remove(&(shard.to_string(), sequence.to_string()))
+}
+
+fn keep_ack(run: &PathRun, shard: &str, sequence: &str, id: Option<u64>) {
+    if let Some(id) = id {
+        run.acks
+            .lock()
+            .insert((shard.to_string(), sequence.to_string()), id);
+    }
 }
 
 /// Open, verify and account one record. `Err(code)`: the record's data key cannot be had now
@@ -256,8 +269,15 @@ async fn handle(
             other => break other,
         }
     };
-    let known = id_of(run, &c.shard_id, &record.sequence);
+    let known = take_ack(run, &c.shard_id, &record.sequence);
     let fallback = || known.unwrap_or(u64::MAX - run.ledger.reads());
+    if matches!(
+        opened,
+        Err(OpenError::Unreadable(_)) | Err(OpenError::Retry(_))
+    ) {
+        // Not consumed: read again later, or counted unreadable at the drain's end.
+        keep_ack(run, &c.shard_id, &record.sequence, known);
+    }
     match opened {
         Ok(plain) => match payload::verify(&plain) {
             Ok(stamp) => {

@@ -193,6 +193,9 @@ pub struct PathRun {
     /// Partitions read to their end (closed by a reshard), shared by the path's consumers so a
     /// child is read only after its parents.
     pub ended: ShardEnds,
+    /// Per partition, the last record its consumer read and verified: what the embedded
+    /// service may trim (the runner passes it on; nothing reads it again).
+    pub checkpoints: Mutex<HashMap<String, String>>,
 }
 
 /// Closed partitions read to their end, and a count of changes to the partitions (a reshard
@@ -231,6 +234,18 @@ impl ShardEnds {
 }
 
 impl PathRun {
+    /// Partition `shard` was read through `sequence`.
+    pub fn checkpoint(&self, shard: &str, sequence: &str) {
+        self.checkpoints
+            .lock()
+            .insert(shard.to_owned(), sequence.to_owned());
+    }
+
+    /// The checkpoints so far, taken (each is passed on once).
+    pub fn take_checkpoints(&self) -> HashMap<String, String> {
+        std::mem::take(&mut *self.checkpoints.lock())
+    }
+
     /// Note one sealed record's sizes.
     pub fn sealed_sizes(&self, plaintext: usize, record: usize) {
         self.sizes.lock().insert(plaintext as u64, record as u64);

@@ -62,8 +62,11 @@ pub struct Stream {
     pub mode: StreamMode,
     /// Shards.
     pub shards: Vec<Shard>,
-    /// Retention, hours.
+    /// Retention, hours, as DescribeStream reports it.
     pub retention_hours: u32,
+    /// How long records are kept (the retention; shorter than AWS's 24 h minimum only when the
+    /// harness sets it on the embedded service, to keep a long run's memory flat).
+    pub retention: Duration,
     /// Encryption in force.
     pub encryption: Encryption,
     /// A change of encryption in progress, effective at the instant given.
@@ -87,6 +90,14 @@ impl Stream {
         }
         if self.resharding_until.is_some_and(|t| t <= now) {
             self.resharding_until = None;
+        }
+    }
+
+    /// Drop the records older than the retention period (cheap when none is).
+    pub fn expire(&mut self, now: Duration) {
+        let cutoff = now.saturating_sub(self.retention);
+        for sh in &mut self.shards {
+            sh.trim(0, cutoff);
         }
     }
 

@@ -129,6 +129,7 @@ fn create_stream(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
         mode,
         shards: make_shards(shards, ctx.svc.shard_limits()),
         retention_hours: 24,
+        retention: Duration::from_secs(24 * 3600),
         encryption: Encryption::None,
         pending: None,
         epoch: 0,

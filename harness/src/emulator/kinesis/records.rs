@@ -172,6 +172,7 @@ pub fn put_record(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
         return Err(throttled(&s.shards[i].id.clone(), &s, ctx.svc.account()));
     }
     let seq = s.shards[i].append(rec.partition_key, rec.data.len(), body, ctx.now);
+    s.expire(ctx.now);
     Ok(json!({ "ShardId": s.shards[i].id, "SequenceNumber": seq, "EncryptionType": enc }))
 }
 
@@ -220,6 +221,7 @@ pub fn put_records(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
             results.push(json!({ "ErrorCode": e.code, "ErrorMessage": e.message }));
         }
     }
+    s.expire(ctx.now);
     Ok(json!({ "FailedRecordCount": failed, "Records": results, "EncryptionType": enc }))
 }
 
@@ -259,14 +261,14 @@ pub fn get_shard_iterator(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
         }
     };
     let next = match kind.as_str() {
-        "TRIM_HORIZON" => 0,
-        "LATEST" => shard.records.len(),
+        "TRIM_HORIZON" => shard.start_position(),
+        "LATEST" => shard.end_position(),
         "AT_SEQUENCE_NUMBER" => at_seq(false)?,
         "AFTER_SEQUENCE_NUMBER" => at_seq(true)?,
         "AT_TIMESTAMP" => {
             let ts = required(input.timestamp, "timestamp")?;
             let ts = Duration::try_from_secs_f64(ts.max(0.0)).unwrap_or(Duration::MAX);
-            shard.records.partition_point(|r| r.arrival < ts)
+            shard.position_at(ts)
         }
         other => {
             return Err(ApiError::validation(format!(
@@ -312,10 +314,11 @@ pub fn get_records(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
             let id = shard.id.clone();
             return Err(throttled(&id, &s, &account));
         }
-        let start = pos.next.min(shard.records.len());
+        // A position trimmed away reads from the trim horizon, as past AWS's retention.
+        let start = pos.next.clamp(shard.start_position(), shard.end_position());
         let mut bytes = 0usize;
         let mut taken = Vec::new();
-        for r in shard.records[start..].iter().take(limit as usize) {
+        for r in shard.records_from(start).take(limit as usize) {
             if bytes + r.data_len > MAX_GET_BYTES && !taken.is_empty() {
                 break;
             }
@@ -323,14 +326,14 @@ pub fn get_records(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
             taken.push(r.clone());
         }
         shard.read_bytes.take_with_debt(bytes as f64, ctx.now);
-        let behind = match (taken.last(), shard.records.last()) {
-            (Some(_), Some(tip)) if start + taken.len() < shard.records.len() => {
+        let behind = match (taken.last(), shard.last_record()) {
+            (Some(_), Some(tip)) if start + taken.len() < shard.end_position() => {
                 ctx.now.saturating_sub(tip.arrival).as_millis() as u64
             }
             _ => 0,
         };
         // A closed shard read to its end: no next iterator, and its children named.
-        let ended = shard.closed && start + taken.len() >= shard.records.len();
+        let ended = shard.closed && start + taken.len() >= shard.end_position();
         let id = shard.id.clone();
         let children = ended.then(|| super::reshard::child_shards(&s, &id));
         (taken, s.arn.clone(), behind, start, children)

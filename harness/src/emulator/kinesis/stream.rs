@@ -81,8 +81,10 @@ pub struct Shard {
     pub start_hash: u128,
     /// Last hash key (inclusive).
     pub end_hash: u128,
-    /// Records in sequence order.
-    pub records: Vec<StoredRecord>,
+    /// Records in sequence order, from position `base` on (earlier ones were trimmed).
+    records: std::collections::VecDeque<StoredRecord>,
+    /// The position (0-based, as sequence numbers count) of `records[0]`.
+    base: usize,
     /// The shard it was split from, or the first of the two it was merged from.
     pub parent: Option<String>,
     /// The second shard it was merged from.
@@ -124,7 +126,8 @@ impl Shard {
             id: format!("shardId-{index:012}"),
             start_hash,
             end_hash,
-            records: Vec::new(),
+            records: std::collections::VecDeque::new(),
+            base: 0,
             parent: None,
             adjacent_parent: None,
             closed: false,
@@ -179,8 +182,8 @@ impl Shard {
         body: Body,
         now: Duration,
     ) -> String {
-        let sequence = sequence_number(self.index, self.records.len());
-        self.records.push(StoredRecord {
+        let sequence = sequence_number(self.index, self.end_position());
+        self.records.push_back(StoredRecord {
             sequence: sequence.clone(),
             partition_key,
             arrival: now,
@@ -195,6 +198,53 @@ impl Shard {
         sequence_number(self.index, 0)
     }
 
+    /// The position the next record appended takes (every record ever appended, trimmed ones
+    /// included).
+    pub fn end_position(&self) -> usize {
+        self.base + self.records.len()
+    }
+
+    /// The oldest position still stored (the trim horizon).
+    pub fn start_position(&self) -> usize {
+        self.base
+    }
+
+    /// Records stored from position `at` on (from the trim horizon if `at` was trimmed).
+    pub fn records_from(&self, at: usize) -> impl Iterator<Item = &StoredRecord> {
+        self.records
+            .range(at.saturating_sub(self.base).min(self.records.len())..)
+    }
+
+    /// The first position whose record arrived at or after `t` (or the end).
+    pub fn position_at(&self, t: Duration) -> usize {
+        self.base + self.records.partition_point(|r| r.arrival < t)
+    }
+
+    /// The newest record stored.
+    pub fn last_record(&self) -> Option<&StoredRecord> {
+        self.records.back()
+    }
+
+    /// Records stored now.
+    pub fn stored(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Drop the records before position `at`, and those that arrived before `cutoff` (the
+    /// retention period); returns how many went.
+    pub fn trim(&mut self, at: usize, cutoff: Duration) -> usize {
+        let mut n = 0;
+        while let Some(r) = self.records.front() {
+            if self.base >= at && r.arrival >= cutoff {
+                break;
+            }
+            self.records.pop_front();
+            self.base += 1;
+            n += 1;
+        }
+        n
+    }
+
     /// Close the shard (a reshard made children of it).
     pub fn close(&mut self) {
         self.closed = true;
@@ -202,10 +252,9 @@ impl Shard {
 
     /// The last sequence number a closed shard holds (its starting one if it holds none).
     pub fn ending_sequence(&self) -> Option<String> {
-        self.closed.then(|| {
-            self.records
-                .last()
-                .map_or_else(|| self.starting_sequence(), |r| r.sequence.clone())
+        self.closed.then(|| match self.end_position() {
+            0 => self.starting_sequence(),
+            n => sequence_number(self.index, n - 1),
         })
     }
 }
