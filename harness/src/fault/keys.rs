@@ -111,7 +111,7 @@ impl KeyStates {
     ) -> Result<(KeyHoldId, String), FaultError> {
         let mut inner = self.inner.lock().await;
         if !inner.keys.contains_key(key) {
-            let info = retried(|| kms.describe_key(key)).await?;
+            let info = retried(|| kms.describe_key(key_id(key))).await?;
             let baseline = match info.state.as_str() {
                 "Enabled" => State::Enabled,
                 "Disabled" => State::Disabled,
@@ -190,8 +190,15 @@ impl KeyStates {
     }
 }
 
+/// The key id of a key ARN (`...:key/<id>`), as the state calls name it: KMS takes either for a
+/// key of the caller's account (every key a fault changes is the run's own), and moto only the id.
+fn key_id(key: &str) -> &str {
+    key.rsplit_once(":key/").map_or(key, |(_, id)| id)
+}
+
 /// Move `key` from its current state to the one its holds say, noting each KMS call made.
 async fn settle(kms: &KmsApi, key: &str, h: &mut Holds) -> Result<String, FaultError> {
+    let key = key_id(key);
     let want = h.desired();
     let mut notes: Vec<String> = Vec::new();
     while h.current != want {
