@@ -195,7 +195,6 @@ impl<'a> Control<'a> {
         };
         let mut s = s.lock();
         s.retention = retention;
-        s.retention_hours = retention.as_secs().div_ceil(3600).max(1) as u32;
         true
     }
 

@@ -62,8 +62,6 @@ pub struct Stream {
     pub mode: StreamMode,
     /// Shards.
     pub shards: Vec<Shard>,
-    /// Retention, hours, as DescribeStream reports it.
-    pub retention_hours: u32,
     /// How long records are kept (the retention; shorter than AWS's 24 h minimum only when the
     /// harness sets it on the embedded service, to keep a long run's memory flat).
     pub retention: Duration,
@@ -91,6 +89,11 @@ impl Stream {
         if self.resharding_until.is_some_and(|t| t <= now) {
             self.resharding_until = None;
         }
+    }
+
+    /// The retention in whole hours, as DescribeStream reports it (at least 1).
+    pub fn retention_hours(&self) -> u64 {
+        self.retention.as_secs().div_ceil(3600).max(1)
     }
 
     /// Drop the records older than the retention period (cheap when none is).
