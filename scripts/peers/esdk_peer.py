@@ -1,5 +1,5 @@
 """The AWS Encryption SDK for Python (4.x, with the Cryptographic Material Providers Library's
-AWS KMS keyring) as a test peer of the embedded Kinesis + KMS service (tests/esdk_peer.rs).
+AWS KMS keyring) as a test peer of the embedded Kinesis + KMS service (tests/it/esdk_peer.rs).
 
 Every subcommand talks to the service given by --endpoint with boto3 clients signed by the
 principal given on the command line, under commitment policy REQUIRE_ENCRYPT_REQUIRE_DECRYPT (FORBID_ENCRYPT_ALLOW_DECRYPT for

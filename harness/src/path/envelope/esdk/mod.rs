@@ -1,7 +1,7 @@
 //! AWS Encryption SDK messages, byte for byte: format version 2 written (suites `0x0478` and
 //! `0x0578`, framed), versions 2 and 1 read. The layout and its byte arithmetic are in
 //! `docs/envelope-format.md`; the Python ESDK reads what this writes and the reverse
-//! (`harness/tests/esdk_peer.rs`).
+//! (`harness/tests/it/esdk_peer.rs`).
 //!
 //! - [`header`]: header and header authentication;
 //! - [`body`]: frames;

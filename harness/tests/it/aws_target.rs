@@ -8,7 +8,7 @@
 //! `--allow-destructive` (the service's request count proves it) and, with it, acting on the
 //! run's own key; `--keep`, then `cleanup --run-id` removing what was kept, found by its tags.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

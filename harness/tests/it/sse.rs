@@ -3,11 +3,9 @@
 //! the name Kinesis gives it (`KMSDisabledException`, `KMSInvalidStateException`,
 //! `KMSNotFoundException`, `KMSThrottlingException`).
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use kcb::backend::Start;
 use kcb::clock::Clock;
 use kcb::emulator::iam::Statement;

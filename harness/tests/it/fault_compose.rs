@@ -4,13 +4,11 @@
 //! (quota, shard limits, policies, added delays, key states, transport rules) exactly as it
 //! was before the first began.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::World as Svc;
+use crate::common::World as Svc;
 use kcb::backend::TransportFaults;
 use kcb::emulator::kinesis::ShardLimits;
 use kcb::emulator::kms::KeyState;

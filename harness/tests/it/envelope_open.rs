@@ -2,11 +2,9 @@
 //! keyring does: the first `aws-kms` key that KMS decrypts opens it, whatever comes before, and
 //! the service's own log shows each Decrypt tried.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use kcb::path::envelope::esdk::{self, EsdkSuite};
 use kcb::path::envelope::format::{DataKey, EncryptedDataKey, EncryptionContext, KMS_PROVIDER_ID};
 use kcb::path::{EnvelopePath, OpenError, RecordFormat};

@@ -5,14 +5,12 @@
 //! permission), and `reshard` events in a run on the virtual clock: every path's consumers
 //! follow the closed shards into their children, so nothing is lost or read twice.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use kcb::backend::{Principal, ReadRecord, ShardInfo, Start};
 use kcb::runner;
 use kcb::scenario;

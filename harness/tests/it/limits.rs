@@ -1,11 +1,9 @@
 //! Kinesis's limits, enforced on the injected clock: record and request sizes, iterator expiry,
 //! and per-shard write and read throughput, with the error names AWS uses.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use kcb::backend::Start;
 use kcb::emulator::kinesis::ShardLimits;
 use serde_json::json;

@@ -2,11 +2,9 @@
 //! `AccessDeniedException`, and the explicit Deny a fault attaches, which on an encrypted stream
 //! surfaces as `KMSAccessDeniedException` and lifts when it is detached.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use kcb::backend::Start;
 use kcb::emulator::iam::Statement;
 

@@ -2,12 +2,10 @@
 //! routing by MD5 of the partition key, sequence numbers, every iterator type, and the
 //! not-found and in-use errors.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use kcb::backend::{PutAck, Start};
 
 #[tokio::test]

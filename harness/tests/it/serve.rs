@@ -2,11 +2,9 @@
 //! clients: signed round trips (Kinesis and KMS, SSE included), and the authentication errors
 //! AWS gives an unknown access key, a wrong secret and an unsigned request.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use kcb::backend::{Principal, Start, Target, TransportLog};
 use kcb::clock::SystemClock;
 use kcb::emulator::server::Running;

@@ -7,8 +7,6 @@
 //! (`KMSDisabledException`, `KMSInvalidStateException`, `AccessDeniedException`,
 //! `ProvisionedThroughputExceededException`), each gone again once the cause is.
 
-mod common;
-
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -17,10 +15,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::peers::{python_with, repo};
+use crate::common::{ADMIN, CONSUMER, PRODUCER};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use common::peers::{python_with, repo};
-use common::{ADMIN, CONSUMER, PRODUCER};
 use kcb::clock::SystemClock;
 use kcb::emulator::iam::Statement;
 use kcb::emulator::kinesis::ShardLimits;

@@ -4,11 +4,9 @@
 //! as before with their sequence numbers unchanged, and an iterator into what was trimmed reads
 //! from the horizon.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use kcb::backend::Start;
 
 #[tokio::test]

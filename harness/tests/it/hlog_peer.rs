@@ -2,14 +2,12 @@
 //! increasing start times, and HdrHistogram's own Python package (`hdrhistogram`, installed by
 //! scripts/test.sh into target/peers/venv) reads it back with the same counts and percentiles.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::peers::{python_with, repo};
+use crate::common::peers::{python_with, repo};
 use kcb::metrics::hlog::{read_hlog, read_hlog_intervals};
 use kcb::runner;
 use kcb::scenario;

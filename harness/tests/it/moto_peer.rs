@@ -12,15 +12,13 @@
 //! (and DisableKey, EnableKey, CancelKeyDeletion) given a key ARN, which KMS accepts, with an
 //! HTTP 500 (a KeyError on the ARN in its backend).
 
-mod common;
-
 use std::fs::File;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use common::peers::{python_with, repo};
+use crate::common::peers::{python_with, repo};
 use serde_json::Value;
 
 /// Longest wait for moto_server to take connections.

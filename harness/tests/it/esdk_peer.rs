@@ -7,15 +7,13 @@
 //! lengths are equal to the byte, each side opens the other's messages, and records go both ways
 //! through a stream.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::peers::{python_with, repo};
+use crate::common::peers::{python_with, repo};
 use kcb::backend::{Principal, Start, Target, TransportLog};
 use kcb::clock::SystemClock;
 use kcb::emulator::server;

@@ -2,12 +2,10 @@
 //! encryption contexts, the key lifecycle (disable, schedule deletion, cancel, delete), rotation,
 //! and the shared request quota.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 fn ctx(stream: &str) -> BTreeMap<String, String> {
     BTreeMap::from([("aws:kinesis:arn".to_string(), stream.to_string())])

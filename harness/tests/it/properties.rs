@@ -7,14 +7,12 @@
 //! 2. arbitrary request bodies under arbitrary targets never panic the service, every non-200
 //!    answer is a JSON body with `__type`, and stored records stay readable.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::time::Duration;
 
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
