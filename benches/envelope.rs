@@ -5,11 +5,15 @@
 //! - `esdk/<size>`: AWS Encryption SDK messages, suites 0x0478 and 0x0578; `seal` reuses one
 //!   signing key (a cache hit), `seal+keypair` makes a P-384 key pair per record as a run
 //!   without a data-key cache does, so the signature's cost per record is visible.
-//! - `compact/<size>`: the compact format, AES-256-GCM and ChaCha20-Poly1305.
+//! - `compact/<size>`: the compact format, AES-256-GCM and ChaCha20-Poly1305, per AEAD backend
+//!   (aws-lc-rs, RustCrypto), header included.
+//! - `aead/<size>`: the AEAD alone per backend and suite (what `openssl speed -evp` measures; see
+//!   `scripts/compare.sh`).
 
 use std::collections::BTreeMap;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use kcb::path::envelope::aead::{self, AeadBackend};
 use kcb::path::envelope::esdk::{self, EsdkSuite, Signer};
 use kcb::path::envelope::format::{self, DataKey, EncryptedDataKey, Suite, KMS_PROVIDER_ID};
 use zeroize::Zeroizing;
@@ -73,20 +77,52 @@ fn compact_seal_open(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("compact/{size}B"));
         g.throughput(Throughput::Bytes(size as u64));
         g.bench_function("copy (plaintext path)", |b| b.iter(|| plaintext.clone()));
-        for suite in [Suite::Aes256Gcm, Suite::ChaCha20Poly1305] {
-            g.bench_with_input(
-                BenchmarkId::new("seal", suite.name()),
-                &plaintext,
-                |b, p| b.iter(|| format::seal(suite, &key, &ctx, [3u8; 12], p).expect("seal")),
-            );
-            let sealed = format::seal(suite, &key, &ctx, [3u8; 12], &plaintext).expect("seal");
-            g.bench_with_input(BenchmarkId::new("open", suite.name()), &sealed, |b, m| {
-                b.iter(|| format::open(m, &key.plaintext, &ctx).expect("open"))
-            });
+        for backend in AeadBackend::ALL {
+            for suite in Suite::ALL {
+                let id = format!("{suite}/{backend}");
+                g.bench_with_input(BenchmarkId::new("seal", &id), &plaintext, |b, p| {
+                    b.iter(|| {
+                        format::seal_with(backend, suite, &key, &ctx, [3u8; 12], p).expect("seal")
+                    })
+                });
+                let sealed = format::seal_with(backend, suite, &key, &ctx, [3u8; 12], &plaintext)
+                    .expect("seal");
+                g.bench_with_input(BenchmarkId::new("open", &id), &sealed, |b, m| {
+                    b.iter(|| format::open_with(backend, m, &key.plaintext, &ctx).expect("open"))
+                });
+            }
         }
         g.finish();
     }
 }
 
-criterion_group!(benches, esdk_seal_open, compact_seal_open);
+/// The AEAD alone, a fresh key schedule per call as the envelope path makes per record.
+fn aead_seal_open(c: &mut Criterion) {
+    let key = [7u8; 32];
+    let nonce = [3u8; 12];
+    let aad = [0u8; 13];
+    for size in [64usize, 1024, 16 * 1024, 64 * 1024, 1024 * 1024] {
+        let plaintext = vec![0x5au8; size];
+        let mut g = c.benchmark_group(format!("aead/{size}B"));
+        g.throughput(Throughput::Bytes(size as u64));
+        if size >= 64 * 1024 {
+            g.sample_size(30);
+        }
+        for backend in AeadBackend::ALL {
+            for suite in Suite::ALL {
+                let id = format!("{suite}/{backend}");
+                g.bench_with_input(BenchmarkId::new("seal", &id), &plaintext, |b, p| {
+                    b.iter(|| aead::seal(backend, suite, &key, &nonce, &aad, p).expect("seal"))
+                });
+                let sealed = aead::seal(backend, suite, &key, &nonce, &aad, &plaintext).unwrap();
+                g.bench_with_input(BenchmarkId::new("open", &id), &sealed, |b, m| {
+                    b.iter(|| aead::open(backend, suite, &key, &nonce, &aad, m).expect("open"))
+                });
+            }
+        }
+        g.finish();
+    }
+}
+
+criterion_group!(benches, esdk_seal_open, compact_seal_open, aead_seal_open);
 criterion_main!(benches);

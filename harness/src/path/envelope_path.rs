@@ -14,6 +14,7 @@ use parking_lot::Mutex;
 use rand::RngCore;
 use zeroize::Zeroizing;
 
+use super::envelope::aead::AeadBackend;
 use super::envelope::cache::{CacheLimits, DecryptCache, EncryptCache};
 use super::envelope::esdk::{self, EsdkSuite, Signer, PUBLIC_KEY_CONTEXT_KEY};
 use super::envelope::format::{
@@ -32,8 +33,8 @@ pub enum RecordFormat {
         /// Plaintext bytes per frame.
         frame_length: u32,
     },
-    /// The compact single-frame format with this AEAD.
-    Compact(Suite),
+    /// The compact single-frame format with this AEAD, from this implementation.
+    Compact(Suite, AeadBackend),
 }
 
 /// What one data key seals with: the key, and for a signing suite the message signing key and
@@ -253,7 +254,7 @@ impl EnvelopePath {
     fn len_with(&self, edk: &EncryptedDataKey, plaintext_len: u64) -> u64 {
         let keys = std::slice::from_ref(edk);
         match self.format {
-            RecordFormat::Compact(_) => {
+            RecordFormat::Compact(..) => {
                 plaintext_len + format::overhead_bytes(&self.context, keys) as u64
             }
             RecordFormat::Esdk {
@@ -302,10 +303,10 @@ impl EnvelopePath {
     /// Seals `payload` with `m` in the path's format (fresh nonce or message id).
     fn seal_with(&self, m: &Materials, payload: &[u8]) -> Result<Vec<u8>, EnvelopeError> {
         match self.format {
-            RecordFormat::Compact(suite) => {
+            RecordFormat::Compact(suite, backend) => {
                 let mut nonce = [0u8; format::NONCE_LEN];
                 rand::rngs::OsRng.fill_bytes(&mut nonce);
-                format::seal(suite, &m.key, &m.context, nonce, payload)
+                format::seal_with(backend, suite, &m.key, &m.context, nonce, payload)
             }
             RecordFormat::Esdk {
                 suite,
@@ -426,7 +427,7 @@ impl EnvelopePath {
     /// plus, for a signing suite only, `aws-crypto-public-key`.
     fn header_of(&self, data: &[u8]) -> Result<ReadHeader, EnvelopeError> {
         match self.format {
-            RecordFormat::Compact(_) => {
+            RecordFormat::Compact(..) => {
                 let (h, _) = format::parse_header(data)?;
                 format::check_context(&self.context, &h.context)?;
                 Ok(ReadHeader::Compact(h))
@@ -455,7 +456,13 @@ impl EnvelopePath {
         key: &[u8; 32],
     ) -> Result<Vec<u8>, EnvelopeError> {
         match header {
-            ReadHeader::Compact(_) => format::open(data, key, &self.context),
+            ReadHeader::Compact(_) => {
+                let backend = match self.format {
+                    RecordFormat::Compact(_, backend) => backend,
+                    RecordFormat::Esdk { .. } => AeadBackend::default(),
+                };
+                format::open_with(backend, data, key, &self.context)
+            }
             ReadHeader::Esdk(parsed) => esdk::open(data, parsed, key),
         }
     }

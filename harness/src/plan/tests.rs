@@ -4,14 +4,15 @@ use super::kms::{region_quota, KeyLimit, KmsBasis};
 use super::*;
 use crate::metrics::KmsCalls;
 use crate::result::{
-    CacheSettings, Cipher, CryptoCost, EnvelopeSettings, KmsCallsResult, PathResult, PathSettings,
-    RecordFormat, SizeInflation, SseKeyKind, SseSettings,
+    AeadBackendName, CacheSettings, Cipher, CryptoCost, EnvelopeSettings, KmsCallsResult,
+    PathResult, PathSettings, RecordFormat, SizeInflation, SseKeyKind, SseSettings,
 };
 
 /// Envelope settings with a cache of (max_age seconds, max_messages, max_bytes), or none.
 fn envelope(cache: Option<(Option<f64>, Option<u64>, Option<u64>)>) -> PathSettings {
     PathSettings::Envelope(EnvelopeSettings {
         aead: Cipher::Aes256Gcm,
+        aead_backend: AeadBackendName::AwsLcRs,
         format: RecordFormat::Compact,
         suite: None,
         suite_id: None,

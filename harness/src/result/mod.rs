@@ -15,8 +15,8 @@ mod upgrade;
 
 pub use crate::metrics::{KmsCalls, LatencySummary, Ledger, Overhead, TimelinePoint};
 pub use settings::{
-    CacheSettings, Cipher, EnvelopeSettings, PathKind, PathSettings, RecordFormat, SseKeyKind,
-    SseSettings,
+    AeadBackendName, CacheSettings, Cipher, EnvelopeSettings, PathKind, PathSettings, RecordFormat,
+    SseKeyKind, SseSettings,
 };
 
 /// The version of the result format this build writes. It reads this one and every one from
@@ -25,7 +25,7 @@ pub use settings::{
 /// 3: a path's `settings` are typed: durations in seconds (`cache.max_age_secs`,
 /// `reuse_period_secs`), the cipher as the scenario writes it ("aes-256-gcm").
 /// 2: faults, timelines, crypto cost.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Largest Kinesis record (partition key + data blob), bytes: 1 MiB.
 pub const KINESIS_MAX_RECORD_BYTES: u64 = 1_048_576;
@@ -908,6 +908,7 @@ pub(crate) fn sample_run_result() -> RunResult {
                 kind: PathKind::Envelope,
                 settings: PathSettings::Envelope(EnvelopeSettings {
                     aead: Cipher::Aes256Gcm,
+                    aead_backend: AeadBackendName::AwsLcRs,
                     format: RecordFormat::Compact,
                     suite: None,
                     suite_id: None,

@@ -92,6 +92,8 @@ pub struct EnvelopeSettings {
     pub format: RecordFormat,
     /// The record cipher (AES-256-GCM for every ESDK suite).
     pub aead: Cipher,
+    /// The cipher's implementation (aws-lc-rs for every ESDK suite).
+    pub aead_backend: AeadBackendName,
     /// Format "esdk": the algorithm suite's name (kebab case, as the scenario gives it).
     pub suite: Option<String>,
     /// Format "esdk": the hex id of the suite ("0x0578").
@@ -123,6 +125,17 @@ pub enum Cipher {
     /// ChaCha20-Poly1305.
     #[serde(rename = "chacha20-poly1305")]
     Chacha20Poly1305,
+}
+
+/// The implementation of the envelope path's AEAD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AeadBackendName {
+    /// aws-lc-rs (AWS-LC).
+    #[serde(rename = "aws-lc-rs")]
+    AwsLcRs,
+    /// RustCrypto's `aes-gcm` and `chacha20poly1305`.
+    #[serde(rename = "rustcrypto")]
+    RustCrypto,
 }
 
 /// Data-key cache limits (at least one of the three is set).

@@ -7,7 +7,9 @@
 //! a basis that says where its figures came from. Version 4 adds the envelope path's record
 //! format (the ESDK's message or the compact one); every earlier envelope path was compact.
 //! Version 5 adds the target (account, region, each role's identity); an earlier file gets the
-//! harness's named principals at its endpoint, identities unknown.
+//! harness's named principals at its endpoint, identities unknown. Version 6 names the AEAD's
+//! implementation: earlier builds sealed the compact format with RustCrypto and the ESDK's with
+//! aws-lc-rs.
 
 use serde_json::{Map, Value};
 
@@ -52,6 +54,23 @@ pub fn upgrade(value: &mut Value, version: u64) -> Result<(), String> {
             let target = super::TargetResult::unknown(&endpoint);
             obj.entry("target")
                 .or_insert(serde_json::to_value(target).map_err(|e| e.to_string())?);
+        }
+    }
+    if version <= 5 {
+        for s in value
+            .get_mut("paths")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.get_mut("settings"))
+            .filter_map(Value::as_object_mut)
+            .filter(|s| s.get("kind").and_then(Value::as_str) == Some("envelope"))
+        {
+            let backend = match s.get("format").and_then(Value::as_str) {
+                Some("esdk") => "aws-lc-rs",
+                _ => "rustcrypto",
+            };
+            s.entry("aead_backend").or_insert(Value::from(backend));
         }
     }
     if let Some(v) = value.get_mut("schema_version") {
@@ -224,6 +243,25 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn version_5_envelope_paths_name_the_backend_they_used() {
+        let mut v = json!({"schema_version": 5, "paths": [
+            {"settings": {"kind": "envelope", "format": "esdk"}},
+            {"settings": {"kind": "envelope", "format": "compact"}},
+            {"settings": {"kind": "sse-kms"}},
+        ]});
+        assert_eq!(upgrade(&mut v, 5), Ok(()));
+        assert_eq!(
+            v["paths"][0]["settings"]["aead_backend"],
+            json!("aws-lc-rs")
+        );
+        assert_eq!(
+            v["paths"][1]["settings"]["aead_backend"],
+            json!("rustcrypto")
+        );
+        assert_eq!(v["paths"][2]["settings"].get("aead_backend"), None);
+    }
+
+    #[test]
     fn version_2_settings_become_typed() {
         let mut v = json!({"schema_version": 2, "paths": [
             {"settings": {"kind": "plaintext"}},
@@ -236,7 +274,12 @@ mod tests {
         assert_eq!(v["paths"][1]["settings"]["aead"], json!("aes-256-gcm"));
         assert_eq!(v["paths"][1]["settings"]["format"], json!("compact"));
         assert_eq!(v["paths"][1]["settings"]["frame_length"], json!(null));
+        assert_eq!(
+            v["paths"][1]["settings"]["aead_backend"],
+            json!("rustcrypto")
+        );
         assert_eq!(v["paths"][0]["settings"].get("format"), None);
+        assert_eq!(v["paths"][0]["settings"].get("aead_backend"), None);
         assert_eq!(
             v["paths"][1]["settings"]["cache"]["max_age_secs"],
             json!(300.0)

@@ -11,12 +11,13 @@ use crate::metrics::resample::{self, Overheads};
 use crate::metrics::IntervalSeries;
 use crate::path::envelope::esdk::EsdkSuite;
 use crate::result::{
-    Attempts, CacheSettings, Cipher, CryptoCalibration, CryptoCost, EnvelopeSettings, FaultResult,
-    Inflation, KmsCallsResult, PathResources, PathResult, PathSettings, RecordFormat,
-    SizeInflation, SseKeyKind, SseSettings, KINESIS_MAX_RECORD_BYTES,
+    AeadBackendName, Attempts, CacheSettings, Cipher, CryptoCalibration, CryptoCost,
+    EnvelopeSettings, FaultResult, Inflation, KmsCallsResult, PathResources, PathResult,
+    PathSettings, RecordFormat, SizeInflation, SseKeyKind, SseSettings, KINESIS_MAX_RECORD_BYTES,
 };
 use crate::scenario::{
-    Aead, EnvelopeFormat, EnvelopeSpec, EsdkSuiteChoice, PathSpec, Protection, SseKey,
+    Aead, AeadBackendChoice, EnvelopeFormat, EnvelopeSpec, EsdkSuiteChoice, PathSpec, Protection,
+    SseKey,
 };
 use crate::workload::{sizes, PathRun};
 
@@ -44,10 +45,23 @@ pub fn settings(spec: &PathSpec) -> PathSettings {
                 EnvelopeFormat::Esdk { .. }
                 | EnvelopeFormat::Compact {
                     aead: Aead::Aes256Gcm,
+                    ..
                 } => Cipher::Aes256Gcm,
                 EnvelopeFormat::Compact {
                     aead: Aead::Chacha20Poly1305,
+                    ..
                 } => Cipher::Chacha20Poly1305,
+            },
+            aead_backend: match e.format {
+                EnvelopeFormat::Esdk { .. }
+                | EnvelopeFormat::Compact {
+                    aead_backend: AeadBackendChoice::AwsLcRs,
+                    ..
+                } => AeadBackendName::AwsLcRs,
+                EnvelopeFormat::Compact {
+                    aead_backend: AeadBackendChoice::RustCrypto,
+                    ..
+                } => AeadBackendName::RustCrypto,
             },
             suite: esdk_suite(e).map(|s| s.name().to_owned()),
             suite_id: esdk_suite(e).map(|s| format!("0x{:04X}", s.id())),
@@ -94,11 +108,16 @@ pub fn resources(p: &super::setup::Provisioned) -> PathResources {
 /// The ESDK suite an envelope path writes, if it writes ESDK messages.
 pub fn esdk_suite(e: &EnvelopeSpec) -> Option<EsdkSuite> {
     match e.format {
-        EnvelopeFormat::Esdk { suite, .. } => Some(match suite {
-            EsdkSuiteChoice::CommitKey => EsdkSuite::Commit,
-            EsdkSuiteChoice::CommitKeyEcdsaP384 => EsdkSuite::CommitSign,
-        }),
+        EnvelopeFormat::Esdk { suite, .. } => Some(esdk_suite_of(suite)),
         EnvelopeFormat::Compact { .. } => None,
+    }
+}
+
+/// The ESDK suite a scenario's choice names.
+pub fn esdk_suite_of(choice: EsdkSuiteChoice) -> EsdkSuite {
+    match choice {
+        EsdkSuiteChoice::CommitKey => EsdkSuite::Commit,
+        EsdkSuiteChoice::CommitKeyEcdsaP384 => EsdkSuite::CommitSign,
     }
 }
 

@@ -8,8 +8,11 @@ use std::time::Duration;
 use crate::backend::{BackendError, KmsApi, Principal};
 use crate::path::envelope::cache::CacheLimits;
 use crate::path::envelope::format::Suite;
+use crate::path::envelope::AeadBackend;
 use crate::path::{EnvelopePath, Path, RecordFormat};
-use crate::scenario::{Aead, EnvelopeFormat, PathSpec, Protection, Scenario, SseKey, StreamMode};
+use crate::scenario::{
+    Aead, AeadBackendChoice, EnvelopeFormat, PathSpec, Protection, Scenario, SseKey, StreamMode,
+};
 
 /// What setup made for one path.
 #[derive(Debug, Clone)]
@@ -247,18 +250,24 @@ pub fn make_path(
         Protection::Plaintext => Path::Plaintext,
         Protection::SseKms(_) => Path::SseKms,
         Protection::Envelope(e) => {
-            let format = match (e.format, super::collect::esdk_suite(e)) {
-                (EnvelopeFormat::Esdk { frame_length, .. }, Some(suite)) => RecordFormat::Esdk {
+            let format = match e.format {
+                EnvelopeFormat::Esdk {
                     suite,
                     frame_length,
+                } => RecordFormat::Esdk {
+                    suite: super::collect::esdk_suite_of(suite),
+                    frame_length,
                 },
-                (
-                    EnvelopeFormat::Compact {
-                        aead: Aead::Chacha20Poly1305,
+                EnvelopeFormat::Compact { aead, aead_backend } => RecordFormat::Compact(
+                    match aead {
+                        Aead::Aes256Gcm => Suite::Aes256Gcm,
+                        Aead::Chacha20Poly1305 => Suite::ChaCha20Poly1305,
                     },
-                    _,
-                ) => RecordFormat::Compact(Suite::ChaCha20Poly1305),
-                _ => RecordFormat::Compact(Suite::Aes256Gcm),
+                    match aead_backend {
+                        AeadBackendChoice::AwsLcRs => AeadBackend::AwsLc,
+                        AeadBackendChoice::RustCrypto => AeadBackend::RustCrypto,
+                    },
+                ),
             };
             let cache = e.cache.as_ref().map(|c| CacheLimits {
                 max_age: c.max_age,

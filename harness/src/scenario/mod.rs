@@ -288,7 +288,20 @@ pub enum EnvelopeFormat {
     Compact {
         /// The record cipher.
         aead: Aead,
+        /// Which implementation of it (default aws-lc-rs).
+        aead_backend: AeadBackendChoice,
     },
+}
+
+/// The implementation of the compact format's AEAD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum AeadBackendChoice {
+    /// aws-lc-rs (AWS-LC), the default.
+    #[serde(rename = "aws-lc-rs")]
+    AwsLcRs,
+    /// RustCrypto's `aes-gcm` and `chacha20poly1305`.
+    #[serde(rename = "rustcrypto")]
+    RustCrypto,
 }
 
 /// The AWS Encryption SDK algorithm suites the envelope path writes.
@@ -751,6 +764,9 @@ mod tests {
             (plus("[[paths]]\nkind = \"envelope\"\nname = \"a.b\"\n"), "x.toml:10: paths[1].name", "ASCII letters, digits"),
             (plus("[[paths]]\nkind = \"envelope\"\nformat = \"compact\"\naead = \"des\"\n"), "x.toml:11: paths[1].aead", "\"chacha20-poly1305\""),
             (plus("[[paths]]\nkind = \"envelope\"\naead = \"aes-256-gcm\"\n"), "x.toml:10: paths[1].aead", "set format = \"compact\""),
+            (plus("[[paths]]\nkind = \"envelope\"\nformat = \"compact\"\naead_backend = \"openssl\"\n"), "x.toml:11: paths[1].aead_backend", "one of \"aws-lc-rs\", \"rustcrypto\""),
+            (plus("[[paths]]\nkind = \"envelope\"\naead_backend = \"rustcrypto\"\n"), "x.toml:10: paths[1].aead_backend", "set format = \"compact\" to use \"rustcrypto\""),
+            (plus("[[paths]]\nkind = \"sse-kms\"\naead_backend = \"rustcrypto\"\n"), "x.toml:10: paths[1].aead_backend", "belongs to kind \"envelope\""),
             (plus("[[paths]]\nkind = \"envelope\"\nformat = \"jwe\"\n"), "x.toml:10: paths[1].format", "one of \"esdk\", \"compact\""),
             (plus("[[paths]]\nkind = \"envelope\"\nsuite = \"0x0014\"\n"), "x.toml:10: paths[1].suite", "\"aes-256-gcm-hkdf-sha512-commit-key-ecdsa-p384\""),
             (plus("[[paths]]\nkind = \"envelope\"\nframe_length = 0\n"), "x.toml:10: paths[1].frame_length", "between 1 and 2147483647"),

@@ -182,6 +182,8 @@ pub(crate) struct RawPath {
     pub frame_length: Option<i64>,
     /// envelope, format compact: "aes-256-gcm" or "chacha20-poly1305".
     pub aead: Option<String>,
+    /// envelope, format compact: the AEAD's implementation, "aws-lc-rs" or "rustcrypto".
+    pub aead_backend: Option<String>,
     /// envelope: encryption context (bound as AAD and sent to KMS).
     pub encryption_context: Option<BTreeMap<String, String>>,
     /// envelope: data-key cache.

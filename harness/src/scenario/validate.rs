@@ -13,9 +13,10 @@ use super::raw::{
     RawWorkload,
 };
 use super::{
-    expect, faults, Aead, CacheSpec, ClockMode, EnvelopeFormat, EnvelopeSpec, EsdkSuiteChoice,
-    KmsSpec, OutputSpec, PathSpec, Protection, PutApi, RetrySpec, Scenario, SizeSpec, SseKey,
-    SseKmsSpec, StreamMode, StreamSpec, WorkloadSpec, MAX_RECORD_BYTES, MIN_RECORD_BYTES,
+    expect, faults, Aead, AeadBackendChoice, CacheSpec, ClockMode, EnvelopeFormat, EnvelopeSpec,
+    EsdkSuiteChoice, KmsSpec, OutputSpec, PathSpec, Protection, PutApi, RetrySpec, Scenario,
+    SizeSpec, SseKey, SseKmsSpec, StreamMode, StreamSpec, WorkloadSpec, MAX_RECORD_BYTES,
+    MIN_RECORD_BYTES,
 };
 
 type R<T> = Result<T, Problem>;
@@ -106,6 +107,10 @@ const APIS: &[(&str, bool)] = &[("put-record", false), ("put-records", true)];
 const AEADS: &[(&str, Aead)] = &[
     ("aes-256-gcm", Aead::Aes256Gcm),
     ("chacha20-poly1305", Aead::Chacha20Poly1305),
+];
+const AEAD_BACKENDS: &[(&str, AeadBackendChoice)] = &[
+    ("aws-lc-rs", AeadBackendChoice::AwsLcRs),
+    ("rustcrypto", AeadBackendChoice::RustCrypto),
 ];
 const FORMATS: &[(&str, bool)] = &[("esdk", true), ("compact", false)];
 const SUITES: &[(&str, EsdkSuiteChoice)] = &[
@@ -511,12 +516,13 @@ fn existing_key(field: &FieldPath, key: &str, kind: Kind) -> R<String> {
 }
 
 /// Keys that belong to one kind only: name, whether it is set, the kind it belongs to.
-fn kind_keys(p: &RawPath) -> [(&'static str, bool, Kind); 7] {
+fn kind_keys(p: &RawPath) -> [(&'static str, bool, Kind); 8] {
     [
         ("format", p.format.is_some(), Kind::Envelope),
         ("suite", p.suite.is_some(), Kind::Envelope),
         ("frame_length", p.frame_length.is_some(), Kind::Envelope),
         ("aead", p.aead.is_some(), Kind::Envelope),
+        ("aead_backend", p.aead_backend.is_some(), Kind::Envelope),
         (
             "encryption_context",
             p.encryption_context.is_some(),
@@ -571,13 +577,21 @@ fn envelope(field: &FieldPath, p: &RawPath) -> R<EnvelopeSpec> {
 }
 
 /// `format` and the settings that belong to it: `suite` and `frame_length` for "esdk",
-/// `aead` for "compact".
+/// `aead` and `aead_backend` for "compact".
 fn envelope_format(field: &FieldPath, p: &RawPath) -> R<EnvelopeFormat> {
     let esdk = choice_or(&field.key("format"), p.format.as_deref(), FORMATS, true)?;
     if esdk {
         if p.aead.is_some() {
             let msg = "not a setting of format \"esdk\" (ESDK suites use AES-256-GCM); set format = \"compact\" to choose the cipher, or choose an ESDK suite with suite = \"aes-256-gcm-hkdf-sha512-commit-key-ecdsa-p384\" or \"aes-256-gcm-hkdf-sha512-commit-key\"";
             return Err(Problem::new(&field.key("aead"), msg));
+        }
+        if let Some(backend) = p.aead_backend.as_deref() {
+            if choice(&field.key("aead_backend"), backend, AEAD_BACKENDS)?
+                != AeadBackendChoice::AwsLcRs
+            {
+                let msg = "format \"esdk\" seals with aws-lc-rs only; valid: \"aws-lc-rs\", or set format = \"compact\" to use \"rustcrypto\"";
+                return Err(Problem::new(&field.key("aead_backend"), msg));
+            }
         }
         let suite = choice_or(
             &field.key("suite"),
@@ -596,7 +610,7 @@ fn envelope_format(field: &FieldPath, p: &RawPath) -> R<EnvelopeFormat> {
         ("frame_length", p.frame_length.is_some()),
     ] {
         if set {
-            let msg = "not a setting of format \"compact\" (it belongs to format \"esdk\"); keys valid for format \"compact\": aead";
+            let msg = "not a setting of format \"compact\" (it belongs to format \"esdk\"); keys valid for format \"compact\": aead, aead_backend";
             return Err(Problem::new(&field.key(key), msg));
         }
     }
@@ -606,7 +620,13 @@ fn envelope_format(field: &FieldPath, p: &RawPath) -> R<EnvelopeFormat> {
         AEADS,
         Aead::Aes256Gcm,
     )?;
-    Ok(EnvelopeFormat::Compact { aead })
+    let aead_backend = choice_or(
+        &field.key("aead_backend"),
+        p.aead_backend.as_deref(),
+        AEAD_BACKENDS,
+        AeadBackendChoice::AwsLcRs,
+    )?;
+    Ok(EnvelopeFormat::Compact { aead, aead_backend })
 }
 
 fn check_context(field: &FieldPath, context: &BTreeMap<String, String>) -> R<()> {

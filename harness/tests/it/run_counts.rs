@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use kcb::result::{PathResult, RunResult};
+use kcb::result::{AeadBackendName, PathResult, PathSettings, RunResult};
 use kcb::runner;
 use kcb::scenario;
 
@@ -110,6 +110,13 @@ fn envelope_overhead_matches_the_documented_format_to_the_byte() {
         aead = "chacha20-poly1305"
         encryption_context = { purpose = "bench", team = "streaming" }
         cache = { max_age = "5m" }
+        [[paths]]
+        kind = "envelope"
+        name = "envelope-rustcrypto"
+        format = "compact"
+        aead_backend = "rustcrypto"
+        encryption_context = { purpose = "bench", team = "streaming" }
+        cache = { max_age = "5m" }
     "#);
     // docs/envelope-format.md: 38 fixed bytes; 4 + |k| + |v| per context pair; one KMS key of
     // 6 + |"aws-kms"| + |key ARN| + |blob|. The embedded KMS's key ARN is
@@ -126,6 +133,20 @@ fn envelope_overhead_matches_the_documented_format_to_the_byte() {
             row.plaintext_bytes as i64 + expected
         );
     }
+    // The other backend writes the same format: the same bytes per record, every one read back.
+    let rc = path(&r, "envelope-rustcrypto");
+    for row in &rc.inflation.by_size {
+        assert_eq!(row.overhead_bytes, expected, "size {}", row.plaintext_bytes);
+    }
+    assert_eq!((rc.ledger.corrupted, rc.ledger.unreadable), (0, 0));
+    assert_eq!(rc.ledger.decrypted, rc.ledger.acked);
+    assert_eq!(rc.ledger.acked, env.ledger.acked);
+    let backend = |p: &PathResult| match &p.settings {
+        PathSettings::Envelope(e) => Some(e.aead_backend),
+        _ => None,
+    };
+    assert_eq!(backend(env), Some(AeadBackendName::AwsLcRs));
+    assert_eq!(backend(rc), Some(AeadBackendName::RustCrypto));
     let fits = 1_048_576 - expected as u64 - "pk-63".len() as u64;
     assert_eq!(env.inflation.max_plaintext_that_fits, fits);
     let plain = path(&r, "plaintext");

@@ -16,13 +16,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use aes_gcm::aead::consts::{U12, U32};
-use aes_gcm::aead::generic_array::GenericArray;
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::Aes256Gcm;
-use chacha20poly1305::ChaCha20Poly1305;
 use zeroize::Zeroizing;
 
+use super::aead::{self, AeadBackend};
 use super::bytes::{put_context, put_encrypted_keys, Reader};
 
 /// The only envelope version this module writes and reads.
@@ -239,8 +235,28 @@ pub enum EnvelopeError {
 ///
 /// The nonce must never repeat under one data key (pick it at random: 96 random bits are safe for
 /// up to 2^32 messages per key). The sealed length is `plaintext.len() +
-/// overhead_bytes(context, &[key.encrypted])` bytes.
+/// overhead_bytes(context, &[key.encrypted])` bytes. The AEAD is the default backend's
+/// ([`AeadBackend::AwsLc`]); [`seal_with`] chooses.
 pub fn seal(
+    suite: Suite,
+    key: &DataKey,
+    context: &EncryptionContext,
+    nonce: [u8; NONCE_LEN],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, EnvelopeError> {
+    seal_with(
+        AeadBackend::default(),
+        suite,
+        key,
+        context,
+        nonce,
+        plaintext,
+    )
+}
+
+/// [`seal`] with the AEAD from `backend` (the bytes do not depend on it).
+pub fn seal_with(
+    backend: AeadBackend,
     suite: Suite,
     key: &DataKey,
     context: &EncryptionContext,
@@ -261,7 +277,7 @@ pub fn seal(
         encrypted_keys: vec![key.encrypted.clone()],
     };
     let mut out = header.encode()?;
-    let sealed = aead_seal(suite, &key.plaintext, &nonce, &out, plaintext)?;
+    let sealed = aead::seal(backend, suite, &key.plaintext, &nonce, &out, plaintext)?;
     out.reserve(NONCE_LEN + 4 + sealed.len());
     out.extend_from_slice(&nonce);
     let ciphertext_len = u32::try_from(plaintext.len()).map_err(|_| EnvelopeError::TooLarge {
@@ -298,8 +314,19 @@ pub fn parse_header(message: &[u8]) -> Result<(Header, usize), EnvelopeError> {
 ///
 /// Rejects, in this order: a malformed or truncated header, a context different from
 /// `expected_context` ([`EnvelopeError::ContextMismatch`], checked before any decryption), a
-/// truncated body, trailing bytes, and a tag that does not verify.
+/// truncated body, trailing bytes, and a tag that does not verify. The AEAD is the default
+/// backend's; [`open_with`] chooses.
 pub fn open(
+    message: &[u8],
+    key: &[u8; KEY_LEN],
+    expected_context: &EncryptionContext,
+) -> Result<Vec<u8>, EnvelopeError> {
+    open_with(AeadBackend::default(), message, key, expected_context)
+}
+
+/// [`open`] with the AEAD from `backend`.
+pub fn open_with(
+    backend: AeadBackend,
     message: &[u8],
     key: &[u8; KEY_LEN],
     expected_context: &EncryptionContext,
@@ -326,7 +353,7 @@ pub fn open(
     if extra != 0 {
         return Err(EnvelopeError::TrailingBytes { extra });
     }
-    aead_open(header.suite, key, &nonce, aad, sealed)
+    aead::open(backend, header.suite, key, &nonce, aad, sealed)
 }
 
 /// Sealed length minus plaintext length, in bytes, for a message with this context and these
@@ -414,44 +441,6 @@ fn read_encrypted_keys(reader: &mut Reader<'_>) -> Result<Vec<EncryptedDataKey>,
         });
     }
     Ok(keys)
-}
-
-/// Encrypts with the suite's AEAD; returns ciphertext followed by the 16-byte tag.
-fn aead_seal(
-    suite: Suite,
-    key: &[u8; KEY_LEN],
-    nonce: &[u8; NONCE_LEN],
-    aad: &[u8],
-    msg: &[u8],
-) -> Result<Vec<u8>, EnvelopeError> {
-    let payload = Payload { msg, aad };
-    let nonce = GenericArray::<u8, U12>::from(*nonce);
-    // Borrow the key as a GenericArray (no copy); the cipher's own copy is wiped on drop where
-    // the cipher crate supports it (see "Key material" in docs/envelope-format.md).
-    let key: &GenericArray<u8, U32> = key.into();
-    let result = match suite {
-        Suite::Aes256Gcm => Aes256Gcm::new(key).encrypt(&nonce, payload),
-        Suite::ChaCha20Poly1305 => ChaCha20Poly1305::new(key).encrypt(&nonce, payload),
-    };
-    result.map_err(|_| EnvelopeError::Seal(suite.name()))
-}
-
-/// Verifies and decrypts ciphertext-followed-by-tag with the suite's AEAD.
-fn aead_open(
-    suite: Suite,
-    key: &[u8; KEY_LEN],
-    nonce: &[u8; NONCE_LEN],
-    aad: &[u8],
-    msg: &[u8],
-) -> Result<Vec<u8>, EnvelopeError> {
-    let payload = Payload { msg, aad };
-    let nonce = GenericArray::<u8, U12>::from(*nonce);
-    let key: &GenericArray<u8, U32> = key.into();
-    let result = match suite {
-        Suite::Aes256Gcm => Aes256Gcm::new(key).decrypt(&nonce, payload),
-        Suite::ChaCha20Poly1305 => ChaCha20Poly1305::new(key).decrypt(&nonce, payload),
-    };
-    result.map_err(|_| EnvelopeError::Authentication)
 }
 
 #[cfg(test)]
