@@ -81,6 +81,19 @@ pub fn bytes(bytes: u64) -> String {
     format!("{} B", count(bytes))
 }
 
+/// A large size in binary units, as [`number`] prints the quantity: "512 B", "1.5 KiB",
+/// "22.7 GiB", "17.3 TiB".
+pub fn binary_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{} {}", number(value), UNITS[unit])
+}
+
 /// A quantity: "0", three significant figures below 1 ("0.00333"), at most two decimals below
 /// 100 ("8.64", "12.5", "1"), a rounded whole number with separators from 100 on ("2,592,000").
 pub fn number(x: f64) -> String {
@@ -189,6 +202,16 @@ pub const INTERRUPTED: &str = "INTERRUPTED: the run was stopped early (Ctrl-C or
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binary_sizes() {
+        assert_eq!(binary_bytes(0), "0 B");
+        assert_eq!(binary_bytes(512), "512 B");
+        assert_eq!(binary_bytes(1536), "1.5 KiB");
+        assert_eq!(binary_bytes(24_371_847_168), "22.7 GiB");
+        assert_eq!(binary_bytes(3 << 40), "3 TiB");
+        assert_eq!(binary_bytes(3 << 50), "3,072 TiB");
+    }
 
     #[test]
     fn latencies_carry_units() {

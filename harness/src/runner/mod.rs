@@ -1,6 +1,7 @@
 //! One scenario run: provision each path, run the open-loop load on every path side by side,
 //! drain the consumers, collect a `RunResult`, tear down.
 
+pub mod budget;
 pub mod cleanup;
 pub mod collect;
 pub mod expect;
@@ -541,6 +542,16 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
     let started = SystemTime::now();
     let mut refused = target::refusals(&scenario, env.target.is_embedded(), env.allow_destructive);
     refused.extend(target::region_mismatches(&scenario, env.target.region()));
+    if let Some(available) = budget::available_memory() {
+        match budget::check(
+            &budget::estimate(&scenario, env.target.is_embedded()),
+            available,
+        ) {
+            Err(e) => refused.push(e),
+            Ok(Some(warning)) => eprintln!("{warning}"),
+            Ok(None) => {}
+        }
+    }
     if !refused.is_empty() {
         return Err(RunError::Refused(refused));
     }
