@@ -120,7 +120,7 @@ pub fn open(
     }
 }
 
-/// The aws-lc-rs key for `suite` (AWS-LC zeroes its key schedule when the key is dropped).
+/// The aws-lc-rs key for `suite`; its key schedule lives in AWS-LC's object, released on drop.
 fn lc_key(suite: Suite, key: &[u8; KEY_LEN]) -> Result<LessSafeKey, EnvelopeError> {
     let algorithm = match suite {
         Suite::Aes256Gcm => &AES_256_GCM,
