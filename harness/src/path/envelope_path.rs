@@ -56,7 +56,8 @@ impl std::fmt::Debug for Materials {
 
 /// A record's header as read before its data key is fetched.
 enum ReadHeader {
-    Compact(format::Header),
+    /// A compact record's header, and the AEAD backend the path opens it with.
+    Compact(format::Header, AeadBackend),
     Esdk(esdk::header::ParsedHeader),
 }
 
@@ -64,7 +65,7 @@ impl ReadHeader {
     /// The stored context (sent with Decrypt) and the encrypted data keys.
     fn context_and_keys(&self) -> (&EncryptionContext, &[EncryptedDataKey]) {
         match self {
-            ReadHeader::Compact(h) => (&h.context, &h.encrypted_keys),
+            ReadHeader::Compact(h, _) => (&h.context, &h.encrypted_keys),
             ReadHeader::Esdk(p) => (&p.header.context, &p.header.encrypted_keys),
         }
     }
@@ -427,10 +428,10 @@ impl EnvelopePath {
     /// plus, for a signing suite only, `aws-crypto-public-key`.
     fn header_of(&self, data: &[u8]) -> Result<ReadHeader, EnvelopeError> {
         match self.format {
-            RecordFormat::Compact(..) => {
+            RecordFormat::Compact(_, backend) => {
                 let (h, _) = format::parse_header(data)?;
                 format::check_context(&self.context, &h.context)?;
-                Ok(ReadHeader::Compact(h))
+                Ok(ReadHeader::Compact(h, backend))
             }
             RecordFormat::Esdk { .. } => {
                 let parsed = esdk::header::parse(data)?;
@@ -456,12 +457,8 @@ impl EnvelopePath {
         key: &[u8; 32],
     ) -> Result<Vec<u8>, EnvelopeError> {
         match header {
-            ReadHeader::Compact(_) => {
-                let backend = match self.format {
-                    RecordFormat::Compact(_, backend) => backend,
-                    RecordFormat::Esdk { .. } => AeadBackend::default(),
-                };
-                format::open_with(backend, data, key, &self.context)
+            ReadHeader::Compact(_, backend) => {
+                format::open_with(*backend, data, key, &self.context)
             }
             ReadHeader::Esdk(parsed) => esdk::open(data, parsed, key),
         }
