@@ -15,6 +15,7 @@ pub mod interrupt;
 pub mod metrics;
 pub mod path;
 pub mod plan;
+pub mod probe;
 pub mod report;
 pub mod result;
 pub mod runner;

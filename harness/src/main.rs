@@ -95,6 +95,9 @@ enum Command {
     Gate(kcb::cli::gate::GateArgs),
     /// Remove what earlier runs left behind (by their created-by tag): streams, keys, aliases.
     Cleanup(kcb::cli::cleanup::CleanupArgs),
+    /// Time a bounded loop of one Kinesis call (PutRecord, PutRecords, GetRecords) through the
+    /// harness's SDK client, in process or against an endpoint: calls/s and p50/p99.
+    Calls(kcb::cli::calls::CallsArgs),
     /// Serve the embedded Kinesis + KMS service on a loopback port (SigV4 checked).
     Serve {
         /// Port (0 = any free port).
@@ -109,6 +112,10 @@ enum Command {
         /// SSE data-key reuse window (e.g. 5m, 30s).
         #[arg(long, default_value = "5m")]
         sse_reuse_period: humantime::Duration,
+        /// Per-shard limits of new streams: `aws` (1,000 records and 1 MiB written, 5 reads
+        /// and 2 MiB read a second) or `off` (never throttle: for timing the service itself).
+        #[arg(long, default_value = "aws", value_parser = ["aws", "off"])]
+        shard_limits: String,
     },
 }
 
@@ -199,15 +206,18 @@ fn main() -> ExitCode {
         Command::Plan(a) => kcb::cli::plan::run(&a),
         Command::Gate(a) => kcb::cli::gate::run(&a),
         Command::Cleanup(a) => kcb::cli::cleanup::run(&a),
+        Command::Calls(a) => kcb::cli::calls::run(&a),
         Command::Serve {
             port,
             host,
             kms_quota,
             sse_reuse_period,
+            shard_limits,
         } => match serve(
             SocketAddr::new(host, port),
             kms_quota,
             sse_reuse_period.into(),
+            shard_limits == "off",
         ) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -366,13 +376,24 @@ async fn on_signals(interrupt: Arc<kcb::interrupt::Interrupt>, cleanup: String) 
     }
 }
 
-fn serve(addr: SocketAddr, kms_quota: f64, reuse: std::time::Duration) -> anyhow::Result<()> {
+fn serve(
+    addr: SocketAddr,
+    kms_quota: f64,
+    reuse: std::time::Duration,
+    no_shard_limits: bool,
+) -> anyhow::Result<()> {
     let rt = runner::runtime(false).context("cannot start the async runtime")?;
     rt.block_on(async move {
-        let config = ServiceConfig { kms_quota_per_sec: kms_quota, sse_reuse_period: reuse, ..ServiceConfig::default() };
+        let mut config = ServiceConfig { kms_quota_per_sec: kms_quota, sse_reuse_period: reuse, ..ServiceConfig::default() };
+        if no_shard_limits {
+            config.shard_limits = kcb::probe::unlimited();
+        }
         let service = Service::new(config, Arc::new(SystemClock));
         let running = server::start(service, addr).await?;
         println!("kinesis-crypto-bench embedded Kinesis + KMS listening on {}", running.endpoint_url());
+        if no_shard_limits {
+            println!("shard limits: off (streams never throttle)");
+        }
         println!("region: us-east-1   SigV4 required; principals (access key id / secret access key):");
         for p in ["admin", "producer", "consumer", "resharder"] {
             println!("  {p:<10} {p} / {}", kcb::emulator::iam::default_secret(p));

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 
@@ -142,12 +143,20 @@ pub fn build(target: &Target, source: &CredentialSource, obs: Observation) -> Cl
     let url = target.endpoint_url().map(str::to_owned);
     let region = target.region().to_owned();
     let creds = source.provider();
+    // An in-process body is in memory and cannot stall: the SDK's stalled-stream checks (a
+    // timer per body) are only work there.
+    let stalled = if target.is_embedded() {
+        StalledStreamProtectionConfig::disabled()
+    } else {
+        StalledStreamProtectionConfig::enabled().build()
+    };
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(5))
         .operation_attempt_timeout(Duration::from_secs(10))
         .build();
     let mut kinesis = aws_sdk_kinesis::Config::builder()
         .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
+        .stalled_stream_protection(stalled.clone())
         .region(aws_sdk_kinesis::config::Region::new(region.clone()))
         .credentials_provider(creds.clone())
         .http_client(http.clone())
@@ -155,6 +164,7 @@ pub fn build(target: &Target, source: &CredentialSource, obs: Observation) -> Cl
         .timeout_config(timeouts.clone());
     let mut kms = aws_sdk_kms::Config::builder()
         .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+        .stalled_stream_protection(stalled.clone())
         .region(aws_sdk_kms::config::Region::new(region.clone()))
         .credentials_provider(creds.clone())
         .http_client(http.clone())
@@ -162,6 +172,7 @@ pub fn build(target: &Target, source: &CredentialSource, obs: Observation) -> Cl
         .timeout_config(timeouts.clone());
     let mut sts = aws_sdk_sts::Config::builder()
         .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .stalled_stream_protection(stalled.clone())
         .region(aws_sdk_sts::config::Region::new(region.clone()))
         .credentials_provider(creds.clone())
         .http_client(http.clone())
@@ -169,6 +180,7 @@ pub fn build(target: &Target, source: &CredentialSource, obs: Observation) -> Cl
         .timeout_config(timeouts.clone());
     let mut iam = aws_sdk_iam::Config::builder()
         .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+        .stalled_stream_protection(stalled.clone())
         .region(aws_sdk_iam::config::Region::new(region))
         .credentials_provider(creds)
         .http_client(http)

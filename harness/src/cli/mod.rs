@@ -1,6 +1,7 @@
 //! Subcommands of the `kinesis-crypto-bench` binary that live in the library, each a clap
 //! `Args` struct and a `run` returning the process exit code.
 
+pub mod calls;
 pub mod cleanup;
 pub mod gate;
 pub mod plan;

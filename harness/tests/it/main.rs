@@ -8,6 +8,7 @@ mod common;
 
 mod aws_target;
 mod boto3_peer;
+mod calls;
 mod envelope_open;
 mod esdk_peer;
 mod fault_compose;

@@ -12,99 +12,18 @@
 //! (and DisableKey, EnableKey, CancelKeyDeletion) given a key ARN, which KMS accepts, with an
 //! HTTP 500 (a KeyError on the ARN in its backend).
 
-use std::fs::File;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
 
-use crate::common::peers::{python_with, repo};
+use crate::common::peers::{python_with, repo, run_bounded, start_moto};
 use serde_json::Value;
 
-/// Longest wait for moto_server to take connections.
-const MOTO_START: Duration = Duration::from_secs(20);
 /// Longest a run of the cut-down scenario may take (1 s warm-up, 3 s measured, the drain).
 const RUN_LIMIT: Duration = Duration::from_secs(60);
 /// Records a second on each path: what moto's single Python process keeps up with (at the
 /// quickstart's 200 it falls seconds behind).
 const RATE_PER_SEC: i64 = 50;
-
-/// A child process, killed (and reaped) when dropped.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// moto_server on 127.0.0.1, its port, and the file its output goes to.
-struct Moto {
-    child: Killed,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Moto {
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-/// A port free on 127.0.0.1 a moment ago.
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .expect("bind a loopback port")
-        .port()
-}
-
-/// Start moto_server (the script next to the peers' Python, else `python -m moto.server`) and
-/// wait, bounded, until its port answers.
-fn start_moto(python: &Path, dir: &Path) -> Moto {
-    let port = free_port();
-    let log = dir.join("moto_server.log");
-    let out = File::create(&log).expect("moto_server's log");
-    let script = python.with_file_name("moto_server");
-    let mut command = if script.is_file() {
-        Command::new(script)
-    } else {
-        let mut c = Command::new(python);
-        c.args(["-m", "moto.server"]);
-        c
-    };
-    command
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().expect("log handle"))
-        .stderr(out);
-    let child = Killed(command.spawn().expect("moto_server starts"));
-    let mut moto = Moto { child, port, log };
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let deadline = Instant::now() + MOTO_START;
-    loop {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return moto;
-        }
-        if let Some(status) = moto.child.0.try_wait().expect("moto_server's status") {
-            panic!(
-                "moto_server exited ({status}) before listening: {}",
-                moto.log()
-            );
-        }
-        assert!(
-            Instant::now() < deadline,
-            "moto_server not listening on {addr} after {MOTO_START:?}: {}",
-            moto.log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// scenarios/quickstart.toml with only its plaintext and envelope paths, no plaintext twin, a
 /// 1 s warm-up and 3 s measured, at [`RATE_PER_SEC`]; its expectations kept.
@@ -132,31 +51,6 @@ fn scenario() -> String {
     });
     assert_eq!(paths.len(), 2, "quickstart's plaintext and envelope paths");
     toml::to_string(&s).expect("the scenario serializes")
-}
-
-/// Run `command` with stdout and stderr to files in `dir`, killed past `limit`: its status and
-/// its output.
-fn run_bounded(mut command: Command, dir: &Path, limit: Duration) -> (ExitStatus, String) {
-    let (out, err) = (dir.join("run.stdout"), dir.join("run.stderr"));
-    command
-        .stdin(Stdio::null())
-        .stdout(File::create(&out).expect("stdout file"))
-        .stderr(File::create(&err).expect("stderr file"));
-    let mut child = Killed(command.spawn().expect("the binary starts"));
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.0.try_wait().expect("the run's status") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the run took over {limit:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let output = format!(
-        "stdout:\n{}\nstderr:\n{}",
-        std::fs::read_to_string(&out).unwrap_or_default(),
-        std::fs::read_to_string(&err).unwrap_or_default()
-    );
-    (status, output)
 }
 
 /// A count from result.json.
