@@ -19,7 +19,7 @@
 //!   counted in `read` (and `decrypted` / `corrupted` / `duplicated` as its reads say), never
 //!   in `lost` or `unreadable`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -48,29 +48,66 @@ const READ_ONCE: u8 = 1 << 6;
 /// consumer's stand-ins for records it cannot name) in a map.
 const DENSE_IDS: u64 = 1 << 32;
 
-/// One byte of flags per record id: a run of hours at thousands of records a second stays
-/// within tens of megabytes.
+/// The flags of a record whose account is complete: sent, acknowledged, read and verified.
+/// Nothing that can happen to it later changes what it counts for (a further read is a
+/// duplicate; a late give-up, a corrupted or an unreadable read leave its fate, valid).
+const SETTLED: u8 = SENT | ACKED | READ_VALID | READ_ONCE;
+
+/// A byte of flags per record id, but for the ids below `base`: those were all [`SETTLED`]
+/// and are only counted. While the consumers keep up, the window is the records in flight
+/// (seconds of the rate), so a long run's ledger stays small; a record never read (lost, or
+/// unreadable while a key is gone) holds the window open behind it, a byte a record from there.
 #[derive(Debug, Default)]
 struct Flags {
-    dense: Vec<u8>,
+    /// Every id below this is settled.
+    base: u64,
+    /// Flags of ids `base..`.
+    window: VecDeque<u8>,
     sparse: HashMap<u64, u8>,
 }
 
+/// Where an id's flags are.
+enum Slot<'a> {
+    /// Below the window: settled.
+    Settled,
+    /// Its flags.
+    Open(&'a mut u8),
+}
+
 impl Flags {
-    fn get_mut(&mut self, id: u64) -> &mut u8 {
-        if id < DENSE_IDS {
-            let i = id as usize;
-            if i >= self.dense.len() {
-                self.dense.resize((i + 1).next_power_of_two().max(1024), 0);
-            }
-            &mut self.dense[i]
-        } else {
-            self.sparse.entry(id).or_default()
+    fn get_mut(&mut self, id: u64) -> Slot<'_> {
+        if id >= DENSE_IDS {
+            return Slot::Open(self.sparse.entry(id).or_default());
+        }
+        let Some(i) = id.checked_sub(self.base) else {
+            return Slot::Settled;
+        };
+        let i = i as usize;
+        if i >= self.window.len() {
+            self.window.resize(i + 1, 0);
+        }
+        Slot::Open(&mut self.window[i])
+    }
+
+    /// After `id` changed: if it is the window's first, move every settled id at the front
+    /// below the window.
+    fn settle_from(&mut self, id: u64) {
+        if id != self.base {
+            return;
+        }
+        while self.window.front() == Some(&SETTLED) {
+            self.window.pop_front();
+            self.base += 1;
         }
     }
 
+    /// Ids settled and no longer held.
+    fn settled(&self) -> u64 {
+        self.base
+    }
+
     fn values(&self) -> impl Iterator<Item = u8> + '_ {
-        self.dense
+        self.window
             .iter()
             .copied()
             .filter(|&f| f != 0)
@@ -120,11 +157,14 @@ impl LedgerTracker {
     fn mark(&self, id: u64, flags: u8) {
         // (sent, acked, failed, or unreadable-without-a-read)
         let mut inner = self.inner.lock();
-        let state = inner.records.get_mut(id);
+        let Slot::Open(state) = inner.records.get_mut(id) else {
+            return;
+        };
         let was = awaiting(*state);
         *state |= flags;
         let now = awaiting(*state);
         inner.adjust(was, now);
+        inner.records.settle_from(id);
     }
 
     /// Reads so far, duplicates included.
@@ -155,17 +195,23 @@ impl LedgerTracker {
     /// Record one read of `id` and what it found.
     pub fn read(&self, id: u64, outcome: ReadOutcome) {
         let mut inner = self.inner.lock();
-        let state = inner.records.get_mut(id);
-        let duplicate = *state & READ_ONCE != 0;
-        let was = awaiting(*state);
-        *state |= READ_ONCE
-            | match outcome {
-                ReadOutcome::Valid => READ_VALID,
-                ReadOutcome::Corrupted => READ_CORRUPTED,
-                ReadOutcome::Unreadable => READ_UNREADABLE,
-            };
-        let now = awaiting(*state);
-        inner.adjust(was, now);
+        let duplicate = match inner.records.get_mut(id) {
+            Slot::Settled => true,
+            Slot::Open(state) => {
+                let duplicate = *state & READ_ONCE != 0;
+                let was = awaiting(*state);
+                *state |= READ_ONCE
+                    | match outcome {
+                        ReadOutcome::Valid => READ_VALID,
+                        ReadOutcome::Corrupted => READ_CORRUPTED,
+                        ReadOutcome::Unreadable => READ_UNREADABLE,
+                    };
+                let now = awaiting(*state);
+                inner.adjust(was, now);
+                inner.records.settle_from(id);
+                duplicate
+            }
+        };
         inner.reads += 1;
         if duplicate {
             inner.duplicate_reads += 1;
@@ -187,7 +233,10 @@ impl LedgerTracker {
     /// after more events gives the updated counts.
     pub fn finish(&self) -> Ledger {
         let inner = self.inner.lock();
+        let settled = inner.records.settled();
         let mut ledger = Ledger {
+            sent: settled,
+            acked: settled,
             read: inner.reads,
             decrypted: inner.valid_reads,
             corrupted: inner.corrupted_reads,
@@ -324,6 +373,39 @@ mod tests {
         assert!(!l.balances());
         assert_eq!(l.in_flight(), 1);
         assert!(!l.intact());
+    }
+
+    #[test]
+    fn settled_records_leave_the_window_and_still_count() {
+        let t = LedgerTracker::new();
+        for i in 0..10_000 {
+            t.sent(i);
+            t.acked(i);
+            // Read out of order by one: the window holds what is in flight.
+            if i > 0 {
+                t.read(i - 1, ReadOutcome::Valid);
+            }
+        }
+        assert_eq!(t.inner.lock().records.window.len(), 1);
+        // A record read after it settled is a duplicate.
+        t.read(5, ReadOutcome::Corrupted);
+        // Record 10,000 is never read: the window stays open from there.
+        t.sent(10_000);
+        t.acked(10_000);
+        for i in 10_001..10_100 {
+            t.sent(i);
+            t.acked(i);
+            t.read(i, ReadOutcome::Valid);
+        }
+        t.read(9_999, ReadOutcome::Valid);
+        assert_eq!(t.inner.lock().records.settled(), 10_000);
+        assert_eq!(t.inner.lock().records.window.len(), 100);
+        let l = t.finish();
+        assert_eq!((l.sent, l.acked, l.lost), (10_100, 10_100, 1));
+        assert_eq!(
+            (l.read, l.decrypted, l.corrupted, l.duplicated),
+            (10_100, 10_099, 1, 1)
+        );
     }
 
     #[test]

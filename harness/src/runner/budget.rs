@@ -2,10 +2,11 @@
 //!
 //! Two figures, from the scenario alone: what the embedded service would hold if no consumer
 //! read anything (every path's records within the stream's retention, 24 h unless `[stream]
-//! retention` says less), and what the harness keeps whatever happens (the ledger's byte per
-//! record). The service trims what every consumer has read, so the first is a bound the run
-//! reaches only when its consumers fall behind: past the memory available it is a warning. The
-//! second is never trimmed: past the memory available the run is refused.
+//! retention` says less), and what the harness's ledger would keep if no record were read back
+//! (a byte a record). The service trims what every consumer has read, and the ledger keeps a
+//! byte only for the records from the first one not yet read back and verified, so both are
+//! bounds a run reaches only when its consumers fall behind or records go unread: past the
+//! memory available each is a warning.
 
 use std::time::Duration;
 
@@ -16,7 +17,8 @@ use crate::scenario::{Scenario, SizeSpec};
 /// sequence number, partition key, arrival time, and the envelope's or SSE's own bytes), an
 /// estimate on the generous side.
 pub const PER_RECORD_BYTES: u64 = 512;
-/// Bytes the ledger keeps per record sent (one byte of flags; see `metrics::ledger`).
+/// Bytes the ledger keeps per record from the first one not read back (one byte of flags; see
+/// `metrics::ledger`).
 pub const LEDGER_BYTES_PER_RECORD: u64 = 1;
 /// AWS's default retention, which the embedded service keeps unless `[stream] retention` is set.
 const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 3600);
@@ -28,7 +30,7 @@ pub struct Budget {
     pub records: u64,
     /// What the embedded service holds if no record is read before its retention ends, bytes.
     pub unread_bytes: u64,
-    /// What the harness keeps per record whatever happens, bytes.
+    /// What the ledger keeps if no record is read back, bytes.
     pub ledger_bytes: u64,
     /// Bytes the service stores a second at the scenario's rate (all paths).
     pub bytes_per_sec: f64,
@@ -75,29 +77,30 @@ pub fn estimate(scenario: &Scenario, embedded: bool) -> Budget {
     }
 }
 
-/// What to say about `budget` given `available` bytes of memory: `Err` refuses the run (the
-/// ledger alone would not fit), `Ok(Some)` is a warning (the service would not hold what its
-/// consumers leave unread for more than the lag it names).
-pub fn check(budget: &Budget, available: u64) -> Result<Option<String>, String> {
+/// What to say about `budget` given `available` bytes of memory: a warning for each bound past
+/// it (the service's unread records, naming the lag its consumers may fall to; the ledger's
+/// byte a record, were none read back).
+pub fn check(budget: &Budget, available: u64) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if budget.unread_bytes > available && budget.bytes_per_sec > 0.0 {
+        let lag = Duration::from_secs_f64(available as f64 / budget.bytes_per_sec);
+        warnings.push(format!(
+            "warning: the embedded service would hold {} if the consumers read nothing within the stream's retention, and {} of memory is available: the run fits only while its consumers stay within {} of the producers (the service drops what every consumer has read); set `[stream] retention` shorter, or lower the rate or the duration",
+            format::binary_bytes(budget.unread_bytes),
+            format::binary_bytes(available),
+            humantime::format_duration(Duration::from_secs(lag.as_secs().max(1))),
+        ));
+    }
     if budget.ledger_bytes > available {
-        return Err(format!(
-            "this run sends {} records, and the harness keeps {} byte per record in its ledger ({}); {} of memory is available: shorten `duration` or lower `workload.rate_per_sec`",
+        warnings.push(format!(
+            "warning: this run sends {} records, and the harness's ledger keeps {} byte for each from the first one not read back ({} were none read); {} of memory is available: the run fits only while its records are read back (a lost record, or one unreadable while its key is gone, holds the ledger open behind it); shorten `duration` or lower `workload.rate_per_sec`",
             format::count(budget.records),
             LEDGER_BYTES_PER_RECORD,
             format::binary_bytes(budget.ledger_bytes),
             format::binary_bytes(available),
         ));
     }
-    if budget.unread_bytes <= available || budget.bytes_per_sec <= 0.0 {
-        return Ok(None);
-    }
-    let lag = Duration::from_secs_f64(available as f64 / budget.bytes_per_sec);
-    Ok(Some(format!(
-        "warning: the embedded service would hold {} if the consumers read nothing within the stream's retention, and {} of memory is available: the run fits only while its consumers stay within {} of the producers (the service drops what every consumer has read); set `[stream] retention` shorter, or lower the rate or the duration",
-        format::binary_bytes(budget.unread_bytes),
-        format::binary_bytes(available),
-        humantime::format_duration(Duration::from_secs(lag.as_secs().max(1))),
-    )))
+    warnings
 }
 
 /// The memory this machine has available (`MemAvailable` in /proc/meminfo), bytes; `None`
@@ -160,16 +163,18 @@ mod tests {
     }
 
     #[test]
-    fn what_fits_passes_what_might_not_warns_and_a_ledger_too_big_refuses() {
+    fn what_fits_passes_and_what_might_not_warns() {
         let b = estimate(&scenario(""), true);
-        assert_eq!(check(&b, b.unread_bytes), Ok(None));
-        let warning = check(&b, b.unread_bytes - 1).unwrap().expect("a warning");
+        assert_eq!(check(&b, b.unread_bytes), Vec::<String>::new());
+        let warning = check(&b, b.unread_bytes - 1);
+        assert_eq!(warning.len(), 1);
+        assert!(warning[0].contains("[stream] retention"), "{warning:?}");
         // 2 paths x 2,000/s x 1,512 B = 6,048,000 B/s; 3,628,800,000 B available last 600 s.
-        let half = check(&b, b.unread_bytes / 2).unwrap().expect("a warning");
-        assert!(half.contains("within 5m"), "{half}");
-        assert!(warning.contains("[stream] retention"), "{warning}");
-        let refused = check(&b, b.ledger_bytes - 1).unwrap_err();
-        assert!(refused.contains("2,400,000 records"), "{refused}");
-        assert!(refused.contains("duration"), "{refused}");
+        let half = check(&b, b.unread_bytes / 2);
+        assert!(half[0].contains("within 5m"), "{half:?}");
+        let both = check(&b, b.ledger_bytes - 1);
+        assert_eq!(both.len(), 2, "{both:?}");
+        assert!(both[1].contains("2,400,000 records"), "{both:?}");
+        assert!(both[1].contains("duration"), "{both:?}");
     }
 }

@@ -543,13 +543,9 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
     let mut refused = target::refusals(&scenario, env.target.is_embedded(), env.allow_destructive);
     refused.extend(target::region_mismatches(&scenario, env.target.region()));
     if let Some(available) = budget::available_memory() {
-        match budget::check(
-            &budget::estimate(&scenario, env.target.is_embedded()),
-            available,
-        ) {
-            Err(e) => refused.push(e),
-            Ok(Some(warning)) => eprintln!("{warning}"),
-            Ok(None) => {}
+        let budget = budget::estimate(&scenario, env.target.is_embedded());
+        for warning in budget::check(&budget, available) {
+            eprintln!("{warning}");
         }
     }
     if !refused.is_empty() {
