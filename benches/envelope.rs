@@ -8,7 +8,11 @@
 //! - `compact/<size>`: the compact format, AES-256-GCM and ChaCha20-Poly1305, per AEAD backend
 //!   (aws-lc-rs, RustCrypto), header included.
 //! - `aead/<size>`: the AEAD alone per backend and suite (what `openssl speed -evp` measures; see
-//!   `scripts/compare.sh`).
+//!   `scripts/compare-aead.sh`).
+//! - `esdk-parts`: the ESDK suites' other primitives alone, from aws-lc-rs: an ECDSA P-384 key
+//!   pair, a signature and a verification of a SHA-384 digest (what `openssl speed ecdsap384`
+//!   measures), and a message's HKDF derivation (HKDF-SHA512 with the commitment key, suite
+//!   0x0578; HKDF-SHA384, 0x0378 (read only); HKDF-SHA256, 0x0178 (read only)).
 
 use std::collections::BTreeMap;
 
@@ -124,5 +128,39 @@ fn aead_seal_open(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, esdk_seal_open, compact_seal_open, aead_seal_open);
+fn esdk_parts(c: &mut Criterion) {
+    use kcb::path::envelope::esdk::{kdf, sign};
+    let mut g = c.benchmark_group("esdk-parts");
+    let signer = Signer::generate().expect("signer");
+    let mut ctx = sign::digest_context();
+    ctx.update(&[0x5au8; 1024]);
+    let digest = ctx.finish();
+    let signature = signer.sign(&digest).expect("sign");
+    g.bench_function("p384/keypair", |b| {
+        b.iter(|| Signer::generate().expect("signer"))
+    });
+    g.bench_function("p384/sign", |b| {
+        b.iter(|| signer.sign(&digest).expect("sign"))
+    });
+    g.bench_function("p384/verify", |b| {
+        b.iter(|| sign::verify(signer.public_key_b64(), &digest, &signature).expect("verify"))
+    });
+    let data_key = [7u8; 32];
+    let message_id = [9u8; 32];
+    for id in [0x0578u16, 0x0378, 0x0178] {
+        let suite = EsdkSuite::from_id(id).expect("suite");
+        g.bench_function(BenchmarkId::new("hkdf", format!("{id:04x}")), |b| {
+            b.iter(|| kdf::derive(suite, &data_key, &message_id).expect("derive"))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    esdk_seal_open,
+    compact_seal_open,
+    aead_seal_open,
+    esdk_parts
+);
 criterion_main!(benches);
