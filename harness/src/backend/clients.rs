@@ -109,6 +109,8 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     /// IAM (a deny fault's inline policies).
     pub iam: aws_sdk_iam::Client,
+    /// Firehose.
+    pub firehose: aws_sdk_firehose::Client,
 }
 
 /// What the observing transport of a set of clients records into and applies.
@@ -178,6 +180,14 @@ pub fn build(target: &Target, source: &CredentialSource, obs: Observation) -> Cl
         .http_client(http.clone())
         .retry_config(RetryConfig::disabled())
         .timeout_config(timeouts.clone());
+    let mut firehose = aws_sdk_firehose::Config::builder()
+        .behavior_version(aws_sdk_firehose::config::BehaviorVersion::latest())
+        .stalled_stream_protection(stalled.clone())
+        .region(aws_sdk_firehose::config::Region::new(region.clone()))
+        .credentials_provider(creds.clone())
+        .http_client(http.clone())
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(timeouts.clone());
     let mut iam = aws_sdk_iam::Config::builder()
         .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
         .stalled_stream_protection(stalled.clone())
@@ -189,11 +199,13 @@ pub fn build(target: &Target, source: &CredentialSource, obs: Observation) -> Cl
     kinesis.set_endpoint_url(url.clone());
     kms.set_endpoint_url(url.clone());
     sts.set_endpoint_url(url.clone());
+    firehose.set_endpoint_url(url.clone());
     iam.set_endpoint_url(url);
     Clients {
         kinesis: aws_sdk_kinesis::Client::from_conf(kinesis.build()),
         kms: aws_sdk_kms::Client::from_conf(kms.build()),
         sts: aws_sdk_sts::Client::from_conf(sts.build()),
         iam: aws_sdk_iam::Client::from_conf(iam.build()),
+        firehose: aws_sdk_firehose::Client::from_conf(firehose.build()),
     }
 }

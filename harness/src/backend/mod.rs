@@ -5,6 +5,7 @@ pub mod clients;
 pub mod credentials;
 pub mod error;
 pub mod faults;
+pub mod firehose;
 pub mod iam;
 pub mod kinesis;
 pub mod kms;
@@ -18,6 +19,7 @@ pub use clients::{Clients, Observation, Target};
 pub use credentials::{CredentialSource, Credentials, Role, RoleSource};
 pub use error::{BackendError, ErrorClass};
 pub use faults::TransportFaults;
+pub use firehose::{FirehoseApi, FirehoseKey, FirehoseSource};
 pub use iam::IamApi;
 pub use kinesis::{KinesisApi, RecordsPage, ShardInfo, Start, StreamInfo};
 pub use kms::{DataKeyOut, KeyInfo, KmsApi};
@@ -40,6 +42,8 @@ pub struct Principal {
     pub sts: StsApi,
     /// IAM.
     pub iam: IamApi,
+    /// Firehose.
+    pub firehose: FirehoseApi,
 }
 
 impl Principal {
@@ -80,6 +84,7 @@ impl Principal {
             kms: KmsApi::new(c.kms),
             sts: StsApi::new(c.sts),
             iam: IamApi::new(c.iam),
+            firehose: FirehoseApi::new(c.firehose),
         }
     }
 }

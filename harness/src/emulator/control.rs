@@ -263,6 +263,16 @@ impl<'a> Control<'a> {
         Ok(())
     }
 
+    /// What Firehose delivery stream `name` has accepted, if it exists.
+    pub fn firehose_received(&self, name: &str) -> Option<super::firehose::Received> {
+        self.inner
+            .firehose
+            .by_name
+            .lock()
+            .get(name)
+            .map(|d| d.received)
+    }
+
     /// Every KMS request the service has handled.
     pub fn kms_calls(&self) -> Vec<KmsCallEvent> {
         self.inner.kms.lock().calls().to_vec()

@@ -78,6 +78,16 @@ const ADMIN_ACTIONS: &[&str] = &[
     "kms:DeleteAlias",
     "iam:PutRolePolicy",
     "iam:DeleteRolePolicy",
+    "firehose:CreateDeliveryStream",
+    "firehose:DeleteDeliveryStream",
+    "firehose:DescribeDeliveryStream",
+    "firehose:ListDeliveryStreams",
+    "firehose:StartDeliveryStreamEncryption",
+    "firehose:StopDeliveryStreamEncryption",
+    "firehose:TagDeliveryStream",
+    "firehose:UntagDeliveryStream",
+    "firehose:ListTagsForDeliveryStream",
+    "kms:CreateGrant",
 ];
 
 /// Actions of the default [`RESHARDER`] principal.
@@ -100,6 +110,9 @@ const PRODUCER_ACTIONS: &[&str] = &[
     "kms:GenerateDataKey",
     "kms:Encrypt",
     "kms:DescribeKey",
+    "firehose:DescribeDeliveryStream",
+    "firehose:PutRecord",
+    "firehose:PutRecordBatch",
 ];
 
 /// Actions of the default [`CONSUMER`] principal.
@@ -597,6 +610,17 @@ mod tests {
         "kms:DeleteAlias",
         "iam:PutRolePolicy",
         "iam:DeleteRolePolicy",
+        "firehose:CreateDeliveryStream",
+        "firehose:DeleteDeliveryStream",
+        "firehose:DescribeDeliveryStream",
+        "firehose:ListDeliveryStreams",
+        "firehose:StartDeliveryStreamEncryption",
+        "firehose:StopDeliveryStreamEncryption",
+        "firehose:TagDeliveryStream",
+        "firehose:UntagDeliveryStream",
+        "firehose:ListTagsForDeliveryStream",
+        "firehose:PutRecord",
+        "firehose:PutRecordBatch",
     ];
 
     /// Asserts that `name` is allowed exactly `expected` among [`ALL_ACTIONS`], on any resource.
@@ -654,6 +678,16 @@ mod tests {
                 "kms:DeleteAlias",
                 "iam:PutRolePolicy",
                 "iam:DeleteRolePolicy",
+                "firehose:CreateDeliveryStream",
+                "firehose:DeleteDeliveryStream",
+                "firehose:DescribeDeliveryStream",
+                "firehose:ListDeliveryStreams",
+                "firehose:StartDeliveryStreamEncryption",
+                "firehose:StopDeliveryStreamEncryption",
+                "firehose:TagDeliveryStream",
+                "firehose:UntagDeliveryStream",
+                "firehose:ListTagsForDeliveryStream",
+                "kms:CreateGrant",
             ],
         );
         // No data plane.
@@ -698,6 +732,9 @@ mod tests {
                 "kinesis:PutRecords",
                 "kms:GenerateDataKey",
                 "kms:Encrypt",
+                "firehose:DescribeDeliveryStream",
+                "firehose:PutRecord",
+                "firehose:PutRecordBatch",
                 "kms:DescribeKey",
             ],
         );

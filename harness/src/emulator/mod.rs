@@ -3,6 +3,7 @@
 
 pub mod bucket;
 pub mod control;
+pub mod firehose;
 pub mod iam;
 pub mod iam_api;
 pub mod kinesis;

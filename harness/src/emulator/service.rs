@@ -64,6 +64,8 @@ pub struct Inner {
     pub(crate) kms: Mutex<Kms>,
     pub(crate) streams: Streams,
     pub(crate) sse: SseKeys,
+    /// Firehose delivery streams.
+    pub(crate) firehose: super::firehose::DeliveryStreams,
     pub(crate) sse_reuse_by_stream: Mutex<std::collections::HashMap<String, Duration>>,
     /// KMS quotas lowered by the harness (the lowest, with the base, is in force).
     pub(crate) quota_overrides: Mutex<Overrides<f64>>,
@@ -297,6 +299,7 @@ impl Service {
                 kms: Mutex::new(kms),
                 streams: Streams::default(),
                 sse: SseKeys::default(),
+                firehose: Default::default(),
                 sse_reuse_by_stream: Mutex::new(Default::default()),
                 quota_overrides: Mutex::new(Overrides::default()),
                 shard_overrides: Mutex::new(Default::default()),
@@ -379,6 +382,7 @@ impl Service {
         match service {
             "Kinesis_20131202" => super::kinesis::ops::handle(op, &body, &ctx),
             "TrentService" => super::kms::ops::handle(op, &body, &ctx),
+            "Firehose_20150804" => super::firehose::ops::handle(op, &body, &ctx),
             _ => Err(ApiError::new(
                 "UnknownOperationException",
                 format!("unknown target {target}"),

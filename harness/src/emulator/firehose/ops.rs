@@ -1,0 +1,514 @@
+//! The control plane of delivery streams, their encryption status, and the dispatcher for
+//! `Firehose_20150804.*`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{records, DeliveryStream, Encryption, KeyType, Received, Source};
+use crate::emulator::kms::KmsFailure;
+use crate::emulator::service::{Ctx, Inner};
+use crate::emulator::wire::{self, check_len, epoch_seconds, required, ApiError, OpResult};
+
+/// Delivery streams an account may have (AWS's default quota per region).
+pub const MAX_DELIVERY_STREAMS: usize = 5_000;
+/// Tags a delivery stream may carry.
+const MAX_TAGS: usize = 50;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct StreamIn {
+    pub delivery_stream_name: Option<String>,
+    delivery_stream_type: Option<String>,
+    kinesis_stream_source_configuration: Option<KinesisSourceIn>,
+    delivery_stream_encryption_configuration_input: Option<EncryptionIn>,
+    tags: Option<Vec<TagIn>>,
+    tag_keys: Option<Vec<String>>,
+    limit: Option<i64>,
+    exclusive_start_delivery_stream_name: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct KinesisSourceIn {
+    #[serde(rename = "KinesisStreamARN")]
+    kinesis_stream_arn: Option<String>,
+    #[serde(rename = "RoleARN")]
+    role_arn: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct EncryptionIn {
+    #[serde(rename = "KeyARN")]
+    key_arn: Option<String>,
+    key_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TagIn {
+    key: String,
+    value: Option<String>,
+}
+
+/// Handle one `Firehose_20150804.<op>` request.
+pub fn handle(op: &str, body: &[u8], ctx: &Ctx<'_>) -> OpResult {
+    match op {
+        "PutRecord" => records::put_record(body, ctx),
+        "PutRecordBatch" => records::put_record_batch(body, ctx),
+        "CreateDeliveryStream" => create(&wire::parse(body)?, ctx),
+        "DescribeDeliveryStream" => describe(&wire::parse(body)?, ctx),
+        "ListDeliveryStreams" => list(&wire::parse(body)?, ctx),
+        "DeleteDeliveryStream" => delete(&wire::parse(body)?, ctx),
+        "StartDeliveryStreamEncryption" => start_encryption(&wire::parse(body)?, ctx),
+        "StopDeliveryStreamEncryption" => stop_encryption(&wire::parse(body)?, ctx),
+        "TagDeliveryStream" => tag(&wire::parse(body)?, ctx),
+        "UntagDeliveryStream" => untag(&wire::parse(body)?, ctx),
+        "ListTagsForDeliveryStream" => list_tags(&wire::parse(body)?, ctx),
+        _ => Err(ApiError::new(
+            "UnknownOperationException",
+            format!("Firehose operation {op} is not supported by the embedded service"),
+        )),
+    }
+}
+
+/// The ARN of delivery stream `name`.
+pub fn arn_of(svc: &Inner, name: &str) -> String {
+    format!(
+        "arn:aws:firehose:{}:{}:deliverystream/{name}",
+        svc.region(),
+        svc.account()
+    )
+}
+
+pub(super) fn not_found(svc: &Inner, name: &str) -> ApiError {
+    ApiError::new(
+        "ResourceNotFoundException",
+        format!("Firehose {name} under account {} not found.", svc.account()),
+    )
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new("InvalidArgumentException", message)
+}
+
+/// A checked delivery stream name (1 to 64 of `[a-zA-Z0-9_.-]`), with `firehose:<op>` on it
+/// authorized.
+pub(super) fn named(input: &StreamIn, op: &str, ctx: &Ctx<'_>) -> Result<String, ApiError> {
+    let name = required(input.delivery_stream_name.clone(), "deliveryStreamName")?;
+    check_name(&name)?;
+    ctx.authorize(&format!("firehose:{op}"), &arn_of(ctx.svc, &name))?;
+    Ok(name)
+}
+
+fn check_name(name: &str) -> Result<(), ApiError> {
+    check_len(name, "deliveryStreamName", 1, 64)?;
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{name}' at 'deliveryStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+        )));
+    }
+    Ok(())
+}
+
+/// What is wrong with a customer-managed key for Firehose now, as AWS's failure type and
+/// details; `None` when the key is usable and the grant holds.
+pub(super) fn key_problem(
+    svc: &Inner,
+    key_arn: &str,
+    grantee: &str,
+    now: Duration,
+) -> Option<(&'static str, String)> {
+    let usable = svc.kms.lock().store.usable(key_arn, now);
+    match usable {
+        Err(KmsFailure::NotFound(m)) => return Some(("KMS_KEY_NOT_FOUND", m)),
+        Err(KmsFailure::Disabled(m)) => return Some(("DISABLED_KMS_KEY", m)),
+        Err(KmsFailure::InvalidState(m)) => return Some(("INVALID_KMS_KEY", m)),
+        Err(e) => return Some(("INVALID_KMS_KEY", e.direct().message)),
+        Ok(_) => {}
+    }
+    if !svc.allowed(grantee, "kms:CreateGrant", key_arn) {
+        return Some((
+            "KMS_ACCESS_DENIED",
+            format!("Firehose's grant on {key_arn} for {grantee} no longer allows its use"),
+        ));
+    }
+    None
+}
+
+/// A delivery stream's encryption status now, and the failure behind an ENABLING_FAILED.
+pub(super) fn encryption_status(
+    svc: &Inner,
+    ds: &DeliveryStream,
+    now: Duration,
+) -> (&'static str, Option<(&'static str, String)>) {
+    let e = &ds.encryption;
+    let settled = now.saturating_sub(e.since) >= svc.encryption_update_delay();
+    match (&e.key, e.on) {
+        (None, _) => ("DISABLED", None),
+        (Some(_), false) if settled => ("DISABLED", None),
+        (Some(_), false) => ("DISABLING", None),
+        (Some(KeyType::AwsOwned), true) if settled => ("ENABLED", None),
+        (Some(KeyType::AwsOwned), true) => ("ENABLING", None),
+        (Some(KeyType::CustomerManaged(arn)), true) => {
+            match key_problem(svc, arn, &e.started_by, now) {
+                Some(p) => ("ENABLING_FAILED", Some(p)),
+                None if settled => ("ENABLED", None),
+                None => ("ENABLING", None),
+            }
+        }
+    }
+}
+
+/// A delivery stream's status: CREATING for the service's update delay, then ACTIVE.
+pub(super) fn stream_status(svc: &Inner, ds: &DeliveryStream, now: Duration) -> &'static str {
+    if now.saturating_sub(ds.created) < svc.encryption_update_delay() {
+        "CREATING"
+    } else {
+        "ACTIVE"
+    }
+}
+
+/// The key an encryption input names, checked as StartDeliveryStreamEncryption checks it:
+/// a usable key of the account, its ARN returned.
+fn key_of(input: &EncryptionIn, ctx: &Ctx<'_>) -> Result<KeyType, ApiError> {
+    let key_type = input.key_type.as_deref().unwrap_or("AWS_OWNED_CMK");
+    match (key_type, input.key_arn.as_deref()) {
+        ("AWS_OWNED_CMK", None) => Ok(KeyType::AwsOwned),
+        ("AWS_OWNED_CMK", Some(_)) => Err(invalid(
+            "KeyARN must not be specified when KeyType is AWS_OWNED_CMK",
+        )),
+        ("CUSTOMER_MANAGED_CMK", None) => Err(invalid(
+            "KeyARN is required when KeyType is CUSTOMER_MANAGED_CMK",
+        )),
+        ("CUSTOMER_MANAGED_CMK", Some(arn)) => {
+            if !arn.starts_with("arn:") {
+                return Err(invalid(format!("KeyARN {arn} is not an ARN")));
+            }
+            let resolved = {
+                let mut kms = ctx.svc.kms.lock();
+                kms.store
+                    .usable(arn, ctx.now)
+                    .map(|id| kms.store.key(&id).map(|k| k.arn.clone()).unwrap_or_default())
+            };
+            let key_arn = resolved.map_err(|e| {
+                let kind = match e {
+                    KmsFailure::NotFound(_) => "NotFoundException",
+                    KmsFailure::Disabled(_) => "DisabledException",
+                    KmsFailure::InvalidState(_) => "KMSInvalidStateException",
+                    _ => "InvalidKeyUsageException",
+                };
+                ApiError::new(
+                    "InvalidKMSResourceException",
+                    format!("{kind}: {}", e.direct().message),
+                )
+            })?;
+            if !ctx.allowed("kms:DescribeKey", &key_arn) {
+                return Err(ApiError::new(
+                    "InvalidKMSResourceException",
+                    format!(
+                        "AccessDeniedException: {} is not authorized to perform kms:DescribeKey on {key_arn}",
+                        ctx.principal
+                    ),
+                ));
+            }
+            Ok(KeyType::CustomerManaged(key_arn))
+        }
+        (other, _) => Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{other}' at 'deliveryStreamEncryptionConfigurationInput.keyType' failed to satisfy constraint: Member must satisfy enum value set: [AWS_OWNED_CMK, CUSTOMER_MANAGED_CMK]"
+        ))),
+    }
+}
+
+fn tags_of(tags: &[TagIn]) -> Result<BTreeMap<String, String>, ApiError> {
+    let mut out = BTreeMap::new();
+    for t in tags {
+        check_len(&t.key, "tags.member.key", 1, 128)?;
+        let v = t.value.clone().unwrap_or_default();
+        check_len(&v, "tags.member.value", 0, 256)?;
+        out.insert(t.key.clone(), v);
+    }
+    Ok(out)
+}
+
+fn create(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
+    let name = named(input, "CreateDeliveryStream", ctx)?;
+    let source = match input.delivery_stream_type.as_deref().unwrap_or("DirectPut") {
+        "DirectPut" => {
+            if input.kinesis_stream_source_configuration.is_some() {
+                return Err(invalid(
+                    "KinesisStreamSourceConfiguration is only for a KinesisStreamAsSource delivery stream",
+                ));
+            }
+            Source::DirectPut
+        }
+        "KinesisStreamAsSource" => {
+            let src = input.kinesis_stream_source_configuration.as_ref().ok_or_else(|| {
+                invalid("KinesisStreamSourceConfiguration is required for KinesisStreamAsSource")
+            })?;
+            let stream_arn = required(src.kinesis_stream_arn.clone(), "kinesisStreamARN")?;
+            let role_arn = required(src.role_arn.clone(), "roleARN")?;
+            let stream = stream_arn
+                .rsplit_once(":stream/")
+                .map(|(_, n)| n.to_string())
+                .ok_or_else(|| invalid(format!("{stream_arn} is not a Kinesis stream ARN")))?;
+            if ctx.svc.streams.get(&stream).is_none() {
+                return Err(invalid(format!(
+                    "Kinesis stream {stream_arn} does not exist"
+                )));
+            }
+            if input
+                .delivery_stream_encryption_configuration_input
+                .is_some()
+            {
+                return Err(invalid(
+                    "Server-side encryption is not supported for a delivery stream whose source is a Kinesis stream: the stream's own encryption applies",
+                ));
+            }
+            Source::KinesisStream {
+                stream_arn,
+                role_arn,
+            }
+        }
+        other => {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value '{other}' at 'deliveryStreamType' failed to satisfy constraint: Member must satisfy enum value set: [DirectPut, KinesisStreamAsSource]"
+            )))
+        }
+    };
+    let tags = tags_of(input.tags.as_deref().unwrap_or_default())?;
+    if tags.len() > MAX_TAGS {
+        return Err(invalid(format!("at most {MAX_TAGS} tags")));
+    }
+    let key = match &input.delivery_stream_encryption_configuration_input {
+        Some(e) => Some(key_of(e, ctx)?),
+        None => None,
+    };
+    let arn = arn_of(ctx.svc, &name);
+    let mut all = ctx.svc.firehose.by_name.lock();
+    if all.contains_key(&name) {
+        return Err(ApiError::new(
+            "ResourceInUseException",
+            format!(
+                "Firehose {name} under accountId {} already exists",
+                ctx.svc.account()
+            ),
+        ));
+    }
+    if all.len() >= MAX_DELIVERY_STREAMS {
+        return Err(ApiError::new(
+            "LimitExceededException",
+            format!("at most {MAX_DELIVERY_STREAMS} delivery streams"),
+        ));
+    }
+    let encryption = Encryption {
+        on: key.is_some(),
+        key,
+        since: ctx.now,
+        started_by: ctx.principal.to_string(),
+    };
+    all.insert(
+        name.clone(),
+        DeliveryStream {
+            name,
+            arn: arn.clone(),
+            source,
+            created: ctx.now,
+            version: 1,
+            encryption,
+            tags,
+            received: Received::default(),
+            window_key: None,
+        },
+    );
+    Ok(json!({ "DeliveryStreamARN": arn }))
+}
+
+fn describe(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
+    let name = named(input, "DescribeDeliveryStream", ctx)?;
+    let all = ctx.svc.firehose.by_name.lock();
+    let ds = all.get(&name).ok_or_else(|| not_found(ctx.svc, &name))?;
+    let (status, failure) = encryption_status(ctx.svc, ds, ctx.now);
+    let mut enc = json!({ "Status": status });
+    if let Some(key) = &ds.encryption.key {
+        enc["KeyType"] = json!(key.name());
+        if let KeyType::CustomerManaged(arn) = key {
+            enc["KeyARN"] = json!(arn);
+        }
+    }
+    if let Some((kind, details)) = failure {
+        enc["FailureDescription"] = json!({ "Type": kind, "Details": details });
+    }
+    let mut d = json!({
+        "DeliveryStreamName": ds.name,
+        "DeliveryStreamARN": ds.arn,
+        "DeliveryStreamStatus": stream_status(ctx.svc, ds, ctx.now),
+        "DeliveryStreamType": ds.source.type_name(),
+        "VersionId": ds.version.to_string(),
+        "CreateTimestamp": epoch_seconds(ds.created),
+        "DeliveryStreamEncryptionConfiguration": enc,
+        "Destinations": [],
+        "HasMoreDestinations": false,
+    });
+    if let Source::KinesisStream {
+        stream_arn,
+        role_arn,
+    } = &ds.source
+    {
+        d["Source"] = json!({ "KinesisStreamSourceDescription": {
+            "KinesisStreamARN": stream_arn,
+            "RoleARN": role_arn,
+            "DeliveryStartTimestamp": epoch_seconds(ds.created),
+        }});
+    }
+    Ok(json!({ "DeliveryStreamDescription": d }))
+}
+
+fn list(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
+    ctx.authorize("firehose:ListDeliveryStreams", &arn_of(ctx.svc, "*"))?;
+    let limit = input.limit.unwrap_or(10);
+    if !(1..=10_000).contains(&limit) {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 10000"
+        )));
+    }
+    let kind = input.delivery_stream_type.as_deref();
+    let after = input.exclusive_start_delivery_stream_name.as_deref();
+    let all = ctx.svc.firehose.by_name.lock();
+    let names: Vec<&String> = all
+        .values()
+        .filter(|d| kind.is_none_or(|k| d.source.type_name() == k))
+        .map(|d| &d.name)
+        .filter(|n| after.is_none_or(|a| n.as_str() > a))
+        .collect();
+    let more = names.len() > limit as usize;
+    let shown: Vec<&String> = names.into_iter().take(limit as usize).collect();
+    Ok(json!({ "DeliveryStreamNames": shown, "HasMoreDeliveryStreams": more }))
+}
+
+fn delete(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
+    let name = named(input, "DeleteDeliveryStream", ctx)?;
+    ctx.svc
+        .firehose
+        .by_name
+        .lock()
+        .remove(&name)
+        .ok_or_else(|| not_found(ctx.svc, &name))?;
+    Ok(json!({}))
+}
+
+fn start_encryption(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
+    let name = named(input, "StartDeliveryStreamEncryption", ctx)?;
+    let requested = input
+        .delivery_stream_encryption_configuration_input
+        .as_ref()
+        .map_or(Ok(KeyType::AwsOwned), |e| key_of(e, ctx))?;
+    let mut all = ctx.svc.firehose.by_name.lock();
+    let ds = all
+        .get_mut(&name)
+        .ok_or_else(|| not_found(ctx.svc, &name))?;
+    if ds.source != Source::DirectPut {
+        return Err(invalid(format!(
+            "Firehose {name} reads a Kinesis stream: encryption at rest is the stream's own"
+        )));
+    }
+    let (status, _) = encryption_status(ctx.svc, ds, ctx.now);
+    if matches!(status, "ENABLING" | "DISABLING") {
+        return Err(ApiError::new(
+            "ResourceInUseException",
+            format!("Firehose {name} encryption is {status}: try again when it settles"),
+        ));
+    }
+    let unchanged = ds.encryption.on && ds.encryption.key.as_ref() == Some(&requested);
+    if !unchanged || status == "ENABLING_FAILED" {
+        ds.encryption = Encryption {
+            key: Some(requested),
+            on: true,
+            since: ctx.now,
+            started_by: ctx.principal.to_string(),
+        };
+        ds.window_key = None;
+        ds.version += 1;
+    }
+    Ok(json!({}))
+}
+
+fn stop_encryption(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
+    let name = named(input, "StopDeliveryStreamEncryption", ctx)?;
+    let mut all = ctx.svc.firehose.by_name.lock();
+    let ds = all
+        .get_mut(&name)
+        .ok_or_else(|| not_found(ctx.svc, &name))?;
+    if ds.source != Source::DirectPut {
+        return Err(invalid(format!(
+            "Firehose {name} reads a Kinesis stream: encryption at rest is the stream's own"
+        )));
+    }
+    let (status, _) = encryption_status(ctx.svc, ds, ctx.now);
+    if matches!(status, "ENABLING" | "DISABLING") {
+        return Err(ApiError::new(
+            "ResourceInUseException",
+            format!("Firehose {name} encryption is {status}: try again when it settles"),
+        ));
+    }
+    if ds.encryption.on {
+        ds.encryption.on = false;
+        ds.encryption.since = ctx.now;
+        ds.window_key = None;
+        ds.version += 1;
+    }
+    Ok(json!({}))
+}
+
+fn tag(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
+    let name = named(input, "TagDeliveryStream", ctx)?;
+    let tags = tags_of(required(input.tags.as_deref(), "tags")?)?;
+    let mut all = ctx.svc.firehose.by_name.lock();
+    let ds = all
+        .get_mut(&name)
+        .ok_or_else(|| not_found(ctx.svc, &name))?;
+    let mut merged = ds.tags.clone();
+    merged.extend(tags);
+    if merged.len() > MAX_TAGS {
+        return Err(ApiError::new(
+            "LimitExceededException",
+            format!(
+                "Firehose {name} would have {} tags; at most {MAX_TAGS}",
+                merged.len()
+            ),
+        ));
+    }
+    ds.tags = merged;
+    Ok(json!({}))
+}
+
+fn untag(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
+    let name = named(input, "UntagDeliveryStream", ctx)?;
+    let keys = required(input.tag_keys.as_deref(), "tagKeys")?;
+    let mut all = ctx.svc.firehose.by_name.lock();
+    let ds = all
+        .get_mut(&name)
+        .ok_or_else(|| not_found(ctx.svc, &name))?;
+    for k in keys {
+        ds.tags.remove(k);
+    }
+    Ok(json!({}))
+}
+
+fn list_tags(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
+    let name = named(input, "ListTagsForDeliveryStream", ctx)?;
+    let all = ctx.svc.firehose.by_name.lock();
+    let ds = all.get(&name).ok_or_else(|| not_found(ctx.svc, &name))?;
+    let tags: Vec<Value> = ds
+        .tags
+        .iter()
+        .map(|(k, v)| json!({ "Key": k, "Value": v }))
+        .collect();
+    Ok(json!({ "Tags": tags, "HasMoreTags": false }))
+}

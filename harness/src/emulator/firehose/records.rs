@@ -1,0 +1,189 @@
+//! PutRecord and PutRecordBatch: AWS's limits, and the data key a customer-managed key gives
+//! each reuse window.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::ops::{arn_of, encryption_status, stream_status};
+use super::{DeliveryStream, KeyType, Source, WindowKey};
+use crate::emulator::kms::{Caller, KmsFailure};
+use crate::emulator::service::Ctx;
+use crate::emulator::wire::{self, blob, check_len, required, ApiError, OpResult};
+
+/// Largest record, before base64 (1,000 KiB).
+pub const MAX_RECORD_BYTES: usize = 1_024_000;
+/// Records a PutRecordBatch carries at most.
+pub const MAX_BATCH_RECORDS: usize = 500;
+/// Bytes a PutRecordBatch carries at most (4 MiB).
+pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct PutIn {
+    delivery_stream_name: Option<String>,
+    record: Option<RecordIn>,
+    records: Option<Vec<RecordIn>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct RecordIn {
+    data: Option<String>,
+}
+
+fn record_id() -> String {
+    format!(
+        "{:032x}{:032x}",
+        rand::random::<u128>(),
+        rand::random::<u128>()
+    )
+}
+
+/// The delivery stream `input` names, with `firehose:<op>` on it authorized.
+fn target(input: &PutIn, op: &str, ctx: &Ctx<'_>) -> Result<String, ApiError> {
+    let name = required(input.delivery_stream_name.clone(), "deliveryStreamName")?;
+    check_len(&name, "deliveryStreamName", 1, 64)?;
+    ctx.authorize(&format!("firehose:{op}"), &arn_of(ctx.svc, &name))?;
+    Ok(name)
+}
+
+fn data_of(r: &RecordIn, member: &str) -> Result<Vec<u8>, ApiError> {
+    let data = blob(&required(r.data.clone(), member)?, member)?;
+    if data.len() > MAX_RECORD_BYTES {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value at '{member}' failed to satisfy constraint: Member must have length less than or equal to {MAX_RECORD_BYTES}"
+        )));
+    }
+    Ok(data)
+}
+
+/// Accept `sizes` (bytes of each record) into `ds`: whether they are encrypted at rest.
+fn accept(ds: &mut DeliveryStream, sizes: &[usize], ctx: &Ctx<'_>) -> Result<bool, ApiError> {
+    if let Source::KinesisStream { .. } = ds.source {
+        return Err(ApiError::new(
+            "InvalidArgumentException",
+            "This operation is not permitted on KinesisStreamAsSource DeliveryStream type.",
+        ));
+    }
+    let status = stream_status(ctx.svc, ds, ctx.now);
+    if status != "ACTIVE" {
+        return Err(ApiError::new(
+            "ResourceInUseException",
+            format!("Firehose {} is {status}, not ACTIVE", ds.name),
+        ));
+    }
+    let (encryption, failure) = encryption_status(ctx.svc, ds, ctx.now);
+    if let Some((kind, details)) = failure {
+        return Err(ApiError::new(
+            "InvalidKMSResourceException",
+            format!("{kind}: {details}"),
+        ));
+    }
+    let encrypted = encryption == "ENABLED";
+    if encrypted {
+        if let Some(KeyType::CustomerManaged(key_arn)) = ds.encryption.key.clone() {
+            window_key(ds, &key_arn, ctx)?;
+        }
+    }
+    ds.received.records += sizes.len() as u64;
+    ds.received.bytes += sizes.iter().sum::<usize>() as u64;
+    if encrypted {
+        ds.received.encrypted += sizes.len() as u64;
+    }
+    Ok(encrypted)
+}
+
+/// The data key of the delivery stream's reuse window: a GenerateDataKey under its
+/// customer-managed key on behalf of the principal that started encryption (whose
+/// `kms:CreateGrant` stands in for Firehose's grant) when the window has none or it expired.
+fn window_key(ds: &mut DeliveryStream, key_arn: &str, ctx: &Ctx<'_>) -> Result<(), ApiError> {
+    let reuse = ctx.svc.sse_reuse_period(&ds.arn);
+    let fresh = ds
+        .window_key
+        .as_ref()
+        .is_some_and(|k| ctx.now.saturating_sub(k.created) < reuse && k.key_arn == key_arn);
+    if fresh {
+        return Ok(());
+    }
+    let grantee = ds.encryption.started_by.clone();
+    let grant =
+        |_action: &str, resource: &str| ctx.svc.allowed(&grantee, "kms:CreateGrant", resource);
+    let context = BTreeMap::from([("aws:firehose:arn".to_string(), ds.arn.clone())]);
+    let caller = Caller {
+        principal: &grantee,
+        via_stream: Some(&ds.arn),
+    };
+    let generated = ctx
+        .svc
+        .kms
+        .lock()
+        .generate_data_key(key_arn, 32, &context, caller, &grant, ctx.now)
+        .map_err(|e| match e {
+            KmsFailure::Throttled => ApiError::new(
+                "ServiceUnavailableException",
+                "Slow down: KMS throttled the delivery stream's data-key request",
+            ),
+            other => ApiError::new("InvalidKMSResourceException", other.direct().message),
+        })?;
+    ds.window_key = Some(WindowKey {
+        created: ctx.now,
+        key_arn: generated.key_arn,
+        plaintext: generated.plaintext,
+    });
+    Ok(())
+}
+
+/// PutRecord.
+pub fn put_record(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
+    let input: PutIn = wire::parse(body)?;
+    let name = target(&input, "PutRecord", ctx)?;
+    let record = required(input.record.as_ref(), "record")?;
+    let data = data_of(record, "record.data")?;
+    let mut all = ctx.svc.firehose.by_name.lock();
+    let ds = all
+        .get_mut(&name)
+        .ok_or_else(|| super::ops::not_found(ctx.svc, &name))?;
+    let encrypted = accept(ds, &[data.len()], ctx)?;
+    Ok(json!({ "RecordId": record_id(), "Encrypted": encrypted }))
+}
+
+/// PutRecordBatch: every entry accepted or the call refused (no entry fails alone here: the
+/// per-stream throughput quotas that would fail entries one by one are not modelled yet).
+pub fn put_record_batch(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
+    let input: PutIn = wire::parse(body)?;
+    let name = target(&input, "PutRecordBatch", ctx)?;
+    let records = required(input.records.as_ref(), "records")?;
+    if records.is_empty() || records.len() > MAX_BATCH_RECORDS {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value at 'records' failed to satisfy constraint: Member must have length between 1 and {MAX_BATCH_RECORDS}"
+        )));
+    }
+    let datas = records
+        .iter()
+        .map(|r| data_of(r, "records.member.data"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sizes: Vec<usize> = datas.iter().map(Vec::len).collect();
+    let total: usize = sizes.iter().sum();
+    if total > MAX_BATCH_BYTES {
+        return Err(ApiError::new(
+            "InvalidArgumentException",
+            format!("The batch carries {total} bytes: at most {MAX_BATCH_BYTES} a PutRecordBatch"),
+        ));
+    }
+    let mut all = ctx.svc.firehose.by_name.lock();
+    let ds = all
+        .get_mut(&name)
+        .ok_or_else(|| super::ops::not_found(ctx.svc, &name))?;
+    let encrypted = accept(ds, &sizes, ctx)?;
+    let responses: Vec<Value> = sizes
+        .iter()
+        .map(|_| json!({ "RecordId": record_id() }))
+        .collect();
+    Ok(json!({
+        "FailedPutCount": 0,
+        "Encrypted": encrypted,
+        "RequestResponses": responses,
+    }))
+}
