@@ -447,3 +447,93 @@ fn boto3_sees_an_attached_deny_and_lowered_shard_limits_until_they_are_removed()
     }
     assert_eq!(last["ok"], true, "after restoring the limits: {last}");
 }
+
+#[test]
+fn boto3_creates_a_cmk_delivery_stream_puts_a_batch_and_sees_the_error_after_disable_key() {
+    let Some(mut w) = world() else {
+        return;
+    };
+    let key = w.driver.ok(
+        ADMIN,
+        "kms",
+        "create_key",
+        json!({ "Description": "firehose" }),
+    );
+    let key_arn = key["KeyMetadata"]["Arn"].as_str().expect("Arn").to_string();
+    let key_id = key["KeyMetadata"]["KeyId"]
+        .as_str()
+        .expect("KeyId")
+        .to_string();
+    let created = w.driver.ok(
+        ADMIN,
+        "firehose",
+        "create_delivery_stream",
+        json!({
+            "DeliveryStreamName": "boto3-cmk",
+            "DeliveryStreamType": "DirectPut",
+            "DeliveryStreamEncryptionConfigurationInput": {
+                "KeyType": "CUSTOMER_MANAGED_CMK",
+                "KeyARN": key_arn,
+            },
+        }),
+    );
+    assert!(
+        created["DeliveryStreamARN"]
+            .as_str()
+            .is_some_and(|a| a.ends_with(":deliverystream/boto3-cmk")),
+        "{created}"
+    );
+    let described = w.driver.ok(
+        ADMIN,
+        "firehose",
+        "describe_delivery_stream",
+        json!({ "DeliveryStreamName": "boto3-cmk" }),
+    );
+    let enc = &described["DeliveryStreamDescription"]["DeliveryStreamEncryptionConfiguration"];
+    assert_eq!(enc["Status"], "ENABLED", "{described}");
+    assert_eq!(enc["KeyType"], "CUSTOMER_MANAGED_CMK", "{described}");
+    assert_eq!(enc["KeyARN"], key_arn.as_str(), "{described}");
+    let records: Vec<Value> = (0..25u8)
+        .map(|i| json!({ "Data": bytes(&[i; 40]) }))
+        .collect();
+    let batch = w.driver.ok(
+        PRODUCER,
+        "firehose",
+        "put_record_batch",
+        json!({ "DeliveryStreamName": "boto3-cmk", "Records": records }),
+    );
+    assert_eq!(batch["FailedPutCount"], 0, "{batch}");
+    assert_eq!(batch["Encrypted"], true, "{batch}");
+    assert_eq!(
+        batch["RequestResponses"].as_array().map(Vec::len),
+        Some(25),
+        "{batch}"
+    );
+    w.key_op("disable_key", &key_id, json!({}));
+    let refused = w.driver.call(
+        PRODUCER,
+        "firehose",
+        "put_record_batch",
+        json!({ "DeliveryStreamName": "boto3-cmk", "Records": [{ "Data": bytes(b"x") }] }),
+    );
+    assert_code(&refused, "InvalidKMSResourceException");
+    let failed = w.driver.ok(
+        ADMIN,
+        "firehose",
+        "describe_delivery_stream",
+        json!({ "DeliveryStreamName": "boto3-cmk" }),
+    );
+    let enc = &failed["DeliveryStreamDescription"]["DeliveryStreamEncryptionConfiguration"];
+    assert_eq!(enc["Status"], "ENABLING_FAILED", "{failed}");
+    assert_eq!(
+        enc["FailureDescription"]["Type"], "DISABLED_KMS_KEY",
+        "{failed}"
+    );
+    assert_eq!(
+        w.svc
+            .control()
+            .firehose_received("boto3-cmk")
+            .map(|r| r.records),
+        Some(25)
+    );
+}
