@@ -383,4 +383,80 @@ impl KmsApi {
             .map_err(|e| BackendError::from_sdk("GetKeyRotationStatus", e))?;
         Ok((out.key_rotation_enabled(), out.rotation_period_in_days()))
     }
+
+    /// ListGrants of `key`: each grant's id, grantee and operations.
+    pub async fn list_grants(
+        &self,
+        key: &str,
+    ) -> Result<Vec<(String, String, Vec<String>)>, BackendError> {
+        let out = self
+            .client
+            .list_grants()
+            .key_id(key)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("ListGrants", e))?;
+        Ok(out
+            .grants()
+            .iter()
+            .map(|g| {
+                (
+                    g.grant_id().unwrap_or_default().to_string(),
+                    g.grantee_principal().unwrap_or_default().to_string(),
+                    g.operations()
+                        .iter()
+                        .map(|o| o.as_str().to_string())
+                        .collect(),
+                )
+            })
+            .collect())
+    }
+
+    /// RevokeGrant.
+    pub async fn revoke_grant(&self, key: &str, grant_id: &str) -> Result<(), BackendError> {
+        self.client
+            .revoke_grant()
+            .key_id(key)
+            .grant_id(grant_id)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("RevokeGrant", e))?;
+        Ok(())
+    }
+
+    /// CreateGrant for `grantee` of `operations` on `key`: the grant's id and token.
+    pub async fn create_grant(
+        &self,
+        key: &str,
+        grantee: &str,
+        operations: &[&str],
+    ) -> Result<(String, String), BackendError> {
+        let mut req = self
+            .client
+            .create_grant()
+            .key_id(key)
+            .grantee_principal(grantee);
+        for op in operations {
+            req = req.operations(aws_sdk_kms::types::GrantOperation::from(*op));
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("CreateGrant", e))?;
+        Ok((
+            out.grant_id().unwrap_or_default().to_string(),
+            out.grant_token().unwrap_or_default().to_string(),
+        ))
+    }
+
+    /// RetireGrant by its token.
+    pub async fn retire_grant(&self, token: &str) -> Result<(), BackendError> {
+        self.client
+            .retire_grant()
+            .grant_token(token)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("RetireGrant", e))?;
+        Ok(())
+    }
 }

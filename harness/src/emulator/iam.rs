@@ -88,6 +88,8 @@ const ADMIN_ACTIONS: &[&str] = &[
     "firehose:UntagDeliveryStream",
     "firehose:ListTagsForDeliveryStream",
     "kms:CreateGrant",
+    "kms:ListGrants",
+    "kms:RevokeGrant",
 ];
 
 /// Actions of the default [`RESHARDER`] principal.
@@ -585,6 +587,9 @@ mod tests {
         "kms:CancelKeyDeletion",
         "kms:CreateAlias",
         "kms:CreateGrant",
+        "kms:ListGrants",
+        "kms:RevokeGrant",
+        "kms:RetireGrant",
         "kms:CreateKey",
         "kms:Decrypt",
         "kms:DeleteAlias",
@@ -688,6 +693,8 @@ mod tests {
                 "firehose:UntagDeliveryStream",
                 "firehose:ListTagsForDeliveryStream",
                 "kms:CreateGrant",
+                "kms:ListGrants",
+                "kms:RevokeGrant",
             ],
         );
         // No data plane.

@@ -185,16 +185,31 @@ async fn a_customer_managed_key_gives_one_data_key_per_reuse_window() {
         .await
         .unwrap();
     assert_eq!(firehose_calls(&w, "GenerateDataKey", "cmk"), 2);
-    // On behalf of the principal that started encryption, not the producer.
-    let principals: Vec<String> = w
+    // As Firehose, through the grant the creator took (its CreateGrant logged under it).
+    let calls: Vec<(String, String)> = w
         .svc
         .control()
         .kms_calls()
         .iter()
-        .filter(|c| c.op == "GenerateDataKey")
-        .map(|c| c.principal.clone())
+        .filter(|c| c.via_stream.is_some())
+        .map(|c| (c.op.clone(), c.principal.clone()))
         .collect();
-    assert_eq!(principals, vec!["admin", "admin"]);
+    let firehose = "firehose.amazonaws.com".to_string();
+    assert_eq!(
+        calls,
+        vec![
+            ("CreateGrant".to_string(), "admin".to_string()),
+            ("GenerateDataKey".to_string(), firehose.clone()),
+            ("GenerateDataKey".to_string(), firehose.clone()),
+        ]
+    );
+    let grants = w.admin.kms.list_grants(&key.id).await.unwrap();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].1, firehose);
+    assert_eq!(grants[0].2, vec!["GenerateDataKey", "Decrypt"]);
+    // Stopping encryption retires the grant.
+    fh.stop_encryption("cmk").await.unwrap();
+    assert!(w.admin.kms.list_grants(&key.id).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -226,18 +241,21 @@ async fn a_broken_key_fails_the_encryption_status_and_the_puts_until_it_is_usabl
     assert_eq!(failure().await.encryption, "ENABLED");
     put().await.unwrap();
 
-    // A Deny of the grant's stand-in (kms:CreateGrant for the principal that started it).
-    let id = w
-        .svc
-        .control()
-        .attach("admin", Statement::deny(["kms:CreateGrant"], ["*"]))
+    // A revoked grant: Firehose may no longer use the key, until encryption is started again.
+    let grants = w.admin.kms.list_grants(&key.id).await.unwrap();
+    assert_eq!(grants.len(), 1);
+    w.admin
+        .kms
+        .revoke_grant(&key.id, &grants[0].0)
+        .await
         .unwrap();
     assert_eq!(
         failure().await.failure.as_deref(),
         Some("KMS_ACCESS_DENIED")
     );
     assert_code(put().await, "InvalidKMSResourceException");
-    w.svc.control().detach("admin", id).unwrap();
+    fh.start_encryption("k", &cmk).await.unwrap();
+    assert_eq!(failure().await.encryption, "ENABLED");
     put().await.unwrap();
 
     w.admin.kms.schedule_key_deletion(&key.id, 7).await.unwrap();
@@ -252,6 +270,29 @@ async fn a_broken_key_fails_the_encryption_status_and_the_puts_until_it_is_usabl
     assert_eq!(
         w.svc.control().firehose_received("k").map(|r| r.records),
         Some(3)
+    );
+    // A caller without kms:CreateGrant leaves the stream without its grant.
+    let key2 = w.key("no grant").await;
+    w.svc
+        .control()
+        .attach("admin", Statement::deny(["kms:CreateGrant"], ["*"]))
+        .unwrap();
+    fh.create(
+        "g",
+        &DIRECT,
+        Some(&FirehoseKey::CustomerManaged(key2.arn)),
+        &[],
+    )
+    .await
+    .unwrap();
+    let d = fh.describe("g").await.unwrap();
+    assert_eq!(
+        (d.encryption.as_str(), d.failure.as_deref()),
+        ("ENABLING_FAILED", Some("CREATE_KMS_GRANT_FAILED"))
+    );
+    assert_code(
+        w.producer.firehose.put_record("g", vec![1]).await,
+        "InvalidKMSResourceException",
     );
 }
 

@@ -432,3 +432,81 @@ async fn unknown_keys_are_not_found() {
         "NotFoundException",
     );
 }
+
+#[tokio::test]
+async fn a_grant_lets_its_grantee_use_the_key_until_it_is_retired_or_revoked() {
+    let w = World::new();
+    let key = w.key("granted").await;
+    // The consumer may not GenerateDataKey by policy; a grant lets it.
+    assert_code(
+        w.consumer
+            .kms
+            .generate_data_key(&key.id, &Default::default())
+            .await,
+        "AccessDeniedException",
+    );
+    let (id, token) = w
+        .admin
+        .kms
+        .create_grant(&key.id, "consumer", &["GenerateDataKey"])
+        .await
+        .unwrap();
+    w.consumer
+        .kms
+        .generate_data_key(&key.id, &Default::default())
+        .await
+        .unwrap();
+    let grants = w.admin.kms.list_grants(&key.id).await.unwrap();
+    assert_eq!(
+        grants,
+        vec![(
+            id.clone(),
+            "consumer".to_string(),
+            vec!["GenerateDataKey".to_string()]
+        )]
+    );
+    // Retired by its grantee, with its token.
+    w.consumer.kms.retire_grant(&token).await.unwrap();
+    assert_code(
+        w.consumer
+            .kms
+            .generate_data_key(&key.id, &Default::default())
+            .await,
+        "AccessDeniedException",
+    );
+    assert_code(
+        w.admin.kms.revoke_grant(&key.id, &id).await,
+        "NotFoundException",
+    );
+    // Revoked by the admin.
+    let (id, _) = w
+        .admin
+        .kms
+        .create_grant(&key.id, "consumer", &["GenerateDataKey", "Decrypt"])
+        .await
+        .unwrap();
+    w.admin.kms.revoke_grant(&key.id, &id).await.unwrap();
+    assert_code(
+        w.consumer
+            .kms
+            .generate_data_key(&key.id, &Default::default())
+            .await,
+        "AccessDeniedException",
+    );
+    assert!(w.admin.kms.list_grants(&key.id).await.unwrap().is_empty());
+    // Without kms:CreateGrant, no grant; an unknown operation is refused.
+    assert_code(
+        w.producer
+            .kms
+            .create_grant(&key.id, "producer", &["Decrypt"])
+            .await,
+        "AccessDeniedException",
+    );
+    assert_code(
+        w.admin
+            .kms
+            .create_grant(&key.id, "consumer", &["Sign"])
+            .await,
+        "ValidationException",
+    );
+}

@@ -6,11 +6,11 @@
 //! What is modelled so far: the control plane (create, describe, list, delete, tags), PutRecord
 //! and PutRecordBatch with AWS's limits and error names, and encryption's status (ENABLING →
 //! ENABLED, DISABLING → DISABLED, ENABLING_FAILED with AWS's failure types while a
-//! customer-managed key is unusable). With a customer-managed key the service takes a data key
-//! from KMS per reuse window, on behalf of the principal that started encryption; that
-//! principal's `kms:CreateGrant` on the key stands in for Firehose's grant (a Deny of it is what
-//! a revoked grant does). Not yet: delivery to a destination (the records are counted, then
-//! dropped), per-stream throughput quotas, and KMS grants themselves.
+//! customer-managed key is unusable). With a customer-managed key, Firehose takes a KMS grant
+//! (CreateGrant, with the caller's `kms:CreateGrant`; retired when the key changes, encryption
+//! stops or the stream is deleted) and, through it, a data key per reuse window as
+//! [`FIREHOSE_PRINCIPAL`]; a revoked grant is KMS_ACCESS_DENIED. Not yet: delivery to a
+//! destination (the records are counted, then dropped) and per-stream throughput quotas.
 
 pub mod ops;
 pub mod records;
@@ -20,6 +20,9 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 use zeroize::Zeroizing;
+
+/// The principal Firehose acts as through its grants (KMS logs its calls under this name).
+pub const FIREHOSE_PRINCIPAL: &str = "firehose.amazonaws.com";
 
 /// Where a delivery stream's records come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,8 +76,10 @@ pub struct Encryption {
     pub on: bool,
     /// When it last changed (ENABLING and DISABLING last the service's update delay).
     pub since: Duration,
-    /// Who started it: the principal Firehose acts for with a customer-managed key.
+    /// Who started it.
     pub started_by: String,
+    /// The KMS grant Firehose took on a customer-managed key: its id, or why it could not.
+    pub grant: Option<Result<String, String>>,
 }
 
 /// What the delivery stream has accepted (there is no destination yet).

@@ -7,8 +7,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{records, DeliveryStream, Encryption, KeyType, Received, Source};
-use crate::emulator::kms::KmsFailure;
+use super::{records, DeliveryStream, Encryption, KeyType, Received, Source, FIREHOSE_PRINCIPAL};
+use crate::emulator::kms::grants::{new_id, Grant};
+use crate::emulator::kms::{Caller, KmsFailure};
 use crate::emulator::service::{Ctx, Inner};
 use crate::emulator::wire::{self, check_len, epoch_seconds, required, ApiError, OpResult};
 
@@ -118,28 +119,82 @@ fn check_name(name: &str) -> Result<(), ApiError> {
 }
 
 /// What is wrong with a customer-managed key for Firehose now, as AWS's failure type and
-/// details; `None` when the key is usable and the grant holds.
+/// details; `None` when the key is usable and Firehose's grant on it stands.
 pub(super) fn key_problem(
     svc: &Inner,
     key_arn: &str,
-    grantee: &str,
+    grant: Option<&Result<String, String>>,
     now: Duration,
 ) -> Option<(&'static str, String)> {
-    let usable = svc.kms.lock().store.usable(key_arn, now);
-    match usable {
+    let mut kms = svc.kms.lock();
+    let id = match kms.store.usable(key_arn, now) {
         Err(KmsFailure::NotFound(m)) => return Some(("KMS_KEY_NOT_FOUND", m)),
         Err(KmsFailure::Disabled(m)) => return Some(("DISABLED_KMS_KEY", m)),
         Err(KmsFailure::InvalidState(m)) => return Some(("INVALID_KMS_KEY", m)),
         Err(e) => return Some(("INVALID_KMS_KEY", e.direct().message)),
-        Ok(_) => {}
-    }
-    if !svc.allowed(grantee, "kms:CreateGrant", key_arn) {
-        return Some((
+        Ok(id) => id,
+    };
+    match grant {
+        None => Some(("CREATE_KMS_GRANT_FAILED", "no grant was taken".into())),
+        Some(Err(why)) => Some(("CREATE_KMS_GRANT_FAILED", why.clone())),
+        Some(Ok(grant_id)) if kms.grants.get(&id, grant_id).is_none() => Some((
             "KMS_ACCESS_DENIED",
-            format!("Firehose's grant on {key_arn} for {grantee} no longer allows its use"),
-        ));
+            format!("Firehose's grant {grant_id} on {key_arn} was revoked or retired"),
+        )),
+        Some(Ok(_)) => None,
     }
-    None
+}
+
+/// Take Firehose's grant on `key_arn` for delivery stream `arn`, as the caller (who needs
+/// `kms:CreateGrant`): the grant's id, or why it could not be made.
+fn take_grant(ctx: &Ctx<'_>, key_arn: &str, arn: &str, name: &str) -> Result<String, String> {
+    let auth = ctx.authorizer();
+    let caller = Caller {
+        principal: ctx.principal,
+        via_stream: Some(arn),
+    };
+    let mut kms = ctx.svc.kms.lock();
+    let id = kms
+        .admit("CreateGrant", key_arn, caller, &auth, ctx.now)
+        .map_err(|e| e.direct().message)?;
+    kms.log_admitted("CreateGrant", &id, caller, ctx.now);
+    kms.grants
+        .create(Grant {
+            id: new_id(),
+            token: new_id(),
+            key_id: id,
+            grantee: FIREHOSE_PRINCIPAL.into(),
+            retiring: Some(FIREHOSE_PRINCIPAL.into()),
+            operations: vec!["GenerateDataKey".into(), "Decrypt".into()],
+            name: Some(format!("firehose-{name}")),
+            created: ctx.now,
+            issuer: ctx.principal.to_string(),
+        })
+        .map(|(id, _)| id)
+        .map_err(|e| e.message)
+}
+
+/// Retire the grant an encryption took, if any.
+fn retire_grant(svc: &Inner, e: &Encryption) {
+    if let Some(Ok(id)) = &e.grant {
+        svc.kms.lock().grants.remove(id);
+    }
+}
+
+/// The encryption a Start (or a CreateDeliveryStream with a key) sets: for a customer-managed
+/// key, with the grant taken.
+fn encryption_with(ctx: &Ctx<'_>, key: KeyType, arn: &str, name: &str) -> Encryption {
+    let grant = match &key {
+        KeyType::CustomerManaged(key_arn) => Some(take_grant(ctx, key_arn, arn, name)),
+        KeyType::AwsOwned => None,
+    };
+    Encryption {
+        key: Some(key),
+        on: true,
+        since: ctx.now,
+        started_by: ctx.principal.to_string(),
+        grant,
+    }
 }
 
 /// A delivery stream's encryption status now, and the failure behind an ENABLING_FAILED.
@@ -157,7 +212,7 @@ pub(super) fn encryption_status(
         (Some(KeyType::AwsOwned), true) if settled => ("ENABLED", None),
         (Some(KeyType::AwsOwned), true) => ("ENABLING", None),
         (Some(KeyType::CustomerManaged(arn)), true) => {
-            match key_problem(svc, arn, &e.started_by, now) {
+            match key_problem(svc, arn, e.grant.as_ref(), now) {
                 Some(p) => ("ENABLING_FAILED", Some(p)),
                 None if settled => ("ENABLED", None),
                 None => ("ENABLING", None),
@@ -307,11 +362,13 @@ fn create(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
             format!("at most {MAX_DELIVERY_STREAMS} delivery streams"),
         ));
     }
-    let encryption = Encryption {
-        on: key.is_some(),
-        key,
-        since: ctx.now,
-        started_by: ctx.principal.to_string(),
+    let encryption = match key {
+        Some(k) => encryption_with(ctx, k, &arn, &name),
+        None => Encryption {
+            since: ctx.now,
+            started_by: ctx.principal.to_string(),
+            ..Encryption::default()
+        },
     };
     all.insert(
         name.clone(),
@@ -394,12 +451,14 @@ fn list(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
 
 fn delete(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
     let name = named(input, "DeleteDeliveryStream", ctx)?;
-    ctx.svc
+    let gone = ctx
+        .svc
         .firehose
         .by_name
         .lock()
         .remove(&name)
         .ok_or_else(|| not_found(ctx.svc, &name))?;
+    retire_grant(ctx.svc, &gone.encryption);
     Ok(json!({}))
 }
 
@@ -427,12 +486,9 @@ fn start_encryption(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
     }
     let unchanged = ds.encryption.on && ds.encryption.key.as_ref() == Some(&requested);
     if !unchanged || status == "ENABLING_FAILED" {
-        ds.encryption = Encryption {
-            key: Some(requested),
-            on: true,
-            since: ctx.now,
-            started_by: ctx.principal.to_string(),
-        };
+        retire_grant(ctx.svc, &ds.encryption);
+        let (arn, name) = (ds.arn.clone(), ds.name.clone());
+        ds.encryption = encryption_with(ctx, requested, &arn, &name);
         ds.window_key = None;
         ds.version += 1;
     }
@@ -458,6 +514,8 @@ fn stop_encryption(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
         ));
     }
     if ds.encryption.on {
+        retire_grant(ctx.svc, &ds.encryption);
+        ds.encryption.grant = None;
         ds.encryption.on = false;
         ds.encryption.since = ctx.now;
         ds.window_key = None;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::ops::{arn_of, encryption_status, stream_status};
-use super::{DeliveryStream, KeyType, Source, WindowKey};
+use super::{DeliveryStream, KeyType, Source, WindowKey, FIREHOSE_PRINCIPAL};
 use crate::emulator::kms::{Caller, KmsFailure};
 use crate::emulator::service::Ctx;
 use crate::emulator::wire::{self, blob, check_len, required, ApiError, OpResult};
@@ -96,8 +96,7 @@ fn accept(ds: &mut DeliveryStream, sizes: &[usize], ctx: &Ctx<'_>) -> Result<boo
 }
 
 /// The data key of the delivery stream's reuse window: a GenerateDataKey under its
-/// customer-managed key on behalf of the principal that started encryption (whose
-/// `kms:CreateGrant` stands in for Firehose's grant) when the window has none or it expired.
+/// customer-managed key, as Firehose through its grant, when the window has none or it expired.
 fn window_key(ds: &mut DeliveryStream, key_arn: &str, ctx: &Ctx<'_>) -> Result<(), ApiError> {
     let reuse = ctx.svc.sse_reuse_period(&ds.arn);
     let fresh = ds
@@ -107,19 +106,18 @@ fn window_key(ds: &mut DeliveryStream, key_arn: &str, ctx: &Ctx<'_>) -> Result<(
     if fresh {
         return Ok(());
     }
-    let grantee = ds.encryption.started_by.clone();
-    let grant =
-        |_action: &str, resource: &str| ctx.svc.allowed(&grantee, "kms:CreateGrant", resource);
+    // Only the grant authorizes Firehose (it has no IAM policy in the account).
+    let no_policy = |_: &str, _: &str| false;
     let context = BTreeMap::from([("aws:firehose:arn".to_string(), ds.arn.clone())]);
     let caller = Caller {
-        principal: &grantee,
+        principal: FIREHOSE_PRINCIPAL,
         via_stream: Some(&ds.arn),
     };
     let generated = ctx
         .svc
         .kms
         .lock()
-        .generate_data_key(key_arn, 32, &context, caller, &grant, ctx.now)
+        .generate_data_key(key_arn, 32, &context, caller, &no_policy, ctx.now)
         .map_err(|e| match e {
             KmsFailure::Throttled => ApiError::new(
                 "ServiceUnavailableException",

@@ -2,6 +2,7 @@
 //! directly by a client or by Kinesis on a caller's behalf.
 
 pub mod failure;
+pub mod grants;
 pub mod keys;
 pub mod ops;
 pub mod tags;
@@ -95,6 +96,8 @@ pub const CRYPTOGRAPHIC_OPERATIONS: &[&str] = &[
 pub struct Kms {
     /// Keys and aliases.
     pub store: KeyStore,
+    /// Grants on the keys.
+    pub grants: grants::Grants,
     quota: TokenBucket,
     calls: Vec<KmsCallEvent>,
 }
@@ -107,6 +110,7 @@ impl Kms {
     pub fn new(account: &str, region: &str, quota_per_sec: f64) -> Self {
         Self {
             store: KeyStore::new(account, region),
+            grants: grants::Grants::default(),
             quota: TokenBucket::per_second(quota_per_sec),
             calls: Vec::new(),
         }
@@ -179,7 +183,8 @@ impl Kms {
             .key(&id)
             .map(|k| k.arn.clone())
             .unwrap_or_default();
-        if !authorize(&format!("kms:{op}"), &arn) {
+        if !authorize(&format!("kms:{op}"), &arn) && !self.grants.allows(&id, caller.principal, op)
+        {
             return Err(KmsFailure::AccessDenied(format!(
                 "User: {} is not authorized to perform: kms:{op} on resource: {arn}",
                 caller.principal

@@ -45,6 +45,9 @@ pub fn handle(op: &str, body: &[u8], ctx: &Ctx<'_>) -> OpResult {
     if let Some(answer) = super::tags::handle(op, body, ctx) {
         return answer;
     }
+    if let Some(answer) = super::grants::handle(op, body, ctx) {
+        return answer;
+    }
     let input: KeyIn = wire::parse(body)?;
     match op {
         "CreateKey" => create_key(&input, body, ctx),
