@@ -473,3 +473,46 @@ async fn the_loopback_server_answers_firehose_with_signatures_checked() {
     );
     running.task.abort();
 }
+
+#[tokio::test]
+async fn past_the_throughput_quotas_puts_slow_down_and_batch_entries_fail_one_by_one() {
+    let w = World::new();
+    w.admin
+        .firehose
+        .create("q", &DIRECT, None, &[])
+        .await
+        .unwrap();
+    let p = &w.producer.firehose;
+    // us-east-1: 5 MiB a second. Two batches of 4 x 1,000 KiB in the same instant: the first
+    // fits, the second's first entry takes the 1,146,880 bytes left, its other three fail.
+    let big = vec![vec![0u8; 1_024_000]; 4];
+    let first = p.put_record_batch("q", big.clone()).await.unwrap();
+    assert_eq!(first.failed, 0);
+    let second = p.put_record_batch("q", big).await.unwrap();
+    assert_eq!(second.failed, 3);
+    assert!(second.entries[0].is_ok());
+    assert_eq!(
+        second.entries[1..].to_vec(),
+        vec![Err("ServiceUnavailableException".to_string()); 3]
+    );
+    assert_code(
+        p.put_record("q", vec![0u8; 200_000]).await,
+        "ServiceUnavailableException",
+    );
+    assert_eq!(
+        w.svc.control().firehose_received("q").map(|r| r.records),
+        Some(5)
+    );
+    // A second later the bucket has refilled.
+    w.advance(Duration::from_secs(1));
+    p.put_record("q", vec![0u8; 200_000]).await.unwrap();
+    // 2,000 calls a second: the 2,001st in the same instant is refused.
+    w.advance(Duration::from_secs(1));
+    for _ in 0..2_000 {
+        p.put_record("q", vec![1]).await.unwrap();
+    }
+    assert_code(
+        p.put_record("q", vec![1]).await,
+        "ServiceUnavailableException",
+    );
+}

@@ -9,8 +9,10 @@
 //! customer-managed key is unusable). With a customer-managed key, Firehose takes a KMS grant
 //! (CreateGrant, with the caller's `kms:CreateGrant`; retired when the key changes, encryption
 //! stops or the stream is deleted) and, through it, a data key per reuse window as
-//! [`FIREHOSE_PRINCIPAL`]; a revoked grant is KMS_ACCESS_DENIED. Not yet: delivery to a
-//! destination (the records are counted, then dropped) and per-stream throughput quotas.
+//! [`FIREHOSE_PRINCIPAL`]; a revoked grant is KMS_ACCESS_DENIED. Each delivery stream has AWS's
+//! direct-put quotas ([`Quota`]): past them PutRecord is `ServiceUnavailableException` and
+//! PutRecordBatch fails the entries past them one by one. Not yet: delivery to a destination
+//! (the records are counted, then dropped).
 
 pub mod ops;
 pub mod records;
@@ -20,6 +22,8 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 use zeroize::Zeroizing;
+
+use super::bucket::TokenBucket;
 
 /// The principal Firehose acts as through its grants (KMS logs its calls under this name).
 pub const FIREHOSE_PRINCIPAL: &str = "firehose.amazonaws.com";
@@ -112,6 +116,34 @@ impl std::fmt::Debug for WindowKey {
     }
 }
 
+/// A delivery stream's direct-put throughput quotas: requests (PutRecord and PutRecordBatch
+/// calls), records and bytes a second, each a token bucket of one second's worth.
+#[derive(Debug, Clone)]
+pub struct Quota {
+    /// Calls a second.
+    pub requests: TokenBucket,
+    /// Records a second.
+    pub records: TokenBucket,
+    /// Bytes a second.
+    pub bytes: TokenBucket,
+}
+
+impl Quota {
+    /// AWS's default quotas in `region`: 2,000 calls, 500,000 records and 5 MiB a second in
+    /// us-east-1, us-west-2 and eu-west-1; 1,000 calls, 100,000 records and 1 MiB elsewhere.
+    pub fn for_region(region: &str) -> Self {
+        let (requests, records, mib) = match region {
+            "us-east-1" | "us-west-2" | "eu-west-1" => (2_000.0, 500_000.0, 5.0),
+            _ => (1_000.0, 100_000.0, 1.0),
+        };
+        Self {
+            requests: TokenBucket::per_second(requests),
+            records: TokenBucket::per_second(records),
+            bytes: TokenBucket::per_second(mib * 1024.0 * 1024.0),
+        }
+    }
+}
+
 /// One delivery stream.
 #[derive(Debug)]
 pub struct DeliveryStream {
@@ -133,6 +165,8 @@ pub struct DeliveryStream {
     pub received: Received,
     /// The data key of the current reuse window (customer-managed key only).
     pub window_key: Option<WindowKey>,
+    /// Its throughput quotas.
+    pub quota: Quota,
 }
 
 /// Every delivery stream, by name.

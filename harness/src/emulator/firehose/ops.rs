@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{records, DeliveryStream, Encryption, KeyType, Received, Source, FIREHOSE_PRINCIPAL};
+use super::{
+    records, DeliveryStream, Encryption, KeyType, Quota, Received, Source, FIREHOSE_PRINCIPAL,
+};
 use crate::emulator::kms::grants::{new_id, Grant};
 use crate::emulator::kms::{Caller, KmsFailure};
 use crate::emulator::service::{Ctx, Inner};
@@ -382,6 +384,7 @@ fn create(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
             tags,
             received: Received::default(),
             window_key: None,
+            quota: Quota::for_region(ctx.svc.region()),
         },
     );
     Ok(json!({ "DeliveryStreamARN": arn }))

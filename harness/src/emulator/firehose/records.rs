@@ -59,8 +59,17 @@ fn data_of(r: &RecordIn, member: &str) -> Result<Vec<u8>, ApiError> {
     Ok(data)
 }
 
-/// Accept `sizes` (bytes of each record) into `ds`: whether they are encrypted at rest.
-fn accept(ds: &mut DeliveryStream, sizes: &[usize], ctx: &Ctx<'_>) -> Result<bool, ApiError> {
+fn slow_down() -> ApiError {
+    ApiError::new("ServiceUnavailableException", "Slow down.").with_status(400)
+}
+
+/// Take `sizes` (bytes of each record) into `ds`: whether they are encrypted at rest, and which
+/// entries the throughput quotas let in (the call itself is refused past the request quota).
+fn accept(
+    ds: &mut DeliveryStream,
+    sizes: &[usize],
+    ctx: &Ctx<'_>,
+) -> Result<(bool, Vec<bool>), ApiError> {
     if let Source::KinesisStream { .. } = ds.source {
         return Err(ApiError::new(
             "InvalidArgumentException",
@@ -81,18 +90,29 @@ fn accept(ds: &mut DeliveryStream, sizes: &[usize], ctx: &Ctx<'_>) -> Result<boo
             format!("{kind}: {details}"),
         ));
     }
+    if !ds.quota.requests.try_take(1.0, ctx.now) {
+        return Err(slow_down());
+    }
     let encrypted = encryption == "ENABLED";
     if encrypted {
         if let Some(KeyType::CustomerManaged(key_arn)) = ds.encryption.key.clone() {
             window_key(ds, &key_arn, ctx)?;
         }
     }
-    ds.received.records += sizes.len() as u64;
-    ds.received.bytes += sizes.iter().sum::<usize>() as u64;
-    if encrypted {
-        ds.received.encrypted += sizes.len() as u64;
+    let admitted: Vec<bool> = sizes
+        .iter()
+        .map(|&n| {
+            ds.quota.bytes.try_take(n as f64, ctx.now) && ds.quota.records.try_take(1.0, ctx.now)
+        })
+        .collect();
+    for (&n, _) in sizes.iter().zip(&admitted).filter(|(_, &ok)| ok) {
+        ds.received.records += 1;
+        ds.received.bytes += n as u64;
+        if encrypted {
+            ds.received.encrypted += 1;
+        }
     }
-    Ok(encrypted)
+    Ok((encrypted, admitted))
 }
 
 /// The data key of the delivery stream's reuse window: a GenerateDataKey under its
@@ -143,12 +163,15 @@ pub fn put_record(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
     let ds = all
         .get_mut(&name)
         .ok_or_else(|| super::ops::not_found(ctx.svc, &name))?;
-    let encrypted = accept(ds, &[data.len()], ctx)?;
+    let (encrypted, admitted) = accept(ds, &[data.len()], ctx)?;
+    if admitted != [true] {
+        return Err(slow_down());
+    }
     Ok(json!({ "RecordId": record_id(), "Encrypted": encrypted }))
 }
 
-/// PutRecordBatch: every entry accepted or the call refused (no entry fails alone here: the
-/// per-stream throughput quotas that would fail entries one by one are not modelled yet).
+/// PutRecordBatch: each entry accepted, or failed with `ServiceUnavailableException` past the
+/// stream's record or byte quota (`FailedPutCount` says how many).
 pub fn put_record_batch(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
     let input: PutIn = wire::parse(body)?;
     let name = target(&input, "PutRecordBatch", ctx)?;
@@ -174,13 +197,20 @@ pub fn put_record_batch(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
     let ds = all
         .get_mut(&name)
         .ok_or_else(|| super::ops::not_found(ctx.svc, &name))?;
-    let encrypted = accept(ds, &sizes, ctx)?;
-    let responses: Vec<Value> = sizes
+    let (encrypted, admitted) = accept(ds, &sizes, ctx)?;
+    let failed = admitted.iter().filter(|ok| !**ok).count();
+    let responses: Vec<Value> = admitted
         .iter()
-        .map(|_| json!({ "RecordId": record_id() }))
+        .map(|&ok| {
+            if ok {
+                json!({ "RecordId": record_id() })
+            } else {
+                json!({ "ErrorCode": "ServiceUnavailableException", "ErrorMessage": "Slow down." })
+            }
+        })
         .collect();
     Ok(json!({
-        "FailedPutCount": 0,
+        "FailedPutCount": failed,
         "Encrypted": encrypted,
         "RequestResponses": responses,
     }))
