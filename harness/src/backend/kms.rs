@@ -459,4 +459,50 @@ impl KmsApi {
             .map_err(|e| BackendError::from_sdk("RetireGrant", e))?;
         Ok(())
     }
+
+    /// RotateKeyOnDemand.
+    pub async fn rotate_on_demand(&self, key: &str) -> Result<(), BackendError> {
+        self.client
+            .rotate_key_on_demand()
+            .key_id(key)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("RotateKeyOnDemand", e))?;
+        Ok(())
+    }
+
+    /// DisableKeyRotation.
+    pub async fn disable_key_rotation(&self, key: &str) -> Result<(), BackendError> {
+        self.client
+            .disable_key_rotation()
+            .key_id(key)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("DisableKeyRotation", e))?;
+        Ok(())
+    }
+
+    /// ListKeyRotations: each rotation's date (seconds since the epoch) and type
+    /// (`AUTOMATIC` or `ON_DEMAND`).
+    pub async fn key_rotations(&self, key: &str) -> Result<Vec<(f64, String)>, BackendError> {
+        let out = self
+            .client
+            .list_key_rotations()
+            .key_id(key)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("ListKeyRotations", e))?;
+        Ok(out
+            .rotations()
+            .iter()
+            .map(|r| {
+                (
+                    r.rotation_date().map(|d| d.as_secs_f64()).unwrap_or(0.0),
+                    r.rotation_type()
+                        .map(|t| t.as_str().to_string())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect())
+    }
 }

@@ -273,6 +273,11 @@ impl<'a> Control<'a> {
             .map(|d| d.received)
     }
 
+    /// Key material versions of key `id` (1 + its rotations; 0 for no such key).
+    pub fn key_material_versions(&self, id: &str) -> usize {
+        self.inner.kms.lock().store.material_versions(id)
+    }
+
     /// Every KMS request the service has handled.
     pub fn kms_calls(&self) -> Vec<KmsCallEvent> {
         self.inner.kms.lock().calls().to_vec()

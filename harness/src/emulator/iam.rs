@@ -90,6 +90,9 @@ const ADMIN_ACTIONS: &[&str] = &[
     "kms:CreateGrant",
     "kms:ListGrants",
     "kms:RevokeGrant",
+    "kms:DisableKeyRotation",
+    "kms:RotateKeyOnDemand",
+    "kms:ListKeyRotations",
 ];
 
 /// Actions of the default [`RESHARDER`] principal.
@@ -590,6 +593,8 @@ mod tests {
         "kms:ListGrants",
         "kms:RevokeGrant",
         "kms:RetireGrant",
+        "kms:RotateKeyOnDemand",
+        "kms:ListKeyRotations",
         "kms:CreateKey",
         "kms:Decrypt",
         "kms:DeleteAlias",
@@ -695,6 +700,9 @@ mod tests {
                 "kms:CreateGrant",
                 "kms:ListGrants",
                 "kms:RevokeGrant",
+                "kms:DisableKeyRotation",
+                "kms:RotateKeyOnDemand",
+                "kms:ListKeyRotations",
             ],
         );
         // No data plane.

@@ -510,3 +510,75 @@ async fn a_grant_lets_its_grantee_use_the_key_until_it_is_retired_or_revoked() {
         "ValidationException",
     );
 }
+
+#[tokio::test]
+async fn rotation_adds_material_each_period_and_on_demand_and_old_blobs_stay_readable() {
+    let w = World::new();
+    w.svc.control().set_kms_day(Duration::from_secs(1));
+    let key = w.key("rotating").await;
+    let ctx = Default::default();
+    let versions = || w.svc.control().key_material_versions(&key.id);
+    // A blob sealed before any rotation; its material version is in the blob.
+    let before = w
+        .producer
+        .kms
+        .encrypt(&key.id, b"before", &ctx)
+        .await
+        .unwrap();
+    w.admin.kms.enable_key_rotation(&key.id, 90).await.unwrap();
+    w.advance(Duration::from_secs(89));
+    assert!(w.admin.kms.key_rotations(&key.id).await.unwrap().is_empty());
+    w.advance(Duration::from_secs(1));
+    let rotations = w.admin.kms.key_rotations(&key.id).await.unwrap();
+    assert_eq!(rotations.len(), 1, "one period passed: {rotations:?}");
+    assert_eq!(rotations[0].1, "AUTOMATIC");
+    assert_eq!(versions(), 2);
+    // Two more periods at once: two more rotations, each at its own date.
+    w.advance(Duration::from_secs(180));
+    let rotations = w.admin.kms.key_rotations(&key.id).await.unwrap();
+    assert_eq!(rotations.len(), 3);
+    assert!(
+        (rotations[2].0 - rotations[1].0 - 90.0).abs() < 1e-3,
+        "{rotations:?}"
+    );
+    // On demand, then off: no more automatic rotations.
+    w.admin.kms.rotate_on_demand(&key.id).await.unwrap();
+    w.admin.kms.disable_key_rotation(&key.id).await.unwrap();
+    w.advance(Duration::from_secs(1_000));
+    let rotations = w.admin.kms.key_rotations(&key.id).await.unwrap();
+    assert_eq!(
+        rotations.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(),
+        vec!["AUTOMATIC", "AUTOMATIC", "AUTOMATIC", "ON_DEMAND"]
+    );
+    assert_eq!(versions(), 5);
+    // New blobs use the newest material; the first still decrypts with its own.
+    let after = w
+        .producer
+        .kms
+        .encrypt(&key.id, b"after", &ctx)
+        .await
+        .unwrap();
+    assert_ne!(before[..40], after[..40]);
+    assert_eq!(
+        &w.consumer.kms.decrypt(&before, &ctx).await.unwrap()[..],
+        b"before"
+    );
+    assert_eq!(
+        &w.consumer.kms.decrypt(&after, &ctx).await.unwrap()[..],
+        b"after"
+    );
+    // At most 10 on-demand rotations a key; none of a disabled key.
+    for _ in 0..9 {
+        w.admin.kms.rotate_on_demand(&key.id).await.unwrap();
+    }
+    assert_code(
+        w.admin.kms.rotate_on_demand(&key.id).await,
+        "LimitExceededException",
+    );
+    let other = w.key("disabled").await;
+    w.admin.kms.disable_key(&other.id).await.unwrap();
+    assert_code(
+        w.admin.kms.rotate_on_demand(&other.id).await,
+        "KMSInvalidStateException",
+    );
+}

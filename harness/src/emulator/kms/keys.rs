@@ -62,6 +62,12 @@ pub struct Key {
     pub rotation_enabled: bool,
     /// Rotation period, days (90..=2560).
     pub rotation_period_days: u32,
+    /// The period as service time (days times the service's "day" when rotation was enabled).
+    pub rotation_period: Duration,
+    /// When automatic rotation next adds material (rotation on).
+    pub next_rotation: Option<Duration>,
+    /// Every rotation so far: when, and `AUTOMATIC` or `ON_DEMAND`.
+    pub rotations: Vec<(Duration, &'static str)>,
     /// Resource tags.
     pub tags: BTreeMap<String, String>,
     materials: Vec<Zeroizing<[u8; 32]>>,
@@ -141,6 +147,9 @@ impl KeyStore {
             aws_managed,
             rotation_enabled: aws_managed,
             rotation_period_days: 365,
+            rotation_period: Duration::ZERO,
+            next_rotation: None,
+            rotations: Vec::new(),
             tags: BTreeMap::new(),
             materials: vec![new_material()],
             uuid,
@@ -213,9 +222,26 @@ impl KeyStore {
         }
     }
 
+    /// Add the material every automatic rotation due by `now` adds (a key whose period passed
+    /// several times rotates that many times, each at its own date). A key that is not enabled
+    /// does not rotate; its rotation resumes a period after it is enabled again (as KMS does).
+    fn complete_rotations(&mut self, now: Duration) {
+        for k in self.keys.values_mut() {
+            while let Some(at) = k.next_rotation.filter(|&at| at <= now) {
+                if k.state != KeyState::Enabled || k.rotation_period.is_zero() {
+                    break;
+                }
+                k.materials.push(new_material());
+                k.rotations.push((at, "AUTOMATIC"));
+                k.next_rotation = Some(at + k.rotation_period);
+            }
+        }
+    }
+
     /// Resolve a key id, key ARN, alias name or alias ARN to a live key id.
     pub fn resolve(&mut self, key_ref: &str, now: Duration) -> Result<String, KmsFailure> {
         self.complete_deletions(now);
+        self.complete_rotations(now);
         let id = if let Some(pos) = key_ref.find(":alias/") {
             self.aliases.get(&key_ref[pos + 1..]).cloned()
         } else if key_ref.starts_with("alias/") {
@@ -357,6 +383,11 @@ impl KeyStore {
         if let Some(k) = self.keys.get_mut(id) {
             k.materials.push(new_material());
         }
+    }
+
+    /// Key material versions a key has (1 + its rotations).
+    pub fn material_versions(&self, id: &str) -> usize {
+        self.keys.get(id).map_or(0, |k| k.materials.len())
     }
 }
 

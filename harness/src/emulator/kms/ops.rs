@@ -62,6 +62,9 @@ pub fn handle(op: &str, body: &[u8], ctx: &Ctx<'_>) -> OpResult {
         "ScheduleKeyDeletion" => schedule_deletion(&input, ctx),
         "CancelKeyDeletion" => cancel_deletion(&input, ctx),
         "EnableKeyRotation" => enable_rotation(&input, ctx),
+        "DisableKeyRotation" => disable_rotation(&input, ctx),
+        "RotateKeyOnDemand" => rotate_on_demand(&input, ctx),
+        "ListKeyRotations" => list_rotations(&input, ctx),
         "GetKeyRotationStatus" => rotation_status(&input, ctx),
         _ => Err(ApiError::new(
             "UnknownOperationException",
@@ -405,6 +408,7 @@ fn enable_rotation(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
         ));
     }
     let id = admin_key("EnableKeyRotation", input, ctx)?;
+    let (day, now) = (ctx.svc.kms_day(), ctx.now);
     with_key(ctx, &id, |key| {
         if key.state != KeyState::Enabled {
             return Err(KmsFailure::InvalidState(format!(
@@ -415,9 +419,79 @@ fn enable_rotation(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
         }
         key.rotation_enabled = true;
         key.rotation_period_days = days as u32;
+        key.rotation_period = day * days as u32;
+        key.next_rotation = Some(now + key.rotation_period);
         Ok(())
     })?;
     Ok(json!({}))
+}
+
+fn disable_rotation(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
+    let id = admin_key("DisableKeyRotation", input, ctx)?;
+    with_key(ctx, &id, |key| {
+        if key.aws_managed {
+            return Err(KmsFailure::Validation(format!(
+                "{} is AWS managed: its rotation cannot be turned off",
+                key.arn
+            )));
+        }
+        key.rotation_enabled = false;
+        key.next_rotation = None;
+        Ok(())
+    })?;
+    Ok(json!({}))
+}
+
+/// KMS's limit on on-demand rotations of one key.
+pub const MAX_ON_DEMAND_ROTATIONS: usize = 10;
+
+fn rotate_on_demand(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
+    let id = admin_key("RotateKeyOnDemand", input, ctx)?;
+    let now = ctx.now;
+    let arn = with_key(ctx, &id, |key| {
+        if key.state != KeyState::Enabled {
+            return Err(KmsFailure::InvalidState(format!(
+                "{} is {}.",
+                key.arn,
+                key.state.name()
+            )));
+        }
+        let on_demand = key.rotations.iter().filter(|r| r.1 == "ON_DEMAND").count();
+        if on_demand >= MAX_ON_DEMAND_ROTATIONS {
+            return Err(KmsFailure::Validation(format!(
+                "LimitExceeded: {} has had {MAX_ON_DEMAND_ROTATIONS} on-demand rotations",
+                key.arn
+            )));
+        }
+        key.rotations.push((now, "ON_DEMAND"));
+        Ok(key.arn.clone())
+    })
+    .map_err(|e| {
+        if e.message.starts_with("LimitExceeded: ") {
+            ApiError::new(
+                "LimitExceededException",
+                e.message.trim_start_matches("LimitExceeded: "),
+            )
+        } else {
+            e
+        }
+    })?;
+    ctx.svc.kms.lock().store.rotate(&id);
+    Ok(json!({ "KeyId": arn }))
+}
+
+fn list_rotations(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
+    let id = admin_key("ListKeyRotations", input, ctx)?;
+    let rotations = with_key(ctx, &id, |key| {
+        Ok(key
+            .rotations
+            .iter()
+            .map(|(at, kind)| {
+                json!({ "KeyId": key.arn, "RotationDate": epoch_seconds(*at), "RotationType": kind })
+            })
+            .collect::<Vec<_>>())
+    })?;
+    Ok(json!({ "Rotations": rotations, "Truncated": false }))
 }
 
 fn rotation_status(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
@@ -429,7 +503,11 @@ fn rotation_status(input: &KeyIn, ctx: &Ctx<'_>) -> OpResult {
             key.arn.clone(),
         ))
     })?;
+    let next = with_key(ctx, &id, |key| Ok(key.next_rotation))?;
     let mut out = json!({ "KeyRotationEnabled": enabled, "KeyId": arn });
+    if let Some(at) = next {
+        out["NextRotationDate"] = json!(epoch_seconds(at));
+    }
     if enabled {
         out["RotationPeriodInDays"] = json!(days);
     }
