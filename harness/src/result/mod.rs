@@ -183,8 +183,8 @@ impl TargetResult {
 pub struct FaultResult {
     /// Name from the scenario.
     pub name: String,
-    /// `deny`, `throttle`, `disable-key`, `schedule-key-deletion`, `delete-key`, `latency`,
-    /// `reshard`.
+    /// `deny`, `throttle`, `disable-key`, `schedule-key-deletion`, `delete-key`, `rotate-key`,
+    /// `latency`, `reshard`.
     pub kind: String,
     /// Start, seconds since the start of the load.
     pub at_secs: f64,

@@ -124,7 +124,9 @@ pub fn refusals(scenario: &Scenario, embedded: bool, allow_destructive: bool) ->
             f.kind,
             FaultKind::DisableKey | FaultKind::ScheduleKeyDeletion { .. } | FaultKind::DeleteKey
         );
-        if key_fault {
+        // Rotation destroys nothing (older material still decrypts) but cannot be undone and
+        // spends one of the key's ten on-demand rotations: the run's own keys only, too.
+        if key_fault || matches!(f.kind, FaultKind::RotateKey) {
             for p in scenario.paths.iter().filter(|p| f.applies_to(&p.name)) {
                 let named = p.key.as_deref().or(match &p.protection {
                     Protection::SseKms(s) if s.key == SseKey::AwsManaged => {
@@ -401,5 +403,22 @@ mod tests {
             super::assumed_role("arn:aws:iam::111122223333:user/producer"),
             None
         );
+    }
+
+    #[test]
+    fn rotate_key_acts_only_on_keys_the_run_creates_and_needs_no_destructive_flag() {
+        let scenario = |key_line: &str| {
+            let text = format!(
+                "name = \"r\"\nduration = \"10s\"\n[workload]\nrate_per_sec = 10\nrecord_size = 100\n[[paths]]\nkind = \"envelope\"\n{key_line}\n[[faults]]\nkind = \"rotate-key\"\nat = \"1s\"\n"
+            );
+            crate::scenario::parse(&text, std::path::Path::new("r.toml")).expect("valid")
+        };
+        // The run's own key: allowed on any target without --allow-destructive.
+        assert!(super::refusals(&scenario(""), false, false).is_empty());
+        // A key the run did not create: refused, naming it.
+        let named = scenario("key = \"alias/theirs\"");
+        let refused = super::refusals(&named, true, true);
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert!(refused[0].contains("alias/theirs"), "{refused:?}");
     }
 }

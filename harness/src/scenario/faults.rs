@@ -98,6 +98,9 @@ pub enum FaultKind {
     },
     /// The key deleted at once (its waiting period over): crypto-shredding. Never has `for`.
     DeleteKey,
+    /// An event: the key rotated on demand (RotateKeyOnDemand: new material seals from then on,
+    /// older data keys still decrypt). Never has `for`.
+    RotateKey,
     /// A delay added to each matching call.
     Latency {
         /// Which service's calls are delayed.
@@ -150,14 +153,19 @@ impl FaultKind {
             Self::DisableKey => "disable-key",
             Self::ScheduleKeyDeletion { .. } => "schedule-key-deletion",
             Self::DeleteKey => "delete-key",
+            Self::RotateKey => "rotate-key",
             Self::Latency { .. } => "latency",
             Self::Reshard { .. } => "reshard",
         }
     }
 
-    /// An instant event nothing undoes (delete-key, reshard): it has no `for` and no end.
+    /// An instant event nothing undoes (delete-key, rotate-key, reshard): it has no `for` and
+    /// no end.
     pub fn is_event(&self) -> bool {
-        matches!(self, Self::DeleteKey | Self::Reshard { .. })
+        matches!(
+            self,
+            Self::DeleteKey | Self::RotateKey | Self::Reshard { .. }
+        )
     }
 }
 
@@ -223,6 +231,7 @@ enum KindOut<'a> {
         cancel_after: Option<Duration>,
     },
     DeleteKey,
+    RotateKey,
     Latency {
         service: FaultService,
         operations: &'a [String],
@@ -279,6 +288,7 @@ impl Serialize for FaultKind {
                 cancel_after: *cancel_after,
             },
             Self::DeleteKey => KindOut::DeleteKey,
+            Self::RotateKey => KindOut::RotateKey,
             Self::Latency {
                 service,
                 operations,

@@ -246,7 +246,7 @@ fn fault_expectations_name_the_fault() {
 #[test]
 fn rejects_bad_faults_naming_file_line_and_field() {
     let cases: Vec<(&str, &str, &str)> = vec![
-        ("kind = \"flood\"\nat = \"1s\"", "x.toml:18: faults[0].kind", "one of \"deny\", \"throttle\", \"disable-key\", \"schedule-key-deletion\", \"delete-key\", \"latency\", \"reshard\" (got \"flood\")"),
+        ("kind = \"flood\"\nat = \"1s\"", "x.toml:18: faults[0].kind", "one of \"deny\", \"throttle\", \"disable-key\", \"schedule-key-deletion\", \"delete-key\", \"rotate-key\", \"latency\", \"reshard\" (got \"flood\")"),
         ("at = \"1s\"", "x.toml:17: faults[0].kind", "required field `kind`"),
         ("kind = \"deny\"\nprincipal = \"producer\"\nactions = [\"*\"]", "x.toml:17: faults[0].at", "required field `at`"),
         ("kind = \"deny\"\nat = \"1s\"\nbogus = 1", "x.toml:20: faults[0].bogus", "expected one of `kind`, `name`, `at`, `for`, `paths`"),

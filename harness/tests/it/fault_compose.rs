@@ -185,7 +185,7 @@ fn expected(faults: &[FaultSpec], on: &BTreeSet<usize>, cancelled: &BTreeSet<usi
                     e.rules[t] += usize::from(*service == FaultService::Kinesis)
                 }
                 // Events: not generated here (nothing undoes them).
-                FaultKind::DeleteKey | FaultKind::Reshard { .. } => {}
+                FaultKind::DeleteKey | FaultKind::RotateKey | FaultKind::Reshard { .. } => {}
             }
         }
         match &f.kind {

@@ -8,6 +8,7 @@ mod deny;
 mod disable_key;
 mod latency;
 mod reshard;
+mod rotate_key;
 mod schedule_key_deletion;
 mod throttle;
 
@@ -43,6 +44,7 @@ pub async fn begin(
             schedule_key_deletion::begin(world, &targets, *waiting_period_days, cancels, undo).await
         }
         FaultKind::DeleteKey => delete_key::begin(world, &targets).await,
+        FaultKind::RotateKey => rotate_key::begin(world, &targets).await,
         FaultKind::Latency {
             service,
             operations,

@@ -40,6 +40,7 @@ pub(super) enum Kind {
     DisableKey,
     ScheduleKeyDeletion,
     DeleteKey,
+    RotateKey,
     Latency,
     Reshard,
 }
@@ -50,6 +51,7 @@ pub(super) const KINDS: &[(&str, Kind)] = &[
     ("disable-key", Kind::DisableKey),
     ("schedule-key-deletion", Kind::ScheduleKeyDeletion),
     ("delete-key", Kind::DeleteKey),
+    ("rotate-key", Kind::RotateKey),
     ("latency", Kind::Latency),
     ("reshard", Kind::Reshard),
 ];
@@ -73,6 +75,7 @@ pub(super) enum Shape {
     DisableKey,
     ScheduleKeyDeletion,
     DeleteKey,
+    RotateKey,
     Latency,
     Reshard,
 }
@@ -85,6 +88,7 @@ impl Shape {
             Self::DisableKey => "disable-key",
             Self::ScheduleKeyDeletion => "schedule-key-deletion",
             Self::DeleteKey => "delete-key",
+            Self::RotateKey => "rotate-key",
             Self::Latency => "latency",
             Self::Reshard => "reshard",
         }
@@ -124,6 +128,7 @@ pub(super) fn shape(field: &FieldPath, kind: Kind, f: &RawFault) -> R<Shape> {
         Kind::DisableKey => Shape::DisableKey,
         Kind::ScheduleKeyDeletion => Shape::ScheduleKeyDeletion,
         Kind::DeleteKey => Shape::DeleteKey,
+        Kind::RotateKey => Shape::RotateKey,
         Kind::Latency => {
             service()?;
             Shape::Latency
@@ -137,7 +142,7 @@ pub(super) fn kind_keys(f: &RawFault) -> [(&'static str, bool, &'static [Shape])
     use Shape::*;
     const THROTTLES: &[Shape] = &[KinesisThrottle, KmsThrottle];
     const SERVICED: &[Shape] = &[KinesisThrottle, KmsThrottle, Latency];
-    // Events (delete-key, reshard) have no `for`.
+    // Events (delete-key, rotate-key, reshard) have no `for`.
     const NOT_DELETE: &[Shape] = &[
         Deny,
         KinesisThrottle,
@@ -205,6 +210,7 @@ pub(super) fn validate(
         Shape::DisableKey => (FaultKind::DisableKey, Reach::Key),
         Shape::ScheduleKeyDeletion => (schedule(field, f, duration, kms)?, Reach::Key),
         Shape::DeleteKey => (FaultKind::DeleteKey, Reach::Key),
+        Shape::RotateKey => (FaultKind::RotateKey, Reach::Key),
         Shape::Latency => latency(field, f)?,
         Shape::Reshard => (reshard(field, f)?, Reach::Any),
     })
