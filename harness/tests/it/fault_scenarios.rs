@@ -247,22 +247,10 @@ fn a_known_injected_latency_is_reported_at_its_size() {
 
 #[test]
 fn faults_against_another_endpoint_are_applied_at_the_transport() {
-    let rt = runner::runtime(false).expect("runtime");
-    let r = rt.block_on(async {
-        // The harness's own server on loopback, with signatures checked and no service-side
-        // faults: whatever fails here failed at the client's transport.
-        let svc = kcb::emulator::Service::new(
-            kcb::emulator::ServiceConfig {
-                encryption_update_delay: std::time::Duration::ZERO,
-                ..Default::default()
-            },
-            Arc::new(kcb::clock::SystemClock),
-        );
-        let server = kcb::emulator::server::start(svc, "127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("serve");
-        let s = scenario::parse(
-            r#"
+    // The harness's own server on loopback, with signatures checked and no service-side
+    // faults: whatever fails here failed at the client's transport.
+    let (r, _) = run_against_serve(
+        r#"
             name = "endpoint-faults"
             duration = "4s"
             seed = 22
@@ -293,16 +281,7 @@ fn faults_against_another_endpoint_are_applied_at_the_transport() {
             at = "1s"
             for = "1s"
             "#,
-            Path::new("inline.toml"),
-        )
-        .expect("scenario validates");
-        let url = server.endpoint_url();
-        let out = runner::run_scenario(Arc::new(s), Some((url, "us-east-1".into())), false)
-            .await
-            .expect("run");
-        server.task.abort();
-        out.result
-    });
+    );
     assert_ne!(r.endpoint, "embedded");
     let plain = r.path("plaintext").expect("plaintext");
     // Half the puts were answered ProvisionedThroughputExceededException by the wrapper, parsed
@@ -350,21 +329,8 @@ fn faults_against_another_endpoint_are_applied_at_the_transport() {
 
 #[test]
 fn a_rotated_key_keeps_records_before_and_after_readable_on_both_encrypted_paths() {
-    let rt = runner::runtime(false).expect("runtime");
-    let (r, svc) = rt.block_on(async {
-        let svc = kcb::emulator::Service::new(
-            kcb::emulator::ServiceConfig {
-                encryption_update_delay: std::time::Duration::ZERO,
-                ..Default::default()
-            },
-            Arc::new(kcb::clock::SystemClock),
-        );
-        let server =
-            kcb::emulator::server::start(svc.clone(), "127.0.0.1:0".parse().expect("addr"))
-                .await
-                .expect("serve");
-        let s = scenario::parse(
-            r#"
+    let (r, svc) = run_against_serve(
+        r#"
             name = "rotate"
             duration = "4s"
             seed = 23
@@ -380,16 +346,7 @@ fn a_rotated_key_keeps_records_before_and_after_readable_on_both_encrypted_paths
             kind = "rotate-key"
             at = "2s"
             "#,
-            Path::new("inline.toml"),
-        )
-        .expect("scenario validates");
-        let url = server.endpoint_url();
-        let out = runner::run_scenario(Arc::new(s), Some((url, "us-east-1".into())), false)
-            .await
-            .expect("run");
-        server.task.abort();
-        (out.result, svc)
-    });
+    );
     let fault = &r.faults[0];
     assert_eq!(fault.kind, "rotate-key");
     assert_eq!(
@@ -434,4 +391,30 @@ fn a_rotated_key_keeps_records_before_and_after_readable_on_both_encrypted_paths
         .filter(|c| c.at > rotations[0].at)
         .count();
     assert!(envelope_after > 0);
+}
+
+/// Run `toml` (real clock) against the harness's own `serve` on loopback, signatures checked,
+/// encryption changes at once: the result and the service, to read its own log.
+fn run_against_serve(toml: &str) -> (RunResult, kcb::emulator::Service) {
+    let rt = runner::runtime(false).expect("runtime");
+    rt.block_on(async {
+        let svc = kcb::emulator::Service::new(
+            kcb::emulator::ServiceConfig {
+                encryption_update_delay: std::time::Duration::ZERO,
+                ..Default::default()
+            },
+            Arc::new(kcb::clock::SystemClock),
+        );
+        let server =
+            kcb::emulator::server::start(svc.clone(), "127.0.0.1:0".parse().expect("addr"))
+                .await
+                .expect("serve");
+        let s = scenario::parse(toml, Path::new("inline.toml")).expect("scenario validates");
+        let url = server.endpoint_url();
+        let out = runner::run_scenario(Arc::new(s), Some((url, "us-east-1".into())), false)
+            .await
+            .expect("run");
+        server.task.abort();
+        (out.result, svc)
+    })
 }

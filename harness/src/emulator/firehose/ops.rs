@@ -107,7 +107,7 @@ pub(super) fn named(input: &StreamIn, op: &str, ctx: &Ctx<'_>) -> Result<String,
     Ok(name)
 }
 
-fn check_name(name: &str) -> Result<(), ApiError> {
+pub(super) fn check_name(name: &str) -> Result<(), ApiError> {
     check_len(name, "deliveryStreamName", 1, 64)?;
     if !name
         .chars()
@@ -465,16 +465,10 @@ fn delete(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
     Ok(json!({}))
 }
 
-fn start_encryption(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
-    let name = named(input, "StartDeliveryStreamEncryption", ctx)?;
-    let requested = input
-        .delivery_stream_encryption_configuration_input
-        .as_ref()
-        .map_or(Ok(KeyType::AwsOwned), |e| key_of(e, ctx))?;
-    let mut all = ctx.svc.firehose.by_name.lock();
-    let ds = all
-        .get_mut(&name)
-        .ok_or_else(|| not_found(ctx.svc, &name))?;
+/// A DirectPut stream's encryption status, refused while a change is still settling (Start and
+/// Stop both need this).
+fn settled_encryption(ds: &DeliveryStream, ctx: &Ctx<'_>) -> Result<&'static str, ApiError> {
+    let name = &ds.name;
     if ds.source != Source::DirectPut {
         return Err(invalid(format!(
             "Firehose {name} reads a Kinesis stream: encryption at rest is the stream's own"
@@ -487,6 +481,20 @@ fn start_encryption(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
             format!("Firehose {name} encryption is {status}: try again when it settles"),
         ));
     }
+    Ok(status)
+}
+
+fn start_encryption(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
+    let name = named(input, "StartDeliveryStreamEncryption", ctx)?;
+    let requested = input
+        .delivery_stream_encryption_configuration_input
+        .as_ref()
+        .map_or(Ok(KeyType::AwsOwned), |e| key_of(e, ctx))?;
+    let mut all = ctx.svc.firehose.by_name.lock();
+    let ds = all
+        .get_mut(&name)
+        .ok_or_else(|| not_found(ctx.svc, &name))?;
+    let status = settled_encryption(ds, ctx)?;
     let unchanged = ds.encryption.on && ds.encryption.key.as_ref() == Some(&requested);
     if !unchanged || status == "ENABLING_FAILED" {
         retire_grant(ctx.svc, &ds.encryption);
@@ -504,18 +512,7 @@ fn stop_encryption(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
     let ds = all
         .get_mut(&name)
         .ok_or_else(|| not_found(ctx.svc, &name))?;
-    if ds.source != Source::DirectPut {
-        return Err(invalid(format!(
-            "Firehose {name} reads a Kinesis stream: encryption at rest is the stream's own"
-        )));
-    }
-    let (status, _) = encryption_status(ctx.svc, ds, ctx.now);
-    if matches!(status, "ENABLING" | "DISABLING") {
-        return Err(ApiError::new(
-            "ResourceInUseException",
-            format!("Firehose {name} encryption is {status}: try again when it settles"),
-        ));
-    }
+    settled_encryption(ds, ctx)?;
     if ds.encryption.on {
         retire_grant(ctx.svc, &ds.encryption);
         ds.encryption.grant = None;

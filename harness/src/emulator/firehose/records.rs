@@ -10,7 +10,7 @@ use super::ops::{arn_of, encryption_status, stream_status};
 use super::{DeliveryStream, KeyType, Source, WindowKey, FIREHOSE_PRINCIPAL};
 use crate::emulator::kms::{Caller, KmsFailure};
 use crate::emulator::service::Ctx;
-use crate::emulator::wire::{self, blob, check_len, required, ApiError, OpResult};
+use crate::emulator::wire::{self, blob, required, ApiError, OpResult};
 
 /// Largest record, before base64 (1,000 KiB).
 pub const MAX_RECORD_BYTES: usize = 1_024_000;
@@ -44,7 +44,7 @@ fn record_id() -> String {
 /// The delivery stream `input` names, with `firehose:<op>` on it authorized.
 fn target(input: &PutIn, op: &str, ctx: &Ctx<'_>) -> Result<String, ApiError> {
     let name = required(input.delivery_stream_name.clone(), "deliveryStreamName")?;
-    check_len(&name, "deliveryStreamName", 1, 64)?;
+    super::ops::check_name(&name)?;
     ctx.authorize(&format!("firehose:{op}"), &arn_of(ctx.svc, &name))?;
     Ok(name)
 }

@@ -29,15 +29,23 @@ pub fn python_with(modules: &[&str]) -> Option<PathBuf> {
     if ok {
         return Some(p);
     }
-    let msg = format!(
-        "the Python peer ({}) is not installed: run scripts/test.sh, which installs \
-         scripts/peers/requirements.txt into target/peers/venv (or set KCB_PYTHON)",
-        modules.join(", ")
-    );
+    missing(
+        "the Python half of this test",
+        format!(
+            "the Python peer ({}) is not installed: run scripts/test.sh, which installs \
+             scripts/peers/requirements.txt into target/peers/venv (or set KCB_PYTHON)",
+            modules.join(", ")
+        ),
+    )
+}
+
+/// A peer is missing: the test fails under `KCB_REQUIRE_PEERS` (as on CI), else says loudly
+/// that `what` is skipped.
+fn missing<T>(what: &str, msg: String) -> Option<T> {
     if std::env::var_os("KCB_REQUIRE_PEERS").is_some() {
         panic!("{msg}");
     }
-    eprintln!("SKIPPED the Python half of this test: {msg}");
+    eprintln!("SKIPPED {what}: {msg}");
     None
 }
 
@@ -153,16 +161,14 @@ pub fn kinesalite_dir() -> Option<PathBuf> {
     if node_ok && dir.join("node_modules/kinesalite/package.json").is_file() {
         return Some(dir);
     }
-    let msg = format!(
-        "the npm peer (kinesalite) is not installed{}: run scripts/test.sh, which installs \
-         scripts/peers/package.json into target/peers/npm with npm (or set KCB_NPM_PEERS)",
-        if node_ok { "" } else { " and node is missing" }
-    );
-    if std::env::var_os("KCB_REQUIRE_PEERS").is_some() {
-        panic!("{msg}");
-    }
-    eprintln!("SKIPPED this test: {msg}");
-    None
+    missing(
+        "this test",
+        format!(
+            "the npm peer (kinesalite) is not installed{}: run scripts/test.sh, which installs \
+             scripts/peers/package.json into target/peers/npm with npm (or set KCB_NPM_PEERS)",
+            if node_ok { "" } else { " and node is missing" }
+        ),
+    )
 }
 
 /// kinesalite on a free loopback port (scripts/peers/kinesalite.js).
