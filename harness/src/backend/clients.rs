@@ -111,6 +111,8 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     /// Firehose.
     pub firehose: aws_sdk_firehose::Client,
+    /// S3 (a Firehose destination).
+    pub s3: aws_sdk_s3::Client,
 }
 
 /// What the observing transport of a set of clients records into and applies.
@@ -188,6 +190,19 @@ pub fn build(target: &Target, source: &CredentialSource, obs: Observation) -> Cl
         .http_client(http.clone())
         .retry_config(RetryConfig::disabled())
         .timeout_config(timeouts.clone());
+    // Path-style off AWS (an endpoint's host is no bucket's); checksums only where an
+    // operation requires them, so a PutObject's body goes whole, not aws-chunked.
+    let mut s3 = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .stalled_stream_protection(stalled.clone())
+        .region(aws_sdk_s3::config::Region::new(region.clone()))
+        .credentials_provider(creds.clone())
+        .http_client(http.clone())
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(timeouts.clone())
+        .force_path_style(url.is_some())
+        .request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(aws_sdk_s3::config::ResponseChecksumValidation::WhenRequired);
     let mut iam = aws_sdk_iam::Config::builder()
         .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
         .stalled_stream_protection(stalled.clone())
@@ -200,6 +215,7 @@ pub fn build(target: &Target, source: &CredentialSource, obs: Observation) -> Cl
     kms.set_endpoint_url(url.clone());
     sts.set_endpoint_url(url.clone());
     firehose.set_endpoint_url(url.clone());
+    s3.set_endpoint_url(url.clone());
     iam.set_endpoint_url(url);
     Clients {
         kinesis: aws_sdk_kinesis::Client::from_conf(kinesis.build()),
@@ -207,5 +223,6 @@ pub fn build(target: &Target, source: &CredentialSource, obs: Observation) -> Cl
         sts: aws_sdk_sts::Client::from_conf(sts.build()),
         iam: aws_sdk_iam::Client::from_conf(iam.build()),
         firehose: aws_sdk_firehose::Client::from_conf(firehose.build()),
+        s3: aws_sdk_s3::Client::from_conf(s3.build()),
     }
 }

@@ -2,8 +2,9 @@
 
 use aws_sdk_firehose::primitives::Blob;
 use aws_sdk_firehose::types::{
-    DeliveryStreamEncryptionConfigurationInput, DeliveryStreamType, KeyType,
-    KinesisStreamSourceConfiguration, Record, Tag,
+    BufferingHints, CompressionFormat, DeliveryStreamEncryptionConfigurationInput,
+    DeliveryStreamType, EncryptionConfiguration, ExtendedS3DestinationConfiguration, KeyType,
+    KinesisStreamSourceConfiguration, KmsEncryptionConfig, NoEncryptionConfig, Record, Tag,
 };
 
 use super::BackendError;
@@ -50,6 +51,58 @@ pub enum FirehoseSource {
     },
 }
 
+/// An S3 destination for CreateDeliveryStream (ExtendedS3DestinationConfiguration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirehoseDestination {
+    /// The bucket's ARN.
+    pub bucket_arn: String,
+    /// The role Firehose delivers as.
+    pub role_arn: String,
+    /// Object key prefix.
+    pub prefix: String,
+    /// Buffer size hint, MiB (1 to 128).
+    pub size_mib: i32,
+    /// Buffer interval hint, seconds (0 to 900).
+    pub interval_secs: i32,
+    /// The destination's SSE-KMS key (KMSEncryptionConfig), if any.
+    pub kms_key_arn: Option<String>,
+}
+
+impl FirehoseDestination {
+    fn input(&self) -> Result<ExtendedS3DestinationConfiguration, BackendError> {
+        let fail = |e: aws_sdk_firehose::error::BuildError| {
+            BackendError::new("CreateDeliveryStream", "ConstructionFailure", e.to_string())
+        };
+        let encryption = match &self.kms_key_arn {
+            Some(k) => EncryptionConfiguration::builder()
+                .kms_encryption_config(
+                    KmsEncryptionConfig::builder()
+                        .awskms_key_arn(k)
+                        .build()
+                        .map_err(fail)?,
+                )
+                .build(),
+            None => EncryptionConfiguration::builder()
+                .no_encryption_config(NoEncryptionConfig::NoEncryption)
+                .build(),
+        };
+        ExtendedS3DestinationConfiguration::builder()
+            .bucket_arn(&self.bucket_arn)
+            .role_arn(&self.role_arn)
+            .prefix(&self.prefix)
+            .buffering_hints(
+                BufferingHints::builder()
+                    .size_in_mbs(self.size_mib)
+                    .interval_in_seconds(self.interval_secs)
+                    .build(),
+            )
+            .compression_format(CompressionFormat::Uncompressed)
+            .encryption_configuration(encryption)
+            .build()
+            .map_err(fail)
+    }
+}
+
 /// What DescribeDeliveryStream says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryStreamInfo {
@@ -67,6 +120,8 @@ pub struct DeliveryStreamInfo {
     pub failure: Option<String>,
     /// The configuration's version.
     pub version: String,
+    /// Its S3 destination, if it has one: bucket ARN, prefix, SSE-KMS key.
+    pub destination: Option<(String, String, Option<String>)>,
 }
 
 /// The answer to a PutRecordBatch.
@@ -92,12 +147,24 @@ impl FirehoseApi {
         Self { client }
     }
 
-    /// CreateDeliveryStream: its ARN.
+    /// CreateDeliveryStream without a destination: its ARN.
     pub async fn create(
         &self,
         name: &str,
         source: &FirehoseSource,
         key: Option<&FirehoseKey>,
+        tags: &[(&str, &str)],
+    ) -> Result<String, BackendError> {
+        self.create_to(name, source, key, None, tags).await
+    }
+
+    /// CreateDeliveryStream delivering to `destination`: its ARN.
+    pub async fn create_to(
+        &self,
+        name: &str,
+        source: &FirehoseSource,
+        key: Option<&FirehoseKey>,
+        destination: Option<&FirehoseDestination>,
         tags: &[(&str, &str)],
     ) -> Result<String, BackendError> {
         let mut req = self
@@ -127,6 +194,9 @@ impl FirehoseApi {
         };
         if let Some(k) = key {
             req = req.delivery_stream_encryption_configuration_input(k.input()?);
+        }
+        if let Some(d) = destination {
+            req = req.extended_s3_destination_configuration(d.input()?);
         }
         for (k, v) in tags {
             req = req.tags(tag(k, v)?);
@@ -166,6 +236,19 @@ impl FirehoseApi {
                 .and_then(|e| e.failure_description())
                 .map(|f| f.r#type().as_str().to_string()),
             version: d.version_id().to_string(),
+            destination: d
+                .destinations()
+                .iter()
+                .find_map(|x| x.extended_s3_destination_description())
+                .map(|x| {
+                    (
+                        x.bucket_arn().to_string(),
+                        x.prefix().unwrap_or_default().to_string(),
+                        x.encryption_configuration()
+                            .and_then(|e| e.kms_encryption_config())
+                            .map(|k| k.awskms_key_arn().to_string()),
+                    )
+                }),
         })
     }
 

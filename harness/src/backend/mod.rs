@@ -9,6 +9,7 @@ pub mod firehose;
 pub mod iam;
 pub mod kinesis;
 pub mod kms;
+pub mod s3;
 pub mod sink;
 pub mod sts;
 pub mod transport;
@@ -19,10 +20,11 @@ pub use clients::{Clients, Observation, Target};
 pub use credentials::{CredentialSource, Credentials, Role, RoleSource};
 pub use error::{BackendError, ErrorClass};
 pub use faults::TransportFaults;
-pub use firehose::{FirehoseApi, FirehoseKey, FirehoseSource};
+pub use firehose::{FirehoseApi, FirehoseDestination, FirehoseKey, FirehoseSource};
 pub use iam::IamApi;
 pub use kinesis::{KinesisApi, RecordsPage, ShardInfo, Start, StreamInfo};
 pub use kms::{DataKeyOut, KeyInfo, KmsApi};
+pub use s3::{GotObject, ListedObject, ObjectPage, S3Api};
 pub use sink::{
     EntryFailure, OutRecord, Partition, Position, PutAck, ReadRecord, Sink, SinkInfo, Source,
 };
@@ -44,6 +46,8 @@ pub struct Principal {
     pub iam: IamApi,
     /// Firehose.
     pub firehose: FirehoseApi,
+    /// S3.
+    pub s3: S3Api,
 }
 
 impl Principal {
@@ -85,6 +89,7 @@ impl Principal {
             sts: StsApi::new(c.sts),
             iam: IamApi::new(c.iam),
             firehose: FirehoseApi::new(c.firehose),
+            s3: S3Api::new(c.s3),
         }
     }
 }

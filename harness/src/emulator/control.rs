@@ -273,6 +273,29 @@ impl<'a> Control<'a> {
             .map(|d| d.received)
     }
 
+    /// What Firehose delivery stream `name` has delivered (and retried, and dropped) by now,
+    /// deliveries due by now carried out first; `None` if it does not exist.
+    pub fn firehose_delivered(&self, name: &str) -> Option<super::firehose::delivery::Delivered> {
+        let now = self.inner.clock().now();
+        super::firehose::delivery::run_due(self.inner, now);
+        self.inner
+            .firehose
+            .by_name
+            .lock()
+            .get(name)
+            .map(|d| d.delivered.clone())
+    }
+
+    /// Objects in bucket `bucket` (`None`: no such bucket).
+    pub fn objects_in(&self, bucket: &str) -> Option<usize> {
+        self.inner
+            .s3
+            .by_name
+            .lock()
+            .get(bucket)
+            .map(|b| b.objects.len())
+    }
+
     /// Key material versions of key `id` (1 + its rotations; 0 for no such key).
     pub fn key_material_versions(&self, id: &str) -> usize {
         self.inner.kms.lock().store.material_versions(id)

@@ -30,6 +30,10 @@ pub const PRODUCER: &str = "producer";
 /// Name (and access key id) of the default principal that reads records and decrypts them.
 pub const CONSUMER: &str = "consumer";
 
+/// Name of the default role Firehose delivers as (`arn:aws:iam::<account>:role/delivery`):
+/// writes to the S3 destination, with its KMS key.
+pub const DELIVERY: &str = "delivery";
+
 /// What every principal's secret access key ends with: the secret is `<name>-secret`.
 pub const DEFAULT_SECRET_SUFFIX: &str = "-secret";
 
@@ -93,6 +97,10 @@ const ADMIN_ACTIONS: &[&str] = &[
     "kms:DisableKeyRotation",
     "kms:RotateKeyOnDemand",
     "kms:ListKeyRotations",
+    "s3:CreateBucket",
+    "s3:DeleteBucket",
+    "s3:ListBucket",
+    "s3:DeleteObject",
 ];
 
 /// Actions of the default [`RESHARDER`] principal.
@@ -129,6 +137,22 @@ const CONSUMER_ACTIONS: &[&str] = &[
     "kinesis:ListShards",
     "kms:Decrypt",
     "kms:DescribeKey",
+    "s3:ListBucket",
+    "s3:GetObject",
+];
+
+/// Actions of the default [`DELIVERY`] principal: Firehose's delivery role (the S3 destination,
+/// its SSE-KMS key, and a source stream).
+const DELIVERY_ACTIONS: &[&str] = &[
+    "s3:PutObject",
+    "s3:GetBucketLocation",
+    "s3:ListBucket",
+    "kms:GenerateDataKey",
+    "kms:Decrypt",
+    "kinesis:DescribeStream",
+    "kinesis:GetShardIterator",
+    "kinesis:GetRecords",
+    "kinesis:ListShards",
 ];
 
 /// Whether a statement grants or refuses what it matches.
@@ -359,11 +383,12 @@ impl Iam {
     /// Access key id = name, secret = [`default_secret`]`(name)`.
     pub fn with_defaults(account_id: &str) -> Self {
         let mut iam = Self::new(account_id);
-        let defaults: [(&str, &[&str]); 4] = [
+        let defaults: [(&str, &[&str]); 5] = [
             (ADMIN, ADMIN_ACTIONS),
             (RESHARDER, RESHARDER_ACTIONS),
             (PRODUCER, PRODUCER_ACTIONS),
             (CONSUMER, CONSUMER_ACTIONS),
+            (DELIVERY, DELIVERY_ACTIONS),
         ];
         for (name, actions) in defaults {
             iam.insert_principal(name, vec![Statement::allow(actions.iter().copied(), ["*"])]);

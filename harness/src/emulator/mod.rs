@@ -1,4 +1,4 @@
-//! The embedded Kinesis + KMS service (and the STS a run's credentials need): AWS JSON 1.1 with AWS's error names, reached in process
+//! The embedded Kinesis + KMS + Firehose service, with the S3 a delivery writes to (and the STS a run's credentials need): AWS JSON 1.1 (S3: REST-XML) with AWS's error names, reached in process
 //! through the real SDK clients or on a loopback port. It knows nothing of scenarios.
 
 pub mod bucket;
@@ -9,6 +9,7 @@ pub mod iam_api;
 pub mod kinesis;
 pub mod kms;
 pub mod overrides;
+pub mod s3;
 pub mod server;
 pub mod service;
 pub mod sigv4;

@@ -66,6 +66,8 @@ pub struct Inner {
     pub(crate) sse: SseKeys,
     /// Firehose delivery streams.
     pub(crate) firehose: super::firehose::DeliveryStreams,
+    /// S3 buckets (Firehose's destinations).
+    pub(crate) s3: super::s3::Buckets,
     pub(crate) sse_reuse_by_stream: Mutex<std::collections::HashMap<String, Duration>>,
     /// KMS quotas lowered by the harness (the lowest, with the base, is in force).
     pub(crate) quota_overrides: Mutex<Overrides<f64>>,
@@ -300,6 +302,7 @@ impl Service {
                 streams: Streams::default(),
                 sse: SseKeys::default(),
                 firehose: Default::default(),
+                s3: Default::default(),
                 sse_reuse_by_stream: Mutex::new(Default::default()),
                 quota_overrides: Mutex::new(Overrides::default()),
                 shard_overrides: Mutex::new(Default::default()),
@@ -337,9 +340,14 @@ impl Service {
         if sts::is_query(&parts) {
             return (self.handle_sts(&parts, &body), Duration::ZERO);
         }
+        let s3 = !parts.headers.contains_key("x-amz-target");
         let request = http::Request::from_parts(parts, body);
         super::kms::begin_request();
-        let response = respond(self.handle_inner(request));
+        let response = if s3 {
+            self.handle_s3(request)
+        } else {
+            respond(self.handle_inner(request))
+        };
         let ops = super::kms::request_ops();
         let delays = self.inner.kms_delays.read();
         let delay = if ops.is_empty() || delays.is_empty() {
@@ -387,6 +395,52 @@ impl Service {
                 "UnknownOperationException",
                 format!("unknown target {target}"),
             )),
+        }
+    }
+
+    /// An S3 request (REST-XML, no `X-Amz-Target`): authenticated like the others.
+    fn handle_s3(&self, request: http::Request<Bytes>) -> ServiceResponse {
+        let (parts, body) = request.into_parts();
+        let id = request_id();
+        let caller = if body.len() > MAX_BODY_BYTES {
+            Err(ApiError::new("EntityTooLarge", "request body too large").with_status(413))
+        } else {
+            self.authenticate(&parts, &body).map_err(|e| {
+                let code = match e {
+                    AuthError::Missing => "AccessDenied",
+                    AuthError::Malformed(_) => "AuthorizationHeaderMalformed",
+                    AuthError::UnknownAccessKey(_) => "InvalidAccessKeyId",
+                    AuthError::BadSignature => "SignatureDoesNotMatch",
+                    AuthError::BadSessionToken => "InvalidToken",
+                    AuthError::ExpiredToken => "ExpiredToken",
+                };
+                ApiError::new(code, e.to_string()).with_status(403)
+            })
+        };
+        let req = super::s3::ops::Request {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+            body,
+        };
+        match caller {
+            Ok(caller) => super::s3::ops::handle(
+                &self.inner,
+                &caller.principal,
+                req,
+                self.inner.clock.now(),
+                &id,
+            ),
+            Err(e) => http::Response::builder()
+                .status(e.status)
+                .header("content-type", "application/xml")
+                .header("x-amz-request-id", id.as_str())
+                .body(Bytes::from(super::s3::xml::error(
+                    &e,
+                    parts.uri.path(),
+                    &id,
+                )))
+                .unwrap_or_else(|_| http::Response::new(Bytes::new())),
         }
     }
 

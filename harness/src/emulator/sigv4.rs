@@ -215,11 +215,29 @@ pub fn verify(
     }
 
     let path_and_query = uri.path_and_query().map_or("/", |pq| pq.as_str());
+    // S3 signs its path as sent (encoded once, not normalized) and states the body's hash in
+    // `x-amz-content-sha256`, which must match the body unless it says UNSIGNED-PAYLOAD.
+    let s3 = credential.service == "s3";
+    let stated = headers
+        .get("x-amz-content-sha256")
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| s3);
+    let signable_body = match stated {
+        Some("UNSIGNED-PAYLOAD") => SignableBody::UnsignedPayload,
+        Some(hash) => {
+            use sha2::Digest as _;
+            if !hash.eq_ignore_ascii_case(&hex::encode(sha2::Sha256::digest(body))) {
+                return Err(AuthError::BadSignature);
+            }
+            SignableBody::Precomputed(hash.to_owned())
+        }
+        None => SignableBody::Bytes(body),
+    };
     let request = SignableRequest::new(
         method.as_str(),
         path_and_query,
         signed.into_iter(),
-        SignableBody::Bytes(body),
+        signable_body,
     )
     .map_err(|e| AuthError::Malformed(format!("cannot canonicalize the request: {e}")))?;
 
@@ -235,6 +253,11 @@ pub fn verify(
     // the headers the client says it signed, so every one of them must be signed again.
     let mut settings = SigningSettings::default();
     settings.excluded_headers = None;
+    if s3 {
+        settings.percent_encoding_mode = aws_sigv4::http_request::PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode =
+            aws_sigv4::http_request::UriPathNormalizationMode::Disabled;
+    }
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(credential.region.as_str())

@@ -14,6 +14,7 @@ mod esdk_peer;
 mod fault_compose;
 mod fault_pairs;
 mod fault_scenarios;
+mod firehose_delivery;
 mod firehose_ops;
 mod gate;
 mod hlog_peer;

@@ -11,9 +11,12 @@
 //! stops or the stream is deleted) and, through it, a data key per reuse window as
 //! [`FIREHOSE_PRINCIPAL`]; a revoked grant is KMS_ACCESS_DENIED. Each delivery stream has AWS's
 //! direct-put quotas ([`Quota`]): past them PutRecord is `ServiceUnavailableException` and
-//! PutRecordBatch fails the entries past them one by one. Not yet: delivery to a destination
-//! (the records are counted, then dropped).
+//! PutRecordBatch fails the entries past them one by one. A delivery stream with an S3
+//! destination buffers what it accepts and delivers it to the embedded S3 ([`delivery`]),
+//! retrying and at last dropping what a key or permission problem keeps from being written;
+//! one without a destination counts its records and drops them.
 
+pub mod delivery;
 pub mod ops;
 pub mod records;
 
@@ -167,6 +170,12 @@ pub struct DeliveryStream {
     pub window_key: Option<WindowKey>,
     /// Its throughput quotas.
     pub quota: Quota,
+    /// Where it delivers (none: records are counted and dropped).
+    pub destination: Option<delivery::S3Destination>,
+    /// Records waiting for delivery.
+    pub buffer: delivery::Buffer,
+    /// What deliveries have done.
+    pub delivered: delivery::Delivered,
 }
 
 /// Every delivery stream, by name.

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::delivery::S3Destination;
 use super::{
     records, DeliveryStream, Encryption, KeyType, Quota, Received, Source, FIREHOSE_PRINCIPAL,
 };
@@ -27,6 +28,8 @@ pub(super) struct StreamIn {
     delivery_stream_type: Option<String>,
     kinesis_stream_source_configuration: Option<KinesisSourceIn>,
     delivery_stream_encryption_configuration_input: Option<EncryptionIn>,
+    extended_s3_destination_configuration: Option<S3DestinationIn>,
+    s3_destination_configuration: Option<S3DestinationIn>,
     tags: Option<Vec<TagIn>>,
     tag_keys: Option<Vec<String>>,
     limit: Option<i64>,
@@ -40,6 +43,41 @@ struct KinesisSourceIn {
     kinesis_stream_arn: Option<String>,
     #[serde(rename = "RoleARN")]
     role_arn: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct S3DestinationIn {
+    #[serde(rename = "RoleARN")]
+    role_arn: Option<String>,
+    #[serde(rename = "BucketARN")]
+    bucket_arn: Option<String>,
+    prefix: Option<String>,
+    buffering_hints: Option<HintsIn>,
+    compression_format: Option<String>,
+    encryption_configuration: Option<DestinationEncryptionIn>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct HintsIn {
+    #[serde(rename = "SizeInMBs")]
+    size_in_mbs: Option<i64>,
+    interval_in_seconds: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct DestinationEncryptionIn {
+    no_encryption_config: Option<String>,
+    #[serde(rename = "KMSEncryptionConfig")]
+    kms_encryption_config: Option<KmsConfigIn>,
+}
+
+#[derive(Deserialize, Default)]
+struct KmsConfigIn {
+    #[serde(rename = "AWSKMSKeyARN")]
+    key_arn: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -283,6 +321,94 @@ fn key_of(input: &EncryptionIn, ctx: &Ctx<'_>) -> Result<KeyType, ApiError> {
     }
 }
 
+/// An S3 destination as CreateDeliveryStream takes it, checked as AWS checks it (hints in
+/// range, uncompressed only here).
+fn destination_of(d: &S3DestinationIn) -> Result<S3Destination, ApiError> {
+    let role_arn = required(d.role_arn.clone(), "s3DestinationConfiguration.roleARN")?;
+    let bucket_arn = required(d.bucket_arn.clone(), "s3DestinationConfiguration.bucketARN")?;
+    let bucket = bucket_arn
+        .strip_prefix("arn:aws:s3:::")
+        .filter(|b| !b.is_empty() && !b.contains('/'))
+        .ok_or_else(|| invalid(format!("BucketARN {bucket_arn} is not an S3 bucket ARN")))?
+        .to_string();
+    let role = role_arn
+        .rsplit_once('/')
+        .map(|(_, r)| r.to_string())
+        .filter(|_| role_arn.starts_with("arn:aws:iam::"))
+        .ok_or_else(|| invalid(format!("RoleARN {role_arn} is not an IAM role ARN")))?;
+    let hints = d.buffering_hints.as_ref();
+    let size = hints.and_then(|h| h.size_in_mbs).unwrap_or(5);
+    if !(1..=128).contains(&size) {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{size}' at 'bufferingHints.sizeInMBs' failed to satisfy constraint: Member must have value between 1 and 128"
+        )));
+    }
+    let interval = hints.and_then(|h| h.interval_in_seconds).unwrap_or(300);
+    if !(0..=900).contains(&interval) {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{interval}' at 'bufferingHints.intervalInSeconds' failed to satisfy constraint: Member must have value between 0 and 900"
+        )));
+    }
+    match d.compression_format.as_deref() {
+        None | Some("UNCOMPRESSED") => {}
+        Some(other) => {
+            return Err(invalid(format!(
+                "CompressionFormat {other}: the embedded Firehose delivers UNCOMPRESSED only"
+            )))
+        }
+    }
+    let kms_key =
+        match &d.encryption_configuration {
+            Some(DestinationEncryptionIn {
+                kms_encryption_config: Some(k),
+                no_encryption_config: None,
+            }) => Some(required(
+                k.key_arn.clone(),
+                "encryptionConfiguration.kMSEncryptionConfig.aWSKMSKeyARN",
+            )?),
+            Some(DestinationEncryptionIn {
+                kms_encryption_config: Some(_),
+                no_encryption_config: Some(_),
+            }) => return Err(invalid(
+                "EncryptionConfiguration takes NoEncryptionConfig or KMSEncryptionConfig, not both",
+            )),
+            _ => None,
+        };
+    Ok(S3Destination {
+        bucket,
+        role_arn,
+        role,
+        prefix: d.prefix.clone().unwrap_or_default(),
+        size_bytes: size as u64 * 1024 * 1024,
+        interval: Duration::from_secs(interval as u64),
+        kms_key,
+    })
+}
+
+/// DescribeDeliveryStream's description of an S3 destination.
+fn describe_destination(d: &S3Destination) -> Value {
+    let encryption = match &d.kms_key {
+        Some(k) => json!({ "KMSEncryptionConfig": { "AWSKMSKeyARN": k } }),
+        None => json!({ "NoEncryptionConfig": "NoEncryption" }),
+    };
+    let s3 = json!({
+        "RoleARN": d.role_arn,
+        "BucketARN": crate::emulator::s3::bucket_arn(&d.bucket),
+        "Prefix": d.prefix,
+        "BufferingHints": {
+            "SizeInMBs": d.size_bytes / (1024 * 1024),
+            "IntervalInSeconds": d.interval.as_secs(),
+        },
+        "CompressionFormat": "UNCOMPRESSED",
+        "EncryptionConfiguration": encryption,
+    });
+    json!({
+        "DestinationId": "destinationId-000000000001",
+        "S3DestinationDescription": s3,
+        "ExtendedS3DestinationDescription": s3,
+    })
+}
+
 fn tags_of(tags: &[TagIn]) -> Result<BTreeMap<String, String>, ApiError> {
     let mut out = BTreeMap::new();
     for t in tags {
@@ -339,6 +465,16 @@ fn create(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
             )))
         }
     };
+    let destination = match (
+        &input.extended_s3_destination_configuration,
+        &input.s3_destination_configuration,
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(invalid("Only one destination configuration may be given"))
+        }
+        (Some(d), None) | (None, Some(d)) => Some(destination_of(d)?),
+        (None, None) => None,
+    };
     let tags = tags_of(input.tags.as_deref().unwrap_or_default())?;
     if tags.len() > MAX_TAGS {
         return Err(invalid(format!("at most {MAX_TAGS} tags")));
@@ -385,6 +521,9 @@ fn create(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
             received: Received::default(),
             window_key: None,
             quota: Quota::for_region(ctx.svc.region()),
+            destination,
+            buffer: Default::default(),
+            delivered: Default::default(),
         },
     );
     Ok(json!({ "DeliveryStreamARN": arn }))
@@ -392,8 +531,12 @@ fn create(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
 
 fn describe(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
     let name = named(input, "DescribeDeliveryStream", ctx)?;
-    let all = ctx.svc.firehose.by_name.lock();
-    let ds = all.get(&name).ok_or_else(|| not_found(ctx.svc, &name))?;
+    let mut all = ctx.svc.firehose.by_name.lock();
+    let ds = all
+        .get_mut(&name)
+        .ok_or_else(|| not_found(ctx.svc, &name))?;
+    super::delivery::deliver_due(ctx.svc, ds, ctx.now);
+    let ds = &*ds;
     let (status, failure) = encryption_status(ctx.svc, ds, ctx.now);
     let mut enc = json!({ "Status": status });
     if let Some(key) = &ds.encryption.key {
@@ -413,7 +556,7 @@ fn describe(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
         "VersionId": ds.version.to_string(),
         "CreateTimestamp": epoch_seconds(ds.created),
         "DeliveryStreamEncryptionConfiguration": enc,
-        "Destinations": [],
+        "Destinations": ds.destination.iter().map(describe_destination).collect::<Vec<_>>(),
         "HasMoreDestinations": false,
     });
     if let Source::KinesisStream {

@@ -67,9 +67,10 @@ fn slow_down() -> ApiError {
 /// entries the throughput quotas let in (the call itself is refused past the request quota).
 fn accept(
     ds: &mut DeliveryStream,
-    sizes: &[usize],
+    datas: Vec<Vec<u8>>,
     ctx: &Ctx<'_>,
 ) -> Result<(bool, Vec<bool>), ApiError> {
+    let sizes: Vec<usize> = datas.iter().map(Vec::len).collect();
     if let Source::KinesisStream { .. } = ds.source {
         return Err(ApiError::new(
             "InvalidArgumentException",
@@ -105,12 +106,13 @@ fn accept(
             ds.quota.bytes.try_take(n as f64, ctx.now) && ds.quota.records.try_take(1.0, ctx.now)
         })
         .collect();
-    for (&n, _) in sizes.iter().zip(&admitted).filter(|(_, &ok)| ok) {
+    for (data, _) in datas.into_iter().zip(&admitted).filter(|(_, &ok)| ok) {
         ds.received.records += 1;
-        ds.received.bytes += n as u64;
+        ds.received.bytes += data.len() as u64;
         if encrypted {
             ds.received.encrypted += 1;
         }
+        super::delivery::buffer(ctx.svc, ds, data.into(), encrypted, ctx.now);
     }
     Ok((encrypted, admitted))
 }
@@ -163,7 +165,7 @@ pub fn put_record(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
     let ds = all
         .get_mut(&name)
         .ok_or_else(|| super::ops::not_found(ctx.svc, &name))?;
-    let (encrypted, admitted) = accept(ds, &[data.len()], ctx)?;
+    let (encrypted, admitted) = accept(ds, vec![data], ctx)?;
     if admitted != [true] {
         return Err(slow_down());
     }
@@ -185,8 +187,7 @@ pub fn put_record_batch(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
         .iter()
         .map(|r| data_of(r, "records.member.data"))
         .collect::<Result<Vec<_>, _>>()?;
-    let sizes: Vec<usize> = datas.iter().map(Vec::len).collect();
-    let total: usize = sizes.iter().sum();
+    let total: usize = datas.iter().map(Vec::len).sum();
     if total > MAX_BATCH_BYTES {
         return Err(ApiError::new(
             "InvalidArgumentException",
@@ -197,7 +198,7 @@ pub fn put_record_batch(body: &[u8], ctx: &Ctx<'_>) -> OpResult {
     let ds = all
         .get_mut(&name)
         .ok_or_else(|| super::ops::not_found(ctx.svc, &name))?;
-    let (encrypted, admitted) = accept(ds, &sizes, ctx)?;
+    let (encrypted, admitted) = accept(ds, datas, ctx)?;
     let failed = admitted.iter().filter(|ok| !**ok).count();
     let responses: Vec<Value> = admitted
         .iter()

@@ -181,12 +181,18 @@ impl KeyStore {
 
     /// The AWS-managed key for Kinesis, created on first use as AWS does.
     pub fn aws_kinesis_key(&mut self, now: Duration) -> String {
-        const ALIAS: &str = "alias/aws/kinesis";
-        if let Some(id) = self.aliases.get(ALIAS) {
+        self.aws_managed_key("kinesis", "Kinesis", now)
+    }
+
+    /// The AWS-managed key `alias/aws/<service>` (`kinesis`, `s3`), created on first use as AWS
+    /// does.
+    pub fn aws_managed_key(&mut self, service: &str, title: &str, now: Duration) -> String {
+        let alias = format!("alias/aws/{service}");
+        if let Some(id) = self.aliases.get(&alias) {
             return id.clone();
         }
-        let id = self.create_key("Default key for Kinesis", true, now);
-        self.aliases.insert(ALIAS.to_string(), id.clone());
+        let id = self.create_key(&format!("Default key for {title}"), true, now);
+        self.aliases.insert(alias, id.clone());
         id
     }
 
