@@ -16,6 +16,8 @@ pub enum Service {
     Kinesis,
     /// `TrentService.*` (KMS)
     Kms,
+    /// `Firehose_20150804.*`
+    Firehose,
 }
 
 impl Service {
@@ -24,6 +26,7 @@ impl Service {
         match self {
             Service::Kinesis => "Kinesis_20131202",
             Service::Kms => "TrentService",
+            Service::Firehose => "Firehose_20150804",
         }
     }
 }

@@ -502,6 +502,7 @@ impl KinesisApi {
                 partition_key: r.partition_key().unwrap_or_default().to_string(),
                 data: r.data().as_ref().to_vec(),
                 encrypted: r.encryption_type() == Some(&EncryptionType::Kms),
+                written_at: None,
             })
             .collect();
         Ok(RecordsPage {

@@ -57,6 +57,14 @@ impl S3Api {
         Self { client }
     }
 
+    /// The region the client signs for.
+    pub fn region(&self) -> String {
+        self.client
+            .config()
+            .region()
+            .map_or_else(|| "us-east-1".to_string(), ToString::to_string)
+    }
+
     /// CreateBucket (in `region`; us-east-1 takes no location constraint).
     pub async fn create_bucket(&self, bucket: &str, region: &str) -> Result<(), BackendError> {
         let mut req = self.client.create_bucket().bucket(bucket);

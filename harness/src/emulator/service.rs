@@ -340,7 +340,13 @@ impl Service {
         if sts::is_query(&parts) {
             return (self.handle_sts(&parts, &body), Duration::ZERO);
         }
-        let s3 = !parts.headers.contains_key("x-amz-target");
+        // S3 (REST, no X-Amz-Target) by the service its signature is scoped to.
+        let s3 = !parts.headers.contains_key("x-amz-target")
+            && parts
+                .headers
+                .get(http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|a| a.contains("/s3/aws4_request"));
         let request = http::Request::from_parts(parts, body);
         super::kms::begin_request();
         let response = if s3 {
@@ -398,7 +404,8 @@ impl Service {
         }
     }
 
-    /// An S3 request (REST-XML, no `X-Amz-Target`): authenticated like the others.
+    /// An S3 request (REST-XML, no `X-Amz-Target`, signed for `s3`): authenticated like the
+    /// others.
     fn handle_s3(&self, request: http::Request<Bytes>) -> ServiceResponse {
         let (parts, body) = request.into_parts();
         let id = request_id();

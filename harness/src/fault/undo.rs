@@ -45,6 +45,13 @@ pub enum Part {
         /// Lifted by the fault's cancel step (a scheduled deletion's `cancel_after`).
         on_cancel: bool,
     },
+    /// Firehose's grant on a key revoked: encryption started again with the key.
+    Regrant {
+        /// The delivery stream.
+        delivery_stream: String,
+        /// The key.
+        key: String,
+    },
 }
 
 impl Part {
@@ -77,6 +84,10 @@ impl Part {
                 Ok(format!("inline policy {name} removed from role {role}"))
             }
             Part::Key { key, id, .. } => world.keys.release(&world.admin.kms, &key, id).await,
+            Part::Regrant {
+                delivery_stream,
+                key,
+            } => super::kinds::revoke_grant::regrant(world, &delivery_stream, &key).await,
         }
     }
 }

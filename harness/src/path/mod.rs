@@ -44,6 +44,8 @@ pub enum Path {
     Envelope(Box<EnvelopePath>),
     /// Kinesis encrypts at rest; the client sends plaintext.
     SseKms,
+    /// Firehose encrypts at rest (and the destination); the client sends plaintext.
+    Firehose,
 }
 
 impl Path {
@@ -53,13 +55,14 @@ impl Path {
             Path::Plaintext => PathKind::Plaintext,
             Path::Envelope(_) => PathKind::Envelope,
             Path::SseKms => PathKind::SseKms,
+            Path::Firehose => PathKind::Firehose,
         }
     }
 
     /// Seal one payload into record data. `now` is the harness clock (data-key cache ages).
     pub async fn seal(&self, payload: &[u8], now: Duration) -> Result<Vec<u8>, BackendError> {
         match self {
-            Path::Plaintext | Path::SseKms => Ok(payload.to_vec()),
+            Path::Plaintext | Path::SseKms | Path::Firehose => Ok(payload.to_vec()),
             Path::Envelope(e) => e.seal(payload, now).await,
         }
     }
@@ -67,7 +70,7 @@ impl Path {
     /// Open record data back into the payload.
     pub async fn open(&self, data: &[u8], now: Duration) -> Result<Vec<u8>, OpenError> {
         match self {
-            Path::Plaintext | Path::SseKms => Ok(data.to_vec()),
+            Path::Plaintext | Path::SseKms | Path::Firehose => Ok(data.to_vec()),
             Path::Envelope(e) => e.open(data, now).await,
         }
     }
@@ -93,7 +96,7 @@ impl Path {
     /// (`None` for the envelope path until its first data key has come).
     pub fn sealed_len(&self, plaintext_len: u64) -> Option<u64> {
         match self {
-            Path::Plaintext | Path::SseKms => Some(plaintext_len),
+            Path::Plaintext | Path::SseKms | Path::Firehose => Some(plaintext_len),
             Path::Envelope(e) => e.sealed_len(plaintext_len),
         }
     }
@@ -102,7 +105,7 @@ impl Path {
     /// path until its first data key has come).
     pub fn max_plaintext_within(&self, limit: u64) -> Option<u64> {
         match self {
-            Path::Plaintext | Path::SseKms => Some(limit),
+            Path::Plaintext | Path::SseKms | Path::Firehose => Some(limit),
             Path::Envelope(e) => e.max_plaintext_within(limit),
         }
     }

@@ -333,8 +333,38 @@ fn basis(path: &PathResult, m: &Measured, rate: f64, bytes: f64, measured_rate: 
     match path.kind {
         PathKind::SseKms => sse_basis(path, m),
         PathKind::Envelope => envelope_basis(path, m, rate, bytes, measured_rate),
+        PathKind::Firehose => firehose_basis(path, m, rate, bytes),
         _ if m.total == 0.0 => KmsBasis::None,
         _ => m.per_record(),
+    }
+}
+
+/// Firehose: the calls a delivered object costs (the delivery role's data key under the
+/// destination's SSE-KMS, the reader's Decrypt, Firehose's data keys spread over the objects),
+/// measured per object, at one object per buffer interval, or per buffer size at the planned
+/// byte rate when that fills first.
+fn firehose_basis(path: &PathResult, m: &Measured, rate: f64, bytes: f64) -> KmsBasis {
+    let objects = path
+        .firehose
+        .as_ref()
+        .and_then(|f| f.service.as_ref())
+        .map_or(0, |s| s.objects) as f64;
+    let PathSettings::Firehose(f) = &path.settings else {
+        return KmsBasis::None;
+    };
+    if m.total == 0.0 || objects == 0.0 {
+        return KmsBasis::None;
+    }
+    let fill_secs = f64::from(f.buffer_size_mib) * 1024.0 * 1024.0 / (rate * bytes).max(1e-9);
+    let secs_per_object = if f.buffer_interval_secs > 0.0 {
+        f.buffer_interval_secs.min(fill_secs)
+    } else {
+        fill_secs
+    };
+    KmsBasis::PerWindow {
+        window_secs: secs_per_object.max(1e-3),
+        producer_calls_per_window: m.producer / objects,
+        consumer_calls_per_window: m.decrypt / objects,
     }
 }
 

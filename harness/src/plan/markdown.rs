@@ -70,6 +70,35 @@ pub fn markdown(plan: &Plan) -> String {
         );
     }
 
+    let firehose: Vec<_> = plan
+        .paths
+        .iter()
+        .filter_map(|p| p.delivery_streams.as_ref().map(|d| (p, d)))
+        .collect();
+    if !firehose.is_empty() {
+        out.push_str("\n## Firehose delivery streams\n\n");
+        out.push_str("(A Firehose path's shard columns above do not apply: a delivery stream has direct-put quotas instead.)\n\n");
+        out.push_str("| path | quota region | quota records/s, MiB/s, calls/s a stream | PutRecordBatch calls/s | streams for records / bytes / calls | delivery streams | objects/s a stream |\n");
+        out.push_str("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
+        for (p, d) in firehose {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} / {} / {} | {} | {} / {} / {} | {} | {} |",
+                p.name,
+                d.quota_region,
+                count(d.quota_records_per_sec as u64),
+                number(d.quota_bytes_per_sec / MIB),
+                count(d.quota_calls_per_sec as u64),
+                number(d.calls_per_sec),
+                count(d.for_records),
+                count(d.for_bytes),
+                count(d.for_calls),
+                count(d.needed),
+                number(d.objects_per_sec_per_stream)
+            );
+        }
+    }
+
     out.push_str("\n## KMS\n\n");
     out.push_str("| path | requests/s | requests/day | requests/30 days | requests $/month | keys $/month | total $/month | share of quota |\n");
     out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");

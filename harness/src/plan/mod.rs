@@ -9,6 +9,7 @@
 //! the result and nothing else).
 
 pub mod advice;
+pub mod firehose;
 pub mod kms;
 pub mod markdown;
 pub mod shards;
@@ -175,6 +176,9 @@ pub struct PathPlan {
     pub cpu: Option<CpuPlan>,
     /// One line per limit the path would breach (or come near), empty when none.
     pub recommendations: Vec<String>,
+    /// A Firehose path: delivery streams its direct-put quotas need (its `shards` do not apply).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_streams: Option<firehose::DeliveryStreams>,
 }
 
 /// The capacity plan.
@@ -214,6 +218,8 @@ pub fn plan(result: &RunResult, input: &PlanInput) -> Plan {
                 result.scenario.rate_per_sec,
             );
             let cpu = cpu_plan(&p.crypto, input.record_bytes, mib_per_sec);
+            let delivery_streams =
+                firehose::delivery_streams(p, input.region.as_deref(), n, record.record_bytes);
             let mut plan = PathPlan {
                 name: p.name.clone(),
                 kind: p.kind,
@@ -222,6 +228,7 @@ pub fn plan(result: &RunResult, input: &PlanInput) -> Plan {
                 kms,
                 cpu,
                 recommendations: Vec::new(),
+                delivery_streams,
             };
             plan.recommendations = advice::recommendations(&plan, p, input, &quota);
             plan

@@ -15,8 +15,8 @@ mod upgrade;
 
 pub use crate::metrics::{KmsCalls, LatencySummary, Ledger, Overhead, TimelinePoint};
 pub use settings::{
-    AeadBackendName, CacheSettings, Cipher, EnvelopeSettings, PathKind, PathSettings, RecordFormat,
-    SseKeyKind, SseSettings,
+    AeadBackendName, CacheSettings, Cipher, EnvelopeSettings, FirehoseSettings, PathKind,
+    PathSettings, RecordFormat, SseKeyKind, SseSettings,
 };
 
 /// The version of the result format this build writes. It reads this one and every one from
@@ -25,7 +25,7 @@ pub use settings::{
 /// 3: a path's `settings` are typed: durations in seconds (`cache.max_age_secs`,
 /// `reuse_period_secs`), the cipher as the scenario writes it ("aes-256-gcm").
 /// 2: faults, timelines, crypto cost.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Largest Kinesis record (partition key + data blob), bytes: 1 MiB.
 pub const KINESIS_MAX_RECORD_BYTES: u64 = 1_048_576;
@@ -355,6 +355,41 @@ pub struct PathResult {
     /// The stream and key the path used, so later tools and people can find them (schema 4).
     #[serde(default)]
     pub resources: PathResources,
+    /// A Firehose path's deliveries (null for the other kinds) (schema 6, optional in older).
+    #[serde(default)]
+    pub firehose: Option<FirehoseDelivery>,
+}
+
+/// A Firehose path's deliveries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirehoseDelivery {
+    /// Records read from objects written later than `delayed_after_secs` after their first
+    /// record was sent (a delivery held up by a failed attempt).
+    pub delayed_records: u64,
+    /// The buffer interval plus half of Firehose's 5 s retry.
+    pub delayed_after_secs: f64,
+    /// The embedded service's own count (absent elsewhere: CloudWatch has it on AWS).
+    #[serde(default)]
+    pub service: Option<FirehoseServiceDelivery>,
+}
+
+/// What the embedded service's Firehose says it delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirehoseServiceDelivery {
+    /// Objects written.
+    pub objects: u64,
+    /// Records in them.
+    pub records: u64,
+    /// Of them, delivered after at least one failed attempt.
+    pub retried_records: u64,
+    /// Attempts that failed.
+    pub failed_attempts: u64,
+    /// Records dropped past the retry duration.
+    pub dropped_records: u64,
+    /// The last failed attempt's error name.
+    pub last_error: Option<String>,
 }
 
 /// The AWS resources one path used (schema 4).
@@ -902,6 +937,7 @@ pub(crate) fn sample_run_result() -> RunResult {
                 }],
                 crypto: CryptoCost::default(),
                 resources: PathResources::default(),
+                firehose: None,
             },
             PathResult {
                 name: "envelope".to_owned(),
@@ -978,6 +1014,7 @@ pub(crate) fn sample_run_result() -> RunResult {
                     )
                 },
                 resources: PathResources::default(),
+                firehose: None,
             },
             PathResult {
                 name: "sse-kms".to_owned(),
@@ -1032,6 +1069,7 @@ pub(crate) fn sample_run_result() -> RunResult {
                 }],
                 crypto: CryptoCost::default(),
                 resources: PathResources::default(),
+                firehose: None,
             },
         ],
         expectations: vec![

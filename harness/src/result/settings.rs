@@ -18,11 +18,18 @@ pub enum PathKind {
     Envelope,
     /// Kinesis server-side encryption with a KMS key.
     SseKms,
+    /// Through a Firehose delivery stream to S3.
+    Firehose,
 }
 
 impl PathKind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [PathKind; 3] = [PathKind::Plaintext, PathKind::Envelope, PathKind::SseKms];
+    pub const ALL: [PathKind; 4] = [
+        PathKind::Plaintext,
+        PathKind::Envelope,
+        PathKind::SseKms,
+        PathKind::Firehose,
+    ];
 
     /// The kind as the scenario and `result.json` write it: "plaintext", "envelope", "sse-kms".
     pub fn as_str(self) -> &'static str {
@@ -30,6 +37,7 @@ impl PathKind {
             PathKind::Plaintext => "plaintext",
             PathKind::Envelope => "envelope",
             PathKind::SseKms => "sse-kms",
+            PathKind::Firehose => "firehose",
         }
     }
 }
@@ -50,6 +58,8 @@ pub enum PathSettings {
     Envelope(EnvelopeSettings),
     /// The SSE-KMS stream's key and data-key reuse window.
     SseKms(SseSettings),
+    /// The Firehose delivery stream's key, its destination's encryption and buffering.
+    Firehose(FirehoseSettings),
 }
 
 impl PathSettings {
@@ -59,6 +69,7 @@ impl PathSettings {
             PathSettings::Plaintext => PathKind::Plaintext,
             PathSettings::Envelope(_) => PathKind::Envelope,
             PathSettings::SseKms(_) => PathKind::SseKms,
+            PathSettings::Firehose(_) => PathKind::Firehose,
         }
     }
 
@@ -80,8 +91,25 @@ impl PathSettings {
                 SseKeyKind::CustomerManaged => 1,
                 SseKeyKind::AwsManaged => 0,
             },
+            PathSettings::Firehose(f) => {
+                u32::from(f.key == "customer-managed" || f.destination_sse == "customer-managed")
+            }
         }
     }
+}
+
+/// A Firehose path's settings (the scenario's words for each).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirehoseSettings {
+    /// The delivery stream's encryption: `none`, `aws-owned` or `customer-managed`.
+    pub key: String,
+    /// The destination's: `none`, `aws-managed` or `customer-managed`.
+    pub destination_sse: String,
+    /// Buffering hint, MiB.
+    pub buffer_size_mib: u32,
+    /// Buffering hint, seconds.
+    pub buffer_interval_secs: f64,
 }
 
 /// Client-side envelope settings.

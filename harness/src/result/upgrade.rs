@@ -9,7 +9,8 @@
 //! Version 5 adds the target (account, region, each role's identity); an earlier file gets the
 //! harness's named principals at its endpoint, identities unknown. Version 6 names the AEAD's
 //! implementation: earlier builds sealed the compact format with RustCrypto and the ESDK's with
-//! aws-lc-rs.
+//! aws-lc-rs. Version 7 adds the `firehose` path kind and each path's `firehose` section (null
+//! on every earlier path).
 
 use serde_json::{Map, Value};
 
@@ -71,6 +72,18 @@ pub fn upgrade(value: &mut Value, version: u64) -> Result<(), String> {
                 _ => "rustcrypto",
             };
             s.entry("aead_backend").or_insert(Value::from(backend));
+        }
+    }
+    if version <= 6 {
+        // Version 7 adds Firehose paths; no earlier path was one.
+        for p in value
+            .get_mut("paths")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object_mut)
+        {
+            p.entry("firehose").or_insert(Value::Null);
         }
     }
     if let Some(v) = value.get_mut("schema_version") {

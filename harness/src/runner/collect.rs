@@ -12,8 +12,9 @@ use crate::metrics::IntervalSeries;
 use crate::path::envelope::esdk::EsdkSuite;
 use crate::result::{
     AeadBackendName, Attempts, CacheSettings, Cipher, CryptoCalibration, CryptoCost,
-    EnvelopeSettings, FaultResult, Inflation, KmsCallsResult, PathResources, PathResult,
-    PathSettings, RecordFormat, SizeInflation, SseKeyKind, SseSettings, KINESIS_MAX_RECORD_BYTES,
+    EnvelopeSettings, FaultResult, FirehoseSettings, Inflation, KmsCallsResult, PathResources,
+    PathResult, PathSettings, RecordFormat, SizeInflation, SseKeyKind, SseSettings,
+    KINESIS_MAX_RECORD_BYTES,
 };
 use crate::scenario::{
     Aead, AeadBackendChoice, EnvelopeFormat, EnvelopeSpec, EsdkSuiteChoice, PathSpec, Protection,
@@ -27,7 +28,7 @@ pub fn kms_window(spec: &PathSpec, run_length: Duration) -> Duration {
     let w = match &spec.protection {
         Protection::Envelope(e) => e.cache.as_ref().and_then(|c| c.max_age),
         Protection::SseKms(s) => Some(s.reuse_period),
-        Protection::Plaintext => None,
+        Protection::Plaintext | Protection::Firehose(_) => None,
     };
     w.unwrap_or(run_length).max(Duration::from_millis(1))
 }
@@ -84,7 +85,21 @@ pub fn settings(spec: &PathSpec) -> PathSettings {
             },
             reuse_period_secs: s.reuse_period.as_secs_f64(),
         }),
+        Protection::Firehose(f) => PathSettings::Firehose(FirehoseSettings {
+            key: kebab(&f.key),
+            destination_sse: kebab(&f.destination_sse),
+            buffer_size_mib: f.buffer_size_mib,
+            buffer_interval_secs: f.buffer_interval.as_secs_f64(),
+        }),
     }
+}
+
+/// A scenario enum as the scenario writes it (its kebab-case serialization).
+fn kebab<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// What a path used, as the result names it.
@@ -149,7 +164,7 @@ fn client_calls(run: &PathRun, span: Span) -> KmsCalls {
 pub fn service_calls(
     events: &[KmsCallEvent],
     run: &PathRun,
-    stream_arn: &str,
+    arns: &[String],
     key: Option<&str>,
     span: Span,
 ) -> KmsCalls {
@@ -159,11 +174,13 @@ pub fn service_calls(
         |e: &KmsCallEvent| key.is_some_and(|k| !e.key_id.is_empty() && k.ends_with(&e.key_id));
     for e in events.iter().filter(|e| e.at >= start) {
         let ours = match &e.via_stream {
-            Some(s) => s == stream_arn,
+            Some(s) => arns.contains(s),
             None => key_matches(e) && e.principal != "admin",
         };
         if ours {
-            let who = match &e.via_stream {
+            let who = match e.via_stream.as_deref() {
+                Some(s) if s.starts_with("arn:aws:s3:") => format!("{} (via s3)", e.principal),
+                Some(s) if s.contains(":firehose:") => e.principal.clone(),
                 Some(_) => format!("{} (via kinesis)", e.principal),
                 None => e.principal.clone(),
             };
@@ -355,6 +372,7 @@ pub fn path_result(c: Collected<'_>, plaintext: Option<&PathRun>) -> PathResult 
             }
         },
         resources: PathResources::default(),
+        firehose: None,
     }
 }
 

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::Mutex;
 
+use crate::backend::sink::firehose::{FirehoseSink, S3Source};
 use crate::backend::sink::kinesis::{KinesisSink, KinesisSource};
 use crate::backend::{
     BackendError, Credentials, Observation, Principal, Role, Target, TransportFaults, TransportLog,
@@ -190,8 +191,11 @@ pub async fn run_scenario_with(
         (None, None) => {
             // In process the service trusts the access key the SDK signed with; the loopback
             // server checks signatures.
+            // A "day" of the service: key-deletion waiting periods and Firehose's 24 h of
+            // delivery retries (`[kms] day_length`).
             let config = crate::emulator::ServiceConfig {
                 verify_signatures: false,
+                kms_day: scenario.kms.day_length,
                 ..Default::default()
             };
             let svc = Service::new(config, clock.clone());
@@ -340,11 +344,22 @@ fn path_runs(
                 name: spec.name.clone(),
                 path,
                 calibration,
-                sink: Arc::new(KinesisSink::new(producer.kinesis.clone(), &p.stream)),
-                source: Arc::new(
-                    KinesisSource::new(consumer.kinesis.clone(), &p.stream)
-                        .starting_at((!p.stream_created).then(|| env.clock.now())),
-                ),
+                sink: match &p.destination {
+                    Some(_) => Arc::new(FirehoseSink::new(producer.firehose.clone(), &p.stream)),
+                    None => Arc::new(KinesisSink::new(producer.kinesis.clone(), &p.stream)),
+                },
+                source: match &p.destination {
+                    Some(d) => Arc::new(S3Source::new(consumer.s3.clone(), &d.bucket, &d.prefix)),
+                    None => Arc::new(
+                        KinesisSource::new(consumer.kinesis.clone(), &p.stream)
+                            .starting_at((!p.stream_created).then(|| env.clock.now())),
+                    ),
+                },
+                delayed_after: p
+                    .destination
+                    .as_ref()
+                    .map(|d| crate::backend::sink::firehose::delayed_after(d.interval)),
+                delayed: AtomicU64::new(0),
                 log,
                 scenario: scenario.clone(),
                 clock: clock.clone(),
@@ -635,6 +650,14 @@ fn collect_all(
         .zip(&scenario.paths)
         .find(|(_, s)| matches!(s.protection, Protection::Plaintext))
         .map(|(r, _)| r.clone());
+    // A Firehose path's reference is the Firehose path without encryption at rest.
+    let plain_firehose = runs
+        .iter()
+        .zip(&scenario.paths)
+        .find(|(_, s)| {
+            matches!(&s.protection, Protection::Firehose(f) if f.key == crate::scenario::FirehoseKeyChoice::None)
+        })
+        .map(|(r, _)| r.clone());
     let paths: Vec<_> = runs
         .iter()
         .zip(&scenario.paths)
@@ -642,12 +665,18 @@ fn collect_all(
         .map(|((run, spec), p)| {
             let service = match (&events, &env.service) {
                 (Some(ev), Some(svc)) => {
-                    let arn = svc.control().stream_arn(&p.stream);
+                    let arns = match &p.destination {
+                        Some(d) => vec![
+                            p.stream_arn.clone().unwrap_or_default(),
+                            crate::emulator::s3::bucket_arn(&d.bucket),
+                        ],
+                        None => vec![svc.control().stream_arn(&p.stream)],
+                    };
                     let span = collect::span(spec, run, length);
                     Some(collect::service_calls(
                         ev,
                         run,
-                        &arn,
+                        &arns,
                         p.key.as_deref(),
                         span,
                     ))
@@ -660,8 +689,30 @@ fn collect_all(
                 service,
                 length,
             };
-            let mut r = collect::path_result(c, plain.as_deref());
+            let reference = match spec.protection {
+                Protection::Firehose(_) => plain_firehose.as_deref(),
+                _ => plain.as_deref(),
+            };
+            let mut r = collect::path_result(c, reference);
             r.resources = collect::resources(p);
+            r.firehose = run
+                .delayed_after
+                .map(|after| crate::result::FirehoseDelivery {
+                    delayed_records: run.delayed.load(std::sync::atomic::Ordering::Relaxed),
+                    delayed_after_secs: after.as_secs_f64(),
+                    service: env
+                        .service
+                        .as_ref()
+                        .and_then(|s| s.control().firehose_delivered(&p.stream))
+                        .map(|d| crate::result::FirehoseServiceDelivery {
+                            objects: d.objects,
+                            records: d.records,
+                            retried_records: d.retried_records,
+                            failed_attempts: d.failed_attempts,
+                            dropped_records: d.dropped_records,
+                            last_error: d.last_error.map(|e| e.0),
+                        }),
+                });
             r
         })
         .collect();

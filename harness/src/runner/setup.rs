@@ -5,14 +5,32 @@
 
 use std::time::Duration;
 
-use crate::backend::{BackendError, KmsApi, Principal};
+use crate::backend::{
+    BackendError, FirehoseDestination, FirehoseKey, FirehoseSource, KmsApi, Principal, S3Api,
+};
 use crate::path::envelope::cache::CacheLimits;
 use crate::path::envelope::format::Suite;
 use crate::path::envelope::AeadBackend;
 use crate::path::{EnvelopePath, Path, RecordFormat};
 use crate::scenario::{
-    Aead, AeadBackendChoice, EnvelopeFormat, PathSpec, Protection, Scenario, SseKey, StreamMode,
+    Aead, AeadBackendChoice, DestinationSse, EnvelopeFormat, FirehoseKeyChoice, FirehoseSpec,
+    PathSpec, Protection, Scenario, SseKey, StreamMode,
 };
+
+/// The objects under `prefix` in a bucket the run did not create: its own, removed.
+async fn remove_objects(s3: &S3Api, bucket: &str, prefix: &str) -> Result<u64, BackendError> {
+    let mut removed = 0;
+    loop {
+        let page = s3.list(bucket, prefix, None, None).await?;
+        for o in &page.objects {
+            s3.delete_object(bucket, &o.key).await?;
+            removed += 1;
+        }
+        if page.next.is_none() {
+            return Ok(removed);
+        }
+    }
+}
 
 /// What setup made for one path.
 #[derive(Debug, Clone)]
@@ -29,6 +47,21 @@ pub struct Provisioned {
     pub stream_arn: Option<String>,
     /// True if the harness created that stream (else the scenario named an existing one).
     pub stream_created: bool,
+    /// A Firehose path's destination.
+    pub destination: Option<Destination>,
+}
+
+/// Where a Firehose path's delivery stream (named as the path's `stream`) delivers.
+#[derive(Debug, Clone)]
+pub struct Destination {
+    /// The bucket.
+    pub bucket: String,
+    /// True if the harness created it (else only its objects under `prefix` are removed).
+    pub bucket_created: bool,
+    /// The run's objects' key prefix.
+    pub prefix: String,
+    /// The buffering interval, for what counts as a delayed delivery.
+    pub interval: Duration,
 }
 
 fn slug(s: &str) -> String {
@@ -57,6 +90,9 @@ pub async fn provision(
     spec: &PathSpec,
     stream: &str,
 ) -> Result<Provisioned, BackendError> {
+    if let Protection::Firehose(f) = &spec.protection {
+        return provision_firehose(admin, scenario, spec, f, stream).await;
+    }
     if let Some(existing) = &spec.stream {
         return existing_stream(admin, scenario, spec, existing).await;
     }
@@ -72,7 +108,7 @@ pub async fn provision(
         tracing::warn!(stream, error = %e, "could not tag the stream");
     }
     let creates = match (&spec.protection, &spec.key) {
-        (Protection::Plaintext, _) | (_, Some(_)) => false,
+        (Protection::Plaintext | Protection::Firehose(_), _) | (_, Some(_)) => false,
         (Protection::Envelope(_), None) => true,
         (Protection::SseKms(sse), None) => sse.key == SseKey::CustomerManaged,
     };
@@ -97,7 +133,126 @@ pub async fn provision(
         key_alias,
         stream_arn,
         stream_created: true,
+        destination: None,
     })
+}
+
+/// A Firehose path: its key (created, or the one `key` names, when the delivery stream or the
+/// destination is under a customer-managed key), its bucket (created, or the one `bucket`
+/// names) and its delivery stream, ACTIVE with its encryption ENABLED.
+async fn provision_firehose(
+    admin: &Principal,
+    scenario: &Scenario,
+    spec: &PathSpec,
+    f: &FirehoseSpec,
+    stream: &str,
+) -> Result<Provisioned, BackendError> {
+    let run = stream.rsplit('-').next().unwrap_or_default().to_owned();
+    let mut name: String = format!("kcb-{}", slug(&spec.name))
+        .chars()
+        .take(50)
+        .collect();
+    name = format!("{name}-{run}");
+    let tags = run_tags(scenario, spec, &name);
+    let wants_key = f.key == FirehoseKeyChoice::CustomerManaged
+        || f.destination_sse == DestinationSse::CustomerManaged;
+    let (key, key_created, key_alias) = match (&spec.key, wants_key) {
+        (_, false) => (None, false, None),
+        (Some(named), true) => (Some(existing_key(&admin.kms, named).await?), false, None),
+        (None, true) => {
+            let (arn, alias) = create_key(&admin.kms, scenario, spec, &name, &tags).await?;
+            (Some(arn), true, alias)
+        }
+    };
+    let region = admin.s3.region();
+    let (bucket, bucket_created) = match &f.bucket {
+        Some(b) => (b.clone(), false),
+        None => {
+            let b: String = name
+                .to_ascii_lowercase()
+                .replace(['_', '.'], "-")
+                .chars()
+                .take(63)
+                .collect();
+            admin.s3.create_bucket(&b, &region).await?;
+            (b, true)
+        }
+    };
+    let role_arn = match &f.delivery_role {
+        Some(r) => r.clone(),
+        None => {
+            let account = admin.sts.caller_identity().await?.account;
+            format!(
+                "arn:aws:iam::{account}:role/{}",
+                crate::emulator::iam::DELIVERY
+            )
+        }
+    };
+    let prefix = format!("kcb/{run}/{}/", slug(&spec.name));
+    let destination = FirehoseDestination {
+        bucket_arn: format!("arn:aws:s3:::{bucket}"),
+        role_arn,
+        prefix: prefix.clone(),
+        size_mib: f.buffer_size_mib as i32,
+        interval_secs: f.buffer_interval.as_secs() as i32,
+        kms_key_arn: match f.destination_sse {
+            DestinationSse::None => None,
+            DestinationSse::AwsManaged => Some("alias/aws/s3".into()),
+            DestinationSse::CustomerManaged => key.clone(),
+        },
+    };
+    let fh_key = match f.key {
+        FirehoseKeyChoice::None => None,
+        FirehoseKeyChoice::AwsOwned => Some(FirehoseKey::AwsOwned),
+        FirehoseKeyChoice::CustomerManaged => Some(FirehoseKey::CustomerManaged(
+            key.clone().unwrap_or_default(),
+        )),
+    };
+    let tag_list: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let arn = admin
+        .firehose
+        .create_to(
+            &name,
+            &FirehoseSource::DirectPut,
+            fh_key.as_ref(),
+            Some(&destination),
+            &tag_list,
+        )
+        .await?;
+    let want = if fh_key.is_some() {
+        "ENABLED"
+    } else {
+        "DISABLED"
+    };
+    let mut last = String::new();
+    for _ in 0..3000 {
+        let d = admin.firehose.describe(&name).await?;
+        if d.status == "ACTIVE" && d.encryption == want {
+            return Ok(Provisioned {
+                stream: name,
+                key,
+                key_created,
+                key_alias,
+                stream_arn: Some(arn),
+                stream_created: true,
+                destination: Some(Destination {
+                    bucket,
+                    bucket_created,
+                    prefix,
+                    interval: f.buffer_interval,
+                }),
+            });
+        }
+        last = format!("{} with encryption {}", d.status, d.encryption);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(BackendError::new(
+        "DescribeDeliveryStream",
+        "Timeout",
+        format!(
+            "delivery stream {name} did not become ACTIVE with encryption {want} (last {last})"
+        ),
+    ))
 }
 
 /// A key the scenario names: it must exist and be enabled; its ARN.
@@ -145,7 +300,7 @@ async fn existing_stream(
         }
     }
     let key = match (&spec.protection, &spec.key) {
-        (Protection::Plaintext, _) => None,
+        (Protection::Plaintext | Protection::Firehose(_), _) => None,
         (Protection::SseKms(_), named) => {
             let in_use = info.key_id.clone().unwrap_or_default();
             if let Some(n) = named {
@@ -167,6 +322,7 @@ async fn existing_stream(
         key,
         stream_arn: info.arn,
         stream_created: false,
+        destination: None,
     })
 }
 
@@ -249,6 +405,7 @@ pub fn make_path(
     match &spec.protection {
         Protection::Plaintext => Path::Plaintext,
         Protection::SseKms(_) => Path::SseKms,
+        Protection::Firehose(_) => Path::Firehose,
         Protection::Envelope(e) => {
             let format = match e.format {
                 EnvelopeFormat::Esdk {
@@ -292,7 +449,19 @@ pub fn make_path(
 pub async fn teardown(env: &super::RunEnv, made: &[Provisioned]) {
     let admin = env.admin();
     for p in made {
-        if p.stream_created {
+        if let Some(d) = &p.destination {
+            if let Err(e) = admin.firehose.delete(&p.stream).await {
+                tracing::warn!(delivery_stream = %p.stream, error = %e, "could not delete the delivery stream");
+            }
+            let removed = if d.bucket_created {
+                admin.s3.empty_and_delete_bucket(&d.bucket, "").await
+            } else {
+                remove_objects(&admin.s3, &d.bucket, &d.prefix).await
+            };
+            if let Err(e) = removed {
+                tracing::warn!(bucket = %d.bucket, error = %e, "could not remove the run's objects");
+            }
+        } else if p.stream_created {
             if let Err(e) = admin.kinesis.delete_stream(&p.stream).await {
                 tracing::warn!(stream = %p.stream, error = %e, "could not delete stream");
             }

@@ -149,6 +149,9 @@ pub fn refusals(scenario: &Scenario, embedded: bool, allow_destructive: bool) ->
         if embedded {
             continue;
         }
+        if matches!(&f.kind, FaultKind::Deny { principal, .. } if principal == "delivery") {
+            out.push(format!("{who} denies the Firehose delivery role, which only the embedded service's Firehose acts as here; off it, deny the role with an IAM policy of your own (the run's calls do not pass through the harness)"));
+        }
         let lowers = match &f.kind {
             FaultKind::KmsThrottle { quota_per_sec, .. } => quota_per_sec.is_some(),
             FaultKind::KinesisThrottle {

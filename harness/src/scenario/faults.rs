@@ -101,6 +101,11 @@ pub enum FaultKind {
     /// An event: the key rotated on demand (RotateKeyOnDemand: new material seals from then on,
     /// older data keys still decrypt). Never has `for`.
     RotateKey,
+    /// Firehose's KMS grant on a Firehose path's customer-managed key revoked (RevokeGrant, as
+    /// the admin): the delivery stream's encryption goes ENABLING_FAILED (KMS_ACCESS_DENIED),
+    /// puts fail and what is buffered is not delivered. Its end does what an operator does:
+    /// StartDeliveryStreamEncryption again with the key, which takes a new grant.
+    RevokeGrant,
     /// A delay added to each matching call.
     Latency {
         /// Which service's calls are delayed.
@@ -154,6 +159,7 @@ impl FaultKind {
             Self::ScheduleKeyDeletion { .. } => "schedule-key-deletion",
             Self::DeleteKey => "delete-key",
             Self::RotateKey => "rotate-key",
+            Self::RevokeGrant => "revoke-grant",
             Self::Latency { .. } => "latency",
             Self::Reshard { .. } => "reshard",
         }
@@ -232,6 +238,7 @@ enum KindOut<'a> {
     },
     DeleteKey,
     RotateKey,
+    RevokeGrant,
     Latency {
         service: FaultService,
         operations: &'a [String],
@@ -289,6 +296,7 @@ impl Serialize for FaultKind {
             },
             Self::DeleteKey => KindOut::DeleteKey,
             Self::RotateKey => KindOut::RotateKey,
+            Self::RevokeGrant => KindOut::RevokeGrant,
             Self::Latency {
                 service,
                 operations,

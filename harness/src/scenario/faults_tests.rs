@@ -246,7 +246,7 @@ fn fault_expectations_name_the_fault() {
 #[test]
 fn rejects_bad_faults_naming_file_line_and_field() {
     let cases: Vec<(&str, &str, &str)> = vec![
-        ("kind = \"flood\"\nat = \"1s\"", "x.toml:18: faults[0].kind", "one of \"deny\", \"throttle\", \"disable-key\", \"schedule-key-deletion\", \"delete-key\", \"rotate-key\", \"latency\", \"reshard\" (got \"flood\")"),
+        ("kind = \"flood\"\nat = \"1s\"", "x.toml:18: faults[0].kind", "one of \"deny\", \"throttle\", \"disable-key\", \"schedule-key-deletion\", \"delete-key\", \"rotate-key\", \"revoke-grant\", \"latency\", \"reshard\" (got \"flood\")"),
         ("at = \"1s\"", "x.toml:17: faults[0].kind", "required field `kind`"),
         ("kind = \"deny\"\nprincipal = \"producer\"\nactions = [\"*\"]", "x.toml:17: faults[0].at", "required field `at`"),
         ("kind = \"deny\"\nat = \"1s\"\nbogus = 1", "x.toml:20: faults[0].bogus", "expected one of `kind`, `name`, `at`, `for`, `paths`"),
@@ -272,7 +272,7 @@ fn rejects_bad_faults_naming_file_line_and_field() {
         ("kind = \"deny\"\nat = \"1s\"\nprincipal = \"producer\"\nactions = [\"kms:Gen-Key\"]", "x.toml:21: faults[0].actions[0]", "e.g. \"kms:GenerateDataKey\""),
         ("kind = \"deny\"\nat = \"1s\"\nprincipal = \"producer\"\nactions = []", "x.toml:21: faults[0].actions", "list at least one action"),
         ("kind = \"deny\"\nat = \"1s\"\nprincipal = \"producer\"", "x.toml:17: faults[0].actions", "required for kind \"deny\": a list of IAM actions"),
-        ("kind = \"deny\"\nat = \"1s\"\nprincipal = \"root\"\nactions = [\"*\"]", "x.toml:20: faults[0].principal", "one of \"producer\", \"consumer\", \"admin\", \"resharder\" (got \"root\")"),
+        ("kind = \"deny\"\nat = \"1s\"\nprincipal = \"root\"\nactions = [\"*\"]", "x.toml:20: faults[0].principal", "one of \"producer\", \"consumer\", \"admin\", \"resharder\", \"delivery\" (got \"root\")"),
         ("kind = \"deny\"\nat = \"1s\"\nactions = [\"*\"]", "x.toml:17: faults[0].principal", "required for kind \"deny\": one of \"producer\""),
         ("kind = \"schedule-key-deletion\"\nat = \"1s\"\nfor = \"3s\"\ncancel_after = \"3s\"", "x.toml:21: faults[0].cancel_after", "must be less than `for` (3s)"),
         ("kind = \"schedule-key-deletion\"\nat = \"1s\"\ncancel_after = \"0s\"", "x.toml:20: faults[0].cancel_after", "must be > 0"),
@@ -391,7 +391,7 @@ fn readme_blocks(needle: &str) -> Vec<String> {
 
 #[test]
 fn readme_fault_examples_validate() {
-    let base = "name = \"r\"\nduration = \"12s\"\nwarmup = \"2s\"\n[workload]\nrate_per_sec = 100\nrecord_size = 1024\n[[paths]]\nkind = \"plaintext\"\n[[paths]]\nkind = \"envelope\"\n[[paths]]\nkind = \"sse-kms\"\n";
+    let base = "name = \"r\"\nduration = \"12s\"\nwarmup = \"2s\"\n[workload]\nrate_per_sec = 100\nrecord_size = 1024\n[[paths]]\nkind = \"plaintext\"\n[[paths]]\nkind = \"envelope\"\n[[paths]]\nkind = \"sse-kms\"\n[[paths]]\nname = \"cmk\"\nkind = \"firehose\"\nkey = \"customer-managed\"\n";
     let blocks = readme_blocks("[[faults]]");
     assert!(blocks.len() >= 6, "{} fault examples", blocks.len());
     let mut kinds = Vec::new();
@@ -405,6 +405,7 @@ fn readme_fault_examples_validate() {
         "disable-key",
         "schedule-key-deletion",
         "delete-key",
+        "revoke-grant",
         "latency",
     ] {
         assert!(kinds.contains(&kind), "no README example of {kind}");

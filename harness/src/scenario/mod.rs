@@ -249,17 +249,65 @@ pub enum Protection {
     Envelope(EnvelopeSpec),
     /// Kinesis server-side encryption with a KMS key.
     SseKms(SseKmsSpec),
+    /// Records through a Firehose delivery stream (its own encryption at rest) to an S3
+    /// destination (with its own).
+    Firehose(FirehoseSpec),
 }
 
 impl Protection {
-    /// The kind as written in TOML: "plaintext", "envelope" or "sse-kms".
+    /// The kind as written in TOML: "plaintext", "envelope", "sse-kms" or "firehose".
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Plaintext => "plaintext",
             Self::Envelope(_) => "envelope",
             Self::SseKms(_) => "sse-kms",
+            Self::Firehose(_) => "firehose",
         }
     }
+}
+
+/// A Firehose path: the delivery stream's key, its destination's encryption and buffering.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FirehoseSpec {
+    /// What encrypts the records at rest in Firehose.
+    pub key: FirehoseKeyChoice,
+    /// What encrypts the objects in the destination bucket.
+    pub destination_sse: DestinationSse,
+    /// Buffering hint: a delivery when this many MiB are buffered (1..=128).
+    pub buffer_size_mib: u32,
+    /// Buffering hint: a delivery this long after the first record buffered (0..=900 s).
+    #[serde(serialize_with = "ser_duration")]
+    pub buffer_interval: Duration,
+    /// An existing bucket to deliver to, in place of one the run creates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+    /// The role Firehose delivers as (the embedded service's `delivery` when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_role: Option<String>,
+}
+
+/// A Firehose delivery stream's encryption at rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FirehoseKeyChoice {
+    /// Off: the baseline other Firehose paths are measured against.
+    None,
+    /// `AWS_OWNED_CMK`: no KMS request in the account.
+    AwsOwned,
+    /// `CUSTOMER_MANAGED_CMK`: the path's key (one the run creates, or `key` names).
+    CustomerManaged,
+}
+
+/// A Firehose destination's server-side encryption.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DestinationSse {
+    /// Objects not encrypted by a KMS key.
+    None,
+    /// SSE-KMS under `aws/s3`.
+    AwsManaged,
+    /// SSE-KMS under the path's key.
+    CustomerManaged,
 }
 
 /// Client-side envelope encryption settings.
@@ -477,9 +525,20 @@ mod tests {
             let text = std::fs::read_to_string(file).expect("readable");
             assert!(text.starts_with("# "), "{}: header comment", file.display());
             assert!(!s.faults.is_empty(), "{}: no faults", file.display());
-            assert_eq!(s.clock, ClockMode::Real, "{}", file.display());
+            // Firehose's buffering and day of retries pass on the virtual clock; the others
+            // run on the real one, briefly.
+            let firehose = s
+                .paths
+                .iter()
+                .any(|p| matches!(p.protection, Protection::Firehose(_)));
             let load = (s.warmup + s.duration).as_secs();
-            assert!((11..=22).contains(&load), "{}: {load} s", file.display());
+            if firehose {
+                assert_eq!(s.clock, ClockMode::Virtual, "{}", file.display());
+                assert!(load <= 60, "{}: {load} s", file.display());
+            } else {
+                assert_eq!(s.clock, ClockMode::Real, "{}", file.display());
+                assert!((11..=22).contains(&load), "{}: {load} s", file.display());
+            }
             assert_eq!(s.workload.rate_per_sec, 100.0, "{}", file.display());
             assert!(
                 s.expect.iter().any(|e| e.metric == Metric::Lost),
@@ -756,7 +815,15 @@ mod tests {
             (plus("[[paths]]\nkind = \"sse-kms\"\naead = \"aes-256-gcm\"\n"), "x.toml:10: paths[1].aead", "keys valid for \"sse-kms\": kind, name, stream, key, reuse_period"),
             (plus("[[paths]]\nkind = \"envelope\"\nreuse_period = \"5m\"\n"), "x.toml:10: paths[1].reuse_period", "belongs to kind \"sse-kms\""),
             (plus("[[paths]]\nname = \"p\"\n"), "x.toml:8: paths[1].kind", "required field `kind`"),
-            (plus("[[paths]]\nkind = \"tls\"\n"), "x.toml:9: paths[1].kind", "one of \"plaintext\", \"envelope\", \"sse-kms\""),
+            (plus("[[paths]]\nkind = \"tls\"\n"), "x.toml:9: paths[1].kind", "one of \"plaintext\", \"envelope\", \"sse-kms\", \"firehose\""),
+            (plus("[[paths]]\nkind = \"firehose\"\ndestination_sse = \"sse-s3\"\n"), "x.toml:10: paths[1].destination_sse", "one of \"none\", \"aws-managed\", \"customer-managed\""),
+            (plus("[[paths]]\nkind = \"firehose\"\nbuffer_size_mib = 129\n"), "x.toml:10: paths[1].buffer_size_mib", "128"),
+            (plus("[[paths]]\nkind = \"firehose\"\nbuffer_interval = \"901s\"\n"), "x.toml:10: paths[1].buffer_interval", "15m"),
+            (plus("[[paths]]\nkind = \"firehose\"\nbucket = \"Bad_Bucket\"\n"), "x.toml:10: paths[1].bucket", "S3 bucket name"),
+            (plus("[[paths]]\nkind = \"firehose\"\ndelivery_role = \"admin\"\n"), "x.toml:10: paths[1].delivery_role", "IAM role ARN"),
+            (plus("[[paths]]\nkind = \"firehose\"\nkey = \"aws-managed\"\n"), "x.toml:10: paths[1].key", "\"aws-owned\""),
+            (plus("[[paths]]\nkind = \"firehose\"\nstream = \"s\"\n"), "x.toml:10: paths[1].stream", "the run makes the path's delivery stream"),
+            (plus("[[paths]]\nkind = \"sse-kms\"\nbuffer_size_mib = 1\n"), "x.toml:10: paths[1].buffer_size_mib", "belongs to kind \"firehose\""),
             (plus("[[paths]]\nkind = \"plaintext\"\n"), "x.toml:8: paths[1].name", "unique `name`"),
             (plus("[control]\nplaintext_twin = true\n[[paths]]\nkind = \"envelope\"\nname = \"plaintext-twin\"\n"), "x.toml:9: control.plaintext_twin", "already is; rename that path"),
             (with("kind = \"plaintext\"", "kind = \"envelope\"\n[control]\nplaintext_twin = true"), "x.toml:9: control.plaintext_twin", "add a [[paths]] entry with kind = \"plaintext\""),

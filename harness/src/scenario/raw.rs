@@ -170,7 +170,7 @@ enum RawSizeDist {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPath {
-    /// "plaintext", "envelope" or "sse-kms".
+    /// "plaintext", "envelope", "sse-kms" or "firehose".
     pub kind: String,
     /// Unique path name; defaults to the kind.
     pub name: Option<String>,
@@ -195,6 +195,18 @@ pub(crate) struct RawPath {
     pub stream: Option<String>,
     /// sse-kms: data key reuse window, e.g. "5m".
     pub reuse_period: Option<RawDuration>,
+    /// firehose: the destination bucket's encryption, "none", "aws-managed" or
+    /// "customer-managed".
+    pub destination_sse: Option<String>,
+    /// firehose: buffering hint, MiB (1 to 128).
+    pub buffer_size_mib: Option<i64>,
+    /// firehose: buffering hint, e.g. "60s" (0s to 900s).
+    pub buffer_interval: Option<RawDuration>,
+    /// firehose: an existing bucket to deliver to (the run writes under its own prefix and
+    /// removes only what it wrote).
+    pub bucket: Option<String>,
+    /// firehose: the IAM role ARN Firehose delivers as (required off the embedded service).
+    pub delivery_role: Option<String>,
 }
 
 /// `[paths.cache]` / `cache = { ... }`.

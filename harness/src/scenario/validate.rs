@@ -13,10 +13,10 @@ use super::raw::{
     RawWorkload,
 };
 use super::{
-    expect, faults, Aead, AeadBackendChoice, CacheSpec, ClockMode, EnvelopeFormat, EnvelopeSpec,
-    EsdkSuiteChoice, KmsSpec, OutputSpec, PathSpec, Protection, PutApi, RetrySpec, Scenario,
-    SizeSpec, SseKey, SseKmsSpec, StreamMode, StreamSpec, WorkloadSpec, MAX_RECORD_BYTES,
-    MIN_RECORD_BYTES,
+    expect, faults, Aead, AeadBackendChoice, CacheSpec, ClockMode, DestinationSse, EnvelopeFormat,
+    EnvelopeSpec, EsdkSuiteChoice, FirehoseKeyChoice, FirehoseSpec, KmsSpec, OutputSpec, PathSpec,
+    Protection, PutApi, RetrySpec, Scenario, SizeSpec, SseKey, SseKmsSpec, StreamMode, StreamSpec,
+    WorkloadSpec, MAX_RECORD_BYTES, MIN_RECORD_BYTES,
 };
 
 type R<T> = Result<T, Problem>;
@@ -135,7 +135,25 @@ const KINDS: &[(&str, Kind)] = &[
     ("plaintext", Kind::Plaintext),
     ("envelope", Kind::Envelope),
     ("sse-kms", Kind::SseKms),
+    ("firehose", Kind::Firehose),
 ];
+const FIREHOSE_KEYS: &[(&str, FirehoseKeyChoice)] = &[
+    ("none", FirehoseKeyChoice::None),
+    ("aws-owned", FirehoseKeyChoice::AwsOwned),
+    ("customer-managed", FirehoseKeyChoice::CustomerManaged),
+];
+const DESTINATION_SSE: &[(&str, DestinationSse)] = &[
+    ("none", DestinationSse::None),
+    ("aws-managed", DestinationSse::AwsManaged),
+    ("customer-managed", DestinationSse::CustomerManaged),
+];
+/// Firehose's buffering hints: their ranges, and AWS's defaults.
+const BUFFER_MIB: Ints = ints(1, 128, 5, " MiB");
+const BUFFER_INTERVAL: Durs = durs(
+    Duration::ZERO,
+    Duration::from_secs(900),
+    Duration::from_secs(300),
+);
 
 /// A path kind before its settings are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +161,7 @@ enum Kind {
     Plaintext,
     Envelope,
     SseKms,
+    Firehose,
 }
 
 impl Kind {
@@ -397,7 +416,7 @@ fn put_api(workload: &FieldPath, api: Option<&str>, batch: Option<&RawBatch>) ->
 
 fn paths(field: &FieldPath, raw: &[RawPath]) -> R<Vec<PathSpec>> {
     if raw.is_empty() {
-        let msg = "list at least one [[paths]] entry with kind = \"plaintext\", \"envelope\" or \"sse-kms\"";
+        let msg = "list at least one [[paths]] entry with kind = \"plaintext\", \"envelope\", \"sse-kms\" or \"firehose\"";
         return Err(Problem::new(field, msg));
     }
     let mut out: Vec<PathSpec> = Vec::with_capacity(raw.len());
@@ -459,14 +478,21 @@ fn path(field: &FieldPath, p: &RawPath) -> R<PathSpec> {
         Kind::Plaintext => Protection::Plaintext,
         Kind::Envelope => Protection::Envelope(envelope(field, p)?),
         Kind::SseKms => Protection::SseKms(sse_kms(field, p)?),
+        Kind::Firehose => Protection::Firehose(firehose(field, p)?),
     };
+    if kind == Kind::Firehose && p.stream.is_some() {
+        let msg = "not a setting of kind \"firehose\": the run makes the path's delivery stream (name an existing `bucket` to deliver into)";
+        return Err(Problem::new(&field.key("stream"), msg));
+    }
     let stream = p
         .stream
         .as_deref()
         .map(|s| stream_name(&field.key("stream"), s))
         .transpose()?;
     let key = match (kind, p.key.as_deref()) {
-        (_, None) | (Kind::SseKms, Some("customer-managed" | "aws-managed")) => None,
+        (_, None)
+        | (Kind::SseKms, Some("customer-managed" | "aws-managed"))
+        | (Kind::Firehose, Some("none" | "aws-owned" | "customer-managed")) => None,
         (Kind::Plaintext, Some(_)) => {
             let msg = "not a setting of kind \"plaintext\" (it belongs to kinds \"envelope\" and \"sse-kms\")";
             return Err(Problem::new(&field.key("key"), msg));
@@ -504,7 +530,9 @@ fn existing_key(field: &FieldPath, key: &str, kind: Kind) -> R<String> {
     if (arn_ok || alias_ok) && !key.contains("alias/aws/") {
         return Ok(key.to_owned());
     }
-    let named = if kind == Kind::SseKms {
+    let named = if kind == Kind::Firehose {
+        "one of \"none\", \"aws-owned\", \"customer-managed\" (the run creates a key), or an existing key's ARN or alias"
+    } else if kind == Kind::SseKms {
         "one of \"customer-managed\", \"aws-managed\" (the run creates a key; alias/aws/kinesis), or an existing key's ARN or alias"
     } else {
         "an existing key's ARN (arn:aws:kms:<region>:<account>:key/<id>) or alias (alias/<name>); leave it out and the run creates a key"
@@ -516,7 +544,7 @@ fn existing_key(field: &FieldPath, key: &str, kind: Kind) -> R<String> {
 }
 
 /// Keys that belong to one kind only: name, whether it is set, the kind it belongs to.
-fn kind_keys(p: &RawPath) -> [(&'static str, bool, Kind); 8] {
+fn kind_keys(p: &RawPath) -> [(&'static str, bool, Kind); 13] {
     [
         ("format", p.format.is_some(), Kind::Envelope),
         ("suite", p.suite.is_some(), Kind::Envelope),
@@ -530,6 +558,23 @@ fn kind_keys(p: &RawPath) -> [(&'static str, bool, Kind); 8] {
         ),
         ("cache", p.cache.is_some(), Kind::Envelope),
         ("reuse_period", p.reuse_period.is_some(), Kind::SseKms),
+        (
+            "destination_sse",
+            p.destination_sse.is_some(),
+            Kind::Firehose,
+        ),
+        (
+            "buffer_size_mib",
+            p.buffer_size_mib.is_some(),
+            Kind::Firehose,
+        ),
+        (
+            "buffer_interval",
+            p.buffer_interval.is_some(),
+            Kind::Firehose,
+        ),
+        ("bucket", p.bucket.is_some(), Kind::Firehose),
+        ("delivery_role", p.delivery_role.is_some(), Kind::Firehose),
     ]
 }
 
@@ -681,6 +726,73 @@ fn sse_kms(field: &FieldPath, p: &RawPath) -> R<SseKmsSpec> {
     Ok(SseKmsSpec {
         key: choice_or(&field.key("key"), named, KEYS, SseKey::CustomerManaged)?,
         reuse_period: REUSE.get(&field.key("reuse_period"), p.reuse_period.as_ref())?,
+    })
+}
+
+fn firehose(field: &FieldPath, p: &RawPath) -> R<FirehoseSpec> {
+    // Anything but the three names is an existing customer-managed key, checked by `path`.
+    let named = p
+        .key
+        .as_deref()
+        .filter(|k| FIREHOSE_KEYS.iter().any(|(n, _)| n == k));
+    let key = match (named, &p.key) {
+        (None, Some(_)) => FirehoseKeyChoice::CustomerManaged,
+        _ => choice_or(
+            &field.key("key"),
+            named,
+            FIREHOSE_KEYS,
+            FirehoseKeyChoice::AwsOwned,
+        )?,
+    };
+    let bucket = p
+        .bucket
+        .as_deref()
+        .map(|b| {
+            let ok = (3..=63).contains(&b.len())
+                && b.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-.".contains(c))
+                && b.starts_with(|c: char| c.is_ascii_alphanumeric());
+            if ok {
+                Ok(b.to_owned())
+            } else {
+                Err(Problem::new(
+                    &field.key("bucket"),
+                    format!("must be an S3 bucket name: 3 to 63 of a-z, 0-9, '-' and '.', starting with a letter or digit (got {b:?})"),
+                ))
+            }
+        })
+        .transpose()?;
+    let delivery_role = p
+        .delivery_role
+        .as_deref()
+        .map(|r| {
+            if r.starts_with("arn:aws")
+                && r.split(':').nth(2) == Some("iam")
+                && r.contains(":role/")
+            {
+                Ok(r.to_owned())
+            } else {
+                Err(Problem::new(
+                    &field.key("delivery_role"),
+                    format!(
+                        "must be an IAM role ARN, arn:aws:iam::<account>:role/<name> (got {r:?})"
+                    ),
+                ))
+            }
+        })
+        .transpose()?;
+    Ok(FirehoseSpec {
+        key,
+        destination_sse: choice_or(
+            &field.key("destination_sse"),
+            p.destination_sse.as_deref(),
+            DESTINATION_SSE,
+            DestinationSse::None,
+        )?,
+        buffer_size_mib: BUFFER_MIB.get::<u32>(&field.key("buffer_size_mib"), p.buffer_size_mib)?,
+        buffer_interval: BUFFER_INTERVAL
+            .get(&field.key("buffer_interval"), p.buffer_interval.as_ref())?,
+        bucket,
+        delivery_role,
     })
 }
 

@@ -27,6 +27,23 @@ struct ShardCursor {
     position: Position,
     /// The key error Kinesis last refused a read of this shard with, until a read succeeds.
     blocked_by: Option<String>,
+    /// A Firehose path: the object being read (when it was written) and when its first
+    /// record was sent.
+    object: Option<(Duration, Duration)>,
+}
+
+impl ShardCursor {
+    /// When the first record of the object written at `written` was sent (`sent` if this
+    /// record begins a new object).
+    fn object_first(&mut self, written: Duration, sent: Duration) -> Duration {
+        match self.object {
+            Some((w, first)) if w == written => first,
+            _ => {
+                self.object = Some((written, sent));
+                sent
+            }
+        }
+    }
 }
 
 /// Errors with which Kinesis refuses a read because the stream's key cannot be used: the
@@ -36,6 +53,11 @@ const KEY_ERRORS: &[&str] = &[
     "KMSDisabledException",
     "KMSInvalidStateException",
     "KMSAccessDeniedException",
+    // An S3 destination's object under a key the reader cannot use.
+    "KMS.NotFoundException",
+    "KMS.DisabledException",
+    "KMS.KMSInvalidStateException",
+    "AccessDenied",
 ];
 
 /// Consumer `k` of `of`: which of them reads partition `id` (by the number in a shard id, as
@@ -66,6 +88,7 @@ async fn discover(run: &PathRun, cursors: &mut Vec<ShardCursor>, k: u64, of: u64
                         parents: p.parents.into_iter().filter(|x| ids.contains(x)).collect(),
                         position: Position::default(),
                         blocked_by: None,
+                        object: None,
                     });
                 }
             }
@@ -202,8 +225,12 @@ async fn poll(run: &PathRun, c: &mut ShardCursor, rng: &mut ChaCha8Rng) {
     }
 }
 
-/// Sequence numbers compare as numbers: by length, then digits.
+/// Sequence numbers compare as numbers: by length, then digits. (A Firehose path's
+/// acknowledgements are keyed by record id; what is left of them at the end is all unread.)
 fn after(seq: &str, last: Option<&str>) -> bool {
+    if last.is_some_and(|l| l.contains('#')) {
+        return true;
+    }
     last.is_none_or(|l| (seq.len(), seq) > (l.len(), l))
 }
 
@@ -245,7 +272,7 @@ fn keep_ack(run: &PathRun, shard: &str, sequence: &str, id: Option<u64>) {
 /// record is not consumed, and counts as unreadable only if that still holds when the drain ends.
 async fn handle(
     run: &PathRun,
-    c: &ShardCursor,
+    c: &mut ShardCursor,
     record: &ReadRecord,
     rng: &mut ChaCha8Rng,
 ) -> Result<(), String> {
@@ -269,7 +296,15 @@ async fn handle(
             other => break other,
         }
     };
-    let known = take_ack(run, &c.shard_id, &record.sequence);
+    let known = match run.delayed_after {
+        // A Firehose record's acknowledgement is keyed by its id, known once it verifies.
+        Some(_) => opened
+            .as_ref()
+            .ok()
+            .and_then(|p| payload::verify(p).ok())
+            .and_then(|s| take_ack(run, &c.shard_id, &s.id.to_string())),
+        None => take_ack(run, &c.shard_id, &record.sequence),
+    };
     let fallback = || known.unwrap_or(u64::MAX - run.ledger.reads());
     if matches!(
         opened,
@@ -282,6 +317,12 @@ async fn handle(
         Ok(plain) => match payload::verify(&plain) {
             Ok(stamp) => {
                 run.ledger.read(stamp.id, ReadOutcome::Valid);
+                if let (Some(limit), Some(written)) = (run.delayed_after, record.written_at) {
+                    let first = c.object_first(written, run.clock.start() + stamp.intended);
+                    if written.saturating_sub(first) > limit {
+                        run.delayed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
                 if run.measured(stamp.intended) {
                     let latency = run.clock.latency_since(stamp.intended, watch.elapsed());
                     run.e2e_latency.record(run.clock.elapsed(), latency);

@@ -174,8 +174,13 @@ pub struct PathRun {
     pub calibration: Vec<crate::path::Calibration>,
     /// Records sealed, and their plaintext and record bytes in all.
     pub sealed: Mutex<SealTotals>,
-    /// (shard, sequence) -> record id, from acknowledgements.
+    /// (shard, sequence) -> record id, from acknowledgements (a Firehose path's: (`firehose`,
+    /// the record id), since its destination numbers records its own way).
     pub acks: Mutex<HashMap<(String, String), u64>>,
+    /// A Firehose path: how long after an object's first record its delivery counts as delayed.
+    pub delayed_after: Option<Duration>,
+    /// A Firehose path: records read from objects delivered later than `delayed_after`.
+    pub delayed: AtomicU64,
     /// Per second: acknowledged, given up, errors by name.
     pub timeline: Timeline,
     /// The faults that apply to this path, each tallying what happened in its window.

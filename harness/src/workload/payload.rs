@@ -45,6 +45,17 @@ impl PayloadError {
     }
 }
 
+/// Bytes of the payload that begins `data` (its header's stated body length plus the header),
+/// to split records that a destination wrote back to back (a Firehose object); `None` when
+/// `data` does not begin with a header.
+pub fn framed_len(data: &[u8]) -> Option<usize> {
+    if data.len() < HEADER_BYTES || &data[..4] != MAGIC {
+        return None;
+    }
+    let body = u32::from_be_bytes(data[20..24].try_into().ok()?) as usize;
+    Some(HEADER_BYTES + body)
+}
+
 /// Fill `out` with bytes determined by (seed, id): SplitMix64, fast and replayable.
 fn fill_body(seed: u64, id: u64, out: &mut [u8]) {
     let mut state = seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -115,6 +126,16 @@ pub fn verify(payload: &[u8]) -> Result<Stamp, PayloadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_written_back_to_back_split_at_their_stated_lengths() {
+        let a = build(7, 1, Duration::from_millis(3), 100);
+        let b = build(7, 2, Duration::from_millis(4), HEADER_BYTES);
+        let joined = [a.clone(), b.clone()].concat();
+        assert_eq!(framed_len(&joined), Some(a.len()));
+        assert_eq!(framed_len(&joined[a.len()..]), Some(b.len()));
+        assert_eq!(framed_len(b"not a payload at all, thirty-two+"), None);
+    }
     use proptest::prelude::*;
 
     #[test]

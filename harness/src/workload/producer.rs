@@ -246,7 +246,12 @@ async fn retry_after(
 }
 
 fn acked(run: &PathRun, p: &Pending, ack: PutAck, busy: std::time::Duration) {
-    run.acks.lock().insert((ack.shard_id, ack.sequence), p.id);
+    let key = if run.delayed_after.is_some() {
+        (ack.shard_id, p.id.to_string())
+    } else {
+        (ack.shard_id, ack.sequence)
+    };
+    run.acks.lock().insert(key, p.id);
     run.acked(
         p.id,
         p.intended,

@@ -184,8 +184,12 @@ fn expected(faults: &[FaultSpec], on: &BTreeSet<usize>, cancelled: &BTreeSet<usi
                 FaultKind::Latency { service, .. } => {
                     e.rules[t] += usize::from(*service == FaultService::Kinesis)
                 }
-                // Events: not generated here (nothing undoes them).
-                FaultKind::DeleteKey | FaultKind::RotateKey | FaultKind::Reshard { .. } => {}
+                // Events: not generated here (nothing undoes them); nor revoke-grant (no
+                // Firehose path in this world).
+                FaultKind::DeleteKey
+                | FaultKind::RotateKey
+                | FaultKind::Reshard { .. }
+                | FaultKind::RevokeGrant => {}
             }
         }
         match &f.kind {

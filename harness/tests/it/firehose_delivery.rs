@@ -340,3 +340,66 @@ async fn the_loopback_server_answers_s3_with_signatures_checked() {
     );
     running.task.abort();
 }
+
+#[tokio::test]
+async fn a_stream_sourced_delivery_stream_delivers_the_stream_s_records_as_its_role_reads_them() {
+    let w = World::new();
+    w.admin.s3.create_bucket("dest", "us-east-1").await.unwrap();
+    w.admin
+        .kinesis
+        .create_stream("src", 1, false)
+        .await
+        .unwrap();
+    let key = key_arn(&w).await;
+    w.admin.kinesis.start_encryption("src", &key).await.unwrap();
+    let stream_arn = w.svc.control().stream_arn("src");
+    let source = FirehoseSource::KinesisStream {
+        stream_arn,
+        role_arn: ROLE.into(),
+    };
+    w.admin
+        .firehose
+        .create_to(
+            "from-src",
+            &source,
+            None,
+            Some(&destination("dest", 1, 10, None)),
+            &[],
+        )
+        .await
+        .unwrap();
+    let records: Vec<Vec<u8>> = (0..6u8).map(|i| vec![i; 40]).collect();
+    for r in &records {
+        w.producer
+            .kinesis
+            .put_record("src", "pk", r.clone())
+            .await
+            .unwrap();
+    }
+    // The role may not decrypt the stream's SSE records: nothing is taken, nothing delivered.
+    let deny = Statement::deny(["kms:Decrypt"], ["*"]);
+    let id = w.svc.control().attach("delivery", deny).unwrap();
+    w.advance(Duration::from_secs(11));
+    let held = w.svc.control().firehose_delivered("from-src").unwrap();
+    assert_eq!(held.objects, 0);
+    assert!(held.last_error.is_some(), "{held:?}");
+    w.svc.control().detach("delivery", id).unwrap();
+    // Taken at their arrival (11 s ago): due at once.
+    w.advance(Duration::from_millis(1));
+    let page = w
+        .consumer
+        .s3
+        .list("dest", "run/", None, None)
+        .await
+        .unwrap();
+    assert_eq!(page.objects.len(), 1);
+    let got = w
+        .consumer
+        .s3
+        .get("dest", &page.objects[0].key)
+        .await
+        .unwrap();
+    assert_eq!(got.body, records.concat());
+    let done = w.svc.control().firehose_delivered("from-src").unwrap();
+    assert_eq!((done.objects, done.records), (1, 6));
+}

@@ -16,6 +16,7 @@ mod fault_pairs;
 mod fault_scenarios;
 mod firehose_delivery;
 mod firehose_ops;
+mod firehose_runs;
 mod gate;
 mod hlog_peer;
 mod interrupt;

@@ -220,7 +220,7 @@ fn size_overhead_plot_draws_each_encrypted_path_against_plaintext() {
         let added = match p.kind {
             kcb::result::PathKind::Envelope => 40,
             kcb::result::PathKind::SseKms => 15,
-            kcb::result::PathKind::Plaintext => 0,
+            kcb::result::PathKind::Plaintext | kcb::result::PathKind::Firehose => 0,
         };
         for row in &mut p.inflation.by_size {
             row.put_p50_us = Some(100 + added + row.plaintext_bytes / 1_000_000);

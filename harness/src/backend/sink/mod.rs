@@ -1,8 +1,9 @@
 //! The service seam: producers put records into a [`Sink`] and consumers read them back from a
-//! [`Source`], never naming a service's API. Kinesis Data Streams is the first implementation
-//! ([`kinesis`]); another service (Firehose) is a sibling module implementing the same two
-//! traits, with its own retry rules in its error names.
+//! [`Source`], never naming a service's API. Kinesis Data Streams is one implementation
+//! ([`kinesis`]); Firehose ([`firehose`]) puts into a delivery stream and reads back what it
+//! delivered to S3.
 
+pub mod firehose;
 pub mod kinesis;
 
 use std::fmt::Debug;
@@ -49,6 +50,9 @@ pub struct ReadRecord {
     pub data: Vec<u8>,
     /// Server-side encrypted at rest.
     pub encrypted: bool,
+    /// When the destination wrote it, since the Unix epoch (an S3 object's LastModified;
+    /// `None` on a stream).
+    pub written_at: Option<std::time::Duration>,
 }
 
 /// Status and encryption of a sink's destination, as the service describes it.

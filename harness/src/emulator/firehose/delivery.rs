@@ -7,6 +7,9 @@
 //! does for S3, for one day of the service (`kms_day`: 24 h, shorter on a test's clock); past
 //! that the buffer's records are dropped and counted.
 //!
+//! A delivery stream whose source is a Kinesis stream takes the stream's records as its
+//! source role reads them (SSE records through the role's `kms:Decrypt`), each at its arrival.
+//!
 //! Deliveries happen when they fall due, computed from the service's clock whenever anything
 //! looks (a put to the stream, a read of the bucket, [`run_due`]): an object's `LastModified`
 //! is the instant its delivery was due, not the instant somebody looked.
@@ -86,7 +89,7 @@ pub fn buffer(svc: &Inner, ds: &mut DeliveryStream, data: Bytes, sealed: bool, n
         return;
     };
     // What fell due before this record came goes first, without it.
-    deliver_due(svc, ds, now);
+    deliver_buffer(svc, ds, now);
     let b = &mut ds.buffer;
     b.first_at.get_or_insert(now);
     b.bytes += data.len() as u64;
@@ -99,7 +102,81 @@ pub fn buffer(svc: &Inner, ds: &mut DeliveryStream, data: Bytes, sealed: bool, n
     if b.bytes >= dest.size_bytes && b.full_at.is_none() {
         b.full_at = Some(now);
     }
-    deliver_due(svc, ds, now);
+    deliver_buffer(svc, ds, now);
+}
+
+/// A stream-sourced delivery stream: the source stream's records not yet taken, read as the
+/// source role (SSE records opened with its `kms:Decrypt`, as Kinesis opens them for any
+/// reader), each buffered at its arrival time. A read the role may not make leaves the
+/// records in the stream, and the error as the delivery's last.
+fn pull_source(svc: &Inner, ds: &mut DeliveryStream, now: Duration) {
+    let super::Source::KinesisStream {
+        stream_arn,
+        role_arn,
+    } = ds.source.clone()
+    else {
+        return;
+    };
+    let Some(name) = stream_arn
+        .rsplit_once(":stream/")
+        .map(|(_, n)| n.to_string())
+    else {
+        return;
+    };
+    let Some(stream) = svc.streams.get(&name) else {
+        return;
+    };
+    let role = role_arn.rsplit('/').next().unwrap_or_default().to_string();
+    if !svc.allowed(&role, "kinesis:GetRecords", &stream_arn) {
+        ds.delivered.last_error = Some((
+            "Kinesis.AccessDeniedException".into(),
+            format!("{role_arn} may not kinesis:GetRecords on {stream_arn}"),
+        ));
+        return;
+    }
+    let taken: Vec<(
+        String,
+        usize,
+        Vec<crate::emulator::kinesis::stream::StoredRecord>,
+    )> = {
+        let st = stream.lock();
+        st.shards
+            .iter()
+            .map(|sh| {
+                let from = ds
+                    .source_cursor
+                    .get(&sh.id)
+                    .copied()
+                    .unwrap_or(0)
+                    .max(sh.start_position());
+                let recs: Vec<_> = sh
+                    .records_from(from)
+                    .filter(|r| r.arrival <= now)
+                    .cloned()
+                    .collect();
+                (sh.id.clone(), from, recs)
+            })
+            .filter(|(_, _, r)| !r.is_empty())
+            .collect()
+    };
+    let mut all: Vec<(Duration, Bytes)> = Vec::new();
+    for (shard, from, recs) in taken {
+        match crate::emulator::kinesis::sse::open(svc, &stream_arn, &role, &recs, now) {
+            Ok(datas) => {
+                ds.source_cursor.insert(shard, from + recs.len());
+                all.extend(recs.iter().map(|r| r.arrival).zip(datas));
+            }
+            Err(e) => {
+                ds.delivered.last_error = Some((e.code.to_string(), e.message));
+            }
+        }
+    }
+    all.sort_by_key(|(at, _)| *at);
+    for (at, data) in all {
+        ds.received.records += 1;
+        ds.received.bytes += data.len() as u64;
+        buffer(svc, ds, data, false, at);
+    }
 }
 
 /// Deliver whatever is due in every delivery stream by `now`.
@@ -122,8 +199,14 @@ fn due(ds: &DeliveryStream) -> Option<Duration> {
     Some(b.next_attempt.map_or(by_hints, |n| n.max(by_hints)))
 }
 
-/// Deliver `ds`'s buffer if it is due by `now` (retrying, or dropping past the retry duration).
+/// Take what a source stream has for `ds`, then deliver its buffer if it is due by `now`.
 pub fn deliver_due(svc: &Inner, ds: &mut DeliveryStream, now: Duration) {
+    pull_source(svc, ds, now);
+    deliver_buffer(svc, ds, now);
+}
+
+/// Deliver `ds`'s buffer if it is due by `now` (retrying, or dropping past the retry duration).
+fn deliver_buffer(svc: &Inner, ds: &mut DeliveryStream, now: Duration) {
     let retry_for = svc.kms_day();
     while let Some(at) = due(ds).filter(|&at| at <= now) {
         match attempt(svc, ds, at) {

@@ -176,6 +176,8 @@ pub struct DeliveryStream {
     pub buffer: delivery::Buffer,
     /// What deliveries have done.
     pub delivered: delivery::Delivered,
+    /// A stream-sourced delivery stream: the position in each source shard taken up to.
+    pub source_cursor: BTreeMap<String, usize>,
 }
 
 /// Every delivery stream, by name.

@@ -524,6 +524,7 @@ fn create(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
             destination,
             buffer: Default::default(),
             delivered: Default::default(),
+            source_cursor: Default::default(),
         },
     );
     Ok(json!({ "DeliveryStreamARN": arn }))

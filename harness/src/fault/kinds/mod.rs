@@ -8,6 +8,7 @@ mod deny;
 mod disable_key;
 mod latency;
 mod reshard;
+pub(crate) mod revoke_grant;
 mod rotate_key;
 mod schedule_key_deletion;
 mod throttle;
@@ -45,6 +46,7 @@ pub async fn begin(
         }
         FaultKind::DeleteKey => delete_key::begin(world, &targets).await,
         FaultKind::RotateKey => rotate_key::begin(world, &targets).await,
+        FaultKind::RevokeGrant => revoke_grant::begin(world, &targets, undo).await,
         FaultKind::Latency {
             service,
             operations,

@@ -27,6 +27,44 @@ pub(super) fn kinesis(
         return Err(FaultError::Unsupported("not a Kinesis throttle".into()));
     };
     let mut notes = Vec::new();
+    // A Firehose path's puts go to its delivery stream: throttled as past its direct-put quota.
+    let (firehose, targets): (Vec<usize>, Vec<usize>) = targets
+        .iter()
+        .partition(|&&t| world.targets[t].kind == crate::result::PathKind::Firehose);
+    let targets = targets.as_slice();
+    if !firehose.is_empty() {
+        let Some(fr) = fraction else {
+            return Err(FaultError::Unsupported(
+                "a delivery stream has no shard limits to lower: throttle a firehose path with `fraction`".into(),
+            ));
+        };
+        let ops: Vec<String> = if operations.is_empty() {
+            Vec::new()
+        } else {
+            operations
+                .iter()
+                .filter_map(|o| match o.as_str() {
+                    "PutRecord" => Some("PutRecord".to_string()),
+                    "PutRecords" => Some("PutRecordBatch".to_string()),
+                    _ => None,
+                })
+                .collect()
+        };
+        if operations.is_empty() || !ops.is_empty() {
+            notes.push(refuse(
+                world,
+                &firehose,
+                Svc::Firehose,
+                &ops,
+                ("ServiceUnavailableException", "Slow down. (injected)"),
+                *fr,
+                undo,
+            ));
+        }
+    }
+    if targets.is_empty() {
+        return Ok(notes.join("; "));
+    }
     if let Some(fr) = fraction {
         notes.push(refuse(
             world,

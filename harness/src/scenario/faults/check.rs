@@ -8,7 +8,7 @@ use super::FaultSpec;
 use crate::scenario::error::{FieldPath, Problem};
 use crate::scenario::raw::{RawDuration, RawFault};
 use crate::scenario::validate::{choice, dur, fmt_dur, path_name};
-use crate::scenario::{KmsSpec, PathSpec, Protection, SseKey};
+use crate::scenario::{DestinationSse, FirehoseKeyChoice, KmsSpec, PathSpec, Protection, SseKey};
 
 pub(super) type R<T> = Result<T, Problem>;
 
@@ -29,8 +29,12 @@ pub(super) enum Reach {
     Any,
     /// Paths that call KMS (envelope, sse-kms).
     Kms,
-    /// Paths with a customer-managed key (envelope, sse-kms with key = "customer-managed").
+    /// Paths with a customer-managed key (envelope, sse-kms with key = "customer-managed",
+    /// firehose with it at rest or at the destination).
     Key,
+    /// Firehose paths whose delivery stream is under a customer-managed key (Firehose holds a
+    /// grant on it).
+    Grant,
 }
 
 impl Reach {
@@ -47,6 +51,18 @@ impl Reach {
             )),
             (Self::Key, Protection::SseKms(s)) if s.key == SseKey::AwsManaged => Some(format!(
                 "path {name:?} uses the AWS-managed key (alias/aws/kinesis), which cannot be disabled or deleted; key faults apply to envelope paths and to sse-kms paths with key = \"customer-managed\""
+            )),
+            (Self::Key, Protection::Firehose(f))
+                if f.key != FirehoseKeyChoice::CustomerManaged
+                    && f.destination_sse != DestinationSse::CustomerManaged =>
+            {
+                Some(format!(
+                    "path {name:?} is a firehose path under no customer-managed key (key = \"customer-managed\" or destination_sse = \"customer-managed\" gives it one); key faults apply to customer-managed keys only"
+                ))
+            }
+            (Self::Grant, Protection::Firehose(f)) if f.key == FirehoseKeyChoice::CustomerManaged => None,
+            (Self::Grant, _) => Some(format!(
+                "path {name:?} holds no Firehose grant: revoke-grant applies to firehose paths with key = \"customer-managed\""
             )),
             _ => None,
         }

@@ -17,6 +17,7 @@ const PRINCIPALS: &[(&str, &str)] = &[
     ("consumer", "consumer"),
     ("admin", "admin"),
     ("resharder", "resharder"),
+    ("delivery", "delivery"),
 ];
 const KINESIS_THROTTLE_OPS: &[&str] = &["PutRecord", "PutRecords", "GetRecords"];
 const KMS_OPS: &[&str] = &["GenerateDataKey", "Decrypt", "Encrypt"];
@@ -41,6 +42,7 @@ pub(super) enum Kind {
     ScheduleKeyDeletion,
     DeleteKey,
     RotateKey,
+    RevokeGrant,
     Latency,
     Reshard,
 }
@@ -52,6 +54,7 @@ pub(super) const KINDS: &[(&str, Kind)] = &[
     ("schedule-key-deletion", Kind::ScheduleKeyDeletion),
     ("delete-key", Kind::DeleteKey),
     ("rotate-key", Kind::RotateKey),
+    ("revoke-grant", Kind::RevokeGrant),
     ("latency", Kind::Latency),
     ("reshard", Kind::Reshard),
 ];
@@ -76,6 +79,7 @@ pub(super) enum Shape {
     ScheduleKeyDeletion,
     DeleteKey,
     RotateKey,
+    RevokeGrant,
     Latency,
     Reshard,
 }
@@ -89,6 +93,7 @@ impl Shape {
             Self::ScheduleKeyDeletion => "schedule-key-deletion",
             Self::DeleteKey => "delete-key",
             Self::RotateKey => "rotate-key",
+            Self::RevokeGrant => "revoke-grant",
             Self::Latency => "latency",
             Self::Reshard => "reshard",
         }
@@ -129,6 +134,7 @@ pub(super) fn shape(field: &FieldPath, kind: Kind, f: &RawFault) -> R<Shape> {
         Kind::ScheduleKeyDeletion => Shape::ScheduleKeyDeletion,
         Kind::DeleteKey => Shape::DeleteKey,
         Kind::RotateKey => Shape::RotateKey,
+        Kind::RevokeGrant => Shape::RevokeGrant,
         Kind::Latency => {
             service()?;
             Shape::Latency
@@ -149,6 +155,7 @@ pub(super) fn kind_keys(f: &RawFault) -> [(&'static str, bool, &'static [Shape])
         KmsThrottle,
         DisableKey,
         ScheduleKeyDeletion,
+        RevokeGrant,
         Latency,
     ];
     [
@@ -211,6 +218,7 @@ pub(super) fn validate(
         Shape::ScheduleKeyDeletion => (schedule(field, f, duration, kms)?, Reach::Key),
         Shape::DeleteKey => (FaultKind::DeleteKey, Reach::Key),
         Shape::RotateKey => (FaultKind::RotateKey, Reach::Key),
+        Shape::RevokeGrant => (FaultKind::RevokeGrant, Reach::Grant),
         Shape::Latency => latency(field, f)?,
         Shape::Reshard => (reshard(field, f)?, Reach::Any),
     })
