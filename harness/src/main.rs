@@ -122,8 +122,11 @@ enum Command {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KCB_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+            // The SDK logs an error when it would close the connection behind a transient
+            // error (a throttle) and the in-process transport has none: not the user's concern.
+            tracing_subscriber::EnvFilter::try_from_env("KCB_LOG").unwrap_or_else(|_| {
+                "warn,aws_smithy_runtime::client::http::connection_poisoning=off".into()
+            }),
         )
         .with_writer(std::io::stderr)
         .init();

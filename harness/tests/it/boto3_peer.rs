@@ -537,3 +537,91 @@ fn boto3_creates_a_cmk_delivery_stream_puts_a_batch_and_sees_the_error_after_dis
         Some(25)
     );
 }
+
+#[test]
+fn boto3_reads_what_a_delivery_stream_delivered_to_its_bucket_under_sse_kms() {
+    let Some(mut w) = world() else {
+        return;
+    };
+    let key = w
+        .driver
+        .ok(ADMIN, "kms", "create_key", json!({ "Description": "dest" }));
+    let key_arn = key["KeyMetadata"]["Arn"].as_str().expect("Arn").to_string();
+    w.driver.ok(
+        ADMIN,
+        "s3",
+        "create_bucket",
+        json!({ "Bucket": "boto3-dest" }),
+    );
+    w.driver.ok(
+        ADMIN,
+        "firehose",
+        "create_delivery_stream",
+        json!({
+            "DeliveryStreamName": "boto3-to-s3",
+            "DeliveryStreamType": "DirectPut",
+            "ExtendedS3DestinationConfiguration": {
+                "RoleARN": "arn:aws:iam::111122223333:role/delivery",
+                "BucketARN": "arn:aws:s3:::boto3-dest",
+                "Prefix": "in/",
+                "BufferingHints": { "SizeInMBs": 1, "IntervalInSeconds": 0 },
+                "EncryptionConfiguration": { "KMSEncryptionConfig": { "AWSKMSKeyARN": key_arn } },
+            },
+        }),
+    );
+    let described = w.driver.ok(
+        ADMIN,
+        "firehose",
+        "describe_delivery_stream",
+        json!({ "DeliveryStreamName": "boto3-to-s3" }),
+    );
+    let dest = &described["DeliveryStreamDescription"]["Destinations"][0]
+        ["ExtendedS3DestinationDescription"];
+    assert_eq!(dest["BucketARN"], "arn:aws:s3:::boto3-dest", "{described}");
+    let records: Vec<Value> = (0..10u8)
+        .map(|i| json!({ "Data": bytes(&[i; 30]) }))
+        .collect();
+    let batch = w.driver.ok(
+        PRODUCER,
+        "firehose",
+        "put_record_batch",
+        json!({ "DeliveryStreamName": "boto3-to-s3", "Records": records }),
+    );
+    assert_eq!(batch["FailedPutCount"], 0, "{batch}");
+    let listed = w.driver.ok(
+        CONSUMER,
+        "s3",
+        "list_objects_v2",
+        json!({ "Bucket": "boto3-dest", "Prefix": "in/" }),
+    );
+    let contents = listed["Contents"].as_array().expect("Contents");
+    assert_eq!(contents.len(), 1, "{listed}");
+    let object_key = contents[0]["Key"].as_str().expect("Key").to_string();
+    assert!(object_key.contains("/boto3-to-s3-1-"), "{object_key}");
+    let got = w.driver.ok(
+        CONSUMER,
+        "s3",
+        "get_object",
+        json!({ "Bucket": "boto3-dest", "Key": object_key }),
+    );
+    assert_eq!(got["ServerSideEncryption"], "aws:kms", "{got}");
+    assert_eq!(got["SSEKMSKeyId"], key_arn.as_str(), "{got}");
+    let want: Vec<u8> = (0..10u8).flat_map(|i| [i; 30]).collect();
+    assert_eq!(got["Body"], bytes(&want)["$bytes"], "{got}");
+    // The producer may not read the bucket.
+    let refused = w.driver.call(
+        PRODUCER,
+        "s3",
+        "get_object",
+        json!({ "Bucket": "boto3-dest", "Key": object_key }),
+    );
+    assert_eq!(
+        (
+            refused["ok"].clone(),
+            refused["code"].clone(),
+            refused["status"].clone()
+        ),
+        (json!(false), json!("AccessDenied"), json!(403)),
+        "{refused}"
+    );
+}

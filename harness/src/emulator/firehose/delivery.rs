@@ -88,8 +88,9 @@ pub fn buffer(svc: &Inner, ds: &mut DeliveryStream, data: Bytes, sealed: bool, n
     let Some(dest) = ds.destination.clone() else {
         return;
     };
-    // What fell due before this record came goes first, without it.
-    deliver_buffer(svc, ds, now);
+    // What fell due before this record came goes first, without it (a buffer due at this very
+    // instant takes it: a batch's records, or records of one instant, go together).
+    deliver_buffer(svc, ds, now.saturating_sub(Duration::from_nanos(1)));
     let b = &mut ds.buffer;
     b.first_at.get_or_insert(now);
     b.bytes += data.len() as u64;
@@ -101,8 +102,8 @@ pub fn buffer(svc: &Inner, ds: &mut DeliveryStream, data: Bytes, sealed: bool, n
     }
     if b.bytes >= dest.size_bytes && b.full_at.is_none() {
         b.full_at = Some(now);
+        deliver_buffer(svc, ds, now);
     }
-    deliver_buffer(svc, ds, now);
 }
 
 /// A stream-sourced delivery stream: the source stream's records not yet taken, read as the
