@@ -308,6 +308,13 @@ fn run_section(b: &mut Builder<'_>, slug_: &str, run: &ReportRun) -> Result<(), 
     }
     b.html.push_str("<h3>Records and errors</h3>");
     b.html.push_str(&tables::ledger(r));
+    let firehose = super::table::firehose_rows(r);
+    if !firehose.is_empty() {
+        b.html
+            .push_str("<h3>Firehose deliveries</h3><p>End-to-end latency includes buffering.</p>");
+        b.html
+            .push_str(&tables::table(&super::table::FIREHOSE_HEAD, &firehose));
+    }
     b.html.push_str("<h3>Expectations</h3>");
     b.html.push_str(&tables::expectations(r));
     Ok(())

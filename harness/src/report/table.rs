@@ -91,6 +91,7 @@ pub fn render(result: &RunResult) -> String {
     read_table(result, &mut out);
     kms_size_table(result, &mut out);
     ledger_table(result, &mut out);
+    firehose_table(result, &mut out);
     faults_table(result, &mut out);
     expectations(result, &mut out);
     out
@@ -413,6 +414,68 @@ fn ledger_table(r: &RunResult, out: &mut String) {
             format::count(p.attempts.retries),
             compact_errors(p),
         ]);
+    }
+    t.render_into(out);
+}
+
+/// The Firehose deliveries table's columns.
+pub(crate) const FIREHOSE_HEAD: [&str; 8] = [
+    "path",
+    "objects",
+    "records delivered",
+    "delayed (read late)",
+    "retried (service)",
+    "dropped (service)",
+    "failed attempts",
+    "last delivery error",
+];
+
+/// One row per Firehose path: what the harness read late, and the service's own count (`-`
+/// where the target gives none); empty when the run has no Firehose path.
+pub(crate) fn firehose_rows(r: &RunResult) -> Vec<Vec<String>> {
+    r.paths
+        .iter()
+        .filter_map(|p| p.firehose.as_ref().map(|f| (p, f)))
+        .map(|(p, f)| {
+            let svc = f.service.as_ref();
+            let n = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), format::count);
+            vec![
+                p.name.clone(),
+                n(svc.map(|s| s.objects)),
+                n(svc.map(|s| s.records)),
+                format!(
+                    "{} (> {} after the first)",
+                    format::count(f.delayed_records),
+                    format::secs(f.delayed_after_secs)
+                ),
+                n(svc.map(|s| s.retried_records)),
+                n(svc.map(|s| s.dropped_records)),
+                n(svc.map(|s| s.failed_attempts)),
+                svc.and_then(|s| s.last_error.clone())
+                    .unwrap_or_else(|| "-".to_owned()),
+            ]
+        })
+        .collect()
+}
+
+fn firehose_table(r: &RunResult, out: &mut String) {
+    let rows = firehose_rows(r);
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nFirehose deliveries (end to end includes buffering)");
+    let mut t = Table::new(&[
+        (FIREHOSE_HEAD[0], Left),
+        (FIREHOSE_HEAD[1], Right),
+        (FIREHOSE_HEAD[2], Right),
+        (FIREHOSE_HEAD[3], Right),
+        (FIREHOSE_HEAD[4], Right),
+        (FIREHOSE_HEAD[5], Right),
+        (FIREHOSE_HEAD[6], Right),
+        (FIREHOSE_HEAD[7], Left),
+    ]);
+    for row in rows {
+        t.row(row);
     }
     t.render_into(out);
 }

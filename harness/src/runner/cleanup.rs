@@ -1,6 +1,8 @@
 //! What earlier runs left behind, found by the tags every run puts on what it makes
 //! (`created-by=kinesis-crypto-bench`, `kcb-run=<run id>`), and removed: streams deleted, keys
-//! scheduled for deletion with the shortest waiting period (7 days) and their aliases deleted.
+//! scheduled for deletion with the shortest waiting period (7 days) and their aliases deleted;
+//! a Firehose path's delivery stream deleted, with what it delivered (the bucket itself when the
+//! run made it: named as the delivery stream; else only the objects under the run's prefix).
 //! Nothing without the `created-by` tag is ever touched, whatever its name.
 
 use crate::backend::{BackendError, Principal};
@@ -19,7 +21,7 @@ pub enum Selector {
 /// One thing found, and what was done with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
-    /// "stream", "key" or "alias".
+    /// "stream", "delivery stream", "objects", "bucket", "key" or "alias".
     pub kind: &'static str,
     /// Its name, ARN or alias.
     pub name: String,
@@ -87,6 +89,7 @@ pub async fn cleanup(
             outcome: outcome(dry_run, "deleted", r),
         });
     }
+    firehose_leftovers(admin, sel, dry_run, &mut found).await;
     let aliases = admin.kms.list_aliases().await?;
     for id in admin.kms.list_keys().await? {
         let Ok(tags) = admin.kms.key_tags(&id).await else {
@@ -138,4 +141,79 @@ pub async fn cleanup(
         }
     }
     Ok(found)
+}
+
+/// The delivery streams earlier runs left (an endpoint without Firehose has none), and what
+/// they delivered.
+async fn firehose_leftovers(
+    admin: &Principal,
+    sel: &Selector,
+    dry_run: bool,
+    found: &mut Vec<Found>,
+) {
+    let names = match admin.firehose.list(10_000).await {
+        Ok((names, _)) => names,
+        Err(e) => {
+            tracing::info!(error = %e, "cannot list delivery streams; none removed");
+            return;
+        }
+    };
+    for name in names {
+        let Ok(tags) = admin.firehose.tags(&name).await else {
+            continue;
+        };
+        let tags: std::collections::BTreeMap<String, String> = tags.into_iter().collect();
+        if !matches(sel, &name, &tags) {
+            continue;
+        }
+        let destination = admin
+            .firehose
+            .describe(&name)
+            .await
+            .ok()
+            .and_then(|d| d.destination);
+        let r = if dry_run {
+            Ok(())
+        } else {
+            admin.firehose.delete(&name).await
+        };
+        found.push(Found {
+            kind: "delivery stream",
+            name: name.clone(),
+            outcome: outcome(dry_run, "deleted", r),
+        });
+        let Some((bucket_arn, prefix, _)) = destination else {
+            continue;
+        };
+        let bucket = bucket_arn.trim_start_matches("arn:aws:s3:::").to_string();
+        if bucket == name.to_ascii_lowercase() {
+            let r = if dry_run {
+                Ok(())
+            } else {
+                admin
+                    .s3
+                    .empty_and_delete_bucket(&bucket, "")
+                    .await
+                    .map(|_| ())
+            };
+            found.push(Found {
+                kind: "bucket",
+                name: bucket,
+                outcome: outcome(dry_run, "emptied and deleted", r),
+            });
+        } else if !prefix.is_empty() {
+            let r = if dry_run {
+                Ok(())
+            } else {
+                super::setup::remove_objects(&admin.s3, &bucket, &prefix)
+                    .await
+                    .map(|_| ())
+            };
+            found.push(Found {
+                kind: "objects",
+                name: format!("s3://{bucket}/{prefix}"),
+                outcome: outcome(dry_run, "deleted", r),
+            });
+        }
+    }
 }

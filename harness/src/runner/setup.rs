@@ -18,7 +18,11 @@ use crate::scenario::{
 };
 
 /// The objects under `prefix` in a bucket the run did not create: its own, removed.
-async fn remove_objects(s3: &S3Api, bucket: &str, prefix: &str) -> Result<u64, BackendError> {
+pub(super) async fn remove_objects(
+    s3: &S3Api,
+    bucket: &str,
+    prefix: &str,
+) -> Result<u64, BackendError> {
     let mut removed = 0;
     loop {
         let page = s3.list(bucket, prefix, None, None).await?;

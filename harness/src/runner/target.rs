@@ -118,6 +118,13 @@ pub fn refusals(scenario: &Scenario, embedded: bool, allow_destructive: bool) ->
     if let (false, Some(r)) = (embedded, scenario.stream.retention) {
         out.push(format!("[stream] retention = {:?}: the embedded service keeps records shorter than AWS's 24 h minimum; remove it for another target", humantime::format_duration(r).to_string()));
     }
+    for p in &scenario.paths {
+        if let (false, Protection::Firehose(f)) = (embedded, &p.protection) {
+            if f.delivery_role.is_none() {
+                out.push(format!("path {:?} (firehose) names no delivery_role: off the embedded service Firehose delivers as an IAM role of yours (s3:PutObject on the bucket, and kms:GenerateDataKey on its key under SSE-KMS); set delivery_role = \"arn:aws:iam::<account>:role/<name>\"", p.name));
+            }
+        }
+    }
     for (i, f) in scenario.faults.iter().enumerate() {
         let who = format!("faults[{i}] {:?} ({})", f.name, f.kind.name());
         let key_fault = matches!(
@@ -406,6 +413,26 @@ mod tests {
             super::assumed_role("arn:aws:iam::111122223333:user/producer"),
             None
         );
+    }
+
+    #[test]
+    fn a_firehose_path_off_the_embedded_service_needs_its_delivery_role() {
+        let text = |role: &str| {
+            format!("name = \"f\"\nduration = \"10s\"\n[workload]\nrate_per_sec = 10\nrecord_size = 100\n[[paths]]\nkind = \"firehose\"\n{role}\n")
+        };
+        let parse = |t: &str| {
+            crate::scenario::parse(t, std::path::Path::new("f.toml"))
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let s = parse(&text(""));
+        assert!(super::refusals(&s, true, false).is_empty());
+        let refused = super::refusals(&s, false, false);
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert!(refused[0].contains("delivery_role"), "{refused:?}");
+        let s = parse(&text(
+            "delivery_role = \"arn:aws:iam::111122223333:role/fh\"",
+        ));
+        assert!(super::refusals(&s, false, false).is_empty());
     }
 
     #[test]

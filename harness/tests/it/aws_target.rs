@@ -594,3 +594,75 @@ async fn a_deny_off_the_embedded_service_is_an_inline_policy_on_the_assumed_role
     );
     assert_eq!(svc.control().inline_policies(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_firehose_path_against_an_endpoint_delivers_reads_back_and_its_leftovers_clean_up() {
+    let (svc, running) = serve().await;
+    let d = dir("firehose");
+    let url = running.endpoint_url();
+    // Without a delivery role, refused before anything is created.
+    let body = "name = \"fh\"\nduration = \"2s\"\nwarmup = \"500ms\"\nseed = 4\ndrain_timeout = \"10s\"\n\
+        [workload]\nrate_per_sec = 20\nrecord_size = 200\n[[paths]]\nkind = \"firehose\"\nkey = \"customer-managed\"\n\
+        buffer_size_mib = 1\nbuffer_interval = \"1s\"\n";
+    let file = scenario(&d, body);
+    let mut cmd = binary(&d, &[]);
+    cmd.arg("run")
+        .arg(&file)
+        .args(["--endpoint-url", &url, "--no-progress", "--out"])
+        .arg(d.join("refused"));
+    let before = svc.control().requests();
+    let o = output(cmd).await;
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("delivery_role"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        svc.control().requests(),
+        before,
+        "nothing was asked of the service"
+    );
+
+    let body = format!("{body}delivery_role = \"arn:aws:iam::{ACCOUNT}:role/delivery\"\n");
+    let file = scenario(&d, &body);
+    let out = d.join("out");
+    let mut cmd = binary(&d, &[]);
+    cmd.arg("run")
+        .arg(&file)
+        .args(["--endpoint-url", &url, "--no-progress", "--keep", "--out"])
+        .arg(&out);
+    let o = output(cmd).await;
+    assert!(o.status.success(), "{}", text(&o));
+    let r = result(&out);
+    let p = &r["paths"][0];
+    assert_eq!(p["ledger"]["read"], p["ledger"]["sent"], "{p}");
+    assert_eq!(p["ledger"]["lost"], 0);
+    let name = p["resources"]["stream"]
+        .as_str()
+        .expect("stream")
+        .to_owned();
+    let run_id = name.rsplit('-').next().expect("run id").to_owned();
+    let bucket = name.to_ascii_lowercase();
+    assert_eq!(
+        svc.control().firehose_received(&name).map(|x| x.records),
+        p["ledger"]["acked"].as_u64()
+    );
+    assert!(svc.control().objects_in(&bucket).is_some_and(|n| n > 0));
+
+    let mut cmd = binary(&d, &[]);
+    cmd.args(["cleanup", "--run-id", &run_id, "--endpoint-url", &url]);
+    let o = output(cmd).await;
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains(&format!("delivery stream {name}  deleted")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("bucket {bucket}  emptied and deleted")),
+        "{stdout}"
+    );
+    assert_eq!(svc.control().firehose_received(&name), None);
+    assert_eq!(svc.control().objects_in(&bucket), None);
+}
