@@ -419,8 +419,10 @@ fn ledger_table(r: &RunResult, out: &mut String) {
 }
 
 /// The Firehose deliveries table's columns.
-pub(crate) const FIREHOSE_HEAD: [&str; 8] = [
+pub(crate) const FIREHOSE_HEAD: [&str; 10] = [
     "path",
+    "delivered p50",
+    "delivered p99",
     "objects",
     "records delivered",
     "delayed (read late)",
@@ -441,6 +443,8 @@ pub(crate) fn firehose_rows(r: &RunResult) -> Vec<Vec<String>> {
             let n = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), format::count);
             vec![
                 p.name.clone(),
+                format::us(f.delivery_latency_us.p50),
+                format::us(f.delivery_latency_us.p99),
                 n(svc.map(|s| s.objects)),
                 n(svc.map(|s| s.records)),
                 format!(
@@ -463,7 +467,10 @@ fn firehose_table(r: &RunResult, out: &mut String) {
     if rows.is_empty() {
         return;
     }
-    let _ = writeln!(out, "\nFirehose deliveries (end to end includes buffering)");
+    let _ = writeln!(
+        out,
+        "\nFirehose deliveries (delivered: from the intended send time to the object's write, buffering included; end to end adds the read)"
+    );
     let mut t = Table::new(&[
         (FIREHOSE_HEAD[0], Left),
         (FIREHOSE_HEAD[1], Right),
@@ -472,7 +479,9 @@ fn firehose_table(r: &RunResult, out: &mut String) {
         (FIREHOSE_HEAD[4], Right),
         (FIREHOSE_HEAD[5], Right),
         (FIREHOSE_HEAD[6], Right),
-        (FIREHOSE_HEAD[7], Left),
+        (FIREHOSE_HEAD[7], Right),
+        (FIREHOSE_HEAD[8], Right),
+        (FIREHOSE_HEAD[9], Left),
     ]);
     for row in rows {
         t.row(row);

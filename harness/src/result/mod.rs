@@ -369,6 +369,9 @@ pub struct FirehoseDelivery {
     pub delayed_records: u64,
     /// The buffer interval plus half of Firehose's 5 s retry.
     pub delayed_after_secs: f64,
+    /// From each record's intended send time to the write of its object in the destination:
+    /// buffering (and retries) included, the consumer's read not (end to end adds it), µs.
+    pub delivery_latency_us: crate::metrics::latency::LatencySummary,
     /// The embedded service's own count (absent elsewhere: CloudWatch has it on AWS).
     #[serde(default)]
     pub service: Option<FirehoseServiceDelivery>,

@@ -360,6 +360,7 @@ fn path_runs(
                     .as_ref()
                     .map(|d| crate::backend::sink::firehose::delayed_after(d.interval)),
                 delayed: AtomicU64::new(0),
+                delivery_latency: IntervalSeries::new(scenario.output.interval),
                 log,
                 scenario: scenario.clone(),
                 clock: clock.clone(),
@@ -700,6 +701,7 @@ fn collect_all(
                 .map(|after| crate::result::FirehoseDelivery {
                     delayed_records: run.delayed.load(std::sync::atomic::Ordering::Relaxed),
                     delayed_after_secs: after.as_secs_f64(),
+                    delivery_latency_us: run.delivery_latency.summary(),
                     service: env
                         .service
                         .as_ref()

@@ -318,9 +318,14 @@ async fn handle(
             Ok(stamp) => {
                 run.ledger.read(stamp.id, ReadOutcome::Valid);
                 if let (Some(limit), Some(written)) = (run.delayed_after, record.written_at) {
-                    let first = c.object_first(written, run.clock.start() + stamp.intended);
+                    let sent = run.clock.start() + stamp.intended;
+                    let first = c.object_first(written, sent);
                     if written.saturating_sub(first) > limit {
                         run.delayed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if run.measured(stamp.intended) {
+                        run.delivery_latency
+                            .record(run.clock.elapsed(), written.saturating_sub(sent));
                     }
                 }
                 if run.measured(stamp.intended) {

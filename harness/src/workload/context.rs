@@ -181,6 +181,9 @@ pub struct PathRun {
     pub delayed_after: Option<Duration>,
     /// A Firehose path: records read from objects delivered later than `delayed_after`.
     pub delayed: AtomicU64,
+    /// A Firehose path: from each record's intended send time to its object's write in the
+    /// destination (buffering included; end to end adds the read).
+    pub delivery_latency: IntervalSeries,
     /// Per second: acknowledged, given up, errors by name.
     pub timeline: Timeline,
     /// The faults that apply to this path, each tallying what happened in its window.

@@ -41,6 +41,14 @@ fn firehose_cmk_reads_back_every_record_and_counts_kms_calls_per_object() {
             p.name
         );
         assert!(svc.objects > 1, "{}: {svc:?}", p.name);
+        // Buffering: from its intended send no record waits longer than its put took plus the
+        // 2 s interval for its object's write (the clock is virtual: exact), and the read comes
+        // after the write.
+        let d = f.delivery_latency_us;
+        let bound = 2_000_000 + p.put_latency_us.max;
+        assert!(d.count > 0 && d.max <= bound, "{}: {d:?} > {bound}", p.name);
+        assert!(d.mean > 100_000.0, "{}: {d:?}", p.name);
+        assert!(p.e2e_latency_us.p50 >= d.p50, "{}", p.name);
     }
     let none = r.path("firehose-none").expect("none");
     let owned = r.path("firehose-aws-owned").expect("aws-owned");
