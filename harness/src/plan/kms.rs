@@ -316,7 +316,22 @@ pub fn kms_plan(
     let keys = path.settings.customer_managed_keys();
     let key_cost = f64::from(keys) * KMS_USD_PER_KEY_MONTH;
     KmsPlan {
-        explanation: explain(&basis, rate, consumers),
+        explanation: match (&basis, path.kind) {
+            (
+                KmsBasis::PerWindow {
+                    window_secs,
+                    producer_calls_per_window: p,
+                    consumer_calls_per_window: d,
+                },
+                PathKind::Firehose,
+            ) => format!(
+                "per delivered object, measured: {} delivery (and Firehose) + {} Decrypt calls an object, one object every {} s at this load (the buffer interval, or the buffer size filling first)",
+                crate::format::number(*p),
+                crate::format::number(*d),
+                crate::format::number(*window_secs)
+            ),
+            _ => explain(&basis, rate, consumers),
+        },
         basis,
         requests_per_sec,
         requests_per_day: requests_per_sec * SECS_PER_DAY,
