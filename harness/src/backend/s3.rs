@@ -107,25 +107,29 @@ impl S3Api {
         Ok(())
     }
 
-    /// Every object under `prefix`, then the bucket itself.
-    pub async fn empty_and_delete_bucket(
+    /// Delete every object under `prefix`; how many.
+    pub async fn delete_objects_under(
         &self,
         bucket: &str,
         prefix: &str,
     ) -> Result<u64, BackendError> {
         let mut removed = 0;
-        let mut token = None;
         loop {
-            let page = self.list(bucket, prefix, None, token.as_deref()).await?;
+            // Each page is listed afresh: what was deleted is gone from the next listing.
+            let page = self.list(bucket, prefix, None, None).await?;
             for o in &page.objects {
                 self.delete_object(bucket, &o.key).await?;
                 removed += 1;
             }
-            match page.next {
-                Some(n) => token = Some(n),
-                None => break,
+            if page.next.is_none() {
+                return Ok(removed);
             }
         }
+    }
+
+    /// Every object in the bucket, then the bucket itself; how many objects.
+    pub async fn empty_and_delete_bucket(&self, bucket: &str) -> Result<u64, BackendError> {
+        let removed = self.delete_objects_under(bucket, "").await?;
         self.delete_bucket(bucket).await?;
         Ok(removed)
     }

@@ -190,11 +190,7 @@ async fn firehose_leftovers(
             let r = if dry_run {
                 Ok(())
             } else {
-                admin
-                    .s3
-                    .empty_and_delete_bucket(&bucket, "")
-                    .await
-                    .map(|_| ())
+                admin.s3.empty_and_delete_bucket(&bucket).await.map(|_| ())
             };
             found.push(Found {
                 kind: "bucket",
@@ -205,7 +201,9 @@ async fn firehose_leftovers(
             let r = if dry_run {
                 Ok(())
             } else {
-                super::setup::remove_objects(&admin.s3, &bucket, &prefix)
+                admin
+                    .s3
+                    .delete_objects_under(&bucket, &prefix)
                     .await
                     .map(|_| ())
             };

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::backend::{
-    BackendError, FirehoseDestination, FirehoseKey, FirehoseSource, KmsApi, Principal, S3Api,
+    BackendError, FirehoseDestination, FirehoseKey, FirehoseSource, KmsApi, Principal,
 };
 use crate::path::envelope::cache::CacheLimits;
 use crate::path::envelope::format::Suite;
@@ -16,25 +16,6 @@ use crate::scenario::{
     Aead, AeadBackendChoice, DestinationSse, EnvelopeFormat, FirehoseKeyChoice, FirehoseSpec,
     PathSpec, Protection, Scenario, SseKey, StreamMode,
 };
-
-/// The objects under `prefix` in a bucket the run did not create: its own, removed.
-pub(super) async fn remove_objects(
-    s3: &S3Api,
-    bucket: &str,
-    prefix: &str,
-) -> Result<u64, BackendError> {
-    let mut removed = 0;
-    loop {
-        let page = s3.list(bucket, prefix, None, None).await?;
-        for o in &page.objects {
-            s3.delete_object(bucket, &o.key).await?;
-            removed += 1;
-        }
-        if page.next.is_none() {
-            return Ok(removed);
-        }
-    }
-}
 
 /// What setup made for one path.
 #[derive(Debug, Clone)]
@@ -458,9 +439,10 @@ pub async fn teardown(env: &super::RunEnv, made: &[Provisioned]) {
                 tracing::warn!(delivery_stream = %p.stream, error = %e, "could not delete the delivery stream");
             }
             let removed = if d.bucket_created {
-                admin.s3.empty_and_delete_bucket(&d.bucket, "").await
+                admin.s3.empty_and_delete_bucket(&d.bucket).await
             } else {
-                remove_objects(&admin.s3, &d.bucket, &d.prefix).await
+                // A bucket the run did not create: only its own objects.
+                admin.s3.delete_objects_under(&d.bucket, &d.prefix).await
             };
             if let Err(e) = removed {
                 tracing::warn!(bucket = %d.bucket, error = %e, "could not remove the run's objects");

@@ -296,14 +296,16 @@ async fn handle(
             other => break other,
         }
     };
-    let known = match run.delayed_after {
-        // A Firehose record's acknowledgement is keyed by its id, known once it verifies.
-        Some(_) => opened
+    // Verified once: the ledger needs the stamp, and a Firehose record's acknowledgement is
+    // keyed by the id in it.
+    let verified = opened.as_ref().ok().map(|p| payload::verify(p));
+    let known = if run.acks_by_record_id() {
+        verified
             .as_ref()
-            .ok()
-            .and_then(|p| payload::verify(p).ok())
-            .and_then(|s| take_ack(run, &c.shard_id, &s.id.to_string())),
-        None => take_ack(run, &c.shard_id, &record.sequence),
+            .and_then(|v| v.as_ref().ok())
+            .and_then(|s| take_ack(run, &c.shard_id, &s.id.to_string()))
+    } else {
+        take_ack(run, &c.shard_id, &record.sequence)
     };
     let fallback = || known.unwrap_or(u64::MAX - run.ledger.reads());
     if matches!(
@@ -313,8 +315,8 @@ async fn handle(
         // Not consumed: read again later, or counted unreadable at the drain's end.
         keep_ack(run, &c.shard_id, &record.sequence, known);
     }
-    match opened {
-        Ok(plain) => match payload::verify(&plain) {
+    match (opened, verified) {
+        (Ok(_), Some(v)) => match v {
             Ok(stamp) => {
                 run.ledger.read(stamp.id, ReadOutcome::Valid);
                 if let (Some(limit), Some(written)) = (run.delayed_after, record.written_at) {
@@ -335,8 +337,10 @@ async fn handle(
             }
             Err(_) => run.ledger.read(fallback(), ReadOutcome::Corrupted),
         },
-        Err(OpenError::Corrupted(_)) => run.ledger.read(fallback(), ReadOutcome::Corrupted),
-        Err(OpenError::Unreadable(e)) | Err(OpenError::Retry(e)) => {
+        (Ok(_), None) | (Err(OpenError::Corrupted(_)), _) => {
+            run.ledger.read(fallback(), ReadOutcome::Corrupted)
+        }
+        (Err(OpenError::Unreadable(e)), _) | (Err(OpenError::Retry(e)), _) => {
             run.error(Role::Consumer, &e.code);
             return Err(e.code);
         }

@@ -245,6 +245,12 @@ impl ShardEnds {
 }
 
 impl PathRun {
+    /// Whether acknowledgements are keyed by record id (a Firehose path: its destination
+    /// numbers records its own way) rather than by the stream's sequence numbers.
+    pub fn acks_by_record_id(&self) -> bool {
+        self.sink.service() == "firehose"
+    }
+
     /// Partition `shard` was read through `sequence`.
     pub fn checkpoint(&self, shard: &str, sequence: &str) {
         self.checkpoints

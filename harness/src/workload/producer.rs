@@ -246,7 +246,7 @@ async fn retry_after(
 }
 
 fn acked(run: &PathRun, p: &Pending, ack: PutAck, busy: std::time::Duration) {
-    let key = if run.delayed_after.is_some() {
+    let key = if run.acks_by_record_id() {
         (ack.shard_id, p.id.to_string())
     } else {
         (ack.shard_id, ack.sequence)

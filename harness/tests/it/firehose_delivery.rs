@@ -90,7 +90,7 @@ async fn s3_buckets_and_objects_through_the_real_client() {
     assert_code(w.consumer.s3.get("gone", "zz").await, "NoSuchBucket");
 
     assert_code(s3.delete_bucket("dest").await, "BucketNotEmpty");
-    assert_eq!(s3.empty_and_delete_bucket("dest", "").await.unwrap(), 3);
+    assert_eq!(s3.empty_and_delete_bucket("dest").await.unwrap(), 3);
     assert!(!s3.bucket_exists("dest").await.unwrap());
 }
 
@@ -299,13 +299,7 @@ async fn records_sealed_under_a_disabled_key_are_retried_for_a_day_then_dropped(
 
 #[tokio::test]
 async fn the_loopback_server_answers_s3_with_signatures_checked() {
-    let svc = kcb::emulator::Service::new(
-        kcb::emulator::ServiceConfig::default(),
-        std::sync::Arc::new(kcb::clock::SystemClock),
-    );
-    let running = kcb::emulator::server::start(svc.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let (_svc, running) = loopback().await;
     let target = Target::Endpoint {
         url: running.endpoint_url(),
         region: "us-east-1".into(),
