@@ -12,6 +12,7 @@ pub mod fault;
 pub mod format;
 pub mod gate;
 pub mod interrupt;
+pub mod keypolicy;
 pub mod metrics;
 pub mod path;
 pub mod plan;

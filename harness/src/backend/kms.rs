@@ -95,6 +95,34 @@ impl KmsApi {
         key_info("CreateKey", out.key_metadata())
     }
 
+    /// GetKeyPolicy: the key's policy document (JSON text).
+    pub async fn key_policy(&self, key: &str) -> Result<String, BackendError> {
+        let out = self
+            .client
+            .get_key_policy()
+            .key_id(key)
+            .policy_name(crate::keypolicy::DEFAULT_POLICY_NAME)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("GetKeyPolicy", e))?;
+        out.policy().map(str::to_owned).ok_or_else(|| {
+            BackendError::new("GetKeyPolicy", "MissingPolicy", "no Policy in the answer")
+        })
+    }
+
+    /// PutKeyPolicy (KMS's lockout safety check applies).
+    pub async fn put_key_policy(&self, key: &str, policy: &str) -> Result<(), BackendError> {
+        self.client
+            .put_key_policy()
+            .key_id(key)
+            .policy_name(crate::keypolicy::DEFAULT_POLICY_NAME)
+            .policy(policy)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("PutKeyPolicy", e))?;
+        Ok(())
+    }
+
     /// DescribeKey.
     pub async fn describe_key(&self, key: &str) -> Result<KeyInfo, BackendError> {
         let out = self
@@ -137,8 +165,13 @@ impl KmsApi {
         &self,
         description: &str,
         tags: &BTreeMap<String, String>,
+        policy: Option<&str>,
     ) -> Result<KeyInfo, BackendError> {
-        let mut req = self.client.create_key().description(description);
+        let mut req = self
+            .client
+            .create_key()
+            .description(description)
+            .set_policy(policy.map(str::to_owned));
         for (k, v) in tags {
             let tag = aws_sdk_kms::types::Tag::builder()
                 .tag_key(k)

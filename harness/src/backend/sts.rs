@@ -12,6 +12,22 @@ pub struct Identity {
     pub arn: String,
 }
 
+impl Identity {
+    /// The ARN a policy names this identity by: an assumed role's session
+    /// (`arn:aws:sts::<account>:assumed-role/<role>/<session>`) is its role
+    /// (`arn:aws:iam::<account>:role/<role>`); anything else as it is.
+    pub fn policy_principal(&self) -> String {
+        match self.arn.split_once(":assumed-role/") {
+            Some((head, rest)) => {
+                let role = rest.split('/').next().unwrap_or(rest);
+                let account = head.rsplit(':').next().unwrap_or(&self.account);
+                format!("arn:aws:iam::{account}:role/{role}")
+            }
+            None => self.arn.clone(),
+        }
+    }
+}
+
 /// STS for one principal.
 #[derive(Debug, Clone)]
 pub struct StsApi {
@@ -36,5 +52,26 @@ impl StsApi {
             account: out.account.unwrap_or_default(),
             arn: out.arn.unwrap_or_default(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Identity;
+
+    #[test]
+    fn an_assumed_role_is_named_by_its_role() {
+        let id = |arn: &str| Identity {
+            account: "111122223333".into(),
+            arn: arn.into(),
+        };
+        assert_eq!(
+            id("arn:aws:sts::111122223333:assumed-role/kcb-admin/session-1").policy_principal(),
+            "arn:aws:iam::111122223333:role/kcb-admin"
+        );
+        assert_eq!(
+            id("arn:aws:iam::111122223333:user/admin").policy_principal(),
+            "arn:aws:iam::111122223333:user/admin"
+        );
     }
 }

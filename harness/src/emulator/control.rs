@@ -49,6 +49,8 @@ pub struct WorldSnapshot {
     pub kms_delays: usize,
     /// Every key's state and, when pending deletion, when it is deleted (key id in order).
     pub keys: BTreeMap<String, (KeyState, Option<Duration>)>,
+    /// Every key's policy document, parsed (so layout does not count, only content).
+    pub key_policies: BTreeMap<String, serde_json::Value>,
 }
 
 impl<'a> Control<'a> {
@@ -325,20 +327,29 @@ impl<'a> Control<'a> {
             })
             .collect();
         let policies = self.inner.iam.read().policies();
-        let keys = self
-            .inner
-            .kms
-            .lock()
+        let kms = self.inner.kms.lock();
+        let keys = kms
             .store
             .keys()
             .map(|k| (k.id.clone(), (k.state, k.deletion_date)))
             .collect();
+        let key_policies = kms
+            .store
+            .keys()
+            .map(|k| {
+                let doc = serde_json::from_str(&k.policy_text)
+                    .unwrap_or_else(|_| serde_json::Value::String(k.policy_text.clone()));
+                (k.id.clone(), doc)
+            })
+            .collect();
+        drop(kms);
         WorldSnapshot {
             kms_quota_per_sec: self.kms_quota(),
             shard_limits,
             policies,
             kms_delays: self.inner.kms_delays.read().len(),
             keys,
+            key_policies,
         }
     }
 }

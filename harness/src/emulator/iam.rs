@@ -97,6 +97,9 @@ const ADMIN_ACTIONS: &[&str] = &[
     "kms:DisableKeyRotation",
     "kms:RotateKeyOnDemand",
     "kms:ListKeyRotations",
+    "kms:GetKeyPolicy",
+    "kms:PutKeyPolicy",
+    "kms:ListKeyPolicies",
     "s3:CreateBucket",
     "s3:DeleteBucket",
     "s3:ListBucket",
@@ -634,6 +637,7 @@ mod tests {
         "kms:GetKeyPolicy",
         "kms:GetKeyRotationStatus",
         "kms:ListAliases",
+        "kms:ListKeyPolicies",
         "kms:ListKeys",
         "kms:PutKeyPolicy",
         "kms:ReEncryptFrom",
@@ -728,6 +732,9 @@ mod tests {
                 "kms:DisableKeyRotation",
                 "kms:RotateKeyOnDemand",
                 "kms:ListKeyRotations",
+                "kms:GetKeyPolicy",
+                "kms:PutKeyPolicy",
+                "kms:ListKeyPolicies",
             ],
         );
         // No data plane.

@@ -120,6 +120,11 @@ impl Inner {
         )
     }
 
+    /// What `principal`'s IAM policies decide for `action` on `resource`.
+    pub fn decide(&self, principal: &str, action: &str, resource: &str) -> super::iam::Decision {
+        self.iam.read().authorize(principal, action, resource)
+    }
+
     /// Whether `principal` may do `action` on `resource`.
     pub fn allowed(&self, principal: &str, action: &str, resource: &str) -> bool {
         self.iam
@@ -183,9 +188,9 @@ impl Ctx<'_> {
         self.svc.allowed(self.principal, action, resource)
     }
 
-    /// A permission check closure for KMS.
-    pub fn authorizer(&self) -> impl Fn(&str, &str) -> bool + '_ {
-        move |action: &str, resource: &str| self.allowed(action, resource)
+    /// A permission check closure for KMS: what the caller's IAM policies decide.
+    pub fn authorizer(&self) -> impl Fn(&str, &str) -> super::iam::Decision + '_ {
+        move |action: &str, resource: &str| self.svc.decide(self.principal, action, resource)
     }
 
     /// Kinesis's `AccessDeniedException` unless allowed.

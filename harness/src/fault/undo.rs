@@ -45,6 +45,15 @@ pub enum Part {
         /// Lifted by the fault's cancel step (a scheduled deletion's `cancel_after`).
         on_cancel: bool,
     },
+    /// A key policy changed: the Deny statement it added (by Sid) or the statement it removed.
+    KeyPolicy {
+        /// The key ARN.
+        key: String,
+        /// The Sid of the Deny it added.
+        added: Option<String>,
+        /// The statement it removed, to put back.
+        removed: Option<serde_json::Value>,
+    },
     /// Firehose's grant on a key revoked: encryption started again with the key.
     Regrant {
         /// The delivery stream.
@@ -84,6 +93,11 @@ impl Part {
                 Ok(format!("inline policy {name} removed from role {role}"))
             }
             Part::Key { key, id, .. } => world.keys.release(&world.admin.kms, &key, id).await,
+            Part::KeyPolicy {
+                key,
+                added,
+                removed,
+            } => super::kinds::key_policy::restore(world, &key, added.as_deref(), removed).await,
             Part::Regrant {
                 delivery_stream,
                 key,

@@ -101,7 +101,7 @@ pub async fn provision(
         (Protection::Plaintext, _) => (None, false, None),
         (_, Some(named)) => (Some(existing_key(&admin.kms, named).await?), false, None),
         _ if creates => {
-            let (arn, alias) = create_key(&admin.kms, scenario, spec, stream, &tags).await?;
+            let (arn, alias) = create_key(admin, scenario, spec, stream, &tags).await?;
             (Some(arn), true, alias)
         }
         _ => (Some("alias/aws/kinesis".to_string()), false, None),
@@ -145,7 +145,7 @@ async fn provision_firehose(
         (_, false) => (None, false, None),
         (Some(named), true) => (Some(existing_key(&admin.kms, named).await?), false, None),
         (None, true) => {
-            let (arn, alias) = create_key(&admin.kms, scenario, spec, &name, &tags).await?;
+            let (arn, alias) = create_key(admin, scenario, spec, &name, &tags).await?;
             (Some(arn), true, alias)
         }
     };
@@ -334,16 +334,34 @@ pub fn run_tags(
 }
 
 /// Create a path's key, tagged as its stream is, with the alias `alias/<stream name>`; its
-/// ARN and the alias (None where the endpoint refused it: the tags still find the key).
+/// ARN and the alias (None where the endpoint refused it: the tags still find the key). Its key
+/// policy is KMS's default (the account delegates to IAM) plus a statement naming the admin as
+/// the key's administrator, so a key-policy fault that takes the delegation out leaves the
+/// admin able to put it back (without the admin's identity, KMS's default alone).
 async fn create_key(
-    kms: &KmsApi,
+    admin: &Principal,
     scenario: &Scenario,
     spec: &PathSpec,
     stream: &str,
     tags: &std::collections::BTreeMap<String, String>,
 ) -> Result<(String, Option<String>), BackendError> {
+    let kms = &admin.kms;
     let description = format!("kinesis-crypto-bench {} {}", scenario.name, spec.name);
-    let info = match kms.create_key_tagged(&description, tags).await {
+    let policy = match admin.sts.caller_identity().await {
+        Ok(id) => Some(crate::keypolicy::restrictive_policy(
+            &id.account,
+            &[id.policy_principal()],
+            &[],
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, "no admin identity; the key gets KMS's default key policy");
+            None
+        }
+    };
+    let info = match kms
+        .create_key_tagged(&description, tags, policy.as_deref())
+        .await
+    {
         Ok(info) => info,
         Err(e) => {
             tracing::warn!(error = %e, "could not create a tagged key; creating it untagged");

@@ -106,6 +106,13 @@ pub enum FaultKind {
     /// puts fail and what is buffered is not delivered. Its end does what an operator does:
     /// StartDeliveryStreamEncryption again with the key, which takes a new grant.
     RevokeGrant,
+    /// The key policy of each path's key changed (GetKeyPolicy, PutKeyPolicy as the admin):
+    /// a Deny statement added, or a statement removed (the root statement's removal stops the
+    /// key delegating to IAM). Its end takes out exactly its Deny, or puts the statement back.
+    KeyPolicy {
+        /// What changes.
+        change: KeyPolicyChange,
+    },
     /// A delay added to each matching call.
     Latency {
         /// Which service's calls are delayed.
@@ -120,6 +127,23 @@ pub enum FaultKind {
     Reshard {
         /// What it does.
         action: ReshardAction,
+    },
+}
+
+/// What a key-policy fault changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyPolicyChange {
+    /// A Deny of these KMS actions to this principal.
+    Deny {
+        /// The principal ("producer", "consumer", ...).
+        principal: String,
+        /// KMS actions.
+        actions: Vec<String>,
+    },
+    /// The statement with this Sid removed.
+    Remove {
+        /// Its Sid.
+        sid: String,
     },
 }
 
@@ -160,6 +184,7 @@ impl FaultKind {
             Self::DeleteKey => "delete-key",
             Self::RotateKey => "rotate-key",
             Self::RevokeGrant => "revoke-grant",
+            Self::KeyPolicy { .. } => "key-policy",
             Self::Latency { .. } => "latency",
             Self::Reshard { .. } => "reshard",
         }
@@ -239,6 +264,14 @@ enum KindOut<'a> {
     DeleteKey,
     RotateKey,
     RevokeGrant,
+    KeyPolicy {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        principal: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        actions: Option<&'a [String]>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        remove: Option<&'a str>,
+    },
     Latency {
         service: FaultService,
         operations: &'a [String],
@@ -297,6 +330,18 @@ impl Serialize for FaultKind {
             Self::DeleteKey => KindOut::DeleteKey,
             Self::RotateKey => KindOut::RotateKey,
             Self::RevokeGrant => KindOut::RevokeGrant,
+            Self::KeyPolicy { change } => match change {
+                KeyPolicyChange::Deny { principal, actions } => KindOut::KeyPolicy {
+                    principal: Some(principal),
+                    actions: Some(actions),
+                    remove: None,
+                },
+                KeyPolicyChange::Remove { sid } => KindOut::KeyPolicy {
+                    principal: None,
+                    actions: None,
+                    remove: Some(sid),
+                },
+            },
             Self::Latency {
                 service,
                 operations,

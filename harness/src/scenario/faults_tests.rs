@@ -246,8 +246,11 @@ fn fault_expectations_name_the_fault() {
 #[test]
 fn rejects_bad_faults_naming_file_line_and_field() {
     let cases: Vec<(&str, &str, &str)> = vec![
-        ("kind = \"flood\"\nat = \"1s\"", "x.toml:18: faults[0].kind", "one of \"deny\", \"throttle\", \"disable-key\", \"schedule-key-deletion\", \"delete-key\", \"rotate-key\", \"revoke-grant\", \"latency\", \"reshard\" (got \"flood\")"),
+        ("kind = \"flood\"\nat = \"1s\"", "x.toml:18: faults[0].kind", "one of \"deny\", \"throttle\", \"disable-key\", \"schedule-key-deletion\", \"delete-key\", \"rotate-key\", \"revoke-grant\", \"key-policy\", \"latency\", \"reshard\" (got \"flood\")"),
         ("at = \"1s\"", "x.toml:17: faults[0].kind", "required field `kind`"),
+        ("kind = \"key-policy\"\nat = \"1s\"\nfor = \"1s\"\nremove = \"x\"\nprincipal = \"producer\"", "x.toml:21: faults[0].remove", "either `remove` (a statement's Sid) or `principal` and `actions`"),
+        ("kind = \"key-policy\"\nat = \"1s\"\nprincipal = \"producer\"\nactions = [\"kinesis:PutRecord\"]", "x.toml:21: faults[0].actions[0]", "a key policy governs KMS actions only"),
+        ("kind = \"key-policy\"\nat = \"1s\"", "x.toml:17: faults[0]", "needs `remove` (the Sid of a statement taken out) or `principal` and `actions`"),
         ("kind = \"deny\"\nprincipal = \"producer\"\nactions = [\"*\"]", "x.toml:17: faults[0].at", "required field `at`"),
         ("kind = \"deny\"\nat = \"1s\"\nbogus = 1", "x.toml:20: faults[0].bogus", "expected one of `kind`, `name`, `at`, `for`, `paths`"),
         ("kind = \"disable-key\"\nat = \"1s\"\ncancel_after = \"1s\"", "x.toml:20: faults[0].cancel_after", "not a setting of kind \"disable-key\" (it belongs to kind \"schedule-key-deletion\"); keys valid for kind \"disable-key\": kind, name, at, for, paths"),
@@ -406,6 +409,7 @@ fn readme_fault_examples_validate() {
         "schedule-key-deletion",
         "delete-key",
         "revoke-grant",
+        "key-policy",
         "latency",
     ] {
         assert!(kinds.contains(&kind), "no README example of {kind}");

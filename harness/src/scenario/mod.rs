@@ -22,7 +22,7 @@ use serde::{Serialize, Serializer};
 
 pub use error::{FieldPath, ScenarioError, Segment};
 pub use expect::{Cmp, Expectation, FaultMetric, Metric};
-pub use faults::{DelaySpec, FaultKind, FaultService, FaultSpec, ReshardAction};
+pub use faults::{DelaySpec, FaultKind, FaultService, FaultSpec, KeyPolicyChange, ReshardAction};
 pub use target::{RoleCredentials, TargetKind, TargetSpec};
 pub use validate::TWIN;
 

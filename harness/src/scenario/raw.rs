@@ -266,9 +266,9 @@ pub(crate) struct RawFault {
     pub for_: Option<RawDuration>,
     /// Names of the paths it applies to; absent = every path it can apply to.
     pub paths: Option<Vec<String>>,
-    /// deny: "producer", "consumer", "admin" or "resharder".
+    /// deny, key-policy: "producer", "consumer", "admin" or "resharder".
     pub principal: Option<String>,
-    /// deny: IAM actions, e.g. "kms:GenerateDataKey".
+    /// deny, key-policy: IAM actions, e.g. "kms:GenerateDataKey".
     pub actions: Option<Vec<String>>,
     /// throttle, latency: "kinesis" or "kms".
     pub service: Option<String>,
@@ -294,6 +294,8 @@ pub(crate) struct RawFault {
     pub delay: Option<RawDelay>,
     /// reshard: "split", "merge" or "update-shard-count".
     pub action: Option<String>,
+    /// key-policy: the Sid of the key policy statement removed while the fault lasts.
+    pub remove: Option<String>,
     /// reshard (update-shard-count): the open shards after it.
     pub target_shards: Option<i64>,
 }

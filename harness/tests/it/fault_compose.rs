@@ -14,7 +14,7 @@ use kcb::emulator::kinesis::ShardLimits;
 use kcb::emulator::kms::KeyState;
 use kcb::fault::{plan, Engine, PathTarget, Step, World};
 use kcb::result::PathKind;
-use kcb::scenario::{DelaySpec, FaultKind, FaultService, FaultSpec};
+use kcb::scenario::{DelaySpec, FaultKind, FaultService, FaultSpec, KeyPolicyChange};
 use proptest::prelude::*;
 
 const BASE_QUOTA: f64 = 10_000.0;
@@ -33,6 +33,7 @@ enum Pick {
     Schedule { days: u32, cancel: Option<u64> },
     KmsLatency,
     KinesisLatency,
+    KeyPolicyDeny(&'static str),
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -50,6 +51,7 @@ fn pick() -> impl Strategy<Value = Pick> {
             .prop_map(|(days, cancel)| Pick::Schedule { days, cancel }),
         Just(Pick::KmsLatency),
         Just(Pick::KinesisLatency),
+        prop_oneof![Just("producer"), Just("consumer")].prop_map(Pick::KeyPolicyDeny),
     ]
 }
 
@@ -124,6 +126,12 @@ fn spec(i: usize, (p, at, len, on): &(Pick, u64, Option<u64>, Vec<bool>)) -> Fau
             operations: vec!["PutRecord".to_owned()],
             delay: DelaySpec::Fixed(Duration::from_millis(1)),
         },
+        Pick::KeyPolicyDeny(principal) => FaultKind::KeyPolicy {
+            change: KeyPolicyChange::Deny {
+                principal: (*principal).to_owned(),
+                actions: vec!["kms:Decrypt".to_owned()],
+            },
+        },
     };
     FaultSpec {
         name: format!("f{i}"),
@@ -143,6 +151,7 @@ struct Expected {
     delays: usize,
     rules: [usize; 2],
     keys: [KeyState; 2],
+    key_statements: [usize; 2],
 }
 
 fn expected(faults: &[FaultSpec], on: &BTreeSet<usize>, cancelled: &BTreeSet<usize>) -> Expected {
@@ -153,6 +162,7 @@ fn expected(faults: &[FaultSpec], on: &BTreeSet<usize>, cancelled: &BTreeSet<usi
         delays: 0,
         rules: [0; 2],
         keys: [KeyState::Enabled; 2],
+        key_statements: [0; 2],
     };
     let mut disabled = [false; 2];
     let mut pending = [false; 2];
@@ -180,6 +190,7 @@ fn expected(faults: &[FaultSpec], on: &BTreeSet<usize>, cancelled: &BTreeSet<usi
                     e.rules[t] += usize::from(fraction.is_some())
                 }
                 FaultKind::DisableKey => disabled[t] = true,
+                FaultKind::KeyPolicy { .. } => e.key_statements[t] += 1,
                 FaultKind::ScheduleKeyDeletion { .. } => pending[t] |= !cancelled.contains(&i),
                 FaultKind::Latency { service, .. } => {
                     e.rules[t] += usize::from(*service == FaultService::Kinesis)
@@ -291,6 +302,18 @@ async fn check(faults: Vec<FaultSpec>) -> Result<(), TestCaseError> {
                 now.keys[&keys[t]].0,
                 e.keys[t],
                 "key of {} {}",
+                PATHS[t],
+                at
+            );
+            let statements = |s: &kcb::emulator::WorldSnapshot| {
+                s.key_policies[&keys[t]]["Statement"]
+                    .as_array()
+                    .map_or(0, Vec::len)
+            };
+            prop_assert_eq!(
+                statements(&now),
+                statements(&before) + e.key_statements[t],
+                "key policy statements of {} {}",
                 PATHS[t],
                 at
             );

@@ -59,7 +59,7 @@ fn every_fault_scenario_shows_its_fault_and_loses_nothing_silently() {
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     files.sort();
-    assert_eq!(files.len(), 10, "{files:?}");
+    assert_eq!(files.len(), 11, "{files:?}");
     let out = tempdir("shipped");
     for f in &files {
         let name = f
@@ -199,6 +199,26 @@ fn check_outcome(name: &str, r: &RunResult) {
             );
             assert!(r.path("envelope").expect("envelope").ledger.unreadable > 0);
             assert_eq!(r.path("plaintext").expect("plaintext").ledger.unreadable, 0);
+        }
+        "key-policy" => {
+            // The statement's removal stops the keys delegating to IAM: the producers' IAM
+            // allows are not enough while it lasts; once it is back nothing is unreadable.
+            assert!(errors(r, "sse-kms", "KMSAccessDeniedException") > 0);
+            assert!(errors(r, "envelope", "AccessDeniedException") > 0);
+            // Within the 1 s reuse window Kinesis asks KMS nothing: puts fail from the window's
+            // end, not the policy change.
+            let sse = on("sse-kms");
+            assert!(sse.failed_during > sse.puts_ok_during * 5, "{sse:?}");
+            assert!(sse.recovery_ms.is_some(), "{sse:?}");
+            assert!(r
+                .paths
+                .iter()
+                .all(|p| p.ledger.unreadable == 0 && p.ledger.decrypted == p.ledger.acked));
+            assert!(
+                fault.notes.iter().any(|n| n.contains("put back")),
+                "{:?}",
+                fault.notes
+            );
         }
         "kms-latency" => {
             assert!(r.paths.iter().all(|p| p.errors.is_empty()));

@@ -129,7 +129,7 @@ fn window_key(ds: &mut DeliveryStream, key_arn: &str, ctx: &Ctx<'_>) -> Result<(
         return Ok(());
     }
     // Only the grant authorizes Firehose (it has no IAM policy in the account).
-    let no_policy = |_: &str, _: &str| false;
+    let no_policy = |_: &str, _: &str| crate::emulator::iam::Decision::ImplicitDeny;
     let context = BTreeMap::from([("aws:firehose:arn".to_string(), ds.arn.clone())]);
     let caller = Caller {
         principal: FIREHOSE_PRINCIPAL,

@@ -109,7 +109,7 @@ pub fn seal(
         .get(&slot)
         .is_some_and(|k| now.saturating_sub(k.created) < reuse && k.sealed_with.key_arn == key_ref);
     if !fresh {
-        let auth = |action: &str, resource: &str| svc.allowed(principal, action, resource);
+        let auth = |action: &str, resource: &str| svc.decide(principal, action, resource);
         let caller = Caller {
             principal,
             via_stream: Some(stream_arn),
@@ -204,7 +204,7 @@ fn read_key(
             return Ok(k.plaintext.clone());
         }
     }
-    let auth = |action: &str, resource: &str| svc.allowed(principal, action, resource);
+    let auth = |action: &str, resource: &str| svc.decide(principal, action, resource);
     let caller = Caller {
         principal,
         via_stream: Some(stream_arn),

@@ -10,6 +10,7 @@ use rand::RngCore;
 use zeroize::Zeroizing;
 
 use super::failure::KmsFailure;
+use crate::keypolicy::{self, KeyPolicy};
 
 /// Length AWS's CiphertextBlob has for a 256-bit data key; ours is padded to it so inflation
 /// figures match AWS's (kinesis-kms-facts.md: 167 bytes).
@@ -70,6 +71,10 @@ pub struct Key {
     pub rotations: Vec<(Duration, &'static str)>,
     /// Resource tags.
     pub tags: BTreeMap<String, String>,
+    /// The key policy, as given (or KMS's default), and parsed.
+    pub policy_text: String,
+    /// [`Key::policy_text`], parsed.
+    pub policy: KeyPolicy,
     materials: Vec<Zeroizing<[u8; 32]>>,
     uuid: [u8; 16],
 }
@@ -137,6 +142,7 @@ impl KeyStore {
         let uuid = random_uuid();
         let id = uuid_text(&uuid);
         let arn = format!("arn:aws:kms:{}:{}:key/{}", self.region, self.account, id);
+        let policy_text = keypolicy::default_policy(&self.account);
         let key = Key {
             id: id.clone(),
             arn,
@@ -151,6 +157,10 @@ impl KeyStore {
             next_rotation: None,
             rotations: Vec::new(),
             tags: BTreeMap::new(),
+            policy: KeyPolicy::parse(&policy_text).unwrap_or(KeyPolicy {
+                statements: Vec::new(),
+            }),
+            policy_text,
             materials: vec![new_material()],
             uuid,
         };
@@ -192,8 +202,23 @@ impl KeyStore {
             return id.clone();
         }
         let id = self.create_key(&format!("Default key for {title}"), true, now);
+        let text = keypolicy::aws_managed_policy(&self.account, &self.region, service);
+        if let (Some(key), Ok(policy)) = (self.keys.get_mut(&id), KeyPolicy::parse(&text)) {
+            key.policy = policy;
+            key.policy_text = text;
+        }
         self.aliases.insert(alias, id.clone());
         id
+    }
+
+    /// The account the keys belong to.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The region the keys are in.
+    pub fn region(&self) -> &str {
+        &self.region
     }
 
     /// All aliases (name, target key id).

@@ -5,6 +5,7 @@ pub mod failure;
 pub mod grants;
 pub mod keys;
 pub mod ops;
+pub mod policy_ops;
 pub mod tags;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,8 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 use super::bucket::TokenBucket;
+use super::iam::Decision;
+use crate::keypolicy::{self, PolicyDecision};
 pub use failure::KmsFailure;
 pub use keys::{KeyState, KeyStore};
 
@@ -102,8 +105,28 @@ pub struct Kms {
     calls: Vec<KmsCallEvent>,
 }
 
-/// A permission check the caller supplies (the service's IAM), so this module needs no IAM.
-pub type Authorize<'a> = &'a dyn Fn(&str, &str) -> bool;
+/// A permission check the caller supplies (the service's IAM: what the caller's identity
+/// policies decide for an action on a resource), so this module needs no IAM.
+pub type Authorize<'a> = &'a dyn Fn(&str, &str) -> Decision;
+
+/// The ARNs a principal of the embedded service is known by in a key policy: its user and its
+/// role (`AssumeRole` of `role/<name>` acts as `<name>`), or a service principal as named.
+pub fn principal_arns(account: &str, principal: &str) -> Vec<String> {
+    if principal.ends_with(".amazonaws.com") {
+        return vec![principal.to_string()];
+    }
+    vec![
+        format!("arn:aws:iam::{account}:user/{principal}"),
+        format!("arn:aws:iam::{account}:role/{principal}"),
+    ]
+}
+
+/// `kms:ViaService` for a call a service makes for its caller on the resource `arn`
+/// (a stream, a delivery stream, a bucket): `<service>.<region>.amazonaws.com`.
+fn via_service(arn: &str, region: &str) -> Option<String> {
+    let service = arn.strip_prefix("arn:aws:")?.split(':').next()?;
+    Some(format!("{service}.{region}.amazonaws.com"))
+}
 
 impl Kms {
     /// A KMS with a request quota of `quota_per_sec` shared by every operation.
@@ -183,10 +206,39 @@ impl Kms {
             .key(&id)
             .map(|k| k.arn.clone())
             .unwrap_or_default();
-        if !authorize(&format!("kms:{op}"), &arn) && !self.grants.allows(&id, caller.principal, op)
-        {
+        let action = format!("kms:{op}");
+        let account = self.store.account().to_string();
+        let arns = principal_arns(&account, caller.principal);
+        let via = caller
+            .via_stream
+            .and_then(|a| via_service(a, self.store.region()));
+        let request = keypolicy::Request {
+            account: &account,
+            principal_arns: &arns,
+            action: &action,
+            via_service: via.as_deref(),
+        };
+        let by_key = self
+            .store
+            .key(&id)
+            .map_or(PolicyDecision::NoMatch, |k| k.policy.evaluate(&request));
+        let by_iam = authorize(&action, &arn);
+        let allowed = match (by_key, by_iam) {
+            (PolicyDecision::Deny, _) | (_, Decision::ExplicitDeny) => false,
+            (PolicyDecision::Allow, _) | (PolicyDecision::DelegateToIam, Decision::Allow) => true,
+            _ => self.grants.allows(&id, caller.principal, op),
+        };
+        if !allowed {
+            let why = match (by_key, by_iam) {
+                (PolicyDecision::Deny, _) => "with an explicit deny in a resource-based policy",
+                (_, Decision::ExplicitDeny) => "with an explicit deny in an identity-based policy",
+                (PolicyDecision::NoMatch, _) => {
+                    "because no resource-based policy allows the action"
+                }
+                _ => "because no identity-based policy allows the action",
+            };
             return Err(KmsFailure::AccessDenied(format!(
-                "User: {} is not authorized to perform: kms:{op} on resource: {arn}",
+                "User: {} is not authorized to perform: {action} on resource: {arn} {why}",
                 caller.principal
             )));
         }

@@ -45,6 +45,9 @@ pub fn handle(op: &str, body: &[u8], ctx: &Ctx<'_>) -> OpResult {
     if let Some(answer) = super::tags::handle(op, body, ctx) {
         return answer;
     }
+    if let Some(answer) = super::policy_ops::handle(op, body, ctx) {
+        return answer;
+    }
     if let Some(answer) = super::grants::handle(op, body, ctx) {
         return answer;
     }
@@ -142,6 +145,7 @@ fn create_key(input: &KeyIn, body: &[u8], ctx: &Ctx<'_>) -> OpResult {
     }
     let mut tags = BTreeMap::new();
     super::tags::merge(&mut tags, super::tags::create_key_tags(body)?)?;
+    let policy = super::policy_ops::create_key_policy(body, ctx)?;
     let mut kms = ctx.svc.kms.lock();
     let desc = input.description.clone().unwrap_or_default();
     let id = kms.store.create_key(&desc, false, ctx.now);
@@ -150,6 +154,10 @@ fn create_key(input: &KeyIn, body: &[u8], ctx: &Ctx<'_>) -> OpResult {
         .key_mut(&id)
         .ok_or_else(|| ApiError::internal("key vanished"))?;
     key.tags = tags;
+    if let Some((text, parsed)) = policy {
+        key.policy_text = text;
+        key.policy = parsed;
+    }
     let key = &*key;
     Ok(json!({ "KeyMetadata": metadata(key, ctx.svc.account()) }))
 }

@@ -130,7 +130,7 @@ pub fn put(
     let sse = match sse {
         WriteSse::None => ObjectSse::None,
         WriteSse::Kms(key_ref) => {
-            let auth = |action: &str, resource: &str| svc.allowed(principal, action, resource);
+            let auth = |action: &str, resource: &str| svc.decide(principal, action, resource);
             let arn = bucket_arn(bucket);
             let caller = Caller {
                 principal,
@@ -185,7 +185,7 @@ pub fn get(
         })?
     };
     if let ObjectSse::Kms { blob, .. } = &object.sse {
-        let auth = |action: &str, resource: &str| svc.allowed(principal, action, resource);
+        let auth = |action: &str, resource: &str| svc.decide(principal, action, resource);
         let arn = bucket_arn(bucket);
         let caller = Caller {
             principal,

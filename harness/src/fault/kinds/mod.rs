@@ -6,6 +6,7 @@
 mod delete_key;
 mod deny;
 mod disable_key;
+pub(crate) mod key_policy;
 mod latency;
 mod reshard;
 pub(crate) mod revoke_grant;
@@ -47,6 +48,7 @@ pub async fn begin(
         FaultKind::DeleteKey => delete_key::begin(world, &targets).await,
         FaultKind::RotateKey => rotate_key::begin(world, &targets).await,
         FaultKind::RevokeGrant => revoke_grant::begin(world, &targets, undo).await,
+        FaultKind::KeyPolicy { change } => key_policy::begin(world, &targets, change, undo).await,
         FaultKind::Latency {
             service,
             operations,

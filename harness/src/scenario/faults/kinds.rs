@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::check::{required, Reach, R};
-use super::{DelaySpec, FaultKind, FaultService, ReshardAction};
+use super::{DelaySpec, FaultKind, FaultService, KeyPolicyChange, ReshardAction};
 use crate::scenario::error::{FieldPath, Problem};
 use crate::scenario::raw::{RawDelay, RawDuration, RawFault};
 use crate::scenario::validate::{choice, dur, fmt_dur, ints, Ints};
@@ -43,6 +43,7 @@ pub(super) enum Kind {
     DeleteKey,
     RotateKey,
     RevokeGrant,
+    KeyPolicy,
     Latency,
     Reshard,
 }
@@ -55,6 +56,7 @@ pub(super) const KINDS: &[(&str, Kind)] = &[
     ("delete-key", Kind::DeleteKey),
     ("rotate-key", Kind::RotateKey),
     ("revoke-grant", Kind::RevokeGrant),
+    ("key-policy", Kind::KeyPolicy),
     ("latency", Kind::Latency),
     ("reshard", Kind::Reshard),
 ];
@@ -80,6 +82,7 @@ pub(super) enum Shape {
     DeleteKey,
     RotateKey,
     RevokeGrant,
+    KeyPolicy,
     Latency,
     Reshard,
 }
@@ -94,6 +97,7 @@ impl Shape {
             Self::DeleteKey => "delete-key",
             Self::RotateKey => "rotate-key",
             Self::RevokeGrant => "revoke-grant",
+            Self::KeyPolicy => "key-policy",
             Self::Latency => "latency",
             Self::Reshard => "reshard",
         }
@@ -135,6 +139,7 @@ pub(super) fn shape(field: &FieldPath, kind: Kind, f: &RawFault) -> R<Shape> {
         Kind::DeleteKey => Shape::DeleteKey,
         Kind::RotateKey => Shape::RotateKey,
         Kind::RevokeGrant => Shape::RevokeGrant,
+        Kind::KeyPolicy => Shape::KeyPolicy,
         Kind::Latency => {
             service()?;
             Shape::Latency
@@ -144,7 +149,7 @@ pub(super) fn shape(field: &FieldPath, kind: Kind, f: &RawFault) -> R<Shape> {
 }
 
 /// Keys that belong to some kinds only: name, whether it is set, the shapes it belongs to.
-pub(super) fn kind_keys(f: &RawFault) -> [(&'static str, bool, &'static [Shape]); 16] {
+pub(super) fn kind_keys(f: &RawFault) -> [(&'static str, bool, &'static [Shape]); 17] {
     use Shape::*;
     const THROTTLES: &[Shape] = &[KinesisThrottle, KmsThrottle];
     const SERVICED: &[Shape] = &[KinesisThrottle, KmsThrottle, Latency];
@@ -156,12 +161,14 @@ pub(super) fn kind_keys(f: &RawFault) -> [(&'static str, bool, &'static [Shape])
         DisableKey,
         ScheduleKeyDeletion,
         RevokeGrant,
+        KeyPolicy,
         Latency,
     ];
     [
         ("for", f.for_.is_some(), NOT_DELETE),
-        ("principal", f.principal.is_some(), &[Deny]),
-        ("actions", f.actions.is_some(), &[Deny]),
+        ("principal", f.principal.is_some(), &[Deny, KeyPolicy]),
+        ("actions", f.actions.is_some(), &[Deny, KeyPolicy]),
+        ("remove", f.remove.is_some(), &[KeyPolicy]),
         ("service", f.service.is_some(), SERVICED),
         ("operations", f.operations.is_some(), SERVICED),
         ("fraction", f.fraction.is_some(), THROTTLES),
@@ -219,6 +226,7 @@ pub(super) fn validate(
         Shape::DeleteKey => (FaultKind::DeleteKey, Reach::Key),
         Shape::RotateKey => (FaultKind::RotateKey, Reach::Key),
         Shape::RevokeGrant => (FaultKind::RevokeGrant, Reach::Grant),
+        Shape::KeyPolicy => (key_policy(field, f)?, Reach::Key),
         Shape::Latency => latency(field, f)?,
         Shape::Reshard => (reshard(field, f)?, Reach::Any),
     })
@@ -298,6 +306,43 @@ pub(super) fn deny(field: &FieldPath, f: &RawFault) -> R<(FaultKind, Reach)> {
         actions: actions.clone(),
     };
     Ok((kind, reach))
+}
+
+/// A key-policy change: a Deny of `actions` (kms only) to `principal`, or the statement with
+/// Sid `remove` taken out; exactly one of the two.
+fn key_policy(field: &FieldPath, f: &RawFault) -> R<FaultKind> {
+    let change = match (&f.remove, f.principal.is_some() || f.actions.is_some()) {
+        (Some(_), true) => {
+            return Err(Problem::new(
+                &field.key("remove"),
+                "either `remove` (a statement's Sid) or `principal` and `actions` (a Deny added), not both",
+            ))
+        }
+        (Some(sid), false) if sid.trim().is_empty() => {
+            return Err(Problem::new(&field.key("remove"), "must be a statement's Sid, e.g. \"Enable IAM User Permissions\""))
+        }
+        (Some(sid), false) => KeyPolicyChange::Remove { sid: sid.clone() },
+        (None, _) => {
+            let (kind, _) = deny(field, f).map_err(|p| {
+                if f.principal.is_none() && f.actions.is_none() {
+                    Problem::new(field, "a key-policy fault needs `remove` (the Sid of a statement taken out) or `principal` and `actions` (a Deny statement added)")
+                } else {
+                    p
+                }
+            })?;
+            let FaultKind::Deny { principal, actions } = kind else {
+                unreachable!("deny() returns a Deny")
+            };
+            if let Some(j) = actions.iter().position(|a| !a.starts_with("kms:")) {
+                return Err(Problem::new(
+                    &field.key("actions").index(j),
+                    format!("a key policy governs KMS actions only: \"kms:<Action>\" (got {:?})", actions[j]),
+                ));
+            }
+            KeyPolicyChange::Deny { principal, actions }
+        }
+    };
+    Ok(FaultKind::KeyPolicy { change })
 }
 
 /// `^(\*|(kinesis|kms):[A-Za-z*?]+)$`.
