@@ -4,6 +4,7 @@
 //! The flow runs one way (see the project's style notes): scenario -> workload -> path ->
 //! backend -> (embedded service | AWS endpoint) -> metrics -> result -> report.
 
+pub mod audit;
 pub mod backend;
 pub mod cli;
 pub mod clock;

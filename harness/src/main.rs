@@ -95,6 +95,10 @@ enum Command {
     Gate(kcb::cli::gate::GateArgs),
     /// Remove what earlier runs left behind (by their created-by tag): streams, keys, aliases.
     Cleanup(kcb::cli::cleanup::CleanupArgs),
+    /// Audit every Kinesis and Firehose stream's encryption: its protection (none, AWS-owned,
+    /// AWS-managed, customer-managed), key state, rotation and key policy, with findings, the AWS
+    /// CLI commands that fix them and `--apply` (exit 1: a stream falls short of --require).
+    Audit(kcb::cli::audit::AuditArgs),
     /// Time a bounded loop of one Kinesis call (PutRecord, PutRecords, GetRecords) through the
     /// harness's SDK client, in process or against an endpoint: calls/s and p50/p99.
     Calls(kcb::cli::calls::CallsArgs),
@@ -209,6 +213,7 @@ fn main() -> ExitCode {
         Command::Plan(a) => kcb::cli::plan::run(&a),
         Command::Gate(a) => kcb::cli::gate::run(&a),
         Command::Cleanup(a) => kcb::cli::cleanup::run(&a),
+        Command::Audit(a) => kcb::cli::audit::run(&a),
         Command::Calls(a) => kcb::cli::calls::run(&a),
         Command::Serve {
             port,

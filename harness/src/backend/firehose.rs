@@ -122,6 +122,8 @@ pub struct DeliveryStreamInfo {
     pub version: String,
     /// Its S3 destination, if it has one: bucket ARN, prefix, SSE-KMS key.
     pub destination: Option<(String, String, Option<String>)>,
+    /// The source stream's ARN, when it reads a Kinesis stream.
+    pub source_stream: Option<String>,
 }
 
 /// The answer to a PutRecordBatch.
@@ -236,6 +238,11 @@ impl FirehoseApi {
                 .and_then(|e| e.failure_description())
                 .map(|f| f.r#type().as_str().to_string()),
             version: d.version_id().to_string(),
+            source_stream: d
+                .source()
+                .and_then(|s| s.kinesis_stream_source_description())
+                .and_then(|k| k.kinesis_stream_arn())
+                .map(str::to_string),
             destination: d
                 .destinations()
                 .iter()

@@ -19,6 +19,17 @@ pub struct KeyInfo {
     pub state: String,
 }
 
+/// What DescribeKey says of a key beyond [`KeyInfo`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyDetails {
+    /// Id, ARN and state.
+    pub info: KeyInfo,
+    /// `AWS` or `CUSTOMER`.
+    pub manager: String,
+    /// When a key pending deletion is deleted (RFC 3339).
+    pub deletion_date: Option<String>,
+}
+
 /// A data key from GenerateDataKey. The plaintext is zeroized on drop and never printed.
 pub struct DataKeyOut {
     /// 256-bit plaintext key.
@@ -125,6 +136,11 @@ impl KmsApi {
 
     /// DescribeKey.
     pub async fn describe_key(&self, key: &str) -> Result<KeyInfo, BackendError> {
+        self.key_details(key).await.map(|d| d.info)
+    }
+
+    /// DescribeKey, with who manages the key and when a pending deletion happens.
+    pub async fn key_details(&self, key: &str) -> Result<KeyDetails, BackendError> {
         let out = self
             .client
             .describe_key()
@@ -132,7 +148,18 @@ impl KmsApi {
             .send()
             .await
             .map_err(|e| BackendError::from_sdk("DescribeKey", e))?;
-        key_info("DescribeKey", out.key_metadata())
+        let info = key_info("DescribeKey", out.key_metadata())?;
+        let m = out.key_metadata();
+        Ok(KeyDetails {
+            info,
+            manager: m
+                .and_then(|m| m.key_manager())
+                .map(|k| k.as_str().to_string())
+                .unwrap_or_default(),
+            deletion_date: m
+                .and_then(|m| m.deletion_date())
+                .and_then(|d| d.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
+        })
     }
 
     /// ListKeys, every page (at most 1,000): key ids.

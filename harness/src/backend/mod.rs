@@ -23,7 +23,7 @@ pub use faults::TransportFaults;
 pub use firehose::{FirehoseApi, FirehoseDestination, FirehoseKey, FirehoseSource};
 pub use iam::IamApi;
 pub use kinesis::{KinesisApi, RecordsPage, ShardInfo, Start, StreamInfo};
-pub use kms::{DataKeyOut, KeyInfo, KmsApi};
+pub use kms::{DataKeyOut, KeyDetails, KeyInfo, KmsApi};
 pub use s3::{GotObject, ListedObject, ObjectPage, S3Api};
 pub use sink::{
     EntryFailure, OutRecord, Partition, Position, PutAck, ReadRecord, Sink, SinkInfo, Source,

@@ -8,10 +8,11 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use super::target_args::TargetArgs;
 use crate::backend::{Observation, Principal, Role, TransportLog};
 use crate::clock::SystemClock;
 use crate::runner::cleanup::{self, Selector};
-use crate::runner::target::{self, TargetFlags};
+use crate::runner::target;
 
 /// Arguments of `cleanup`.
 #[derive(Debug, Clone, clap::Args)]
@@ -28,19 +29,9 @@ pub struct CleanupArgs {
     /// List what would be removed, remove nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// `aws` to use the AWS configuration's credentials (default: the harness's principals at
-    /// --endpoint-url).
-    #[arg(long, value_parser = ["embedded", "aws"])]
-    pub target: Option<String>,
-    /// The endpoint (a `serve`, LocalStack, moto), or one in place of AWS's with --target aws.
-    #[arg(long)]
-    pub endpoint_url: Option<String>,
-    /// Region.
-    #[arg(long)]
-    pub region: Option<String>,
-    /// The admin role's credentials with --target aws: admin=profile:NAME or admin=arn:...
-    #[arg(long = "role", value_name = "ROLE=SOURCE")]
-    pub roles: Vec<String>,
+    /// Where.
+    #[command(flatten)]
+    pub target: TargetArgs,
 }
 
 /// Run `cleanup`.
@@ -53,22 +44,13 @@ pub fn run(args: &CleanupArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut flags = TargetFlags {
-        aws: args.target.as_deref() == Some("aws"),
-        embedded: false,
-        endpoint_url: args.endpoint_url.clone(),
-        region: args.region.clone(),
-        roles: Vec::new(),
-    };
-    for r in &args.roles {
-        match crate::backend::aws::parse_role_flag(r) {
-            Ok(role) => flags.roles.push(role),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
+    let flags = match args.target.flags() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
         }
-    }
+    };
     let place = target::choose(&Default::default(), &flags, "cleanup");
     let rt = match crate::runner::runtime(false) {
         Ok(rt) => rt,

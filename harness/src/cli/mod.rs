@@ -1,8 +1,10 @@
 //! Subcommands of the `kinesis-crypto-bench` binary that live in the library, each a clap
 //! `Args` struct and a `run` returning the process exit code.
 
+pub mod audit;
 pub mod calls;
 pub mod cleanup;
 pub mod gate;
 pub mod plan;
 pub mod report;
+pub mod target_args;

@@ -379,7 +379,7 @@ async fn create_key(
 }
 
 /// Poll DescribeStreamSummary until ACTIVE and `also` holds (at most 5 minutes on the clock).
-async fn wait_for(
+pub(crate) async fn wait_for(
     admin: &Principal,
     stream: &str,
     also: impl Fn(&crate::backend::StreamInfo) -> bool,

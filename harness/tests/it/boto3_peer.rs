@@ -625,3 +625,119 @@ fn boto3_reads_what_a_delivery_stream_delivered_to_its_bucket_under_sse_kms() {
         "{refused}"
     );
 }
+
+/// `audit --sample-fleet` against the service on loopback (SigV4 checked), then boto3 reads
+/// back what the audit saw: each customer-managed key's policy (whose findings, computed again
+/// from boto3's copy, are the audit's), who manages each key, and the harness's tags on every
+/// key and stream the audit calls the harness's.
+#[test]
+fn boto3_reads_back_the_key_policies_and_tags_the_audit_saw() {
+    let Some(mut w) = world() else { return };
+    let out = Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"))
+        .args([
+            "audit",
+            "--endpoint-url",
+            &w.running.endpoint_url(),
+            "--sample-fleet",
+            "--format",
+            "json",
+        ])
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("the binary runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let account = r["account"].as_str().unwrap().to_owned();
+    let admins = vec![format!("arn:aws:iam::{account}:user/{ADMIN}")];
+    let streams = r["streams"].as_array().unwrap();
+    assert_eq!(streams.len(), kcb::audit::fleet::STREAMS.len());
+    let mut keys_read = 0;
+    for s in streams {
+        assert_eq!(s["harness_created"], true, "{s}");
+        let name = s["name"].as_str().unwrap();
+        let tags = if s["service"] == "kinesis" {
+            w.driver.ok(
+                ADMIN,
+                "kinesis",
+                "list_tags_for_stream",
+                json!({ "StreamName": name }),
+            )["Tags"]
+                .clone()
+        } else {
+            w.driver.ok(
+                ADMIN,
+                "firehose",
+                "list_tags_for_delivery_stream",
+                json!({ "DeliveryStreamName": name }),
+            )["Tags"]
+                .clone()
+        };
+        assert!(
+            tags.as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["Key"] == "created-by" && t["Value"] == "kinesis-crypto-bench"),
+            "{name}: {tags}"
+        );
+        let Some(arn) = s["key"]["arn"].as_str() else {
+            continue;
+        };
+        let meta = w
+            .driver
+            .ok(ADMIN, "kms", "describe_key", json!({ "KeyId": arn }))["KeyMetadata"]
+            .clone();
+        assert_eq!(meta["KeyManager"], s["key"]["manager"], "{name}");
+        assert_eq!(meta["KeyState"], s["key"]["state"], "{name}");
+        let rotation = w.driver.ok(
+            ADMIN,
+            "kms",
+            "get_key_rotation_status",
+            json!({ "KeyId": arn }),
+        );
+        assert_eq!(
+            rotation["KeyRotationEnabled"], s["key"]["rotation"],
+            "{name}"
+        );
+        if s["key"]["manager"] != "CUSTOMER" {
+            continue;
+        }
+        let policy = w.driver.ok(
+            ADMIN,
+            "kms",
+            "get_key_policy",
+            json!({ "KeyId": arn, "PolicyName": "default" }),
+        );
+        let parsed = kcb::keypolicy::KeyPolicy::parse(policy["Policy"].as_str().unwrap())
+            .expect("a policy boto3 read");
+        let findings: Vec<Value> = parsed
+            .findings(&account, &admins)
+            .into_iter()
+            .map(Value::from)
+            .collect();
+        assert_eq!(Value::from(findings), s["key"]["policy_findings"], "{name}");
+        let tags = w
+            .driver
+            .ok(ADMIN, "kms", "list_resource_tags", json!({ "KeyId": arn }))["Tags"]
+            .clone();
+        assert!(
+            tags.as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["TagKey"] == "created-by" && t["TagValue"] == "kinesis-crypto-bench"),
+            "{name}: {tags}"
+        );
+        keys_read += 1;
+    }
+    // Six streams under customer-managed keys (one of them through its source stream).
+    assert_eq!(keys_read, 6);
+    let open = streams
+        .iter()
+        .find(|s| s["name"] == "kcb-audit-cmk-open-policy")
+        .unwrap();
+    assert_eq!(open["key"]["policy_findings"].as_array().unwrap().len(), 1);
+}

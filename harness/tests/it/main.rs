@@ -6,6 +6,7 @@
 
 mod common;
 
+mod audit;
 mod aws_target;
 mod boto3_peer;
 mod calls;
