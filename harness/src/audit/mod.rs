@@ -153,7 +153,7 @@ pub async fn collect(r: &Reader<'_>, account: &str) -> Result<Vec<StreamAudit>, 
             harness_created: harness_tag(&tags),
         });
     }
-    let (names, _) = admin.firehose.list(10_000).await?;
+    let names = admin.firehose.list().await?;
     for name in names {
         let d = admin.firehose.describe(&name).await?;
         let tags: BTreeMap<String, String> =

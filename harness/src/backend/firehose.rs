@@ -259,12 +259,18 @@ impl FirehoseApi {
         })
     }
 
-    /// ListDeliveryStreams: the names, and whether there are more.
-    pub async fn list(&self, limit: i32) -> Result<(Vec<String>, bool), BackendError> {
+    /// One page of ListDeliveryStreams: at most `limit` names after `after`, and whether there
+    /// are more.
+    pub async fn list_page(
+        &self,
+        limit: i32,
+        after: Option<&str>,
+    ) -> Result<(Vec<String>, bool), BackendError> {
         let out = self
             .client
             .list_delivery_streams()
             .limit(limit)
+            .set_exclusive_start_delivery_stream_name(after.map(str::to_owned))
             .send()
             .await
             .map_err(|e| BackendError::from_sdk("ListDeliveryStreams", e))?;
@@ -272,6 +278,22 @@ impl FirehoseApi {
             out.delivery_stream_names().to_vec(),
             out.has_more_delivery_streams(),
         ))
+    }
+
+    /// ListDeliveryStreams, every page (at most 100 pages of 10,000): the names.
+    pub async fn list(&self) -> Result<Vec<String>, BackendError> {
+        let mut names: Vec<String> = Vec::new();
+        for _ in 0..100 {
+            let (page, more) = self
+                .list_page(10_000, names.last().map(String::as_str))
+                .await?;
+            let empty = page.is_empty();
+            names.extend(page);
+            if !more || empty {
+                break;
+            }
+        }
+        Ok(names)
     }
 
     /// DeleteDeliveryStream.

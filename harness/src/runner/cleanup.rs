@@ -151,8 +151,8 @@ async fn firehose_leftovers(
     dry_run: bool,
     found: &mut Vec<Found>,
 ) {
-    let names = match admin.firehose.list(10_000).await {
-        Ok((names, _)) => names,
+    let names = match admin.firehose.list().await {
+        Ok(names) => names,
         Err(e) => {
             tracing::info!(error = %e, "cannot list delivery streams; none removed");
             return;

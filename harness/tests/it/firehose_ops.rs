@@ -44,12 +44,20 @@ async fn a_delivery_stream_is_created_described_listed_tagged_and_deleted() {
     );
     fh.create("clicks", &DIRECT, None, &[]).await.unwrap();
     assert_eq!(
-        fh.list(10).await.unwrap(),
+        fh.list_page(10, None).await.unwrap(),
         (vec!["clicks".to_string(), "orders".to_string()], false)
     );
     assert_eq!(
-        fh.list(1).await.unwrap(),
+        fh.list_page(1, None).await.unwrap(),
         (vec!["clicks".to_string()], true)
+    );
+    assert_eq!(
+        fh.list_page(1, Some("clicks")).await.unwrap(),
+        (vec!["orders".to_string()], false)
+    );
+    assert_eq!(
+        fh.list().await.unwrap(),
+        vec!["clicks".to_string(), "orders".to_string()]
     );
     fh.tag("orders", &[("env", "bench")]).await.unwrap();
     assert_eq!(
