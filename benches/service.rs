@@ -110,7 +110,8 @@ fn service_calls(c: &mut Criterion) {
                     timed(&rt, iters, |i| {
                         let (fx, it) = (&reads, &it);
                         async move {
-                            let cur = match it.borrow_mut().take() {
+                            let held = it.borrow_mut().take();
+                            let cur = match held {
                                 Some(cur) => cur,
                                 None => fx.iterator(i as usize).await.expect("iterator"),
                             };

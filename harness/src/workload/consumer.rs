@@ -177,27 +177,6 @@ impl PollGrid {
     }
 }
 
-#[cfg(test)]
-mod grid_tests {
-    use super::*;
-
-    #[test]
-    fn consumers_poll_on_their_own_instants_at_most_five_times_a_second() {
-        let grids: Vec<PollGrid> = (0..4).map(|i| PollGrid::new(i, 4, 0, 1)).collect();
-        let firsts: Vec<Duration> = grids.iter().map(|g| g.first()).collect();
-        let ms = |m: u64| Duration::from_millis(m);
-        assert_eq!(firsts, vec![ms(0), ms(50), ms(100), ms(150)]);
-        let g = grids[1];
-        // A poll that ends late skips to the next instant of its own grid.
-        assert_eq!(g.next_after(ms(50)), ms(250));
-        assert_eq!(g.next_after(ms(249)), ms(250));
-        assert_eq!(g.next_after(ms(251)), ms(450));
-        // Two consumers of one path share it out between them.
-        let (a, b) = (PollGrid::new(0, 1, 0, 2), PollGrid::new(0, 1, 1, 2));
-        assert_eq!(b.first() - a.first(), ms(100));
-    }
-}
-
 async fn poll(run: &PathRun, c: &mut ShardCursor, rng: &mut ChaCha8Rng) {
     match run.source.read(&c.shard_id, &mut c.position, 10_000).await {
         Ok(records) => {
@@ -346,4 +325,25 @@ async fn handle(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod grid_tests {
+    use super::*;
+
+    #[test]
+    fn consumers_poll_on_their_own_instants_at_most_five_times_a_second() {
+        let grids: Vec<PollGrid> = (0..4).map(|i| PollGrid::new(i, 4, 0, 1)).collect();
+        let firsts: Vec<Duration> = grids.iter().map(|g| g.first()).collect();
+        let ms = |m: u64| Duration::from_millis(m);
+        assert_eq!(firsts, vec![ms(0), ms(50), ms(100), ms(150)]);
+        let g = grids[1];
+        // A poll that ends late skips to the next instant of its own grid.
+        assert_eq!(g.next_after(ms(50)), ms(250));
+        assert_eq!(g.next_after(ms(249)), ms(250));
+        assert_eq!(g.next_after(ms(251)), ms(450));
+        // Two consumers of one path share it out between them.
+        let (a, b) = (PollGrid::new(0, 1, 0, 2), PollGrid::new(0, 1, 1, 2));
+        assert_eq!(b.first() - a.first(), ms(100));
+    }
 }

@@ -202,7 +202,7 @@ fn problems(a: &Template, b: &Template, r: &RunResult) -> Vec<String> {
             out.push(format!("{}: ledger {l:?}", p.name));
         }
         for s in &p.timeline {
-            let outside = s.second < WINDOWS[0].0 || (s.second >= LAST_END + 1 && !deleted);
+            let outside = s.second < WINDOWS[0].0 || (s.second > LAST_END && !deleted);
             if outside && !s.errors.is_empty() {
                 out.push(format!(
                     "{}: errors outside the faults at second {}: {:?}",

@@ -373,9 +373,8 @@ fn faults_against_another_endpoint_are_applied_at_the_transport() {
         sse.errors
     );
     assert!(
-        sse.errors
-            .get("ProvisionedThroughputExceededException")
-            .is_none(),
+        !sse.errors
+            .contains_key("ProvisionedThroughputExceededException"),
         "the throttle was scoped to plaintext"
     );
     let deny = r.faults.iter().find(|f| f.name == "no-kms").expect("fault");

@@ -30,11 +30,14 @@ struct ReadKey {
     plaintext: Zeroizing<Vec<u8>>,
 }
 
+/// A read key's identity: its stream, its key and its encrypted data key.
+type ReaderId = (String, String, Vec<u8>);
+
 /// The data keys Kinesis holds for SSE streams.
 #[derive(Default)]
 pub struct SseKeys {
     writers: Mutex<HashMap<(String, String), WindowKey>>,
-    readers: Mutex<HashMap<(String, String, Vec<u8>), ReadKey>>,
+    readers: Mutex<HashMap<ReaderId, ReadKey>>,
 }
 
 impl std::fmt::Debug for SseKeys {

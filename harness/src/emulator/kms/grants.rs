@@ -231,7 +231,7 @@ fn retire_grant(input: GrantIn, ctx: &Ctx<'_>) -> OpResult {
     .ok_or_else(|| ApiError::new("NotFoundException", "Grant not found"))?;
     let may = grant.grantee == ctx.principal
         || grant.retiring.as_deref() == Some(ctx.principal)
-        || ctx.allowed("kms:RetireGrant", &format!("{}", grant.key_id));
+        || ctx.allowed("kms:RetireGrant", &grant.key_id);
     if !may {
         return Err(ApiError::new(
             "AccessDeniedException",

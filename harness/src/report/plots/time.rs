@@ -10,6 +10,9 @@ use super::parts::{
 use super::Tags;
 use crate::report::series::{FaultWindow, LatencyOverTime, Timeline, TrendPoint, TrendValues};
 
+/// Which of an interval's percentiles (time, p50, p99) a panel draws.
+type Percentile = fn(&(f64, u64, u64)) -> u64;
+
 pub(super) fn fault_timeline<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     tags: &mut Tags,
@@ -96,7 +99,7 @@ pub(super) fn over_time<DB: DrawingBackend>(
     t: &LatencyOverTime,
 ) -> Drawn {
     let panels = root.split_evenly((2, 1));
-    let shown: [(&str, fn(&(f64, u64, u64)) -> u64); 2] = [
+    let shown: [(&str, Percentile); 2] = [
         ("Put latency p50 per interval", |p| p.1),
         ("Put latency p99 per interval", |p| p.2),
     ];

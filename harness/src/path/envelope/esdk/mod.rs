@@ -3,11 +3,11 @@
 //! `docs/envelope-format.md`; the Python ESDK reads what this writes and the reverse
 //! (`harness/tests/it/esdk_peer.rs`).
 //!
-//! - [`header`]: header and header authentication;
-//! - [`body`]: frames;
-//! - [`kdf`]: the data-encryption and commitment keys from the data key;
-//! - [`sign`]: the ECDSA P-384 footer of signing suites;
-//! - [`suite`]: the algorithm suites.
+//! - [`header`], header and header authentication;
+//! - [`body`], frames;
+//! - [`kdf`], the data-encryption and commitment keys from the data key;
+//! - [`sign`], the ECDSA P-384 footer of signing suites;
+//! - [`suite`], the algorithm suites.
 
 pub mod body;
 pub mod header;
