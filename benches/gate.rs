@@ -66,13 +66,13 @@ fn report(c: &mut Criterion) {
     let result = RunResult::read(&golden).unwrap_or_else(|e| panic!("{e}"));
     let runs = vec![ReportRun::from_result(&golden, result)];
     c.bench_function("report/render the golden result (SVG)", |b| {
-        b.iter(|| html::render(&runs, None, None))
+        b.iter(|| html::render(&runs, None, None, None))
     });
     // With PNG copies of every plot (`report --png`), when the machine has a TrueType font.
     match kcb::report::plots::PngFont::find() {
         Ok(font) => {
             c.bench_function("report/render the golden result (SVG + PNG)", |b| {
-                b.iter(|| html::render(&runs, None, Some(&font)))
+                b.iter(|| html::render(&runs, None, None, Some(&font)))
             });
         }
         Err(e) => eprintln!("no PNG bench: {e}"),

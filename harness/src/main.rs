@@ -318,7 +318,7 @@ fn run(
                 p.stream
             );
         }
-        for p in &output.kept {
+        for p in output.kept.iter().filter(|p| !p.key_shared) {
             if let (Some(key), true) = (&p.key, p.key_created) {
                 let id = key.rsplit_once(":key/").map_or(key.as_str(), |(_, id)| id);
                 eprintln!("  {aws_cli} kms schedule-key-deletion --key-id {id} --pending-window-in-days 7");

@@ -1,5 +1,6 @@
 //! `kinesis-crypto-bench plan RESULT.json --records-per-sec N --record-bytes B [--region R]
-//! [--consumers C] [--kms-quota-per-sec Q] [--format markdown|json]`: what a measured run means
+//! [--consumers C] [--kms-quota-per-sec Q] [--tenants N [--tenant-key per-tenant|shared]]
+//! [--format markdown|json]`: what a measured run means
 //! at a planned load (shards, KMS requests and cost, client CPU, record fit), printed to stdout.
 //!
 //! Exit codes: 0 printed; 2 the result cannot be read or a flag is out of range.
@@ -43,6 +44,14 @@ pub struct PlanArgs {
     /// region's default.
     #[arg(long)]
     pub kms_quota_per_sec: Option<f64>,
+    /// Tenants, each running every path at --records-per-sec on a stream of its own (default:
+    /// one, or the run's own count for a run with [tenants]).
+    #[arg(long)]
+    pub tenants: Option<u32>,
+    /// The tenants' keys: a key per tenant, or one shared by all (default: each path's as the
+    /// run had them, else per-tenant).
+    #[arg(long, value_enum)]
+    pub tenant_key: Option<crate::plan::tenants::TenantKeyPlan>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Markdown)]
     pub format: PlanFormat,
@@ -56,6 +65,8 @@ pub fn run(args: &PlanArgs) -> ExitCode {
         region: args.region.clone(),
         consumers: args.consumers,
         kms_quota_per_sec: args.kms_quota_per_sec,
+        tenants: args.tenants,
+        tenant_key: args.tenant_key,
     };
     if let Err(e) = input.validate() {
         eprintln!("error: {e}");

@@ -1,6 +1,6 @@
 //! `kinesis-crypto-bench report RESULT.json... --out DIR [--png] [--history FILE]
-//! [--append-history FILE]`: an HTML page with plots (DIR/index.html) and a Markdown summary
-//! (DIR/summary.md), read from result files only.
+//! [--append-history FILE] [--audit AUDIT.json]`: an HTML page with plots (DIR/index.html) and
+//! a Markdown summary (DIR/summary.md), read from result files (and an audit's JSON) only.
 //!
 //! Exit codes: 0 written; 2 an input could not be read (the message names the file); 3 the
 //! output could not be written or a plot could not be drawn.
@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::report::audit::AuditDoc;
 use crate::report::history::{append_history, read_history, HistoryLine};
 use crate::report::plots::PngFont;
 use crate::report::series::{newest_per_scenario, ReportRun};
@@ -22,7 +23,7 @@ pub const EXIT_WRITE_FAILED: u8 = 3;
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReportArgs {
     /// Result files (`result.json`); the `latency.hlog` beside each is read when present.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "audit")]
     pub results: Vec<PathBuf>,
     /// Directory to write index.html and summary.md to (created if absent).
     #[arg(long)]
@@ -36,6 +37,9 @@ pub struct ReportArgs {
     /// Append one line for the first RESULT to this history file before drawing.
     #[arg(long)]
     pub append_history: Option<PathBuf>,
+    /// An audit to include: the JSON `audit --format json` wrote.
+    #[arg(long)]
+    pub audit: Option<PathBuf>,
 }
 
 /// What `report` wrote.
@@ -95,9 +99,15 @@ pub fn run(args: &ReportArgs) -> ExitCode {
 /// Read the inputs and write the report; notes (an unreadable latency log, PNGs skipped for
 /// want of a font) go to stderr.
 pub fn write_report(args: &ReportArgs) -> Result<Written, ReportFailure> {
-    if args.results.is_empty() {
-        return Err(ReportFailure::Input("no result file given".to_owned()));
+    if args.results.is_empty() && args.audit.is_none() {
+        return Err(ReportFailure::Input(
+            "no result file (and no --audit) given".to_owned(),
+        ));
     }
+    let audit = match &args.audit {
+        Some(file) => Some(AuditDoc::load(file).map_err(ReportFailure::Input)?),
+        None => None,
+    };
     let mut runs = Vec::with_capacity(args.results.len());
     for file in &args.results {
         let run = ReportRun::load(file).map_err(|e| ReportFailure::Input(e.to_string()))?;
@@ -109,6 +119,12 @@ pub fn write_report(args: &ReportArgs) -> Result<Written, ReportFailure> {
             );
         }
         runs.push(run);
+    }
+    if let (Some(path), true) = (&args.append_history, runs.is_empty()) {
+        return Err(ReportFailure::Input(format!(
+            "--append-history {}: needs a result file to append",
+            path.display()
+        )));
     }
     if let Some(path) = &args.append_history {
         let line = HistoryLine::from_result(&runs[0].result);
@@ -129,9 +145,12 @@ pub fn write_report(args: &ReportArgs) -> Result<Written, ReportFailure> {
     } else {
         None
     };
-    let page = html::render(&runs, history.as_deref(), font.as_ref())
+    let page = html::render(&runs, history.as_deref(), audit.as_ref(), font.as_ref())
         .map_err(|e| ReportFailure::Output(e.to_string()))?;
-    let text = summary::render(&newest_per_scenario(&runs));
+    let mut text = summary::render(&newest_per_scenario(&runs));
+    if let Some(doc) = &audit {
+        text.push_str(&doc.summary());
+    }
     let out = &args.out;
     let io =
         |path: &Path, e: std::io::Error| ReportFailure::Output(format!("{}: {e}", path.display()));

@@ -147,6 +147,9 @@ pub fn markdown(plan: &Plan) -> String {
         }
     }
 
+    if let Some(t) = &plan.tenants {
+        tenants(t, &mut out);
+    }
     out.push_str("\n## Recommendations\n\n");
     let mut any = false;
     for p in &plan.paths {
@@ -164,4 +167,57 @@ pub fn markdown(plan: &Plan) -> String {
         let _ = writeln!(out, "- {n}");
     }
     out
+}
+
+/// `## Tenants`: every path once per tenant, and the quota share as the count grows.
+fn tenants(t: &crate::plan::tenants::TenantsPlan, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "\n## Tenants\n\n{} tenants, each running every path at the planned rate on streams of its own; the KMS request quota is the account's, one for all.\n",
+        count(u64::from(t.tenants))
+    );
+    out.push_str("| path | tenant keys | requests/s a tenant | requests/s | keys | requests $/month | keys $/month | total $/month | $/month a tenant | share of quota | shards |\n");
+    out.push_str("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for p in &t.paths {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            p.name,
+            p.key.as_str(),
+            number(p.requests_per_sec_per_tenant),
+            number(p.requests_per_sec),
+            count(u64::from(p.customer_managed_keys)),
+            usd(p.request_cost_usd_per_month),
+            usd(p.key_cost_usd_per_month),
+            usd(p.total_cost_usd_per_month),
+            usd(p.cost_per_tenant_usd_per_month),
+            percent(p.quota_share),
+            count(p.shards)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nEvery path, every tenant: {} KMS requests/s, {} a month, {} of the quota.",
+        number(t.requests_per_sec),
+        usd(t.total_cost_usd_per_month),
+        percent(t.quota_share)
+    );
+    if let Some(max) = t.max_tenants_within_quota {
+        let _ = writeln!(
+            out,
+            "The quota holds at most {} tenants at this load.",
+            count(max)
+        );
+    }
+    out.push_str("\n| tenants | requests/s | share of quota | total $/month |\n| ---: | ---: | ---: | ---: |\n");
+    for g in &t.growth {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            count(u64::from(g.tenants)),
+            number(g.requests_per_sec),
+            percent(g.quota_share),
+            usd(g.total_cost_usd_per_month)
+        );
+    }
 }

@@ -13,6 +13,7 @@ pub mod firehose;
 pub mod kms;
 pub mod markdown;
 pub mod shards;
+pub mod tenants;
 
 #[cfg(test)]
 mod tests;
@@ -55,6 +56,13 @@ pub struct PlanInput {
     pub consumers: u32,
     /// The account's own KMS request quota per second, overriding the region's default.
     pub kms_quota_per_sec: Option<f64>,
+    /// Tenants, each running every path at `records_per_sec` (`None`: one, or the run's own
+    /// tenant count for a run with `[tenants]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenants: Option<u32>,
+    /// The tenants' keys (`None`: each path's as the run had them, else a key per tenant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_key: Option<tenants::TenantKeyPlan>,
 }
 
 impl PlanInput {
@@ -72,6 +80,14 @@ impl PlanInput {
         }
         if self.consumers == 0 {
             return bad("--consumers", "must be >= 1 (got 0)".to_owned());
+        }
+        if let Some(t) = self.tenants {
+            if !(1..=1_000_000).contains(&t) {
+                return bad(
+                    "--tenants",
+                    format!("must be 1 to 1,000,000 tenants (got {t})"),
+                );
+            }
         }
         if let Some(q) = self.kms_quota_per_sec {
             if !(q.is_finite() && q > 0.0) {
@@ -194,6 +210,9 @@ pub struct Plan {
     pub paths: Vec<PathPlan>,
     /// What holds for every path (limits used, what is not counted).
     pub notes: Vec<String>,
+    /// With tenants (`--tenants`, or a run with `[tenants]`): every path once per tenant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenants: Option<tenants::TenantsPlan>,
 }
 
 /// The plan for `input` from the measured `result`. Pure; never fails (validate the input
@@ -203,8 +222,13 @@ pub fn plan(result: &RunResult, input: &PlanInput) -> Plan {
     let n = input.records_per_sec;
     let b = input.record_bytes;
     let mib_per_sec = n * b as f64 / MIB;
-    let paths = result
+    // A run with [tenants]: each path's first tenant stands for one tenant of it.
+    let measured: Vec<&crate::result::PathResult> = result
         .paths
+        .iter()
+        .filter(|p| p.tenant.as_ref().is_none_or(|t| t.index == 1))
+        .collect();
+    let paths: Vec<PathPlan> = measured
         .iter()
         .map(|p| {
             let record = shards::record_size(p, b);
@@ -221,7 +245,10 @@ pub fn plan(result: &RunResult, input: &PlanInput) -> Plan {
             let delivery_streams =
                 firehose::delivery_streams(p, input.region.as_deref(), n, record.record_bytes);
             let mut plan = PathPlan {
-                name: p.name.clone(),
+                name: p
+                    .tenant
+                    .as_ref()
+                    .map_or_else(|| p.name.clone(), |t| t.group.clone()),
                 kind: p.kind,
                 record,
                 shards,
@@ -245,7 +272,28 @@ pub fn plan(result: &RunResult, input: &PlanInput) -> Plan {
             measured_records_per_sec: result.scenario.rate_per_sec,
         },
         notes: advice::notes(input),
+        tenants: tenant_count(result, input).map(|n| {
+            let keys: Vec<tenants::TenantKeyPlan> = measured
+                .iter()
+                .map(|p| match (input.tenant_key, p.tenant.as_ref()) {
+                    (Some(k), _) => k,
+                    (None, Some(t)) if t.key.as_deref() == Some("shared") => {
+                        tenants::TenantKeyPlan::Shared
+                    }
+                    _ => tenants::TenantKeyPlan::PerTenant,
+                })
+                .collect();
+            tenants::tenants_plan(&paths, &keys, n, quota.per_sec)
+        }),
         kms_quota: quota,
         paths,
     }
+}
+
+/// Tenants to plan for: `--tenants`, else a tenants run's own count; None for one tenant of a
+/// run without them.
+fn tenant_count(result: &RunResult, input: &PlanInput) -> Option<u32> {
+    input
+        .tenants
+        .or_else(|| result.tenants.as_ref().map(|t| t.count))
 }

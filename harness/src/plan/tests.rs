@@ -102,7 +102,7 @@ fn path(name: &str, settings: PathSettings, overhead: u64, kms: KmsCallsResult) 
 ///     window; 309 B overhead; sealing 2 ms/MiB, opening 3 ms/MiB.
 ///   envelope-uncached: 2,400 GenerateDataKey + 2,400 Decrypt (one each per record).
 ///   sse-kms: customer-managed key, 1 GenerateDataKey + 1 Decrypt in one 300 s window.
-fn run() -> RunResult {
+pub(super) fn run() -> RunResult {
     let mut r = crate::result::sample_run_result();
     r.scenario.rate_per_sec = 200.0;
     let plain = path(
@@ -155,13 +155,15 @@ fn run() -> RunResult {
     r
 }
 
-fn input(n: f64, b: u64, c: u32, region: Option<&str>) -> PlanInput {
+pub(super) fn input(n: f64, b: u64, c: u32, region: Option<&str>) -> PlanInput {
     PlanInput {
         records_per_sec: n,
         record_bytes: b,
         region: region.map(str::to_owned),
         consumers: c,
         kms_quota_per_sec: None,
+        tenants: None,
+        tenant_key: None,
     }
 }
 
@@ -557,6 +559,8 @@ fn input_is_validated() {
         (
             PlanInput {
                 kms_quota_per_sec: Some(0.0),
+                tenants: None,
+                tenant_key: None,
                 ..input(1.0, 1, 1, None)
             },
             "--kms-quota-per-sec",

@@ -2,12 +2,14 @@
 //! or style sheet fetched from anywhere), each plot with a table of its numbers beside it.
 //!
 //! The page details the newest run of each scenario (plots 1 to 4), compares the runs of each
-//! scenario given more than once (plot 5), and draws the nightly trend from a history (plot 6).
+//! scenario given more than once (plot 5), draws the nightly trend from a history (plot 6), and
+//! shows an encryption audit when one is given (plot 7).
 
 use std::fmt::Write;
 
 mod tables;
 
+use super::audit::{AuditDoc, STREAM_HEAD};
 use super::history::{history_points, HistoryLine};
 use super::plots::{Plot, PlotError, PngFont};
 use super::series::{self, LatencyKind, ReportRun};
@@ -34,7 +36,9 @@ figure svg{width:100%;height:auto;display:block}figcaption{font-size:12px;color:
 table{border-collapse:collapse;font-size:12.5px;background:#fff;margin:4px 0}\
 th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}\
 th{background:#eef3f8}td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}\
-td.bad{color:#b2182b;font-weight:600}td.good{color:#1b7837}.scroll{overflow-x:auto}";
+td.bad{color:#b2182b;font-weight:600}td.good{color:#1b7837}.scroll{overflow-x:auto}\
+ul.findings{font-size:13px;padding-left:18px}ul.findings pre{background:#fff;border:1px solid #ddd;\
+padding:4px 6px;margin:4px 0 8px;overflow-x:auto;font-size:12px}";
 
 /// Text for HTML: `&`, `<`, `>` and `"` escaped.
 pub fn escape(s: &str) -> String {
@@ -91,11 +95,12 @@ fn slug(s: &str) -> String {
         .collect()
 }
 
-/// Render the page for `runs` (and the nightly trend, when `history` is given), and a PNG of
-/// every plot when `font` is given.
+/// Render the page for `runs` (and the nightly trend, when `history` is given, and the audit,
+/// when `audit` is), and a PNG of every plot when `font` is given.
 pub fn render(
     runs: &[ReportRun],
     history: Option<&[HistoryLine]>,
+    audit: Option<&AuditDoc>,
     font: Option<&PngFont>,
 ) -> Result<Page, PlotError> {
     let mut b = Builder {
@@ -109,8 +114,10 @@ pub fn render(
          <title>kinesis-crypto-bench report</title><style>{STYLE}</style></head><body>\n<h1>kinesis-crypto-bench report</h1>"
     );
     let detailed = series::newest_per_scenario(runs);
-    let _ = write!(b.html, "<p class=\"meta\">{} result file(s); the newest run of each scenario is shown in detail, older ones in the comparisons.</p>", runs.len());
-    b.html.push_str(&tables::overview(runs));
+    if !runs.is_empty() {
+        let _ = write!(b.html, "<p class=\"meta\">{} result file(s); the newest run of each scenario is shown in detail, older ones in the comparisons.</p>", runs.len());
+        b.html.push_str(&tables::overview(runs));
+    }
     for (i, run) in detailed.iter().enumerate() {
         run_section(&mut b, &format!("run{}", i + 1), run)?;
     }
@@ -168,11 +175,86 @@ pub fn render(
             )?;
         }
     }
+    if let Some(doc) = audit {
+        audit_section(&mut b, doc)?;
+    }
     b.html.push_str("</body></html>\n");
     Ok(Page {
         html: b.html,
         pngs: b.pngs,
     })
+}
+
+/// The audit: its compliance, the streams by protection (plot 7), every stream, every finding
+/// with the commands that would fix it.
+fn audit_section(b: &mut Builder<'_>, doc: &AuditDoc) -> Result<(), PlotError> {
+    let _ = write!(
+        b.html,
+        "<h2 id=\"audit\">Encryption audit: {} (account {})</h2>",
+        escape(&doc.target),
+        escape(&doc.account)
+    );
+    let ok = doc.streams.iter().filter(|s| s.compliant).count();
+    let rules = if doc.requirements.is_empty() {
+        "baseline: customer-managed, Enabled, restrictive key policy".to_owned()
+    } else {
+        doc.requirements.join(", ")
+    };
+    let severities: Vec<String> = doc
+        .findings_by_severity
+        .iter()
+        .map(|(s, n)| format!("{s} {n}"))
+        .collect();
+    let _ = write!(
+        b.html,
+        "<p class=\"meta\">Compliance {:.1}% ({ok} of {} streams; {}{}). Findings: {}.</p>",
+        doc.compliance_percent,
+        doc.streams.len(),
+        escape(&rules),
+        escape(&doc.before_text()),
+        escape(&if severities.is_empty() {
+            "none".to_owned()
+        } else {
+            severities.join(", ")
+        })
+    );
+    let counts = doc.by_protection();
+    let rows: Vec<Vec<String>> = counts
+        .iter()
+        .map(|(p, ok, short)| vec![(*p).to_owned(), ok.to_string(), short.to_string()])
+        .collect();
+    b.figure(
+        "audit",
+        Plot::Audit(&counts),
+        "Every Kinesis and Firehose stream the audit found, by how its records are protected at rest.",
+        &tables::table(&["protection", "compliant", "falls short"], &rows),
+        false,
+    )?;
+    b.html.push_str("<h3>Streams</h3>");
+    b.html
+        .push_str(&tables::table(&STREAM_HEAD, &doc.stream_rows()));
+    b.html.push_str("<h3>Findings and remediation</h3>");
+    if doc.findings.is_empty() {
+        b.html.push_str("<p class=\"meta\">No finding.</p>");
+    }
+    b.html.push_str("<ul class=\"findings\">");
+    for f in &doc.findings {
+        let _ = write!(
+            b.html,
+            "<li><b>{}</b> {} <code>{}</code> ({}): {}",
+            escape(&f.severity),
+            escape(&f.service),
+            escape(&f.stream),
+            escape(&f.rule),
+            escape(&f.message)
+        );
+        if !f.remediation.is_empty() {
+            let _ = write!(b.html, "<pre>{}</pre>", escape(&f.remediation.join("\n")));
+        }
+        b.html.push_str("</li>");
+    }
+    b.html.push_str("</ul>");
+    Ok(())
 }
 
 fn run_section(b: &mut Builder<'_>, slug_: &str, run: &ReportRun) -> Result<(), PlotError> {
@@ -315,6 +397,27 @@ fn run_section(b: &mut Builder<'_>, slug_: &str, run: &ReportRun) -> Result<(), 
         b.html
             .push_str(&tables::table(&super::table::FIREHOSE_HEAD, &firehose));
     }
+    if r.tenants.is_some() {
+        let _ = write!(
+            b.html,
+            "<h3>Tenants</h3><p>Each path ran once per tenant; KMS cost a month at the measured rate, each tenant's key-month (or its share of the one shared key) included.</p>{}",
+            tables::table(
+                &super::tenant_tables::TENANT_HEAD,
+                &super::tenant_tables::tenant_rows(r)
+            )
+        );
+        let blast = super::tenant_tables::blast_rows(r);
+        if !blast.is_empty() {
+            b.html.push_str("<h3>Blast radius</h3>");
+            b.figure(
+                slug_,
+                Plot::BlastRadius(&series::blast_panels(r)),
+                "Errors and give-ups per tenant while each fault was in effect, targeted tenants apart. Hit: the tenant saw an error or gave up on a record; collateral: hit but not targeted.",
+                &tables::table(&super::tenant_tables::BLAST_HEAD, &blast),
+                false,
+            )?;
+        }
+    }
     b.html.push_str("<h3>Expectations</h3>");
     b.html.push_str(&tables::expectations(r));
     Ok(())
@@ -334,7 +437,7 @@ mod tests {
             ReportRun::from_result(Path::new("a/result.json"), older),
             ReportRun::from_result(Path::new("b/result.json"), sample_run_result()),
         ];
-        let page = render(&runs, None, None).unwrap_or_else(|e| panic!("{e}"));
+        let page = render(&runs, None, None, None).unwrap_or_else(|e| panic!("{e}"));
         for plot in [
             "latency",
             "overhead",

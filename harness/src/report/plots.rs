@@ -6,7 +6,9 @@
 //! `data-legend="<name>"`, and each fault's shading and label `data-fault="<name>"`, so tests
 //! (and anyone styling the page) can find a series by name rather than by colour.
 
+mod audit;
 mod bitmap;
+mod blast;
 mod draw;
 mod parts;
 mod time;
@@ -16,8 +18,10 @@ use plotters::prelude::*;
 
 pub use bitmap::PngFont;
 
+use super::audit::ProtectionCount;
 use super::series::{
-    Curve, KmsWindows, LatencyOverTime, OverheadRow, SizeOverhead, SizeSeries, Timeline, TrendPoint,
+    BlastPanel, Curve, KmsWindows, LatencyOverTime, OverheadRow, SizeOverhead, SizeSeries,
+    Timeline, TrendPoint,
 };
 
 /// A plot that could not be drawn.
@@ -52,6 +56,10 @@ pub enum Plot<'a> {
     KmsWindows(&'a [KmsWindows]),
     /// 4: acknowledged records and errors per second, each fault's window shaded.
     FaultTimeline(&'a Timeline),
+    /// 4b: each fault's blast radius, a panel per fault and path with tenants.
+    BlastRadius(&'a [BlastPanel]),
+    /// 7: an audit's streams by protection, compliant and falling short stacked.
+    Audit(&'a [ProtectionCount]),
     /// 5 and 6: overhead p50, p99 and KMS calls per window across runs or nights.
     Trend {
         /// What the points are ("runs of nightly", "nights").
@@ -112,6 +120,8 @@ impl Plot<'_> {
             Plot::SizeOverhead(_) => "size-overhead",
             Plot::KmsWindows(_) => "kms-windows",
             Plot::FaultTimeline(_) => "fault-timeline",
+            Plot::BlastRadius(_) => "blast-radius",
+            Plot::Audit(_) => "audit",
             Plot::Trend { .. } => "trend",
         }
     }
@@ -126,6 +136,8 @@ impl Plot<'_> {
             Plot::SizeOverhead(_) => (760, 340),
             Plot::KmsWindows(w) => (760, 44 + 190 * w.len().max(1) as u32),
             Plot::FaultTimeline(_) => (1000, 600),
+            Plot::BlastRadius(p) => (760, 44 + 200 * p.len().max(1) as u32),
+            Plot::Audit(_) => (640, 340),
             Plot::Trend { .. } => (760, 740),
         }
     }
@@ -144,6 +156,8 @@ impl Plot<'_> {
             Plot::SizeOverhead(series) => draw::size_overhead(root, tags, series),
             Plot::KmsWindows(windows) => draw::kms_windows(root, tags, windows),
             Plot::FaultTimeline(t) => time::fault_timeline(root, tags, t),
+            Plot::BlastRadius(p) => blast::blast_radius(root, tags, p),
+            Plot::Audit(c) => audit::audit(root, tags, c),
             Plot::Trend { title, points } => time::trend(root, tags, title, points),
         }?;
         root.present().map_err(|e| e.to_string())

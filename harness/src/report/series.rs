@@ -404,6 +404,40 @@ pub struct KmsWindows {
     pub per_window: Vec<u64>,
 }
 
+/// One fault's blast radius on one path's tenants (plot 4b).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlastPanel {
+    /// The fault.
+    pub fault: String,
+    /// The path as written.
+    pub path: String,
+    /// "per-tenant", "shared" or "-".
+    pub key: String,
+    /// Per tenant: its number, its errors and give-ups while the fault was in effect, and
+    /// whether the fault targeted it.
+    pub tenants: Vec<(u32, u64, bool)>,
+}
+
+/// Every fault's blast radius, a panel per fault and path with tenants.
+pub fn blast_panels(result: &RunResult) -> Vec<BlastPanel> {
+    result
+        .faults
+        .iter()
+        .flat_map(|f| {
+            f.blast_radius.iter().map(move |b| BlastPanel {
+                fault: f.name.clone(),
+                path: b.path.clone(),
+                key: b.key.clone().unwrap_or_else(|| "-".to_owned()),
+                tenants: b
+                    .tenants
+                    .iter()
+                    .map(|t| (t.tenant, t.errors_during + t.failed_during, t.targeted))
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
 /// Every path that made KMS requests, with its requests per window.
 pub fn kms_windows(result: &RunResult) -> Vec<KmsWindows> {
     result

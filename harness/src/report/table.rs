@@ -10,30 +10,30 @@ use Align::{Left, Right};
 
 /// How a column's cells line up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Align {
+pub(super) enum Align {
     Left,
     Right,
 }
 
 /// A plain-text table: headers, rows, columns padded to their widest cell.
-struct Table {
+pub(super) struct Table {
     headers: Vec<(&'static str, Align)>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    fn new(headers: &[(&'static str, Align)]) -> Self {
+    pub(super) fn new(headers: &[(&'static str, Align)]) -> Self {
         Self {
             headers: headers.to_vec(),
             rows: Vec::new(),
         }
     }
 
-    fn row(&mut self, cells: Vec<String>) {
+    pub(super) fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
     }
 
-    fn render_into(&self, out: &mut String) {
+    pub(super) fn render_into(&self, out: &mut String) {
         let width = |s: &str| s.chars().count();
         let widths: Vec<usize> = self
             .headers
@@ -93,6 +93,8 @@ pub fn render(result: &RunResult) -> String {
     ledger_table(result, &mut out);
     firehose_table(result, &mut out);
     faults_table(result, &mut out);
+    super::tenant_tables::tenants(result, &mut out);
+    super::tenant_tables::blast_radius(result, &mut out);
     expectations(result, &mut out);
     out
 }

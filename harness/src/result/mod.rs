@@ -11,12 +11,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 mod settings;
+mod tenants;
 mod upgrade;
 
 pub use crate::metrics::{KmsCalls, LatencySummary, Ledger, Overhead, TimelinePoint};
 pub use settings::{
     AeadBackendName, CacheSettings, Cipher, EnvelopeSettings, FirehoseSettings, PathKind,
     PathSettings, RecordFormat, SseKeyKind, SseSettings,
+};
+pub use tenants::{
+    blast_radius, tenants, BlastRadius, PathTenant, TenantGroup, TenantImpact, TenantRow,
+    TenantsResult,
 };
 
 /// The version of the result format this build writes. It reads this one and every one from
@@ -25,7 +30,9 @@ pub use settings::{
 /// 3: a path's `settings` are typed: durations in seconds (`cache.max_age_secs`,
 /// `reuse_period_secs`), the cipher as the scenario writes it ("aes-256-gcm").
 /// 2: faults, timelines, crypto cost.
-pub const SCHEMA_VERSION: u32 = 7;
+/// 8: `[tenants]`: a path's `tenant`, the run's `tenants`, a fault's `tenants` and
+/// `blast_radius` (all optional).
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// Largest Kinesis record (partition key + data blob), bytes: 1 MiB.
 pub const KINESIS_MAX_RECORD_BYTES: u64 = 1_048_576;
@@ -123,6 +130,9 @@ pub struct RunResult {
     pub interrupted: bool,
     /// Where the run went and who each role was (schema 5).
     pub target: TargetResult,
+    /// With `[tenants]`: each path's tenants side by side (schema 8; absent without tenants).
+    #[serde(default)]
+    pub tenants: Option<TenantsResult>,
 }
 
 /// Where a run went and who it acted as, from STS GetCallerIdentity (schema 5).
@@ -197,6 +207,13 @@ pub struct FaultResult {
     pub notes: Vec<String>,
     /// Per path it applied to.
     pub paths: Vec<FaultPathResult>,
+    /// With `[tenants]`: the tenants the fault named (empty: it named none) (schema 8).
+    #[serde(default)]
+    pub tenants: Vec<u32>,
+    /// With `[tenants]`: per path it applied to, the tenants it reached against those it
+    /// targeted (schema 8).
+    #[serde(default)]
+    pub blast_radius: Vec<BlastRadius>,
 }
 
 /// How one path failed and recovered under one fault.
@@ -358,6 +375,9 @@ pub struct PathResult {
     /// A Firehose path's deliveries (null for the other kinds) (schema 6, optional in older).
     #[serde(default)]
     pub firehose: Option<FirehoseDelivery>,
+    /// With `[tenants]`: the tenant this path is the copy for (schema 8).
+    #[serde(default)]
+    pub tenant: Option<PathTenant>,
 }
 
 /// A Firehose path's deliveries.
@@ -941,6 +961,7 @@ pub(crate) fn sample_run_result() -> RunResult {
                 crypto: CryptoCost::default(),
                 resources: PathResources::default(),
                 firehose: None,
+                tenant: None,
             },
             PathResult {
                 name: "envelope".to_owned(),
@@ -1018,6 +1039,7 @@ pub(crate) fn sample_run_result() -> RunResult {
                 },
                 resources: PathResources::default(),
                 firehose: None,
+                tenant: None,
             },
             PathResult {
                 name: "sse-kms".to_owned(),
@@ -1073,6 +1095,7 @@ pub(crate) fn sample_run_result() -> RunResult {
                 crypto: CryptoCost::default(),
                 resources: PathResources::default(),
                 firehose: None,
+                tenant: None,
             },
         ],
         expectations: vec![
@@ -1123,7 +1146,10 @@ pub(crate) fn sample_run_result() -> RunResult {
                 latency_during_us: LatencySummary::default(),
                 latency_after_us: LatencySummary::default(),
             }],
+            tenants: Vec::new(),
+            blast_radius: Vec::new(),
         }],
+        tenants: None,
     }
 }
 

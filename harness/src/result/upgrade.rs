@@ -10,7 +10,8 @@
 //! harness's named principals at its endpoint, identities unknown. Version 6 names the AEAD's
 //! implementation: earlier builds sealed the compact format with RustCrypto and the ESDK's with
 //! aws-lc-rs. Version 7 adds the `firehose` path kind and each path's `firehose` section (null
-//! on every earlier path).
+//! on every earlier path). Version 8 adds what `[tenants]` runs write: a path's `tenant` and the
+//! run's `tenants` (null earlier), a fault's `tenants` and `blast_radius` (empty earlier).
 
 use serde_json::{Map, Value};
 
@@ -84,6 +85,31 @@ pub fn upgrade(value: &mut Value, version: u64) -> Result<(), String> {
             .filter_map(Value::as_object_mut)
         {
             p.entry("firehose").or_insert(Value::Null);
+        }
+    }
+    if version <= 7 {
+        // Version 8 adds what [tenants] runs write; nothing earlier had tenants.
+        if let Some(obj) = value.as_object_mut() {
+            obj.entry("tenants").or_insert(Value::Null);
+        }
+        for p in value
+            .get_mut("paths")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object_mut)
+        {
+            p.entry("tenant").or_insert(Value::Null);
+        }
+        for f in value
+            .get_mut("faults")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object_mut)
+        {
+            f.entry("tenants").or_insert(Value::Array(Vec::new()));
+            f.entry("blast_radius").or_insert(Value::Array(Vec::new()));
         }
     }
     if let Some(v) = value.get_mut("schema_version") {

@@ -22,11 +22,19 @@ use crate::scenario::{
 };
 use crate::workload::{sizes, PathRun};
 
-/// The window KMS calls are counted in: the envelope cache's max age, the SSE reuse period, or
-/// the whole run.
-pub fn kms_window(spec: &PathSpec, run_length: Duration) -> Duration {
+/// The window KMS calls are counted in: the envelope cache's max age, the SSE reuse period; for
+/// an envelope path that asks KMS per record (no cache, or one without an age limit), the
+/// measured load (`measured_load`, the scenario's duration), so its rate is the load's and not
+/// diluted by the drain after it; else the whole run (`run_length`: a Firehose delivery may
+/// fall after the load).
+pub fn kms_window(spec: &PathSpec, measured_load: Duration, run_length: Duration) -> Duration {
     let w = match &spec.protection {
-        Protection::Envelope(e) => e.cache.as_ref().and_then(|c| c.max_age),
+        Protection::Envelope(e) => Some(
+            e.cache
+                .as_ref()
+                .and_then(|c| c.max_age)
+                .unwrap_or(measured_load),
+        ),
         Protection::SseKms(s) => Some(s.reuse_period),
         Protection::Plaintext | Protection::Firehose(_) => None,
     };
@@ -138,10 +146,13 @@ pub fn esdk_suite_of(choice: EsdkSuiteChoice) -> EsdkSuite {
 
 /// How a path's KMS calls are counted: its window, the warm-up, the run's length, the quota.
 pub fn span(spec: &PathSpec, run: &PathRun, length: Duration) -> Span {
+    // The rate is the load's: windows end with it (calls in the drain after it still count
+    // in the totals, in windows of their own), so a long drain does not dilute it.
+    let load_end = run.scenario.warmup + run.scenario.duration;
     Span {
-        window: kms_window(spec, length),
+        window: kms_window(spec, run.scenario.duration, length),
         warmup: run.scenario.warmup,
-        length,
+        length: length.min(load_end),
         quota_per_sec: run.scenario.kms.quota_per_sec as f64,
     }
 }
@@ -166,16 +177,20 @@ pub fn service_calls(
     run: &PathRun,
     arns: &[String],
     key: Option<&str>,
+    context: Option<u64>,
     span: Span,
 ) -> KmsCalls {
     let log = KmsCallLog::new();
     let start = run.clock.start();
     let key_matches =
         |e: &KmsCallEvent| key.is_some_and(|k| !e.key_id.is_empty() && k.ends_with(&e.key_id));
+    // A key several paths share (tenants): each path's own calls are those made with its
+    // encryption context.
+    let context_matches = |e: &KmsCallEvent| context.is_none_or(|c| e.context == c);
     for e in events.iter().filter(|e| e.at >= start) {
         let ours = match &e.via_stream {
             Some(s) => arns.contains(s),
-            None => key_matches(e) && e.principal != "admin",
+            None => key_matches(e) && e.principal != "admin" && context_matches(e),
         };
         if ours {
             let who = match e.via_stream.as_deref() {
@@ -349,7 +364,7 @@ pub fn path_result(c: Collected<'_>, plaintext: Option<&PathRun>) -> PathResult 
         overhead_vs_plaintext_us: overhead,
         get_latency_us: get.map(|g| g.summary()).unwrap_or_default(),
         get_overhead_vs_plaintext_us: get_overhead,
-        kms_calls: KmsCallsResult::new(client, c.service, settings(c.spec).customer_managed_keys()),
+        kms_calls: KmsCallsResult::new(client, c.service, billed_keys(c.spec)),
         inflation: inflation(run),
         errors: run.errors.lock().clone(),
         attempts: attempts(run),
@@ -373,6 +388,31 @@ pub fn path_result(c: Collected<'_>, plaintext: Option<&PathRun>) -> PathResult 
         },
         resources: PathResources::default(),
         firehose: None,
+        tenant: c.spec.tenant.as_ref().map(|t| crate::result::PathTenant {
+            group: t.group.clone(),
+            index: t.index,
+            key: t.key.map(|k| k.as_str().to_owned()),
+        }),
+    }
+}
+
+/// The encryption context that tells a tenant's own KMS calls from its path's other tenants'
+/// on one key: an envelope path's, with its tenant in it (None for any other path).
+pub fn tenant_context(spec: &PathSpec) -> Option<u64> {
+    match (&spec.tenant, &spec.protection) {
+        (Some(_), crate::scenario::Protection::Envelope(e)) => Some(
+            crate::emulator::kms::context_fingerprint(&e.encryption_context),
+        ),
+        _ => None,
+    }
+}
+
+/// Customer-managed keys a path is billed for: a tenant sharing its path's key counts none
+/// (the first tenant's copy, which created it, counts the one).
+fn billed_keys(spec: &PathSpec) -> u32 {
+    match &spec.tenant {
+        Some(t) if t.key == Some(crate::scenario::TenantKey::Shared) && t.index > 1 => 0,
+        _ => settings(spec).customer_managed_keys(),
     }
 }
 
@@ -383,6 +423,7 @@ pub fn faults(
     applied: &[crate::fault::engine::Applied],
     length: Duration,
     load_stopped: Duration,
+    results: &[crate::result::PathResult],
 ) -> Vec<FaultResult> {
     scenario
         .faults
@@ -400,14 +441,21 @@ pub fn faults(
                     e
                 }
             });
-            let paths = runs
+            // Every path that watched the fault: those it applied to and, with [tenants], the
+            // other tenants' copies of them (their blast radius).
+            let watched: Vec<_> = runs
                 .iter()
                 .filter_map(|r| {
                     let w = r.fault_windows.iter().find(|w| w.fault == i)?;
                     Some(crate::fault::report::path_result(&r.name, w, length))
                 })
                 .collect();
-            FaultResult {
+            let paths = watched
+                .iter()
+                .filter(|fp| f.applies_to(&fp.path))
+                .cloned()
+                .collect();
+            let mut result = FaultResult {
                 name: f.name.clone(),
                 kind: f.kind.name().to_string(),
                 at_secs: start.as_secs_f64(),
@@ -418,7 +466,11 @@ pub fn faults(
                     .map(|a| format!("{:?} at {:.3} s: {}", a.step, a.at.as_secs_f64(), a.note()))
                     .collect(),
                 paths,
-            }
+                tenants: f.tenants.clone(),
+                blast_radius: Vec::new(),
+            };
+            result.blast_radius = crate::result::blast_radius(&result, &watched, results);
+            result
         })
         .collect()
 }

@@ -36,6 +36,14 @@ pub fn measure(metric: &Metric, p: &PathResult, run: &RunResult) -> Option<f64> 
                 FaultMetric::RecoveryMs => fp.recovery_ms?,
                 FaultMetric::Errors => fp.errors_during.values().sum::<u64>() as f64,
                 FaultMetric::PutsOk => fp.puts_ok_during as f64,
+                FaultMetric::HitTenants | FaultMetric::CollateralTenants => {
+                    let group = &p.tenant.as_ref()?.group;
+                    let b = f.blast_radius.iter().find(|b| &b.path == group)?;
+                    match measure {
+                        FaultMetric::HitTenants => b.hit.len() as f64,
+                        _ => b.collateral.len() as f64,
+                    }
+                }
             }
         }
     })

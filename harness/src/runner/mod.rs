@@ -30,7 +30,7 @@ use crate::metrics::ledger::LedgerTracker;
 use crate::metrics::IntervalSeries;
 use crate::metrics::Timeline;
 use crate::result::{self, Machine, RunResult, ScenarioEcho};
-use crate::scenario::{ClockMode, Protection, Scenario};
+use crate::scenario::{ClockMode, PathSpec, Protection, Scenario};
 use crate::workload::context::Attempts;
 use crate::workload::pacer::Pairing;
 use crate::workload::{consumer, producer, PathRun, RetryPolicy, RunClock};
@@ -243,13 +243,14 @@ async fn provision_all(scenario: &Scenario, env: &RunEnv) -> Result<Vec<Provisio
             svc.control()
                 .set_stream_reuse_period(&stream, s.reuse_period);
         }
-        match setup::provision(&admin, scenario, spec, &stream).await {
+        let shared = shared_key_owner(scenario, spec, &made);
+        match setup::provision(&admin, scenario, spec, &stream, shared).await {
             Ok(p) => {
                 if let (Some(svc), Some(r)) = (&env.service, scenario.stream.retention) {
                     svc.control().set_retention(&p.stream, r);
                 }
                 env.interrupt.made(format!("stream {}", p.stream));
-                if let (Some(key), true) = (&p.key, p.key_created) {
+                if let (Some(key), true, false) = (&p.key, p.key_created, p.key_shared) {
                     env.interrupt.made(format!("key {key}"));
                 }
                 made.push(p)
@@ -267,17 +268,50 @@ async fn provision_all(scenario: &Scenario, env: &RunEnv) -> Result<Vec<Provisio
     Ok(made)
 }
 
+/// For a tenant's copy of a path whose tenants share one key: what setup made for the first
+/// tenant's copy, whose key it uses (the first tenant's copy creates it).
+fn shared_key_owner<'a>(
+    scenario: &Scenario,
+    spec: &PathSpec,
+    made: &'a [Provisioned],
+) -> Option<&'a Provisioned> {
+    let t = spec.tenant.as_ref()?;
+    if t.key != Some(crate::scenario::TenantKey::Shared) || t.index == 1 {
+        return None;
+    }
+    let first = crate::scenario::TenantOf::path_name(&t.group, 1);
+    let at = scenario.paths.iter().position(|p| p.name == first)?;
+    made.get(at)
+}
+
 /// The end of the load (warm-up and measured duration), since its start.
 fn load_end(scenario: &Scenario) -> Duration {
     scenario.warmup + scenario.duration
 }
 
+/// The windows of the faults that apply to `path` and, with `[tenants]`, of those that apply to
+/// another tenant's copy of it: a tenant's path watches every fault on its group, so the result
+/// can say which tenants a fault reached (its blast radius) against those it targeted.
 fn fault_windows(scenario: &Scenario, path: &str) -> Vec<FaultWindow> {
+    let group = scenario
+        .path(path)
+        .and_then(|p| p.tenant.as_ref())
+        .map(|t| t.group.as_str());
+    let on_group = |f: &crate::scenario::FaultSpec| {
+        group.is_some_and(|g| {
+            f.paths.iter().any(|name| {
+                scenario
+                    .path(name)
+                    .and_then(|p| p.tenant.as_ref())
+                    .is_some_and(|t| t.group == g)
+            })
+        })
+    };
     scenario
         .faults
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.applies_to(path))
+        .filter(|(_, f)| f.applies_to(path) || on_group(f))
         .map(|(i, f)| {
             let (start, end) = fault::plan::window(f, load_end(scenario));
             FaultWindow::new(i, start, end, scenario.warmup)
@@ -610,7 +644,8 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
             (started, wall.elapsed()),
             who,
         );
-        r.faults = collect::faults(&scenario, &runs, &applied, length, stopped);
+        r.faults = collect::faults(&scenario, &runs, &applied, length, stopped, &r.paths);
+        r.tenants = result::tenants(&r.paths);
         r.noise_floor_us = r
             .path(crate::scenario::TWIN)
             .filter(|p| p.kind == crate::result::PathKind::Plaintext)
@@ -679,6 +714,7 @@ fn collect_all(
                         run,
                         &arns,
                         p.key.as_deref(),
+                        collect::tenant_context(spec),
                         span,
                     ))
                 }
@@ -744,5 +780,6 @@ fn collect_all(
         noise_floor_us: None,
         interrupted: false,
         target,
+        tenants: None,
     }
 }

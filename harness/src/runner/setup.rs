@@ -28,6 +28,9 @@ pub struct Provisioned {
     pub key_created: bool,
     /// The alias the harness gave the key it created (`alias/kcb-...`).
     pub key_alias: Option<String>,
+    /// True when the key is another path's (tenants sharing one key): that path's teardown
+    /// removes it.
+    pub key_shared: bool,
     /// The stream's ARN (from DescribeStreamSummary).
     pub stream_arn: Option<String>,
     /// True if the harness created that stream (else the scenario named an existing one).
@@ -68,15 +71,18 @@ pub fn stream_name(scenario: &str, path: &str, run_tag: &str) -> String {
     name
 }
 
-/// Create the stream (and key, and SSE) for one path, or check the existing ones it names.
+/// Create the stream (and key, and SSE) for one path, or check the existing ones it names;
+/// `shared` is the path whose created key this one uses in place of its own (a tenant's copy
+/// of a path whose tenants share a key).
 pub async fn provision(
     admin: &Principal,
     scenario: &Scenario,
     spec: &PathSpec,
     stream: &str,
+    shared: Option<&Provisioned>,
 ) -> Result<Provisioned, BackendError> {
     if let Protection::Firehose(f) = &spec.protection {
-        return provision_firehose(admin, scenario, spec, f, stream).await;
+        return provision_firehose(admin, scenario, spec, f, stream, shared).await;
     }
     if let Some(existing) = &spec.stream {
         return existing_stream(admin, scenario, spec, existing).await;
@@ -100,10 +106,13 @@ pub async fn provision(
     let (key, key_created, key_alias) = match (&spec.protection, &spec.key) {
         (Protection::Plaintext, _) => (None, false, None),
         (_, Some(named)) => (Some(existing_key(&admin.kms, named).await?), false, None),
-        _ if creates => {
-            let (arn, alias) = create_key(admin, scenario, spec, stream, &tags).await?;
-            (Some(arn), true, alias)
-        }
+        _ if creates => match shared {
+            Some(owner) => (owner.key.clone(), true, owner.key_alias.clone()),
+            None => {
+                let (arn, alias) = create_key(admin, scenario, spec, stream, &tags).await?;
+                (Some(arn), true, alias)
+            }
+        },
         _ => (Some("alias/aws/kinesis".to_string()), false, None),
     };
     if let (Protection::SseKms(_), Some(k)) = (&spec.protection, &key) {
@@ -116,6 +125,7 @@ pub async fn provision(
         key,
         key_created,
         key_alias,
+        key_shared: shared.is_some() && key_created,
         stream_arn,
         stream_created: true,
         destination: None,
@@ -131,6 +141,7 @@ async fn provision_firehose(
     spec: &PathSpec,
     f: &FirehoseSpec,
     stream: &str,
+    shared: Option<&Provisioned>,
 ) -> Result<Provisioned, BackendError> {
     let run = stream.rsplit('-').next().unwrap_or_default().to_owned();
     let mut name: String = format!("kcb-{}", slug(&spec.name))
@@ -144,10 +155,13 @@ async fn provision_firehose(
     let (key, key_created, key_alias) = match (&spec.key, wants_key) {
         (_, false) => (None, false, None),
         (Some(named), true) => (Some(existing_key(&admin.kms, named).await?), false, None),
-        (None, true) => {
-            let (arn, alias) = create_key(admin, scenario, spec, &name, &tags).await?;
-            (Some(arn), true, alias)
-        }
+        (None, true) => match shared {
+            Some(owner) => (owner.key.clone(), true, owner.key_alias.clone()),
+            None => {
+                let (arn, alias) = create_key(admin, scenario, spec, &name, &tags).await?;
+                (Some(arn), true, alias)
+            }
+        },
     };
     let region = admin.s3.region();
     let (bucket, bucket_created) = match &f.bucket {
@@ -218,6 +232,7 @@ async fn provision_firehose(
                 key,
                 key_created,
                 key_alias,
+                key_shared: shared.is_some() && key_created,
                 stream_arn: Some(arn),
                 stream_created: true,
                 destination: Some(Destination {
@@ -304,6 +319,7 @@ async fn existing_stream(
         stream: stream.to_string(),
         key_created: false,
         key_alias: None,
+        key_shared: false,
         key,
         stream_arn: info.arn,
         stream_created: false,
@@ -470,7 +486,7 @@ pub async fn teardown(env: &super::RunEnv, made: &[Provisioned]) {
                 tracing::warn!(stream = %p.stream, error = %e, "could not delete stream");
             }
         }
-        if !env.target.is_embedded() && p.key_created {
+        if !env.target.is_embedded() && p.key_created && !p.key_shared {
             if let Some(k) = &p.key {
                 // By key id: KMS takes an ARN too, but moto looks keys up by id only.
                 let id = k.rsplit_once(":key/").map_or(k.as_str(), |(_, id)| id);

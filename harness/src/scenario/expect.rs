@@ -167,15 +167,22 @@ pub enum FaultMetric {
     Errors,
     /// Puts acknowledged on the path while the fault was active (records).
     PutsOk,
+    /// With `[tenants]`: tenants of the path's group that saw an error or gave up on a record
+    /// while the fault was active (tenants).
+    HitTenants,
+    /// With `[tenants]`: of those, the tenants the fault did not target (tenants).
+    CollateralTenants,
 }
 
 impl FaultMetric {
     /// Every fault measure.
-    pub const ALL: [FaultMetric; 4] = [
+    pub const ALL: [FaultMetric; 6] = [
         Self::FirstErrorMs,
         Self::RecoveryMs,
         Self::Errors,
         Self::PutsOk,
+        Self::HitTenants,
+        Self::CollateralTenants,
     ];
 
     /// The name as written after `fault.<fault>.`.
@@ -185,6 +192,8 @@ impl FaultMetric {
             Self::RecoveryMs => "recovery_ms",
             Self::Errors => "errors",
             Self::PutsOk => "puts_ok",
+            Self::HitTenants => "hit_tenants",
+            Self::CollateralTenants => "collateral_tenants",
         }
     }
 
@@ -278,6 +287,8 @@ pub(crate) struct Known<'a> {
     pub faults: &'a [FaultSpec],
     /// When the load ends (warm-up + duration).
     pub load_end: Duration,
+    /// Whether the file has a `[tenants]` table.
+    pub tenants: bool,
 }
 
 /// Reads the `[expect]` table at `field`.
@@ -462,6 +473,17 @@ fn fault_metric(
         return Err(Problem::new(field, msg));
     };
     check_fault_scope(field, fault, scope, known.paths)?;
+    let blast = matches!(
+        measure,
+        FaultMetric::HitTenants | FaultMetric::CollateralTenants
+    );
+    if blast && !known.tenants {
+        let msg = format!(
+            "`{}` counts tenants: it needs a [tenants] table (count = N)",
+            measure.name()
+        );
+        return Err(Problem::new(field, msg));
+    }
     if measure == FaultMetric::RecoveryMs {
         check_fault_ends(field, fault, known.load_end)?;
     }
@@ -572,6 +594,7 @@ mod tests {
             paths: &["plaintext", "sse-kms"],
             faults: &[],
             load_end: Duration::from_secs(10),
+            tenants: false,
         };
         expectations(&FieldPath::root().key("expect"), &table, &known)
     }

@@ -32,6 +32,9 @@ pub struct FaultSpec {
     /// Names of the paths it applies to; never empty: the paths listed, else every path it
     /// can apply to.
     pub paths: Vec<String>,
+    /// With `[tenants]`: the tenants it names (empty: every tenant of those paths).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tenants: Vec<u32>,
     /// What it does.
     #[serde(flatten)]
     pub kind: FaultKind,

@@ -36,6 +36,7 @@ fn deny_parses_and_reaches_paths_by_its_actions() {
         at: secs(5),
         duration: Some(secs(3)),
         paths: strings(&["plaintext", "envelope", "sse-kms", "sse-aws"]),
+        tenants: Vec::new(),
         kind: FaultKind::Deny {
             principal: "producer".into(),
             actions: strings(&["kms:GenerateDataKey", "kinesis:Put*"]),
@@ -137,6 +138,7 @@ fn key_faults_reach_customer_managed_keys_only() {
         at: secs(8),
         duration: None,
         paths: strings(&["sse-kms"]),
+        tenants: Vec::new(),
         kind: FaultKind::DeleteKey,
     };
     assert_eq!(f, want);
@@ -254,8 +256,8 @@ fn rejects_bad_faults_naming_file_line_and_field() {
         ("kind = \"deny\"\nprincipal = \"producer\"\nactions = [\"*\"]", "x.toml:17: faults[0].at", "required field `at`"),
         ("kind = \"deny\"\nat = \"1s\"\nbogus = 1", "x.toml:20: faults[0].bogus", "expected one of `kind`, `name`, `at`, `for`, `paths`"),
         ("kind = \"disable-key\"\nat = \"1s\"\ncancel_after = \"1s\"", "x.toml:20: faults[0].cancel_after", "not a setting of kind \"disable-key\" (it belongs to kind \"schedule-key-deletion\"); keys valid for kind \"disable-key\": kind, name, at, for, paths"),
-        ("kind = \"throttle\"\nservice = \"kinesis\"\nat = \"1s\"\nquota_per_sec = 2", "x.toml:21: faults[0].quota_per_sec", "belongs to kind \"throttle\" with service = \"kms\"); keys valid for kind \"throttle\" with service = \"kinesis\": kind, name, at, for, paths, service, operations, fraction, write_bytes_per_sec"),
-        ("kind = \"deny\"\nat = \"1s\"\noperations = [\"PutRecord\"]", "x.toml:20: faults[0].operations", "(it belongs to kinds \"throttle\", \"latency\"); keys valid for kind \"deny\": kind, name, at, for, paths, principal, actions"),
+        ("kind = \"throttle\"\nservice = \"kinesis\"\nat = \"1s\"\nquota_per_sec = 2", "x.toml:21: faults[0].quota_per_sec", "belongs to kind \"throttle\" with service = \"kms\"); keys valid for kind \"throttle\" with service = \"kinesis\": kind, name, at, for, paths, tenants, service, operations, fraction, write_bytes_per_sec"),
+        ("kind = \"deny\"\nat = \"1s\"\noperations = [\"PutRecord\"]", "x.toml:20: faults[0].operations", "(it belongs to kinds \"throttle\", \"latency\"); keys valid for kind \"deny\": kind, name, at, for, paths, tenants, principal, actions"),
         ("kind = \"latency\"\nservice = \"kms\"\nat = \"1s\"\nfraction = 0.5\ndelay = \"1ms\"", "x.toml:21: faults[0].fraction", "belongs to kind \"throttle\")"),
         ("kind = \"delete-key\"\nat = \"1s\"\nfor = \"2s\"", "x.toml:20: faults[0].for", "deletion cannot be undone"),
         ("kind = \"reshard\"\nat = \"1s\"\naction = \"split\"\nfor = \"2s\"", "x.toml:21: faults[0].for", "kind \"reshard\" is an event and cannot have `for`"),
@@ -263,7 +265,7 @@ fn rejects_bad_faults_naming_file_line_and_field() {
         ("kind = \"reshard\"\nat = \"1s\"\naction = \"grow\"", "x.toml:20: faults[0].action", "must be one of \"split\", \"merge\", \"update-shard-count\" (got \"grow\")"),
         ("kind = \"reshard\"\nat = \"1s\"\naction = \"split\"\ntarget_shards = 2", "x.toml:21: faults[0].target_shards", "only with action = \"update-shard-count\""),
         ("kind = \"reshard\"\nat = \"1s\"\naction = \"update-shard-count\"\ntarget_shards = 501", "x.toml:21: faults[0].target_shards", "between 1 and 500 shards"),
-        ("kind = \"reshard\"\nat = \"1s\"\naction = \"split\"\ndelay = \"1ms\"", "x.toml:21: faults[0].delay", "keys valid for kind \"reshard\": kind, name, at, paths, action, target_shards"),
+        ("kind = \"reshard\"\nat = \"1s\"\naction = \"split\"\ndelay = \"1ms\"", "x.toml:21: faults[0].delay", "keys valid for kind \"reshard\": kind, name, at, paths, tenants, action, target_shards"),
         ("kind = \"disable-key\"\nat = \"1s\"\npaths = [\"plaintext\"]", "x.toml:20: faults[0].paths[0]", "path \"plaintext\" is kind \"plaintext\", which has no KMS key"),
         ("kind = \"delete-key\"\nat = \"1s\"\npaths = [\"sse-kms\", \"sse-aws\"]", "x.toml:20: faults[0].paths[1]", "uses the AWS-managed key (alias/aws/kinesis), which cannot be disabled or deleted"),
         ("kind = \"throttle\"\nservice = \"kms\"\nat = \"1s\"\nquota_per_sec = 1\npaths = [\"plaintext\"]", "x.toml:22: faults[0].paths[0]", "makes no KMS calls"),
@@ -402,6 +404,8 @@ fn readme_fault_examples_validate() {
         let s = parse_text(&format!("{base}{block}")).unwrap_or_else(|e| panic!("{e}\n{block}"));
         kinds.extend(s.faults.iter().map(|f| f.kind.name()));
     }
+    // The `[tenants]` example stands alone (its paths become copies); the rest share `base`.
+    let blocks: Vec<&String> = blocks.iter().filter(|b| !b.contains("[tenants]")).collect();
     for kind in [
         "deny",
         "throttle",

@@ -12,6 +12,9 @@ mod faults;
 mod faults_tests;
 mod raw;
 pub mod target;
+mod tenants;
+#[cfg(test)]
+mod tenants_tests;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -24,6 +27,7 @@ pub use error::{FieldPath, ScenarioError, Segment};
 pub use expect::{Cmp, Expectation, FaultMetric, Metric};
 pub use faults::{DelaySpec, FaultKind, FaultService, FaultSpec, KeyPolicyChange, ReshardAction};
 pub use target::{RoleCredentials, TargetKind, TargetSpec};
+pub use tenants::{TenantKey, TenantOf, TenantsSpec, MAX_TENANTS};
 pub use validate::TWIN;
 
 /// Smallest record, in plaintext bytes: each record carries a 32-byte id/time/checksum header.
@@ -91,6 +95,9 @@ pub struct Scenario {
     pub output: OutputSpec,
     /// Where the run goes, and how each role signs there.
     pub target: TargetSpec,
+    /// `[tenants]`: each path of the file replicated per tenant (`paths` holds the copies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenants: Option<TenantsSpec>,
 }
 
 /// `[output]`.
@@ -237,6 +244,9 @@ pub struct PathSpec {
     /// key), in place of one the run creates; never changed by a fault.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// With `[tenants]`: the path as written and the tenant this copy of it is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<TenantOf>,
 }
 
 /// How a record is protected.

@@ -47,6 +47,18 @@ pub(crate) struct RawScenario {
     pub expect: Option<toml::Table>,
     /// `[target]`: where the run goes and how each role signs.
     pub target: Option<RawTarget>,
+    /// `[tenants]`: every path replicated once per tenant.
+    pub tenants: Option<RawTenants>,
+}
+
+/// `[tenants]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTenants {
+    /// Tenants; each path runs once per tenant.
+    pub count: i64,
+    /// "per-tenant" (default) or "shared": one key per tenant, or one for all.
+    pub key: Option<String>,
 }
 
 /// `[target]`.
@@ -207,6 +219,8 @@ pub(crate) struct RawPath {
     pub bucket: Option<String>,
     /// firehose: the IAM role ARN Firehose delivers as (required off the embedded service).
     pub delivery_role: Option<String>,
+    /// With `[tenants]`: "per-tenant" or "shared", overriding `[tenants] key` for this path.
+    pub tenant_key: Option<String>,
 }
 
 /// `[paths.cache]` / `cache = { ... }`.
@@ -266,6 +280,8 @@ pub(crate) struct RawFault {
     pub for_: Option<RawDuration>,
     /// Names of the paths it applies to; absent = every path it can apply to.
     pub paths: Option<Vec<String>>,
+    /// With `[tenants]`: the tenants (1-based) whose copies of those paths it applies to.
+    pub tenants: Option<Vec<i64>>,
     /// deny, key-policy: "producer", "consumer", "admin" or "resharder".
     pub principal: Option<String>,
     /// deny, key-policy: IAM actions, e.g. "kms:GenerateDataKey".

@@ -189,6 +189,15 @@ pub(crate) fn scenario(raw: RawScenario, source: &Path, text: &str) -> R<Scenari
     let stream = stream(&at("stream"), &raw.stream.unwrap_or_default())?;
     let workload = workload(&at("workload"), &raw.workload)?;
     let mut paths = paths(&at("paths"), &raw.paths)?;
+    let tenants = raw
+        .tenants
+        .as_ref()
+        .map(|t| super::tenants::tenants(&at("tenants"), t))
+        .transpose()?;
+    match &tenants {
+        Some(t) => paths = super::tenants::expand(&at("paths"), &raw.paths, paths, t)?,
+        None => super::tenants::reject_tenant_key(&at("paths"), &raw.paths)?,
+    }
     let twin = raw
         .control
         .as_ref()
@@ -212,6 +221,7 @@ pub(crate) fn scenario(raw: RawScenario, source: &Path, text: &str) -> R<Scenari
         paths: &paths,
         load_end,
         kms: &kms,
+        tenants: tenants.as_ref(),
     };
     let faults = faults::faults(&at("faults"), &raw.faults, &cx)?;
     let names: Vec<&str> = paths.iter().map(|p| p.name.as_str()).collect();
@@ -219,6 +229,7 @@ pub(crate) fn scenario(raw: RawScenario, source: &Path, text: &str) -> R<Scenari
         paths: &names,
         faults: &faults,
         load_end,
+        tenants: tenants.is_some(),
     };
     let expect = match &raw.expect {
         Some(table) => expect::expectations(&at("expect"), table, &known)?,
@@ -247,6 +258,7 @@ pub(crate) fn scenario(raw: RawScenario, source: &Path, text: &str) -> R<Scenari
         expect,
         output,
         target,
+        tenants,
     })
 }
 
@@ -463,6 +475,7 @@ fn plaintext_twin(field: &FieldPath, paths: &mut Vec<PathSpec>) -> R<()> {
         protection: Protection::Plaintext,
         stream: None,
         key: None,
+        tenant: None,
     });
     Ok(())
 }
@@ -504,6 +517,7 @@ fn path(field: &FieldPath, p: &RawPath) -> R<PathSpec> {
         protection,
         stream,
         key,
+        tenant: None,
     })
 }
 

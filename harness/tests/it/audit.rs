@@ -225,6 +225,93 @@ fn every_protection_of_the_sample_fleet_is_classified_and_require_gates() {
             "{name}\n{md}"
         );
     }
+    report_shows_the_audit(&out, &expect);
+}
+
+/// `report --audit`: the page's audit section holds every stream with its protection, the
+/// compliance the JSON gives, a bar per protection of as many streams as the audit found of it,
+/// and each finding's commands; the summary says the compliance too.
+fn report_shows_the_audit(out: &Output, expect: &[(&str, &str, &str)]) {
+    let r = json_of(out);
+    let dir = std::env::temp_dir().join(format!("kcb-audit-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("audit.json");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let report = Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"))
+        .args(["report", "--audit"])
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.join("report"))
+        .output()
+        .expect("the binary runs");
+    assert_eq!(
+        report.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let html = std::fs::read_to_string(dir.join("report/index.html")).unwrap();
+    let section = &html[html.find("<h2 id=\"audit\">").expect("an audit section")..];
+    let compliance = format!(
+        "Compliance {:.1}%",
+        r["compliance_percent"].as_f64().unwrap()
+    );
+    assert!(section.contains(&compliance), "{compliance}");
+    assert!(section.contains("data-plot=\"audit\""));
+    for series in ["compliant", "falls short"] {
+        assert!(
+            section.contains(&format!("data-series=\"{series}\"")),
+            "{series}"
+        );
+    }
+    for (name, _, protection) in expect {
+        assert!(
+            section.contains(&format!("<td>{name}</td>"))
+                && section.contains(&format!("<td>{protection}")),
+            "{name} {protection}"
+        );
+    }
+    // The numbers beside the plot: streams of each protection, as the JSON counts them.
+    for protection in ["none", "aws-owned", "aws-managed", "customer-managed"] {
+        let of: Vec<&Value> = r["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["protection"] == protection)
+            .collect();
+        let ok = of.iter().filter(|s| s["compliant"] == true).count();
+        let row = format!(
+            "<tr><td>{protection}</td><td class=\"num\">{ok}</td><td class=\"num\">{}</td></tr>",
+            of.len() - ok
+        );
+        assert!(section.contains(&row), "{row}");
+    }
+    // Every finding's commands, as the page escapes them.
+    let escape = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    for f in r["findings"].as_array().unwrap() {
+        for c in f["remediation"].as_array().unwrap() {
+            assert!(section.contains(&escape(c.as_str().unwrap())), "{c}");
+        }
+    }
+    let summary = std::fs::read_to_string(dir.join("report/summary.md")).unwrap();
+    assert!(summary.contains(&compliance), "{summary}");
+    // Not an audit: exit 2, naming the file.
+    std::fs::write(&file, "{\"streams\": 1}").unwrap();
+    let bad = Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"))
+        .args(["report", "--audit"])
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.join("bad"))
+        .output()
+        .expect("the binary runs");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("audit.json"));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -138,6 +138,7 @@ fn spec(i: usize, (p, at, len, on): &(Pick, u64, Option<u64>, Vec<bool>)) -> Fau
         at: Duration::from_secs(*at),
         duration: len.map(Duration::from_secs),
         paths,
+        tenants: Vec::new(),
         kind,
     }
 }

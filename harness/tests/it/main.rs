@@ -36,3 +36,4 @@ mod secrets;
 mod serve;
 mod shipped_scenarios;
 mod sse;
+mod tenants;

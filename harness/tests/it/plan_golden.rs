@@ -31,6 +31,8 @@ fn input() -> PlanInput {
         region: Some("eu-west-2".to_owned()),
         consumers: 2,
         kms_quota_per_sec: None,
+        tenants: None,
+        tenant_key: None,
     }
 }
 
@@ -97,6 +99,8 @@ fn plan_command_exit_codes() {
         region: None,
         consumers: 1,
         kms_quota_per_sec: None,
+        tenants: None,
+        tenant_key: None,
         format: PlanFormat::Json,
     };
     let good = golden_dir().join("plan-result.json");

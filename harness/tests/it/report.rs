@@ -459,6 +459,7 @@ fn write_golden_report(dir: &Path) -> PathBuf {
         png: false,
         history: Some(history.clone()),
         append_history: Some(history),
+        audit: None,
     };
     write_report(&args).unwrap_or_else(|e| panic!("{e}")).index
 }
@@ -530,6 +531,7 @@ fn unreadable_inputs_exit_2_naming_the_file() {
         png: false,
         history,
         append_history: None,
+        audit: None,
     };
     let missing = dir.join("missing.json");
     let old = dir.join("old.json");
@@ -692,7 +694,7 @@ fn the_page_renders_in_headless_chromium() {
 
 #[test]
 fn html_render_of_the_golden_run_alone_has_no_comparison() {
-    let page = html::render(&[golden_run()], None, None).unwrap_or_else(|e| panic!("{e}"));
+    let page = html::render(&[golden_run()], None, None, None).unwrap_or_else(|e| panic!("{e}"));
     assert!(page.html.contains("data-plot=\"fault-timeline\""));
     assert!(!page.html.contains("data-plot=\"trend\""));
 }

@@ -401,6 +401,8 @@ fn crypto_is_costed_record_by_record_and_calibrated_before_the_load() {
         region: None,
         consumers: 1,
         kms_quota_per_sec: None,
+        tenants: None,
+        tenant_key: None,
     };
     let plan = kcb::plan::plan(&r, &input);
     let cpu = plan

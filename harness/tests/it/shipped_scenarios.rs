@@ -7,6 +7,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
+/// The shipped scenario whose key deletion leaves records unreadable on purpose.
+pub const TENANTS_SCENARIO: &str = "tenants-blast-radius.toml";
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"))
 }
@@ -62,6 +65,9 @@ fn every_shipped_scenario_runs_balances_and_matches_the_schema() {
         .expect("scenarios/")
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        // It deletes a tenant's key, so some records are unreadable by design; `tenants` runs
+        // it and checks each tenant's figures.
+        .filter(|p| !p.ends_with(TENANTS_SCENARIO))
         .collect();
     files.sort();
     assert!(files.len() >= 5, "{files:?}");

@@ -34,6 +34,30 @@ pub struct KmsCallEvent {
     pub at: Duration,
     /// Whether it succeeded.
     pub ok: bool,
+    /// [`context_fingerprint`] of the request's encryption context (0: none), as CloudTrail
+    /// logs each call's encryption context: it tells apart callers of one key.
+    pub context: u64,
+}
+
+/// A fingerprint of an encryption context, the `aws-crypto-` pairs left out (the AWS
+/// Encryption SDK adds its signing key there, different in every message): two requests made
+/// with the same context have the same one. 0 for an empty context.
+pub fn context_fingerprint(context: &BTreeMap<String, String>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut any = false;
+    for (k, v) in context
+        .iter()
+        .filter(|(k, _)| !k.starts_with("aws-crypto-"))
+    {
+        (k, v).hash(&mut h);
+        any = true;
+    }
+    if any {
+        h.finish().max(1)
+    } else {
+        0
+    }
 }
 
 thread_local! {
@@ -157,10 +181,17 @@ impl Kms {
     /// Log a call that [`Kms::admit`] admitted and that needed no cryptography (key
     /// administration), so every request is counted.
     pub fn log_admitted(&mut self, op: &str, key_id: &str, caller: Caller<'_>, now: Duration) {
-        self.log(op, key_id, caller, now, true);
+        self.log(op, key_id, caller, now, (true, 0));
     }
 
-    fn log(&mut self, op: &str, key_id: &str, caller: Caller<'_>, now: Duration, ok: bool) {
+    fn log(
+        &mut self,
+        op: &str,
+        key_id: &str,
+        caller: Caller<'_>,
+        now: Duration,
+        (ok, context): (bool, u64),
+    ) {
         REQUEST_KMS_OPS.with(|ops| ops.borrow_mut().push((op.to_string(), key_id.to_string())));
         self.calls.push(KmsCallEvent {
             op: op.to_string(),
@@ -169,6 +200,7 @@ impl Kms {
             via_stream: caller.via_stream.map(str::to_string),
             at: now,
             ok,
+            context,
         });
     }
 
@@ -182,9 +214,22 @@ impl Kms {
         authorize: Authorize<'_>,
         now: Duration,
     ) -> Result<String, KmsFailure> {
+        self.admit_with(op, key_ref, caller, authorize, now, 0)
+    }
+
+    /// [`Kms::admit`] for a request made with an encryption context (its fingerprint).
+    fn admit_with(
+        &mut self,
+        op: &str,
+        key_ref: &str,
+        caller: Caller<'_>,
+        authorize: Authorize<'_>,
+        now: Duration,
+        context: u64,
+    ) -> Result<String, KmsFailure> {
         let result = self.admit_inner(op, key_ref, caller, authorize, now);
         if result.is_err() {
-            self.log(op, key_ref, caller, now, false);
+            self.log(op, key_ref, caller, now, (false, context));
         }
         result
     }
@@ -255,11 +300,12 @@ impl Kms {
         authorize: Authorize<'_>,
         now: Duration,
     ) -> Result<GeneratedKey, KmsFailure> {
-        let id = self.admit("GenerateDataKey", key_ref, caller, authorize, now)?;
+        let fp = context_fingerprint(context);
+        let id = self.admit_with("GenerateDataKey", key_ref, caller, authorize, now, fp)?;
         let mut plaintext = Zeroizing::new(vec![0u8; bytes]);
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, plaintext.as_mut_slice());
         let sealed = self.store.seal(&id, &plaintext, context, now);
-        self.log("GenerateDataKey", &id, caller, now, sealed.is_ok());
+        self.log("GenerateDataKey", &id, caller, now, (sealed.is_ok(), fp));
         let (blob, key_arn) = sealed?;
         Ok(GeneratedKey {
             plaintext,
@@ -278,9 +324,10 @@ impl Kms {
         authorize: Authorize<'_>,
         now: Duration,
     ) -> Result<(Vec<u8>, String), KmsFailure> {
-        let id = self.admit("Encrypt", key_ref, caller, authorize, now)?;
+        let fp = context_fingerprint(context);
+        let id = self.admit_with("Encrypt", key_ref, caller, authorize, now, fp)?;
         let sealed = self.store.seal(&id, plaintext, context, now);
-        self.log("Encrypt", &id, caller, now, sealed.is_ok());
+        self.log("Encrypt", &id, caller, now, (sealed.is_ok(), fp));
         sealed
     }
 
@@ -293,16 +340,17 @@ impl Kms {
         authorize: Authorize<'_>,
         now: Duration,
     ) -> Result<(Zeroizing<Vec<u8>>, String), KmsFailure> {
+        let fp = context_fingerprint(context);
         let key_id = match KeyStore::blob_key_id(blob) {
             Ok(id) => id,
             Err(e) => {
-                self.log("Decrypt", "", caller, now, false);
+                self.log("Decrypt", "", caller, now, (false, fp));
                 return Err(e);
             }
         };
-        let id = self.admit("Decrypt", &key_id, caller, authorize, now)?;
+        let id = self.admit_with("Decrypt", &key_id, caller, authorize, now, fp)?;
         let opened = self.store.open(blob, context, now);
-        self.log("Decrypt", &id, caller, now, opened.is_ok());
+        self.log("Decrypt", &id, caller, now, (opened.is_ok(), fp));
         opened
     }
 }

@@ -7,8 +7,11 @@ use super::kinds::{self, Shape};
 use super::FaultSpec;
 use crate::scenario::error::{FieldPath, Problem};
 use crate::scenario::raw::{RawDuration, RawFault};
+use crate::scenario::tenants::fault_tenants;
 use crate::scenario::validate::{choice, dur, fmt_dur, path_name};
-use crate::scenario::{DestinationSse, FirehoseKeyChoice, KmsSpec, PathSpec, Protection, SseKey};
+use crate::scenario::{
+    DestinationSse, FirehoseKeyChoice, KmsSpec, PathSpec, Protection, SseKey, TenantsSpec,
+};
 
 pub(super) type R<T> = Result<T, Problem>;
 
@@ -20,6 +23,8 @@ pub(crate) struct Context<'a> {
     pub load_end: Duration,
     /// `[kms]`, for the quota and the length of a day.
     pub kms: &'a KmsSpec,
+    /// `[tenants]`, if the file has it.
+    pub tenants: Option<&'a TenantsSpec>,
 }
 
 /// Which paths a fault can reach: a kind's validation says, `paths` checks.
@@ -99,12 +104,32 @@ fn fault(field: &FieldPath, index: usize, f: &RawFault, cx: &Context<'_>) -> R<F
     let start = start(&at("at"), &f.at, cx.load_end)?;
     let duration = f.for_.as_ref().map(|d| length(&at("for"), d)).transpose()?;
     let (kind, reach) = kinds::validate(shape, field, f, duration, cx.kms)?;
-    let paths = paths(field, f.paths.as_deref(), reach, cx.paths)?;
+    let tenants = f
+        .tenants
+        .as_deref()
+        .map(|t| fault_tenants(&at("tenants"), t, cx.tenants))
+        .transpose()?
+        .unwrap_or_default();
+    let mut paths = paths(field, f.paths.as_deref(), reach, cx.paths)?;
+    if !tenants.is_empty() {
+        paths.retain(|name| {
+            let p = cx.paths.iter().find(|p| &p.name == name);
+            p.and_then(|p| p.tenant.as_ref())
+                .is_some_and(|t| tenants.contains(&t.index))
+        });
+        if paths.is_empty() {
+            let msg = format!(
+                "no path of tenants {tenants:?} is in this fault's reach (check `paths` and the fault's kind)"
+            );
+            return Err(Problem::new(&at("tenants"), msg));
+        }
+    }
     Ok(FaultSpec {
         name,
         at: start,
         duration,
         paths,
+        tenants,
         kind,
     })
 }
@@ -142,7 +167,7 @@ fn reject_foreign_keys(field: &FieldPath, f: &RawFault, shape: Shape) -> R<()> {
         [one] => format!("kind {one}"),
         many => format!("kinds {}", many.join(", ")),
     };
-    let mut valid = vec!["kind", "name", "at", "for", "paths"];
+    let mut valid = vec!["kind", "name", "at", "for", "paths", "tenants"];
     if matches!(shape, Shape::DeleteKey | Shape::Reshard) {
         valid.retain(|k| *k != "for");
     }
@@ -209,6 +234,23 @@ fn paths(
     let mut out: Vec<String> = Vec::with_capacity(names.len());
     for (j, name) in names.iter().enumerate() {
         let here = field.index(j);
+        // With [tenants], a path as written stands for every tenant's copy of it.
+        let copies: Vec<&PathSpec> = all
+            .iter()
+            .filter(|p| p.tenant.as_ref().is_some_and(|t| t.group == *name))
+            .collect();
+        if !copies.is_empty() {
+            for path in copies {
+                if let Some(why) = reach.excludes(path) {
+                    return Err(Problem::new(&here, why));
+                }
+                if out.contains(&path.name) {
+                    return Err(Problem::new(&here, format!("{name:?} is listed twice")));
+                }
+                out.push(path.name.clone());
+            }
+            continue;
+        }
         let Some(path) = all.iter().find(|p| p.name == *name) else {
             let valid: Vec<String> = all.iter().map(|p| format!("{:?}", p.name)).collect();
             let msg = format!("no path is named {name:?}; paths: {}", valid.join(", "));
