@@ -239,7 +239,10 @@ pub fn plan(result: &RunResult, input: &PlanInput) -> Plan {
                 b,
                 input.consumers,
                 quota.per_sec,
-                result.scenario.rate_per_sec,
+                // The rate it was measured at: a weighted tenant's own.
+                p.tenant
+                    .as_ref()
+                    .map_or(result.scenario.rate_per_sec, |t| t.rate_per_sec),
             );
             let cpu = cpu_plan(&p.crypto, input.record_bytes, mib_per_sec);
             let delivery_streams =

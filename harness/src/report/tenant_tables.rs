@@ -122,10 +122,11 @@ pub(super) fn blast_radius(r: &RunResult, out: &mut String) {
 }
 
 /// The HTML report's per-tenant table's head.
-pub(crate) const TENANT_HEAD: [&str; 12] = [
+pub(crate) const TENANT_HEAD: [&str; 13] = [
     "path",
     "tenant",
     "key",
+    "rate/s",
     "sent",
     "acked",
     "failed",
@@ -150,6 +151,7 @@ pub(crate) fn tenant_rows(r: &RunResult) -> Vec<Vec<String>> {
                     g.path.clone(),
                     x.tenant.to_string(),
                     g.key.clone().unwrap_or_else(|| "-".to_owned()),
+                    format::measured(Some(x.rate_per_sec)),
                     format::count(x.ledger.sent),
                     format::count(x.ledger.acked),
                     format::count(x.ledger.failed),

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{FaultResult, LatencySummary, Ledger, PathKind, PathResult};
 
 /// Which tenant's copy of which path a path is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PathTenant {
     /// The path as the scenario wrote it.
@@ -17,6 +17,8 @@ pub struct PathTenant {
     pub index: u32,
     /// "per-tenant" or "shared"; null for a path with no key of the run's.
     pub key: Option<String>,
+    /// Records a second it was to send: `rate_per_sec`, or its weight's share of the tenants'.
+    pub rate_per_sec: f64,
 }
 
 /// Every path's tenants.
@@ -61,6 +63,8 @@ pub struct TenantRow {
     pub tenant: u32,
     /// Its copy of the path.
     pub path: String,
+    /// Records a second it was to send.
+    pub rate_per_sec: f64,
     /// What happened to its records.
     pub ledger: Ledger,
     /// Errors its producers and consumers saw.
@@ -171,6 +175,7 @@ pub fn tenants(paths: &[PathResult]) -> Option<TenantsResult> {
         g.tenants.push(TenantRow {
             tenant: t.index,
             path: p.name.clone(),
+            rate_per_sec: t.rate_per_sec,
             ledger: p.ledger,
             errors: p.errors.values().sum(),
             put_latency_us: p.put_latency_us,
@@ -289,6 +294,7 @@ mod tests {
                     group: "g".into(),
                     index: i,
                     key: Some(key.into()),
+                    rate_per_sec: 100.0,
                 });
                 p.resources.key_arn = Some(if key == "shared" {
                     "arn:aws:kms:eu-west-1:111122223333:key/shared".into()

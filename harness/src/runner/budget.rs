@@ -57,9 +57,8 @@ pub fn mean_size(size: &SizeSpec) -> f64 {
 
 /// The scenario's budget (for the embedded service: `unread_bytes` is 0 elsewhere).
 pub fn estimate(scenario: &Scenario, embedded: bool) -> Budget {
-    let paths = scenario.paths.len() as f64;
     let secs = scenario.duration.as_secs_f64();
-    let rate = scenario.workload.rate_per_sec * paths;
+    let rate: f64 = scenario.paths.iter().map(|p| scenario.rate_of(p)).sum();
     let records = (rate * secs).ceil() as u64;
     let per_record = mean_size(&scenario.workload.record_size) + PER_RECORD_BYTES as f64;
     let retention = scenario.stream.retention.unwrap_or(DEFAULT_RETENTION);

@@ -392,6 +392,7 @@ pub fn path_result(c: Collected<'_>, plaintext: Option<&PathRun>) -> PathResult 
             group: t.group.clone(),
             index: t.index,
             key: t.key.map(|k| k.as_str().to_owned()),
+            rate_per_sec: t.rate_per_sec,
         }),
     }
 }

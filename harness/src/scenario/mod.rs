@@ -118,6 +118,13 @@ impl Scenario {
     pub fn fault(&self, name: &str) -> Option<&FaultSpec> {
         self.faults.iter().find(|f| f.name == name)
     }
+
+    /// Records a second `path` sends: `workload.rate_per_sec`, or a tenant's weighted share.
+    pub fn rate_of(&self, path: &PathSpec) -> f64 {
+        path.tenant
+            .as_ref()
+            .map_or(self.workload.rate_per_sec, |t| t.rate_per_sec)
+    }
 }
 
 /// Which clock drives the run.

@@ -59,6 +59,9 @@ pub(crate) struct RawTenants {
     pub count: i64,
     /// "per-tenant" (default) or "shared": one key per tenant, or one for all.
     pub key: Option<String>,
+    /// One weight per tenant: the tenants' load (`count` x `rate_per_sec`) split in these
+    /// proportions.
+    pub weights: Option<Vec<i64>>,
 }
 
 /// `[target]`.

@@ -8,12 +8,16 @@ use serde::Serialize;
 use super::error::{FieldPath, Problem};
 use super::raw::{RawPath, RawTenants};
 use super::validate::choice;
+use super::validate::MAX_RATE_PER_SEC as MAX_RATE;
 use super::{DestinationSse, FirehoseKeyChoice, PathSpec, Protection, SseKey};
 
 type R<T> = Result<T, Problem>;
 
 /// Most tenants a scenario may have: each is a stream (and a key) per path.
 pub const MAX_TENANTS: u32 = 64;
+
+/// Largest weight a tenant may have (weights are relative: 1 to this).
+pub const MAX_WEIGHT: i64 = 10_000;
 
 /// Longest path name that can carry tenants: the copies are named `<path>-t<N>` within the
 /// 64 characters a path name may have.
@@ -52,14 +56,31 @@ const TENANT_KEYS: &[(&str, TenantKey)] = &[
 /// `[tenants]`, validated.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TenantsSpec {
-    /// Tenants (1..=64); each path runs once per tenant, at `rate_per_sec` each.
+    /// Tenants (1..=64); each path runs once per tenant, at `rate_per_sec` each unless
+    /// `weights` split the load.
     pub count: u32,
     /// The key arrangement of paths that do not say (`tenant_key`).
     pub key: TenantKey,
+    /// One weight per tenant, or empty for equal load: the tenants' load (`count` x
+    /// `rate_per_sec` records a second per path) split in these proportions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub weights: Vec<u32>,
+}
+
+impl TenantsSpec {
+    /// Records a second tenant `index` (1-based) sends on each path, at `rate` per tenant
+    /// when unweighted.
+    pub fn rate_of(&self, index: u32, rate: f64) -> f64 {
+        let total: u64 = self.weights.iter().map(|&w| u64::from(w)).sum();
+        match self.weights.get(index as usize - 1) {
+            Some(&w) if total > 0 => rate * f64::from(self.count) * f64::from(w) / total as f64,
+            _ => rate,
+        }
+    }
 }
 
 /// Which tenant a path is the copy for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TenantOf {
     /// The path as the scenario wrote it (`name`), whose copy this is.
     pub group: String,
@@ -69,6 +90,8 @@ pub struct TenantOf {
     /// creates (plaintext, the AWS-managed key, a Firehose path under no customer-managed key).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<TenantKey>,
+    /// Records a second this copy sends (`rate_per_sec`, or its weight's share).
+    pub rate_per_sec: f64,
 }
 
 impl TenantOf {
@@ -78,8 +101,8 @@ impl TenantOf {
     }
 }
 
-/// `[tenants]` at `field`.
-pub(super) fn tenants(field: &FieldPath, raw: &RawTenants) -> R<TenantsSpec> {
+/// `[tenants]` at `field`, for `rate` records a second per path.
+pub(super) fn tenants(field: &FieldPath, raw: &RawTenants, rate: f64) -> R<TenantsSpec> {
     let count = u32::try_from(raw.count)
         .ok()
         .filter(|c| (1..=MAX_TENANTS).contains(c))
@@ -96,7 +119,55 @@ pub(super) fn tenants(field: &FieldPath, raw: &RawTenants) -> R<TenantsSpec> {
         Some(k) => choice(&field.key("key"), k, TENANT_KEYS)?,
         None => TenantKey::PerTenant,
     };
-    Ok(TenantsSpec { count, key })
+    let weights = match &raw.weights {
+        Some(w) => weights(&field.key("weights"), w, count, rate)?,
+        None => Vec::new(),
+    };
+    Ok(TenantsSpec {
+        count,
+        key,
+        weights,
+    })
+}
+
+/// `weights` at `field`: one for each of `count` tenants, each 1..=MAX_WEIGHT, no tenant's
+/// share of the load above the harness's rate limit.
+fn weights(field: &FieldPath, raw: &[i64], count: u32, rate: f64) -> R<Vec<u32>> {
+    if raw.len() != count as usize {
+        let msg = format!(
+            "must give one weight per tenant: {count} tenants, {} weights",
+            raw.len()
+        );
+        return Err(Problem::new(field, msg));
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, &w) in raw.iter().enumerate() {
+        let ok = u32::try_from(w)
+            .ok()
+            .filter(|w| (1..=MAX_WEIGHT).contains(&i64::from(*w)));
+        match ok {
+            Some(w) => out.push(w),
+            None => {
+                let msg = format!(
+                    "must be a whole number from 1 to {MAX_WEIGHT} (got {w}); weights are relative, so [2, 1] gives tenant 1 twice tenant 2's records"
+                );
+                return Err(Problem::new(&field.index(i), msg));
+            }
+        }
+    }
+    let spec = TenantsSpec {
+        count,
+        key: TenantKey::PerTenant,
+        weights: out,
+    };
+    if let Some(i) = (1..=count).find(|&i| spec.rate_of(i, rate) > MAX_RATE) {
+        let msg = format!(
+            "tenant {i}'s share is {:.0} records/s, above the {MAX_RATE} a path may send: lower its weight or workload.rate_per_sec",
+            spec.rate_of(i, rate)
+        );
+        return Err(Problem::new(&field.index(i as usize - 1), msg));
+    }
+    Ok(spec.weights)
 }
 
 /// Whether a path has a key the run creates, which its tenants may share or each have.
@@ -121,6 +192,7 @@ pub(super) fn expand(
     raw: &[RawPath],
     paths: Vec<PathSpec>,
     spec: &TenantsSpec,
+    rate: f64,
 ) -> R<Vec<PathSpec>> {
     let mut out = Vec::with_capacity(paths.len() * spec.count as usize);
     for (i, (p, r)) in paths.into_iter().zip(raw).enumerate() {
@@ -173,6 +245,7 @@ pub(super) fn expand(
                     group: p.name.clone(),
                     index,
                     key,
+                    rate_per_sec: spec.rate_of(index, rate),
                 }),
                 ..p.clone()
             });

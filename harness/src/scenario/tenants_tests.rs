@@ -52,7 +52,8 @@ fn each_path_runs_once_per_tenant_with_its_key_arrangement() {
         s.tenants,
         Some(TenantsSpec {
             count: 3,
-            key: TenantKey::PerTenant
+            key: TenantKey::PerTenant,
+            weights: Vec::new(),
         })
     );
     let t = |name: &str| s.path(name).and_then(|p| p.tenant.clone());
@@ -61,7 +62,8 @@ fn each_path_runs_once_per_tenant_with_its_key_arrangement() {
         Some(TenantOf {
             group: "isolated".into(),
             index: 2,
-            key: Some(TenantKey::PerTenant)
+            key: Some(TenantKey::PerTenant),
+            rate_per_sec: 10.0,
         })
     );
     assert_eq!(t("pooled-t3").and_then(|t| t.key), Some(TenantKey::Shared));
@@ -90,6 +92,61 @@ fn each_path_runs_once_per_tenant_with_its_key_arrangement() {
         (plain.paths[0].tenant.as_ref(), plain.tenants.as_ref()),
         (None, None)
     );
+}
+
+#[test]
+fn weights_split_the_tenants_load_in_their_proportions() {
+    let s = ok(&text(4, PATHS, "").replace("count = 4\n", "count = 4\nweights = [5, 1, 1, 1]\n"));
+    let rate = |name: &str| s.path(name).map(|p| s.rate_of(p));
+    // 4 tenants x 10 records/s = 40 a second per path, split 5:1:1:1.
+    assert_eq!(rate("isolated-t1"), Some(25.0));
+    assert_eq!(rate("pooled-t2"), Some(5.0));
+    assert_eq!(rate("plaintext-t4"), Some(5.0));
+    for group in ["isolated", "pooled", "plaintext"] {
+        let total: f64 = (1..=4)
+            .filter_map(|i| rate(&TenantOf::path_name(group, i)))
+            .sum();
+        assert_eq!(total, 40.0, "{group}");
+    }
+    // Without weights each tenant sends rate_per_sec; equal weights change nothing.
+    let equal =
+        ok(&text(4, PATHS, "").replace("count = 4\n", "count = 4\nweights = [3, 3, 3, 3]\n"));
+    let plain = ok(&text(4, PATHS, ""));
+    for (a, b) in equal.paths.iter().zip(&plain.paths) {
+        assert_eq!(equal.rate_of(a), 10.0);
+        assert_eq!(plain.rate_of(b), 10.0);
+    }
+    let refused = |weights: &str, rate_line: &str| {
+        err(&text(2, PATHS, "")
+            .replace("count = 2\n", &format!("count = 2\nweights = {weights}\n"))
+            .replace("rate_per_sec = 10", rate_line))
+    };
+    let r = refused("[1, 2, 3]", "rate_per_sec = 10");
+    assert!(
+        r.contains(
+            "x.toml:9: tenants.weights: must give one weight per tenant: 2 tenants, 3 weights"
+        ),
+        "{r}"
+    );
+    let r = refused("[1, 0]", "rate_per_sec = 10");
+    assert!(
+        r.contains("tenants.weights[1]: must be a whole number from 1 to 10000 (got 0)"),
+        "{r}"
+    );
+    let r = refused("[1, -4]", "rate_per_sec = 10");
+    assert!(r.contains("tenants.weights[1]"), "{r}");
+    // 2 x 30,000 = 60,000 a second, 54,000 of it tenant 2's: above what a path may send.
+    let r = refused("[1, 9]", "rate_per_sec = 30000");
+    assert!(
+        r.contains("tenants.weights[1]: tenant 2's share is 54000 records/s, above the 50000"),
+        "{r}"
+    );
+    assert!(parse_text(
+        &text(2, PATHS, "")
+            .replace("count = 2\n", "count = 2\nweights = [1, 3]\n")
+            .replace("rate_per_sec = 10", "rate_per_sec = 30000")
+    )
+    .is_ok());
 }
 
 #[test]

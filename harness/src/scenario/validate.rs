@@ -30,7 +30,7 @@ const MIB: i64 = 1024 * 1024;
 /// Capacity an on-demand stream starts with, in shards (4 MB/s write).
 const ON_DEMAND_SHARDS: u32 = 4;
 /// Highest records/s per path.
-const MAX_RATE_PER_SEC: f64 = 50_000.0;
+pub(super) const MAX_RATE_PER_SEC: f64 = 50_000.0;
 
 /// An integer field's valid range (inclusive), default and unit.
 pub(super) struct Ints {
@@ -192,10 +192,13 @@ pub(crate) fn scenario(raw: RawScenario, source: &Path, text: &str) -> R<Scenari
     let tenants = raw
         .tenants
         .as_ref()
-        .map(|t| super::tenants::tenants(&at("tenants"), t))
+        .map(|t| super::tenants::tenants(&at("tenants"), t, workload.rate_per_sec))
         .transpose()?;
     match &tenants {
-        Some(t) => paths = super::tenants::expand(&at("paths"), &raw.paths, paths, t)?,
+        Some(t) => {
+            paths =
+                super::tenants::expand(&at("paths"), &raw.paths, paths, t, workload.rate_per_sec)?
+        }
         None => super::tenants::reject_tenant_key(&at("paths"), &raw.paths)?,
     }
     let twin = raw

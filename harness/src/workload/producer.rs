@@ -115,7 +115,10 @@ async fn launch_batch(run: &Arc<PathRun>, batch: &mut Vec<Pending>, sends: &mut 
 /// Run producer `k` of `n` to the end of the schedule.
 pub async fn run(run: Arc<PathRun>, k: u64, n: u64) {
     let s = run.scenario.clone();
-    let pacer = Pacer::new(s.workload.rate_per_sec, s.warmup + s.duration, run.pairing);
+    let rate = s
+        .path(&run.name)
+        .map_or(s.workload.rate_per_sec, |p| s.rate_of(p));
+    let pacer = Pacer::new(rate, s.warmup + s.duration, run.pairing);
     let seed = seed_for(s.seed, &run.name, k);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut sends = InFlight::new(s.workload.max_in_flight, seed);

@@ -420,3 +420,77 @@ max_unreadable = 0
         assert_eq!(u(&l["decrypted"]), u(&l["acked"]), "{}", p["name"]);
     }
 }
+
+/// `[tenants] weights`: the tenants' load split in the weights' proportions, on the virtual
+/// clock. Each tenant's sent count is its share of `count` x `rate_per_sec` x `duration`, an
+/// uncached envelope path's GenerateDataKey calls follow it one for one, and the result, its
+/// tenant table and the report carry each tenant's rate.
+#[test]
+fn weights_split_the_tenants_load() {
+    let out = tempdir("weights");
+    let f = out.join("weights.toml");
+    std::fs::write(
+        &f,
+        "name = \"weights\"\nduration = \"20s\"\nclock = \"virtual\"\n[workload]\nrate_per_sec = 4\nrecord_size = 64\n\
+         [tenants]\ncount = 3\nweights = [4, 1, 1]\n\
+         [[paths]]\nkind = \"envelope\"\n[[paths]]\nkind = \"plaintext\"\n",
+    )
+    .expect("write");
+    let run = bin()
+        .args(["run", "--no-progress", "--out"])
+        .arg(out.join("out"))
+        .arg(&f)
+        .output()
+        .expect("binary runs");
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let r: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("out/result.json")).expect("result.json"),
+    )
+    .expect("JSON");
+    // 3 tenants x 4 records/s = 12 a second per path, split 4:1:1 = 8, 2, 2, for 20 s.
+    let want = [(1, 8.0, 160), (2, 2.0, 40), (3, 2.0, 40)];
+    for group in ["envelope", "plaintext"] {
+        for (tenant, rate, sent) in want {
+            let p = path(&r, &format!("{group}-t{tenant}"));
+            assert_eq!(
+                p["tenant"]["rate_per_sec"].as_f64(),
+                Some(rate),
+                "{group}-t{tenant}"
+            );
+            let l = &p["ledger"];
+            assert_eq!(u(&l["sent"]), sent, "{group}-t{tenant}: {l}");
+            assert_eq!(u(&l["decrypted"]), sent, "{group}-t{tenant}: {l}");
+            if group == "envelope" {
+                // No data-key cache: a data key per record.
+                let keys = u(&p["kms_calls"]["by_operation"]["GenerateDataKey"]);
+                assert_eq!(keys, sent, "{group}-t{tenant}");
+            }
+        }
+    }
+    let rows = r["tenants"]["groups"][0]["tenants"]
+        .as_array()
+        .expect("tenant rows");
+    let rates: Vec<f64> = rows
+        .iter()
+        .map(|x| x["rate_per_sec"].as_f64().expect("rate"))
+        .collect();
+    assert_eq!(rates, [8.0, 2.0, 2.0]);
+    let report = out.join("report");
+    let status = bin()
+        .args(["report", "--out"])
+        .arg(&report)
+        .arg(out.join("out/result.json"))
+        .status()
+        .expect("report runs");
+    assert!(status.success());
+    let html = std::fs::read_to_string(report.join("index.html")).expect("index.html");
+    assert!(
+        html.contains("<th>rate/s</th>"),
+        "the tenant table's rate column"
+    );
+}
