@@ -467,8 +467,21 @@ fn weights_split_the_tenants_load() {
             assert_eq!(u(&l["decrypted"]), sent, "{group}-t{tenant}: {l}");
             if group == "envelope" {
                 // No data-key cache: a data key per record.
-                let keys = u(&p["kms_calls"]["by_operation"]["GenerateDataKey"]);
+                let k = &p["kms_calls"];
+                let keys = u(&k["by_operation"]["GenerateDataKey"]);
                 assert_eq!(keys, sent, "{group}-t{tenant}");
+                // Its rate is over the load's 20 s, not the run's (drain included): every data
+                // key falls in that one window, and a month is 2,592,000 s of that rate.
+                assert_eq!(
+                    k["window_secs"].as_f64(),
+                    Some(20.0),
+                    "{group}-t{tenant}: {k}"
+                );
+                let per_window = k["calls_per_window"].as_f64().expect("calls per window");
+                assert!(per_window >= sent as f64, "{group}-t{tenant}: {k}");
+                let monthly = k["monthly_requests"].as_f64().expect("monthly");
+                let want = per_window / 20.0 * 2_592_000.0;
+                assert!((monthly - want).abs() < 1e-6 * want, "{monthly} != {want}");
             }
         }
     }
