@@ -72,7 +72,8 @@ impl TenantsSpec {
     /// when unweighted.
     pub fn rate_of(&self, index: u32, rate: f64) -> f64 {
         let total: u64 = self.weights.iter().map(|&w| u64::from(w)).sum();
-        match self.weights.get(index as usize - 1) {
+        let at = (index as usize).checked_sub(1);
+        match at.and_then(|i| self.weights.get(i)) {
             Some(&w) if total > 0 => rate * f64::from(self.count) * f64::from(w) / total as f64,
             _ => rate,
         }
