@@ -21,7 +21,8 @@ fn repo() -> PathBuf {
         .to_path_buf()
 }
 
-fn schema() -> jsonschema::Validator {
+/// The result schema, compiled.
+pub fn schema() -> jsonschema::Validator {
     let text =
         std::fs::read_to_string(repo().join("harness/schema/result.schema.json")).expect("schema");
     let schema: Value = serde_json::from_str(&text).expect("schema is JSON");

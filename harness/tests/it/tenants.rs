@@ -5,22 +5,16 @@
 //! by the tenant's encryption context) and must agree; the run's tenant table, the report and
 //! `plan --tenants` are checked against the paths' own figures.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
 
-use super::shipped_scenarios::TENANTS_SCENARIO;
+use super::common::peers::repo;
+use super::shipped_scenarios::{schema, TENANTS_SCENARIO};
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"))
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace")
-        .to_path_buf()
 }
 
 fn tempdir(name: &str) -> PathBuf {
@@ -65,12 +59,7 @@ fn one_key_per_tenant_keeps_a_key_deletion_to_its_tenant() {
     );
     let text = std::fs::read_to_string(out.join("result.json")).expect("result.json");
     let r: Value = serde_json::from_str(&text).expect("JSON");
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("harness/schema/result.schema.json")).expect("schema"),
-    )
-    .expect("schema is JSON");
-    let v = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = v.iter_errors(&r).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = schema().iter_errors(&r).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:#?}");
 
     // Sixteen paths: each path as written, once per tenant.
