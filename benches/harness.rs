@@ -35,7 +35,7 @@ fn per_record(c: &mut Criterion) {
         b.iter(|| {
             i += 1;
             let due = pacer.due(i);
-            let p = payload::build(7, i, due, SIZE);
+            let p = payload::build(7, i, due, SIZE, 0);
             ledger.sent(i);
             ledger.acked(i);
             put.record(due, Duration::from_micros(900 + i % 500));
@@ -52,9 +52,9 @@ fn per_record(c: &mut Criterion) {
         })
     });
     g.bench_function("payload::build (1 KiB)", |b| {
-        b.iter(|| payload::build(7, 42, Duration::from_millis(5), SIZE))
+        b.iter(|| payload::build(7, 42, Duration::from_millis(5), SIZE, 0))
     });
-    let built = payload::build(7, 42, Duration::from_millis(5), SIZE);
+    let built = payload::build(7, 42, Duration::from_millis(5), SIZE, 0);
     g.bench_function("payload::verify (1 KiB)", |b| {
         b.iter(|| payload::verify(&built).expect("valid"))
     });

@@ -14,6 +14,7 @@ pub mod format;
 pub mod gate;
 pub mod interrupt;
 pub mod keypolicy;
+pub mod merge;
 pub mod metrics;
 pub mod path;
 pub mod plan;

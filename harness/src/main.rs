@@ -80,7 +80,22 @@ enum Command {
         /// print how to remove them.
         #[arg(long)]
         keep: bool,
+        /// Run share I of N of the scenario's schedule, one of N workers on as many machines
+        /// against one shared endpoint (then `merge` their results). Without it: a Kubernetes
+        /// Indexed Job's JOB_COMPLETION_INDEX with KCB_WORKERS, or an AWS Batch array job's
+        /// AWS_BATCH_JOB_ARRAY_INDEX and AWS_BATCH_JOB_ARRAY_SIZE.
+        #[arg(long, value_name = "I/N")]
+        worker: Option<String>,
+        /// The instant every worker starts its load, RFC 3339 in UTC (2026-12-03T02:00:00Z);
+        /// default: KCB_START_AT, else the scenario's `start_at`.
+        #[arg(long, value_name = "RFC3339")]
+        start_at: Option<String>,
     },
+    /// Combine the results of a run's workers (`run --worker I/N`) into one result directory:
+    /// histograms added interval by interval, counters, ledgers and KMS calls summed, overheads
+    /// and expectations evaluated on the whole (exit 1: an expectation failed; 2: the results
+    /// are not one run's).
+    Merge(kcb::cli::merge::MergeArgs),
     /// Check scenario files without running them (exit 2 if any is invalid).
     Validate {
         /// Scenario files.
@@ -149,6 +164,8 @@ fn main() -> ExitCode {
             allow_destructive,
             no_progress,
             keep,
+            worker,
+            start_at,
         } => {
             let s = match scenario::load(&scenario) {
                 Ok(s) => s,
@@ -179,7 +196,36 @@ fn main() -> ExitCode {
                     return ExitCode::from(EXIT_BAD_INPUT);
                 }
             }
-            let tag = runner::run_tag(&s);
+            let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+            let share = match worker.as_deref() {
+                Some(w) => kcb::workload::WorkerShare::parse(w).map(Some),
+                None => kcb::workload::WorkerShare::from_env(env),
+            };
+            let share = match share {
+                Ok(w) => w.unwrap_or_default(),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(EXIT_BAD_INPUT);
+                }
+            };
+            let start_at = match start_at.or_else(|| env("KCB_START_AT")) {
+                Some(t) => match humantime::parse_rfc3339_weak(t.trim()) {
+                    Ok(at) => Some(at),
+                    Err(e) => {
+                        eprintln!("error: --start-at {t:?}: not an RFC 3339 instant in UTC ({e}); e.g. 2026-12-03T02:00:00Z");
+                        return ExitCode::from(EXIT_BAD_INPUT);
+                    }
+                },
+                None => None,
+            };
+            if start_at.is_some() && s.clock == ClockMode::Virtual {
+                eprintln!("error: --start-at: {} runs on the virtual clock, which has no wall-clock start", scenario.display());
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+            let tag = match start_at.or(s.start_at) {
+                Some(at) if !share.is_whole() => runner::workers::run_tag(&s, at),
+                _ => runner::run_tag(&s),
+            };
             let place = runner::target::choose(&s.target, &flags, &tag);
             if !flags.roles.is_empty() && !matches!(place, runner::target::Where::Aws(_)) {
                 eprintln!("error: --role: roles have their own credentials only with --target aws (or [target] kind = \"aws\"); without it the harness's principals sign");
@@ -195,6 +241,8 @@ fn main() -> ExitCode {
                 expect_account,
                 allow_destructive,
                 run_tag: Some(tag),
+                worker: share,
+                start_at,
                 ..Default::default()
             };
             match run(s, out, json, place, options) {
@@ -210,6 +258,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Report(a) => kcb::cli::report::run(&a),
+        Command::Merge(a) => kcb::cli::merge::run(&a),
         Command::Plan(a) => kcb::cli::plan::run(&a),
         Command::Gate(a) => kcb::cli::gate::run(&a),
         Command::Cleanup(a) => kcb::cli::cleanup::run(&a),

@@ -103,6 +103,49 @@ pub struct TransportLog {
     kms: Mutex<Vec<ObservedKmsCall>>,
     request_bytes: Mutex<BTreeMap<String, (u64, u64)>>,
     timing: Mutex<Option<CallTiming>>,
+    /// The latest answer's `Date` header, with when its request left and its answer came
+    /// back on this machine's wall clock (for a worker's clock offset from the endpoint).
+    date: Mutex<Option<DateSample>>,
+    /// Whether answers' `Date` headers are kept (off on the load's clients: nothing is added
+    /// to the calls the run times).
+    watch_date: std::sync::atomic::AtomicBool,
+}
+
+/// An answer's `Date` (whole seconds, the server's clock) and this machine's wall clock when
+/// its request left and its answer arrived.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DateSample {
+    /// The request left.
+    pub sent: std::time::SystemTime,
+    /// The answer arrived.
+    pub received: std::time::SystemTime,
+    /// The answer's `Date`.
+    pub server: std::time::SystemTime,
+}
+
+impl DateSample {
+    /// The server's clock minus this machine's, seconds: the `Date` (truncated to its second,
+    /// so its middle, +0.5 s, is taken) against the request's midpoint.
+    pub fn offset_secs(&self) -> f64 {
+        let secs = |t: std::time::SystemTime| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs_f64()
+        };
+        let mid = (secs(self.sent) + secs(self.received)) / 2.0;
+        secs(self.server) + 0.5 - mid
+    }
+
+    /// How far the offset may be off, seconds: half the `Date`'s one-second resolution and
+    /// half the round trip.
+    pub fn error_secs(&self) -> f64 {
+        let rtt = self
+            .received
+            .duration_since(self.sent)
+            .unwrap_or_default()
+            .as_secs_f64();
+        0.5 + rtt / 2.0
+    }
 }
 
 /// Which operations' successful attempts are timed, and from when.
@@ -120,6 +163,18 @@ impl TransportLog {
     /// A fresh log.
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
+    }
+
+    /// Keep answers' `Date` headers from now on (see [`TransportLog::date`]).
+    pub fn watch_date(&self) {
+        self.watch_date
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The latest answer's `Date` header as a [`DateSample`] (None: no answer carried one, or
+    /// [`TransportLog::watch_date`] was not called).
+    pub fn date(&self) -> Option<DateSample> {
+        *self.date.lock()
     }
 
     /// Every KMS request seen.
@@ -233,9 +288,27 @@ impl HttpConnector for ObservedConnector {
         HttpConnectorFuture::new(async move {
             let began = std::time::Instant::now();
             faults.wait(decision.delay).await;
+            let sent = std::time::SystemTime::now();
             let result = match decision.error {
                 Some((code, message)) => Ok(error_response(&code, &message)),
-                None => inner.call(request).await,
+                None => {
+                    let r = inner.call(request).await;
+                    let watched = log.watch_date.load(std::sync::atomic::Ordering::Relaxed);
+                    let server = r
+                        .as_ref()
+                        .ok()
+                        .filter(|_| watched)
+                        .and_then(|r| r.headers().get("date"))
+                        .and_then(|d| httpdate::parse_http_date(d).ok());
+                    if let Some(server) = server {
+                        *log.date.lock() = Some(DateSample {
+                            sent,
+                            received: std::time::SystemTime::now(),
+                            server,
+                        });
+                    }
+                    r
+                }
             };
             if let Some(ServiceDelay(d)) = result
                 .as_ref()

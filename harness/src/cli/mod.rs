@@ -5,6 +5,7 @@ pub mod audit;
 pub mod calls;
 pub mod cleanup;
 pub mod gate;
+pub mod merge;
 pub mod plan;
 pub mod report;
 pub mod target_args;

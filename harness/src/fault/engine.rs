@@ -106,6 +106,19 @@ impl Engine {
         let Some(f) = self.faults.get(a.fault) else {
             return;
         };
+        if let (Some(by), true) = (
+            &self.world.carried_out_by,
+            self.world.changes_shared_world(f),
+        ) {
+            // Another worker changes the shared world; this one records the step in its plan.
+            self.applied.lock().push(Applied {
+                fault: a.fault,
+                step: a.step,
+                at: now,
+                outcome: Ok(format!("carried out by {by}")),
+            });
+            return;
+        }
         let outcome = match a.step {
             Step::Begin => {
                 let mut undo = Undo::default();

@@ -57,9 +57,35 @@ pub struct World {
     pub keys: KeyStates,
     /// Seed of drawn delays.
     pub seed: u64,
+    /// In a run split across machines, the worker that changes the shared world (keys, key
+    /// policies, grants, shards, IAM denies), when it is not this one (`"worker 1 of 3"`): this
+    /// worker then only notes those steps and applies what acts on its own clients (the
+    /// transport's throttles, delays and denies). `None`: this process carries out every step.
+    pub carried_out_by: Option<String>,
 }
 
 impl World {
+    /// Whether fault `f`'s step changes the world every worker shares (so one worker alone
+    /// carries it out), rather than this process's clients' transport.
+    pub fn changes_shared_world(&self, f: &FaultSpec) -> bool {
+        use crate::scenario::FaultKind as K;
+        match &f.kind {
+            K::KinesisThrottle { .. } | K::KmsThrottle { .. } | K::Latency { .. } => {
+                self.service.is_some()
+            }
+            K::Deny { principal, .. } => {
+                self.service.is_some() || self.deny_roles.roles.contains_key(principal)
+            }
+            K::DisableKey
+            | K::ScheduleKeyDeletion { .. }
+            | K::DeleteKey
+            | K::RotateKey
+            | K::RevokeGrant
+            | K::KeyPolicy { .. }
+            | K::Reshard { .. } => true,
+        }
+    }
+
     /// The paths fault `f` applies to, by index.
     pub fn targets_of(&self, f: &FaultSpec) -> Vec<usize> {
         (0..self.targets.len())

@@ -137,6 +137,52 @@ pub fn write_hlog_series(
     file.sync_all().map_err(io_err)
 }
 
+/// Write `intervals` to `path`, each `(index, tag, histogram)` starting `index × interval`
+/// after `start` (the log's StartTime and BaseTime) and lasting `interval`, in the order
+/// given: what [`write_hlog_series`] writes, from histograms already in hand (a merge's).
+pub fn write_hlog_indexed(
+    path: &Path,
+    start: SystemTime,
+    interval: Duration,
+    intervals: &[(u64, &str, &Histogram<u64>)],
+) -> Result<(), MetricsError> {
+    let io_err = |source| MetricsError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut buf: Vec<u8> = Vec::new();
+    let mut serializer = V2DeflateSerializer::new();
+    {
+        let mut writer = IntervalLogWriterBuilder::new()
+            .add_comment("kinesis-crypto-bench latency histograms, values in microseconds")
+            .add_comment(&format!(
+                "one histogram per tag per {} s interval",
+                interval.as_secs_f64()
+            ))
+            .with_start_time(start)
+            .with_base_time(start)
+            .begin_log_with(&mut buf, &mut serializer)
+            .map_err(io_err)?;
+        for (index, tag, h) in intervals {
+            let checked = Tag::new(tag).ok_or_else(|| MetricsError::InvalidTag {
+                path: path.to_path_buf(),
+                tag: (*tag).to_owned(),
+            })?;
+            let at = interval.saturating_mul(u32::try_from(*index).unwrap_or(u32::MAX));
+            writer
+                .write_histogram(h, at, interval, Some(checked))
+                .map_err(|e| MetricsError::HlogWrite {
+                    path: path.to_path_buf(),
+                    tag: (*tag).to_owned(),
+                    message: e.to_string(),
+                })?;
+        }
+    }
+    let mut file = std::fs::File::create(path).map_err(io_err)?;
+    file.write_all(&buf).map_err(io_err)?;
+    file.sync_all().map_err(io_err)
+}
+
 /// One interval of a log, as read back.
 #[derive(Debug, Clone)]
 pub struct LoggedInterval {

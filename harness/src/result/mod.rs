@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 mod settings;
 mod tenants;
 mod upgrade;
+mod workers;
 
 pub use crate::metrics::{KmsCalls, LatencySummary, Ledger, Overhead, TimelinePoint};
 pub use settings::{
@@ -23,6 +24,7 @@ pub use tenants::{
     blast_radius, tenants, BlastRadius, PathTenant, TenantGroup, TenantImpact, TenantRow,
     TenantsResult,
 };
+pub use workers::{MergedWorkers, WorkerResult};
 
 /// The version of the result format this build writes. It reads this one and every one from
 /// [`upgrade::OLDEST_READABLE`] on (older ones are rewritten into this one's shape).
@@ -32,7 +34,9 @@ pub use tenants::{
 /// 2: faults, timelines, crypto cost.
 /// 8: `[tenants]`: a path's `tenant`, the run's `tenants`, a fault's `tenants` and
 /// `blast_radius` (all optional).
-pub const SCHEMA_VERSION: u32 = 8;
+/// 9: a worker's `worker` (its share, start and clock) and a merged result's `workers` (both
+/// null otherwise).
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// Largest Kinesis record (partition key + data blob), bytes: 1 MiB.
 pub const KINESIS_MAX_RECORD_BYTES: u64 = 1_048_576;
@@ -133,6 +137,13 @@ pub struct RunResult {
     /// With `[tenants]`: each path's tenants side by side (schema 8; absent without tenants).
     #[serde(default)]
     pub tenants: Option<TenantsResult>,
+    /// A worker's result (`run --worker I/N`): its share, start and clock (schema 9; null on
+    /// one machine and in a merged result).
+    #[serde(default)]
+    pub worker: Option<WorkerResult>,
+    /// A merged result (`merge`): the workers it combines (schema 9; null otherwise).
+    #[serde(default)]
+    pub workers: Option<MergedWorkers>,
 }
 
 /// Where a run went and who it acted as, from STS GetCallerIdentity (schema 5).

@@ -87,6 +87,13 @@ pub fn upgrade(value: &mut Value, version: u64) -> Result<(), String> {
             p.entry("firehose").or_insert(Value::Null);
         }
     }
+    if version <= 8 {
+        // Version 9 adds what runs split across machines write; nothing earlier was one.
+        if let Some(obj) = value.as_object_mut() {
+            obj.entry("worker").or_insert(Value::Null);
+            obj.entry("workers").or_insert(Value::Null);
+        }
+    }
     if version <= 7 {
         // Version 8 adds what [tenants] runs write; nothing earlier had tenants.
         if let Some(obj) = value.as_object_mut() {

@@ -9,6 +9,7 @@ pub mod lanes;
 pub mod output;
 pub mod setup;
 pub mod target;
+pub mod workers;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
@@ -33,7 +34,7 @@ use crate::result::{self, Machine, RunResult, ScenarioEcho};
 use crate::scenario::{ClockMode, PathSpec, Protection, Scenario};
 use crate::workload::context::Attempts;
 use crate::workload::pacer::Pairing;
-use crate::workload::{consumer, producer, PathRun, RetryPolicy, RunClock};
+use crate::workload::{consumer, producer, PathRun, RetryPolicy, RunClock, WorkerShare};
 
 use setup::Provisioned;
 
@@ -98,6 +99,10 @@ pub struct RunEnv {
     /// The run's tag: the last part of its resources' names, its `kcb-run` tag, its STS
     /// session name's.
     pub run_tag: String,
+    /// This process's share of a run split across machines (1 of 1 on one).
+    pub worker: WorkerShare,
+    /// The common start every worker waits for (`--start-at`, or the scenario's `start_at`).
+    pub start_at: Option<SystemTime>,
 }
 
 /// How a run is carried out, beyond its scenario and target.
@@ -121,6 +126,10 @@ pub struct RunOptions {
     pub expect_account: Option<String>,
     /// The run's tag ([`run_tag`]), when the caller chose it (for the STS session name).
     pub run_tag: Option<String>,
+    /// This process's share of a run split across machines (`--worker I/N`).
+    pub worker: WorkerShare,
+    /// The common start to wait for (`--start-at`; else the scenario's `start_at`).
+    pub start_at: Option<SystemTime>,
 }
 
 impl RunEnv {
@@ -205,7 +214,12 @@ pub async fn run_scenario_with(
     let expect_account = options
         .expect_account
         .or_else(|| scenario.target.expect_account.clone());
-    let tag = options.run_tag.unwrap_or_else(|| run_tag(&scenario));
+    let start_at = options.start_at.or(scenario.start_at);
+    let tag = options.run_tag.unwrap_or_else(|| match start_at {
+        // Every worker of a run names the same streams and keys.
+        Some(at) if !options.worker.is_whole() => workers::run_tag(&scenario, at),
+        _ => run_tag(&scenario),
+    });
     run(
         scenario,
         RunEnv {
@@ -219,6 +233,8 @@ pub async fn run_scenario_with(
             allow_destructive: options.allow_destructive,
             expect_account,
             run_tag: tag,
+            worker: options.worker,
+            start_at,
         },
     )
     .await
@@ -386,7 +402,7 @@ fn path_runs(
                     Some(d) => Arc::new(S3Source::new(consumer.s3.clone(), &d.bucket, &d.prefix)),
                     None => Arc::new(
                         KinesisSource::new(consumer.kinesis.clone(), &p.stream)
-                            .starting_at((!p.stream_created).then(|| env.clock.now())),
+                            .starting_at(reads_from(env, p)),
                     ),
                 },
                 delayed_after: p
@@ -411,6 +427,7 @@ fn path_runs(
                 acks: Mutex::new(HashMap::new()),
                 timeline: Timeline::new(),
                 fault_windows: fault_windows(scenario, &spec.name),
+                worker: env.worker,
                 pairing: Pairing {
                     index,
                     paths: scenario.paths.len(),
@@ -425,6 +442,27 @@ fn path_runs(
             })
         })
         .collect()
+}
+
+/// Where a path's consumers start reading: a stream the run created from its first record; an
+/// existing stream from now (its older records are not the run's) or, for a worker, from a
+/// minute before the common start (its clock may be ahead of the stream's). A worker reads the
+/// streams worker 1 created from their first record, whatever its clock says.
+fn reads_from(env: &RunEnv, p: &Provisioned) -> Option<Duration> {
+    if p.stream_created {
+        return None;
+    }
+    if env.worker.is_whole() {
+        return Some(env.clock.now());
+    }
+    if p.stream.ends_with(&env.run_tag) {
+        return None; // worker 1 made it for this run
+    }
+    let start = env.start_at.unwrap_or_else(SystemTime::now);
+    let since_epoch = start
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    Some(since_epoch.saturating_sub(Duration::from_secs(60)))
 }
 
 fn progress_bar(
@@ -497,6 +535,8 @@ fn engine(
         deny_roles,
         keys: Default::default(),
         seed: producer::seed_for(scenario.seed, "faults", 0),
+        carried_out_by: (env.worker.index != 1)
+            .then(|| format!("worker 1 of {}", env.worker.count)),
     };
     Arc::new(Engine::new(scenario.faults.clone(), world))
 }
@@ -592,6 +632,7 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
     let started = SystemTime::now();
     let mut refused = target::refusals(&scenario, env.target.is_embedded(), env.allow_destructive);
     refused.extend(target::region_mismatches(&scenario, env.target.region()));
+    refused.extend(workers::refusals(&scenario, &env));
     if let Some(available) = budget::available_memory() {
         let budget = budget::estimate(&scenario, env.target.is_embedded());
         for warning in budget::check(&budget, available) {
@@ -621,9 +662,34 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
         svc.control()
             .set_kms_quota(scenario.kms.quota_per_sec as f64);
     }
-    let made = provision_all(&scenario, &env).await?;
-    let clock = RunClock::new(env.clock.clone(), scenario.clock == ClockMode::Virtual);
-    let load_started = SystemTime::now();
+    // Worker 1 (or a run on one machine) creates the streams and keys; the other workers
+    // wait for them.
+    let (watched, dates) = workers::watched_admin(&env);
+    let made = if env.worker.index == 1 {
+        provision_all(&scenario, &env).await?
+    } else {
+        workers::await_provisioned(&scenario, &env, &watched).await?
+    };
+    if let (Some(_), Some(p)) = (env.start_at, made.first()) {
+        // One answer's Date header: the endpoint's clock against this machine's.
+        let _ = watched.kinesis.describe(&p.stream).await;
+    }
+    let virtual_clock = scenario.clock == ClockMode::Virtual;
+    let (clock, load_started, start_lag) = match env.start_at {
+        Some(at) if !virtual_clock => {
+            let lag = workers::wait_for_start(at).await;
+            let since_epoch = at
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default();
+            let clock = RunClock::starting_at(env.clock.clone(), false, since_epoch);
+            (clock, at, Some(lag))
+        }
+        _ => (
+            RunClock::new(env.clock.clone(), virtual_clock),
+            SystemTime::now(),
+            None,
+        ),
+    };
     let runs = path_runs(&scenario, &env, &made, &clock);
     let engine = engine(&scenario, &env, &runs, &made, denies);
     let bar = progress_bar(&scenario, &clock, env.progress);
@@ -651,10 +717,13 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
             .filter(|p| p.kind == crate::result::PathKind::Plaintext)
             .and_then(|p| p.overhead_vs_plaintext_us);
         r.interrupted = env.interrupt.is_set();
+        r.worker = workers::account(&env, start_lag, dates.date());
         r.expectations = expect::evaluate(&scenario.expect, &r);
         r
     });
-    let kept = if env.keep {
+    let kept = if env.keep || (env.worker.index == 1 && !env.worker.is_whole()) {
+        // Worker 1 of several leaves the shared streams and keys to the others still reading:
+        // `cleanup --run-id` removes them once every worker is done.
         made
     } else {
         setup::teardown(&env, &made).await;
@@ -781,5 +850,7 @@ fn collect_all(
         interrupted: false,
         target,
         tenants: None,
+        worker: None,
+        workers: None,
     }
 }

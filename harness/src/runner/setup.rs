@@ -256,7 +256,7 @@ async fn provision_firehose(
 }
 
 /// A key the scenario names: it must exist and be enabled; its ARN.
-async fn existing_key(kms: &KmsApi, named: &str) -> Result<String, BackendError> {
+pub(crate) async fn existing_key(kms: &KmsApi, named: &str) -> Result<String, BackendError> {
     let info = kms.describe_key(named).await?;
     if info.state != "Enabled" {
         return Err(BackendError::new(

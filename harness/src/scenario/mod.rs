@@ -72,6 +72,8 @@ pub struct Scenario {
     pub warmup: Duration,
     /// Seed for payloads, partition keys, size draws and fault timing.
     pub seed: u64,
+    /// When every worker of a run split across machines starts its load (`start_at`).
+    pub start_at: Option<std::time::SystemTime>,
     /// Wall clock or simulated clock.
     pub clock: ClockMode,
     /// The stream each path writes to.

@@ -22,6 +22,9 @@ pub(crate) struct RawScenario {
     pub warmup: Option<RawDuration>,
     /// Seed for every random choice of the run.
     pub seed: Option<i64>,
+    /// The instant every worker of a run split across machines starts its load, RFC 3339
+    /// ("2026-12-03T02:00:00Z").
+    pub start_at: Option<String>,
     /// "real" or "virtual".
     pub clock: Option<String>,
     /// Time consumers get to read everything after load stops, e.g. "10s".

@@ -185,6 +185,11 @@ pub(crate) fn scenario(raw: RawScenario, source: &Path, text: &str) -> R<Scenari
         .as_ref()
         .map_or(Ok(Duration::ZERO), |w| warmup(&at("warmup"), w, duration))?;
     let seed = SEED.get(&at("seed"), raw.seed)?;
+    let start_at = raw
+        .start_at
+        .as_deref()
+        .map(|s| start_at(&at("start_at"), s, clock))
+        .transpose()?;
     let drain_timeout = DRAIN.get(&at("drain_timeout"), raw.drain_timeout.as_ref())?;
     let stream = stream(&at("stream"), &raw.stream.unwrap_or_default())?;
     let workload = workload(&at("workload"), &raw.workload)?;
@@ -250,6 +255,7 @@ pub(crate) fn scenario(raw: RawScenario, source: &Path, text: &str) -> R<Scenari
         duration,
         warmup,
         seed,
+        start_at,
         clock,
         stream,
         workload,
@@ -262,6 +268,22 @@ pub(crate) fn scenario(raw: RawScenario, source: &Path, text: &str) -> R<Scenari
         output,
         target,
         tenants,
+    })
+}
+
+/// `start_at`: an RFC 3339 instant, on the real clock (a virtual run has no wall-clock start).
+pub(crate) fn start_at(field: &FieldPath, s: &str, clock: ClockMode) -> R<std::time::SystemTime> {
+    if clock == ClockMode::Virtual {
+        return Err(Problem::new(
+            field,
+            "a common start is a wall-clock instant: it needs clock = \"real\"".to_owned(),
+        ));
+    }
+    humantime::parse_rfc3339_weak(s.trim()).map_err(|e| {
+        Problem::new(
+            field,
+            format!("{s:?} is not an RFC 3339 instant ({e}); e.g. \"2026-12-03T02:00:00Z\""),
+        )
     })
 }
 

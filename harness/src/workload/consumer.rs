@@ -181,6 +181,11 @@ async fn poll(run: &PathRun, c: &mut ShardCursor, rng: &mut ChaCha8Rng) {
     match run.source.read(&c.shard_id, &mut c.position, 10_000).await {
         Ok(records) => {
             for record in &records {
+                if !owns(run, record) {
+                    // Another worker's: its own consumers account it (and open it).
+                    c.position.commit(&record.sequence);
+                    continue;
+                }
                 if let Err(code) = handle(run, c, record, rng).await {
                     // Its key cannot be had now: stay at this record and try it again on
                     // the next poll, as a consumer that must not skip data would.
@@ -201,6 +206,19 @@ async fn poll(run: &PathRun, c: &mut ShardCursor, rng: &mut ChaCha8Rng) {
                 c.blocked_by = Some(e.code.clone());
             }
         }
+    }
+}
+
+/// Whether a record read back is this worker's to account: by its partition key (before it is
+/// opened, so another worker's record costs no KMS call), or, where the header is readable
+/// (a Firehose object's records), by the worker it names.
+fn owns(run: &PathRun, record: &ReadRecord) -> bool {
+    if !run.worker.owns_key(&record.partition_key) {
+        return false;
+    }
+    match payload::worker_of(&record.data) {
+        0 => true,
+        w => run.worker.owns_header(w),
     }
 }
 

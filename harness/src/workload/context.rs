@@ -42,6 +42,15 @@ impl RunClock {
         }
     }
 
+    /// A run clock whose start is `start` (since the epoch) rather than now: every worker of a
+    /// run split across machines starts at the common instant, so their schedules line up
+    /// (a worker that starts late sends its first records late, which its lag shows).
+    pub fn starting_at(clock: SharedClock, virtual_time: bool, start: Duration) -> Self {
+        let mut c = Self::new(clock, virtual_time);
+        c.start = start;
+        c
+    }
+
     /// The run's start, since the epoch.
     pub fn start(&self) -> Duration {
         self.start
@@ -190,6 +199,8 @@ pub struct PathRun {
     pub fault_windows: Vec<FaultWindow>,
     /// Where this path sends in each round of the paired schedule.
     pub pairing: super::pacer::Pairing,
+    /// This process's share of the run (1 of 1 on one machine).
+    pub worker: super::WorkerShare,
     /// Transport fault rules of this path's clients.
     pub transport_faults: Arc<crate::backend::TransportFaults>,
     /// Producers still sending.

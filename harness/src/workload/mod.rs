@@ -7,7 +7,9 @@ pub mod pacer;
 pub mod payload;
 pub mod producer;
 pub mod retry;
+pub mod share;
 pub mod sizes;
 
 pub use context::{PathRun, RunClock};
 pub use retry::RetryPolicy;
+pub use share::WorkerShare;

@@ -119,7 +119,10 @@ pub async fn run(run: Arc<PathRun>, k: u64, n: u64) {
         .path(&run.name)
         .map_or(s.workload.rate_per_sec, |p| s.rate_of(p));
     let pacer = Pacer::new(rate, s.warmup + s.duration, run.pairing);
+    // This worker's producer k of n, as a producer of the whole run (itself on one machine).
+    let (k, n) = run.worker.producer(k, n);
     let seed = seed_for(s.seed, &run.name, k);
+    let size_label = sizes::size_label(&run.name);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut sends = InFlight::new(s.workload.max_in_flight, seed);
     let (max_records, max_bytes, linger) = match s.workload.api {
@@ -153,7 +156,13 @@ pub async fn run(run: Arc<PathRun>, k: u64, n: u64) {
             let now = run.clock.elapsed();
             run.lag.record(now, now.saturating_sub(due));
         }
-        let size = sizes::size_of(&s.workload.record_size, id, &mut rng);
+        // Drawn from the record's own seed: the same size for the same id however the
+        // schedule is split among producers and workers.
+        let size = sizes::size_of(
+            &s.workload.record_size,
+            id,
+            &mut sizes::rng_for(s.seed, &size_label, id),
+        );
         if single {
             // One record, one call: sealed and put by a task of its own.
             let r = run.clone();
@@ -197,9 +206,9 @@ async fn seal(
     rng: &mut ChaCha8Rng,
 ) -> Option<Pending> {
     let s = &run.scenario;
-    let body = payload::build(s.seed, id, due, size);
+    let body = payload::build(s.seed, id, due, size, run.worker.header());
     run.ledger.sent(id);
-    let partition_key = format!("pk-{}", id % s.workload.partition_keys.max(1) as u64);
+    let partition_key = run.worker.partition_key(id, s.workload.partition_keys);
     let watch = Stopwatch::start();
     let mut attempt = 1;
     loop {

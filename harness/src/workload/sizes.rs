@@ -6,6 +6,18 @@ use rand_distr::{Distribution, LogNormal};
 
 use crate::scenario::SizeSpec;
 
+/// The label of a path's record sizes' seeds, for [`rng_for`].
+pub fn size_label(path: &str) -> String {
+    format!("{path}.size")
+}
+
+/// The generator record `id` draws its size from (`label` from [`size_label`]): replayable,
+/// and the same whatever producer or worker sends it.
+pub fn rng_for(seed: u64, label: &str, id: u64) -> ChaCha8Rng {
+    use rand::SeedableRng;
+    ChaCha8Rng::seed_from_u64(crate::seed::derive(seed, label, id))
+}
+
 /// Size of record `id` in plaintext bytes. Lists cycle in order; distributions draw from `rng`.
 pub fn size_of(spec: &SizeSpec, id: u64, rng: &mut ChaCha8Rng) -> usize {
     match spec {

@@ -266,6 +266,7 @@ async fn check(faults: Vec<FaultSpec>) -> Result<(), TestCaseError> {
         deny_roles: Default::default(),
         keys: Default::default(),
         seed: 1,
+        carried_out_by: None,
     };
     let engine = Engine::new(faults.clone(), world);
     let mut on = BTreeSet::new();

@@ -1,0 +1,64 @@
+//! `kinesis-crypto-bench merge DIR... --out DIR`: the result directories of a run's workers
+//! (`run --worker I/N`) as one result directory (result.json, latency.hlog, scenario.toml).
+//!
+//! Exit codes: 0 merged, every expectation holds; 1 merged, an expectation failed; 2 the
+//! directories could not be read or are not one run's shares; 3 the output could not be written.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::merge::{merge, MergeError};
+
+/// Arguments of `merge`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MergeArgs {
+    /// Each worker's result directory (the `--out` of its `run --worker I/N`).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Directory to write the merged result to (created if absent).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Run `merge`.
+pub fn run(a: &MergeArgs) -> ExitCode {
+    match merge(&a.dirs, &a.out) {
+        Ok(r) => {
+            println!("{}", crate::report::render(&r));
+            if let Some(w) = &r.workers {
+                println!(
+                    "merged {} workers of run {}:",
+                    w.count,
+                    w.workers.first().map_or("", |w| w.run_tag.as_str())
+                );
+                for w in &w.workers {
+                    let ms = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.1} ms"));
+                    println!(
+                        "  worker {}/{}: start lag {}, clock offset from the endpoint {} (± {})",
+                        w.index,
+                        w.count,
+                        ms(w.start_lag_ms),
+                        ms(w.clock_offset_ms),
+                        ms(w.clock_offset_error_ms)
+                    );
+                }
+                for n in &w.notes {
+                    println!("  note: {n}");
+                }
+            }
+            println!("result: {}", a.out.join("result.json").display());
+            if r.expectations.iter().any(|e| !e.passed) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(match e {
+                MergeError::Output { .. } => 3,
+                _ => 2,
+            })
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! A worker's part in a run split across machines (`run --worker I/N`): what it refuses, the
+//! run's tag every worker derives alike, waiting for the streams and keys worker 1 creates, the
+//! common start, and the worker's account of its start and clock.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::setup::{self, Provisioned};
+use super::{RunEnv, RunError};
+use crate::backend::{Observation, Principal, Role, TransportLog};
+use crate::result::WorkerResult;
+use crate::scenario::{Protection, Scenario, SseKey};
+
+/// How long a worker waits for worker 1's streams and keys, past the common start.
+pub const PROVISION_WAIT: Duration = Duration::from_secs(600);
+
+/// How often it looks.
+const POLL: Duration = Duration::from_millis(500);
+
+/// The tag every worker of the run names its streams and keys with: from the scenario's name,
+/// its seed and the common start, so workers that share those share the run.
+pub fn run_tag(scenario: &Scenario, start_at: SystemTime) -> String {
+    let secs = start_at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let h = crate::seed::derive(scenario.seed, &scenario.name, secs);
+    format!("{:08x}", h as u32)
+}
+
+/// Why this worker's run cannot go ahead (checked before any request): a worker needs a world
+/// the others share and a common start; a Firehose path is not split yet.
+pub fn refusals(scenario: &Scenario, env: &RunEnv) -> Vec<String> {
+    let w = env.worker;
+    if w.is_whole() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if env.target.is_embedded() {
+        out.push(format!(
+            "--worker {}: every worker would have an embedded service of its own; point all the workers at one shared endpoint (`kinesis-crypto-bench serve` on a host they reach, LocalStack, or --target aws)",
+            w.label()
+        ));
+    }
+    if env.start_at.is_none() {
+        out.push(format!(
+            "--worker {}: the workers need a common start: --start-at 2026-12-03T02:00:00Z (or KCB_START_AT, or `start_at` in the scenario)",
+            w.label()
+        ));
+    }
+    for p in &scenario.paths {
+        if matches!(p.protection, Protection::Firehose(_)) {
+            out.push(format!(
+                "--worker {}: path '{}' is a Firehose path, which a run split across machines does not support yet (run it on one machine)",
+                w.label(),
+                p.name
+            ));
+        }
+    }
+    out
+}
+
+/// The admin's clients with a transport log that keeps answers' `Date` headers.
+pub fn watched_admin(env: &RunEnv) -> (Principal, Arc<TransportLog>) {
+    let log = TransportLog::new();
+    log.watch_date();
+    let obs = Observation::plain(Role::Admin.name(), log.clone(), env.clock.clone());
+    (
+        Principal::for_role(&env.target, &env.credentials, Role::Admin, obs),
+        log,
+    )
+}
+
+/// Worker 2 and on: wait until every stream worker 1 creates is ACTIVE (and encrypted, for an
+/// sse-kms path) and every key it creates answers to its alias, then use them as a run uses
+/// streams and keys it did not create (never changing or removing them).
+pub async fn await_provisioned(
+    scenario: &Scenario,
+    env: &RunEnv,
+    admin: &Principal,
+) -> Result<Vec<Provisioned>, RunError> {
+    let deadline = tokio::time::Instant::now()
+        + env
+            .start_at
+            .and_then(|t| t.duration_since(SystemTime::now()).ok())
+            .unwrap_or_default()
+        + PROVISION_WAIT;
+    let mut made: Vec<Provisioned> = Vec::new();
+    for spec in &scenario.paths {
+        let setup_err = |error| RunError::Setup {
+            path: spec.name.clone(),
+            error,
+        };
+        if spec.stream.is_some() {
+            // An existing stream the scenario names: checked, as on one machine.
+            let p = setup::provision(admin, scenario, spec, "", None)
+                .await
+                .map_err(setup_err)?;
+            made.push(p);
+            continue;
+        }
+        let stream = setup::stream_name(&scenario.name, &spec.name, &env.run_tag);
+        let sse = matches!(spec.protection, Protection::SseKms(_));
+        let info = loop {
+            match admin.kinesis.describe(&stream).await {
+                Ok(i) if i.status == "ACTIVE" && (!sse || i.encryption == "KMS") => break i,
+                Ok(_) | Err(_) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(POLL).await
+                }
+                Ok(i) => {
+                    return Err(RunError::Target(format!(
+                        "worker {}: stream {stream} is {} (encryption {}) after waiting {} s for worker 1 to create it",
+                        env.worker.label(),
+                        i.status,
+                        i.encryption,
+                        PROVISION_WAIT.as_secs()
+                    )))
+                }
+                Err(e) => {
+                    return Err(RunError::Target(format!(
+                        "worker {}: stream {stream} did not appear while waiting {} s for worker 1 to create it ({e}); is worker 1 running against the same endpoint, scenario and --start-at?",
+                        env.worker.label(),
+                        PROVISION_WAIT.as_secs()
+                    )))
+                }
+            }
+        };
+        let key = match (&spec.protection, &spec.key) {
+            (Protection::Plaintext | Protection::Firehose(_), _) => None,
+            (_, Some(named)) => Some(
+                setup::existing_key(&admin.kms, named)
+                    .await
+                    .map_err(setup_err)?,
+            ),
+            (Protection::SseKms(s), None) if s.key != SseKey::CustomerManaged => {
+                Some("alias/aws/kinesis".to_string())
+            }
+            (Protection::SseKms(_), None) => info.key_id.clone(),
+            (Protection::Envelope(_), None) => {
+                match super::shared_key_owner(scenario, spec, &made) {
+                    Some(owner) => owner.key.clone(),
+                    None => {
+                        Some(await_key(admin, &format!("alias/{stream}"), deadline, env).await?)
+                    }
+                }
+            }
+        };
+        made.push(Provisioned {
+            stream,
+            key,
+            key_created: false,
+            key_alias: None,
+            key_shared: false,
+            stream_arn: info.arn,
+            stream_created: false,
+            destination: None,
+        });
+    }
+    Ok(made)
+}
+
+async fn await_key(
+    admin: &Principal,
+    alias: &str,
+    deadline: tokio::time::Instant,
+    env: &RunEnv,
+) -> Result<String, RunError> {
+    loop {
+        match setup::existing_key(&admin.kms, alias).await {
+            Ok(arn) => return Ok(arn),
+            Err(_) if tokio::time::Instant::now() < deadline => tokio::time::sleep(POLL).await,
+            Err(e) => {
+                return Err(RunError::Target(format!(
+                    "worker {}: key {alias} did not appear while waiting {} s for worker 1 to create it ({e})",
+                    env.worker.label(),
+                    PROVISION_WAIT.as_secs()
+                )))
+            }
+        }
+    }
+}
+
+/// Sleep (on the wall clock) until `at`; returns how late this process was when it woke
+/// (zero if `at` was still ahead), by its own clock.
+pub async fn wait_for_start(at: SystemTime) -> Duration {
+    if let Ok(ahead) = at.duration_since(SystemTime::now()) {
+        tokio::time::sleep(ahead).await;
+    }
+    SystemTime::now().duration_since(at).unwrap_or_default()
+}
+
+/// This worker's account of itself for its result.
+pub fn account(
+    env: &RunEnv,
+    lag: Option<Duration>,
+    date: Option<crate::backend::transport::DateSample>,
+) -> Option<WorkerResult> {
+    if env.worker.is_whole() && env.start_at.is_none() {
+        return None;
+    }
+    Some(WorkerResult {
+        index: env.worker.index,
+        count: env.worker.count,
+        run_tag: env.run_tag.clone(),
+        start_at: env.start_at.map(crate::result::rfc3339_utc),
+        start_lag_ms: lag.map(|l| l.as_secs_f64() * 1e3),
+        clock_offset_ms: date.map(|d| d.offset_secs() * 1e3),
+        clock_offset_error_ms: date.map(|d| d.error_secs() * 1e3),
+        provisioned: env.worker.index == 1,
+        carried_out_faults: env.worker.index == 1,
+    })
+}
