@@ -355,9 +355,13 @@ pub fn notes(paths: &[PathResult], count: u32, interval: Duration) -> Vec<String
         if let PathSettings::Envelope(e) = &p.settings {
             if e.cache.is_some() {
                 out.push(format!(
-                    "{}: each of the {count} workers kept its own data-key cache, so GenerateDataKey calls are about {count} times one machine's ({} measured)",
+                    "{}: each of the {count} workers kept its own data-key cache, so GenerateDataKey calls are about {count} times one machine's ({} in all, warm-up included)",
                     p.name,
-                    p.kms_calls.by_operation.get("GenerateDataKey").copied().unwrap_or(0)
+                    ["GenerateDataKey"]
+                        .iter()
+                        .map(|op| p.kms_calls.by_operation.get(*op).copied().unwrap_or(0)
+                            + p.kms_calls.warmup_by_operation.get(*op).copied().unwrap_or(0))
+                        .sum::<u64>()
                 ));
             }
         }

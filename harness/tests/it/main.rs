@@ -37,3 +37,4 @@ mod serve;
 mod shipped_scenarios;
 mod sse;
 mod tenants;
+mod workers;

@@ -1,0 +1,184 @@
+//! A run split across machines, on one: the same scenario as 1/1 and as three workers
+//! (scripts/local-workers.sh, the environment an Indexed Job gives its pods) against one
+//! `serve`, then merged, gives the same counts and histogram totals; the workers' data-key
+//! caches make three times the GenerateDataKey calls and the merged result says so; HdrHistogram's
+//! Python package reads the merged log; mismatched shares are refused.
+
+use std::process::{Child, Command};
+
+use kcb::result::RunResult;
+use serde_json::Value;
+
+use crate::common::peers::{free_port, python_with, repo};
+
+const SCENARIO: &str = r#"
+name = "workers-it"
+duration = "3s"
+warmup = "1s"
+seed = 5
+clock = "real"
+
+[stream]
+shards = 2
+
+[workload]
+rate_per_sec = 40
+record_size = 256
+
+[[paths]]
+kind = "plaintext"
+
+[[paths]]
+kind = "envelope"
+cache = { max_age = "5m", max_messages = 100000 }
+"#;
+
+struct Serve(Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_kinesis-crypto-bench")
+}
+
+#[test]
+fn three_workers_merged_count_what_one_machine_counts() {
+    let dir = std::env::temp_dir().join(format!("kcb-workers-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let scenario = dir.join("workers.toml");
+    std::fs::write(&scenario, SCENARIO).expect("scenario");
+    let port = free_port();
+    let _serve = Serve(
+        Command::new(bin())
+            .args(["serve", "--port", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("serve"),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let url = format!("http://127.0.0.1:{port}");
+
+    // Refused on the embedded service, before any request.
+    let refused = Command::new(bin())
+        .args([
+            "run",
+            "--worker",
+            "1/3",
+            "--start-at",
+            "2026-12-03T02:00:00Z",
+        ])
+        .arg(&scenario)
+        .output()
+        .expect("run");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("shared endpoint"));
+
+    let one = dir.join("one");
+    let s = Command::new(bin())
+        .args(["run", "--no-progress", "--endpoint-url", &url, "--out"])
+        .arg(&one)
+        .arg(&scenario)
+        .status()
+        .expect("run 1/1");
+    assert!(s.success());
+    let out = dir.join("workers");
+    let s = Command::new(repo().join("scripts/local-workers.sh"))
+        .arg("3")
+        .arg(&scenario)
+        .arg(&out)
+        .env("KCB_BIN", bin())
+        .env("KCB_ENDPOINT_URL", &url)
+        .env("KCB_START_IN", "3")
+        .status()
+        .expect("local-workers.sh");
+    assert!(s.success(), "local-workers.sh failed");
+
+    let whole = RunResult::read(&one.join("result.json")).expect("1/1 result");
+    let merged = RunResult::read(&out.join("merged/result.json")).expect("merged result");
+    let w = merged
+        .workers
+        .as_ref()
+        .expect("a merged result names its workers");
+    assert_eq!(w.count, 3);
+    assert_eq!(
+        w.workers.iter().map(|w| w.index).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert!(w
+        .workers
+        .iter()
+        .all(|x| x.start_lag_ms.is_some() && x.clock_offset_ms.is_some()));
+    for p in &whole.paths {
+        let m = merged.path(&p.name).expect("path merged");
+        assert_eq!(m.ledger.sent, p.ledger.sent, "{}", p.name);
+        assert_eq!(m.ledger.acked, p.ledger.acked, "{}", p.name);
+        assert_eq!(m.ledger.decrypted, p.ledger.decrypted, "{}", p.name);
+        assert_eq!(m.ledger.lost, 0, "{}", p.name);
+        assert_eq!(m.put_latency_us.count, p.put_latency_us.count, "{}", p.name);
+        assert_eq!(m.e2e_latency_us.count, p.e2e_latency_us.count, "{}", p.name);
+        let shares: u64 = (1..=3)
+            .map(|i| {
+                let r =
+                    RunResult::read(&out.join(format!("worker-{i}/result.json"))).expect("worker");
+                assert_eq!(r.worker.as_ref().map(|w| w.index), Some(i));
+                r.path(&p.name).expect("path").ledger.sent
+            })
+            .sum();
+        assert_eq!(shares, p.ledger.sent, "the shares add up to the whole");
+    }
+    // One data-key cache: one GenerateDataKey; three workers, three caches: three.
+    let gdk = |r: &RunResult| {
+        let k = &r.path("envelope").expect("envelope").kms_calls;
+        k.by_operation.get("GenerateDataKey").copied().unwrap_or(0)
+            + k.warmup_by_operation
+                .get("GenerateDataKey")
+                .copied()
+                .unwrap_or(0)
+    };
+    assert_eq!(gdk(&merged), 3 * gdk(&whole));
+    assert!(w.notes.iter().any(|n| n.contains("own data-key cache")));
+
+    // Not one run's shares: refused, exit 2.
+    let bad = Command::new(bin())
+        .arg("merge")
+        .arg(out.join("worker-1"))
+        .arg(out.join("worker-1"))
+        .arg(out.join("worker-2"))
+        .arg("--out")
+        .arg(dir.join("bad"))
+        .output()
+        .expect("merge");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("overlap"));
+
+    let Some(python) = python_with(&["hdrh"]) else {
+        return;
+    };
+    let read = Command::new(&python)
+        .arg(repo().join("scripts/peers/read_hlog.py"))
+        .arg(out.join("merged/latency.hlog"))
+        .output()
+        .expect("python runs");
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let peer: Value = serde_json::from_slice(&read.stdout).expect("JSON");
+    for p in &merged.paths {
+        let t = &peer["tags"][format!("{}.put", p.name).as_str()];
+        assert_eq!(
+            t["count"].as_u64(),
+            Some(p.put_latency_us.count),
+            "{}",
+            p.name
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
