@@ -1161,6 +1161,8 @@ pub(crate) fn sample_run_result() -> RunResult {
             blast_radius: Vec::new(),
         }],
         tenants: None,
+        worker: None,
+        workers: None,
     }
 }
 
