@@ -10,4 +10,6 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/target/release/kinesis-crypto-bench /usr/local/bin/kinesis-crypto-bench
 COPY scenarios /scenarios
+# The manifests mount the scenario and results under /kcb and name their files relative to it.
+WORKDIR /kcb
 ENTRYPOINT ["kinesis-crypto-bench"]

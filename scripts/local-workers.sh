@@ -67,8 +67,5 @@ set +e
 "$bin" merge "${dirs[@]}" --out "$out/merged"
 merged=$?
 set -e
-tag=$(sed -n 's/.*"run_tag": "\([0-9a-f]*\)".*/\1/p' "$out/worker-1/result.json" | head -n 1)
-if [[ -n $tag ]]; then
-  "$bin" cleanup --run-id "$tag" --endpoint-url "$endpoint" --region us-east-1 >/dev/null || true
-fi
+"$bin" cleanup --result "$out/worker-1" --endpoint-url "$endpoint" --region us-east-1 >/dev/null || true
 exit $merged

@@ -1,4 +1,4 @@
-//! `kinesis-crypto-bench cleanup (--run-id ID | --prefix P) [--dry-run] [--endpoint-url URL]
+//! `kinesis-crypto-bench cleanup (--run-id ID | --result PATH | --prefix P) [--dry-run] [--endpoint-url URL]
 //! [--target aws] [--region R] [--role admin=...]`: remove what earlier runs left behind
 //! (interrupted twice, `--keep`, a crash), found by their `created-by=kinesis-crypto-bench` tag.
 //!
@@ -16,12 +16,17 @@ use crate::runner::target;
 
 /// Arguments of `cleanup`.
 #[derive(Debug, Clone, clap::Args)]
-#[command(group(clap::ArgGroup::new("which").required(true).args(["run_id", "prefix"])))]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["run_id", "result", "prefix"])))]
 pub struct CleanupArgs {
     /// The run whose resources to remove (its `kcb-run` tag: the last part of its stream names,
     /// printed when it was interrupted or kept them).
     #[arg(long)]
     pub run_id: Option<String>,
+    /// The run whose resources to remove, by its result (a worker's or a merged `result.json`,
+    /// or its directory): the run tag its workers shared (worker 1 of a run split across
+    /// machines leaves the streams and keys for the others).
+    #[arg(long, value_name = "PATH")]
+    pub result: Option<std::path::PathBuf>,
     /// Remove the harness's resources whose stream name or key alias starts with this (e.g.
     /// `kcb-quickstart-`); resources without the harness's tag are listed and left alone.
     #[arg(long)]
@@ -36,9 +41,16 @@ pub struct CleanupArgs {
 
 /// Run `cleanup`.
 pub fn run(args: &CleanupArgs) -> ExitCode {
-    let sel = match (&args.run_id, &args.prefix) {
-        (Some(id), _) => Selector::RunId(id.clone()),
-        (None, Some(p)) if p.len() >= 4 => Selector::Prefix(p.clone()),
+    let sel = match (&args.run_id, &args.result, &args.prefix) {
+        (Some(id), _, _) => Selector::RunId(id.clone()),
+        (None, Some(path), _) => match run_tag_of(path) {
+            Ok(tag) => Selector::RunId(tag),
+            Err(e) => {
+                eprintln!("error: --result {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        (None, None, Some(p)) if p.len() >= 4 => Selector::Prefix(p.clone()),
         _ => {
             eprintln!("error: --prefix: give at least 4 characters (e.g. kcb-), so a slip cannot match everything");
             return ExitCode::from(2);
@@ -86,4 +98,25 @@ pub fn run(args: &CleanupArgs) -> ExitCode {
             }
         }
     }
+}
+
+/// The run tag a result names: a worker's own, or the one a merged result's workers shared.
+fn run_tag_of(path: &std::path::Path) -> Result<String, String> {
+    let file = if path.is_dir() {
+        path.join("result.json")
+    } else {
+        path.to_path_buf()
+    };
+    let r = crate::result::RunResult::read(&file).map_err(|e| e.to_string())?;
+    r.worker
+        .as_ref()
+        .map(|w| w.run_tag.clone())
+        .or_else(|| r.workers.as_ref().and_then(|m| m.workers.first()).map(|w| w.run_tag.clone()))
+        .ok_or_else(|| {
+            format!(
+                "{} is a one-machine run's result, which names no run tag (its run removed what it made, \
+                 or printed `cleanup --run-id` when it kept them)",
+                file.display()
+            )
+        })
 }

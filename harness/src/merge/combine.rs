@@ -90,31 +90,11 @@ fn kms_result(parts: &[&PathResult]) -> KmsCallsResult {
 }
 
 fn ledger(parts: &[&PathResult]) -> Ledger {
-    let mut l = Ledger::default();
-    for p in parts.iter().map(|p| &p.ledger) {
-        l.sent += p.sent;
-        l.acked += p.acked;
-        l.failed += p.failed;
-        l.read += p.read;
-        l.decrypted += p.decrypted;
-        l.lost += p.lost;
-        l.duplicated += p.duplicated;
-        l.corrupted += p.corrupted;
-        l.unreadable += p.unreadable;
-    }
-    l
+    parts.iter().map(|p| &p.ledger).sum()
 }
 
 fn attempts(parts: &[&PathResult]) -> Attempts {
-    let mut a = Attempts::default();
-    for p in parts.iter().map(|p| &p.attempts) {
-        a.put_calls += p.put_calls;
-        a.put_attempts += p.put_attempts;
-        a.retries += p.retries;
-        a.get_calls += p.get_calls;
-        a.records_resent += p.records_resent;
-    }
-    a
+    parts.iter().map(|p| &p.attempts).sum()
 }
 
 fn timeline(parts: &[&PathResult]) -> Vec<TimelinePoint> {
@@ -300,14 +280,7 @@ fn blast_radius(
     workers: &[&[FaultResult]],
     paths: &[PathResult],
 ) -> BlastRadius {
-    let mut out = BlastRadius {
-        targeted: Vec::new(),
-        hit: Vec::new(),
-        collateral: Vec::new(),
-        spared: Vec::new(),
-        tenants: Vec::new(),
-        ..b.clone()
-    };
+    let mut out = BlastRadius::empty(b.path.clone(), b.key.clone());
     for t in &b.tenants {
         let mut impact = t.clone();
         let same: Vec<_> = workers
@@ -323,22 +296,7 @@ fn blast_radius(
             impact.lost = p.ledger.lost;
             impact.unreadable = p.ledger.unreadable;
         }
-        match (impact.targeted, impact.hit()) {
-            (true, true) => {
-                out.targeted.push(t.tenant);
-                out.hit.push(t.tenant);
-            }
-            (true, false) => {
-                out.targeted.push(t.tenant);
-                out.spared.push(t.tenant);
-            }
-            (false, true) => {
-                out.hit.push(t.tenant);
-                out.collateral.push(t.tenant);
-            }
-            (false, false) => {}
-        }
-        out.tenants.push(impact);
+        out.count(impact);
     }
     out
 }

@@ -6,6 +6,7 @@
 //! Runs from several machines are combined by reading their logs and adding the histograms
 //! that share a tag ([`read_hlog`] already adds same-tag intervals within one log).
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -45,36 +46,10 @@ pub fn write_hlog_interval(
     interval: Duration,
     entries: &[(&str, &Histogram<u64>)],
 ) -> Result<(), MetricsError> {
-    let io_err = |source| MetricsError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut buf: Vec<u8> = Vec::new();
-    let mut serializer = V2DeflateSerializer::new();
-    {
-        let mut writer = IntervalLogWriterBuilder::new()
-            .add_comment("kinesis-crypto-bench latency histograms, values in microseconds")
-            .with_start_time(start)
-            .with_base_time(start)
-            .begin_log_with(&mut buf, &mut serializer)
-            .map_err(io_err)?;
-        for (tag, hist) in entries {
-            let checked = Tag::new(tag).ok_or_else(|| MetricsError::InvalidTag {
-                path: path.to_path_buf(),
-                tag: (*tag).to_owned(),
-            })?;
-            writer
-                .write_histogram(hist, Duration::ZERO, interval, Some(checked))
-                .map_err(|e| MetricsError::HlogWrite {
-                    path: path.to_path_buf(),
-                    tag: (*tag).to_owned(),
-                    message: e.to_string(),
-                })?;
-        }
-    }
-    let mut file = std::fs::File::create(path).map_err(io_err)?;
-    file.write_all(&buf).map_err(io_err)?;
-    file.sync_all().map_err(io_err)
+    let entries = entries
+        .iter()
+        .map(|(tag, h)| (Duration::ZERO, interval, *tag, Some(Cow::Borrowed(*h))));
+    write_log(path, start, None, entries)
 }
 
 /// Write every tag's series to `path`, intervals `first` to `last` of each (an empty interval
@@ -88,53 +63,16 @@ pub fn write_hlog_series(
     (first, last): (u64, u64),
     series: &[(&str, &IntervalSeries)],
 ) -> Result<(), MetricsError> {
-    let io_err = |source| MetricsError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
     let interval = series
         .first()
         .map_or(Duration::from_secs(1), |(_, s)| s.interval());
-    // One small empty histogram stands for every interval that recorded nothing.
-    let empty = Histogram::<u64>::new(1).map_err(|e| MetricsError::HlogWrite {
-        path: path.to_path_buf(),
-        tag: String::new(),
-        message: e.to_string(),
-    })?;
-    let mut buf: Vec<u8> = Vec::new();
-    let mut serializer = V2DeflateSerializer::new();
-    {
-        let mut writer = IntervalLogWriterBuilder::new()
-            .add_comment("kinesis-crypto-bench latency histograms, values in microseconds")
-            .add_comment(&format!(
-                "one histogram per tag per {} s interval",
-                interval.as_secs_f64()
-            ))
-            .with_start_time(start)
-            .with_base_time(start)
-            .begin_log_with(&mut buf, &mut serializer)
-            .map_err(io_err)?;
-        for index in first..=last {
-            let at = interval.saturating_mul(u32::try_from(index).unwrap_or(u32::MAX));
-            for (tag, s) in series {
-                let checked = Tag::new(tag).ok_or_else(|| MetricsError::InvalidTag {
-                    path: path.to_path_buf(),
-                    tag: (*tag).to_owned(),
-                })?;
-                let h = s.histogram_at(index);
-                writer
-                    .write_histogram(h.as_ref().unwrap_or(&empty), at, interval, Some(checked))
-                    .map_err(|e| MetricsError::HlogWrite {
-                        path: path.to_path_buf(),
-                        tag: (*tag).to_owned(),
-                        message: e.to_string(),
-                    })?;
-            }
-        }
-    }
-    let mut file = std::fs::File::create(path).map_err(io_err)?;
-    file.write_all(&buf).map_err(io_err)?;
-    file.sync_all().map_err(io_err)
+    let entries = (first..=last).flat_map(|index| {
+        series.iter().map(move |(tag, s)| {
+            let h = s.histogram_at(index).map(Cow::Owned);
+            (nth(interval, index), interval, *tag, h)
+        })
+    });
+    write_log(path, start, Some(interval), entries)
 }
 
 /// Write `intervals` to `path`, each `(index, tag, histogram)` starting `index × interval`
@@ -146,36 +84,71 @@ pub fn write_hlog_indexed(
     interval: Duration,
     intervals: &[(u64, &str, &Histogram<u64>)],
 ) -> Result<(), MetricsError> {
+    let entries = intervals.iter().map(|(index, tag, h)| {
+        (
+            nth(interval, *index),
+            interval,
+            *tag,
+            Some(Cow::Borrowed(*h)),
+        )
+    });
+    write_log(path, start, Some(interval), entries)
+}
+
+/// Where interval `index` starts: `index × interval` after the log's start.
+fn nth(interval: Duration, index: u64) -> Duration {
+    interval.saturating_mul(u32::try_from(index).unwrap_or(u32::MAX))
+}
+
+/// One entry of a log: its start after the log's, its length, its tag, its histogram (`None`:
+/// an interval that recorded nothing, written as an empty histogram).
+type Entry<'h> = (Duration, Duration, &'h str, Option<Cow<'h, Histogram<u64>>>);
+
+/// The one writer behind the `write_hlog*` functions: the log's header (comments; StartTime
+/// and BaseTime `start`; `interval`, when there is one, said in a comment), then `entries` in
+/// order: built in memory whole, then written to `path` and synced.
+fn write_log<'h>(
+    path: &Path,
+    start: SystemTime,
+    interval: Option<Duration>,
+    entries: impl Iterator<Item = Entry<'h>>,
+) -> Result<(), MetricsError> {
     let io_err = |source| MetricsError::Io {
         path: path.to_path_buf(),
         source,
     };
+    let write_err = |tag: &str, e: &dyn std::fmt::Display| MetricsError::HlogWrite {
+        path: path.to_path_buf(),
+        tag: tag.to_owned(),
+        message: e.to_string(),
+    };
+    // One small empty histogram stands for every interval that recorded nothing.
+    let empty = Histogram::<u64>::new(1).map_err(|e| write_err("", &e))?;
     let mut buf: Vec<u8> = Vec::new();
     let mut serializer = V2DeflateSerializer::new();
     {
-        let mut writer = IntervalLogWriterBuilder::new()
-            .add_comment("kinesis-crypto-bench latency histograms, values in microseconds")
-            .add_comment(&format!(
+        let mut builder = IntervalLogWriterBuilder::new();
+        builder.add_comment("kinesis-crypto-bench latency histograms, values in microseconds");
+        if let Some(i) = interval {
+            builder.add_comment(&format!(
                 "one histogram per tag per {} s interval",
-                interval.as_secs_f64()
-            ))
+                i.as_secs_f64()
+            ));
+        }
+        let mut writer = builder
             .with_start_time(start)
             .with_base_time(start)
             .begin_log_with(&mut buf, &mut serializer)
             .map_err(io_err)?;
-        for (index, tag, h) in intervals {
+        for (at, length, tag, h) in entries {
             let checked = Tag::new(tag).ok_or_else(|| MetricsError::InvalidTag {
                 path: path.to_path_buf(),
-                tag: (*tag).to_owned(),
+                tag: tag.to_owned(),
             })?;
-            let at = interval.saturating_mul(u32::try_from(*index).unwrap_or(u32::MAX));
+            let h = h.as_deref().unwrap_or(&empty);
             writer
-                .write_histogram(h, at, interval, Some(checked))
-                .map_err(|e| MetricsError::HlogWrite {
-                    path: path.to_path_buf(),
-                    tag: (*tag).to_owned(),
-                    message: e.to_string(),
-                })?;
+                .write_histogram(h, at, length, Some(checked))
+                .map_err(|e| write_err(tag, &e))?;
         }
     }
     let mut file = std::fs::File::create(path).map_err(io_err)?;

@@ -306,6 +306,23 @@ impl Ledger {
     }
 }
 
+/// Ledgers of disjoint shares of one run (workers' results), added count by count.
+impl<'a> std::iter::Sum<&'a Ledger> for Ledger {
+    fn sum<I: Iterator<Item = &'a Ledger>>(iter: I) -> Ledger {
+        iter.fold(Ledger::default(), |l, p| Ledger {
+            sent: l.sent + p.sent,
+            acked: l.acked + p.acked,
+            failed: l.failed + p.failed,
+            read: l.read + p.read,
+            decrypted: l.decrypted + p.decrypted,
+            lost: l.lost + p.lost,
+            duplicated: l.duplicated + p.duplicated,
+            corrupted: l.corrupted + p.corrupted,
+            unreadable: l.unreadable + p.unreadable,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

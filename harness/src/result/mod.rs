@@ -708,6 +708,19 @@ pub struct Attempts {
     pub records_resent: u64,
 }
 
+/// Attempts of disjoint shares of one run (workers' results), added count by count.
+impl<'a> std::iter::Sum<&'a Attempts> for Attempts {
+    fn sum<I: Iterator<Item = &'a Attempts>>(iter: I) -> Attempts {
+        iter.fold(Attempts::default(), |a, p| Attempts {
+            put_calls: a.put_calls + p.put_calls,
+            put_attempts: a.put_attempts + p.put_attempts,
+            retries: a.retries + p.retries,
+            get_calls: a.get_calls + p.get_calls,
+            records_resent: a.records_resent + p.records_resent,
+        })
+    }
+}
+
 /// One expectation of the scenario, checked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

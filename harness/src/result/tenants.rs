@@ -124,6 +124,43 @@ pub struct TenantImpact {
     pub unreadable: u64,
 }
 
+impl BlastRadius {
+    /// A path's blast radius with no tenant counted yet.
+    pub fn empty(path: String, key: Option<String>) -> Self {
+        Self {
+            path,
+            key,
+            targeted: Vec::new(),
+            hit: Vec::new(),
+            collateral: Vec::new(),
+            spared: Vec::new(),
+            tenants: Vec::new(),
+        }
+    }
+
+    /// Count `impact`'s tenant as targeted and hit, targeted and spared, hit by collateral, or
+    /// untouched, and keep it.
+    pub fn count(&mut self, impact: TenantImpact) {
+        let t = impact.tenant;
+        match (impact.targeted, impact.hit()) {
+            (true, true) => {
+                self.targeted.push(t);
+                self.hit.push(t);
+            }
+            (true, false) => {
+                self.targeted.push(t);
+                self.spared.push(t);
+            }
+            (false, true) => {
+                self.hit.push(t);
+                self.collateral.push(t);
+            }
+            (false, false) => {}
+        }
+        self.tenants.push(impact);
+    }
+}
+
 impl TenantImpact {
     /// Whether the fault reached the tenant: an error or a give-up while it was in effect.
     pub fn hit(&self) -> bool {
@@ -228,15 +265,7 @@ pub fn blast_radius(
         let at = match out.iter().position(|b| b.path == t.group) {
             Some(at) => at,
             None => {
-                out.push(BlastRadius {
-                    path: t.group.clone(),
-                    key: t.key.clone(),
-                    targeted: Vec::new(),
-                    hit: Vec::new(),
-                    collateral: Vec::new(),
-                    spared: Vec::new(),
-                    tenants: Vec::new(),
-                });
+                out.push(BlastRadius::empty(t.group.clone(), t.key.clone()));
                 out.len() - 1
             }
         };
@@ -251,23 +280,7 @@ pub fn blast_radius(
             lost: p.ledger.lost,
             unreadable: p.ledger.unreadable,
         };
-        let b = &mut out[at];
-        match (targeted, impact.hit()) {
-            (true, true) => {
-                b.targeted.push(t.index);
-                b.hit.push(t.index);
-            }
-            (true, false) => {
-                b.targeted.push(t.index);
-                b.spared.push(t.index);
-            }
-            (false, true) => {
-                b.hit.push(t.index);
-                b.collateral.push(t.index);
-            }
-            (false, false) => {}
-        }
-        b.tenants.push(impact);
+        out[at].count(impact);
     }
     out
 }

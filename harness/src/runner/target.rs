@@ -86,11 +86,22 @@ pub fn choose(t: &TargetSpec, flags: &TargetFlags, run_tag: &str) -> Where {
         .collect();
     roles.extend(flags.roles.iter().cloned());
     Where::Aws(AwsSetup {
-        endpoint_url,
+        endpoint_url: endpoint_url.or_else(configured_endpoint),
         region: flags.region.clone().or_else(|| t.region.clone()),
         roles,
         session_name: session_name(run_tag),
     })
+}
+
+/// The endpoint the AWS configuration names in place of AWS's own: `AWS_ENDPOINT_URL`, as the
+/// AWS SDKs and CLI read it (unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`). A pod given
+/// this variable runs its manifest's `--target aws` command against a LocalStack or a `serve`.
+fn configured_endpoint() -> Option<String> {
+    let ignore = std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+    std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .filter(|u| !ignore && !u.trim().is_empty())
 }
 
 /// The target and credentials for `place`, without the embedded service (for commands that

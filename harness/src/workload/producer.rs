@@ -158,11 +158,7 @@ pub async fn run(run: Arc<PathRun>, k: u64, n: u64) {
         }
         // Drawn from the record's own seed: the same size for the same id however the
         // schedule is split among producers and workers.
-        let size = sizes::size_of(
-            &s.workload.record_size,
-            id,
-            &mut sizes::rng_for(s.seed, &size_label, id),
-        );
+        let size = sizes::size_of(&s.workload.record_size, s.seed, &size_label, id);
         if single {
             // One record, one call: sealed and put by a task of its own.
             let r = run.clone();

@@ -24,6 +24,7 @@ mod interrupt;
 mod kinesis_ops;
 mod kms_ops;
 mod limits;
+mod manifests;
 mod moto_peer;
 mod permissions;
 mod plan_golden;

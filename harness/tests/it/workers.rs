@@ -24,6 +24,7 @@ shards = 2
 [workload]
 rate_per_sec = 40
 record_size = 256
+consumers = 1
 
 [[paths]]
 kind = "plaintext"
