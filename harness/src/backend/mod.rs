@@ -2,6 +2,7 @@
 
 pub mod aws;
 pub mod clients;
+pub mod clock_offset;
 pub mod credentials;
 pub mod error;
 pub mod faults;

@@ -103,50 +103,15 @@ pub struct TransportLog {
     kms: Mutex<Vec<ObservedKmsCall>>,
     request_bytes: Mutex<BTreeMap<String, (u64, u64)>>,
     timing: Mutex<Option<CallTiming>>,
-    /// The latest answer's `Date` header, with when its request left and its answer came
-    /// back on this machine's wall clock (for a worker's clock offset from the endpoint).
-    date: Mutex<Option<DateSample>>,
+    /// What the answers' `Date` headers say of the endpoint's clock against this machine's
+    /// (for a worker's clock offset from the endpoint).
+    date: Mutex<Option<OffsetBound>>,
     /// Whether answers' `Date` headers are kept (off on the load's clients: nothing is added
     /// to the calls the run times).
     watch_date: std::sync::atomic::AtomicBool,
 }
 
-/// An answer's `Date` (whole seconds, the server's clock) and this machine's wall clock when
-/// its request left and its answer arrived.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct DateSample {
-    /// The request left.
-    pub sent: std::time::SystemTime,
-    /// The answer arrived.
-    pub received: std::time::SystemTime,
-    /// The answer's `Date`.
-    pub server: std::time::SystemTime,
-}
-
-impl DateSample {
-    /// The server's clock minus this machine's, seconds: the `Date` (truncated to its second,
-    /// so its middle, +0.5 s, is taken) against the request's midpoint.
-    pub fn offset_secs(&self) -> f64 {
-        let secs = |t: std::time::SystemTime| {
-            t.duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs_f64()
-        };
-        let mid = (secs(self.sent) + secs(self.received)) / 2.0;
-        secs(self.server) + 0.5 - mid
-    }
-
-    /// How far the offset may be off, seconds: half the `Date`'s one-second resolution and
-    /// half the round trip.
-    pub fn error_secs(&self) -> f64 {
-        let rtt = self
-            .received
-            .duration_since(self.sent)
-            .unwrap_or_default()
-            .as_secs_f64();
-        0.5 + rtt / 2.0
-    }
-}
+pub use super::clock_offset::{DateSample, OffsetBound};
 
 /// Which operations' successful attempts are timed, and from when.
 #[derive(Debug)]
@@ -171,9 +136,9 @@ impl TransportLog {
             .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// The latest answer's `Date` header as a [`DateSample`] (None: no answer carried one, or
-    /// [`TransportLog::watch_date`] was not called).
-    pub fn date(&self) -> Option<DateSample> {
+    /// The endpoint's clock offset as every answer's `Date` header bounds it (None: no answer
+    /// carried one, or [`TransportLog::watch_date`] was not called).
+    pub fn date(&self) -> Option<OffsetBound> {
         *self.date.lock()
     }
 
@@ -301,10 +266,15 @@ impl HttpConnector for ObservedConnector {
                         .and_then(|r| r.headers().get("date"))
                         .and_then(|d| httpdate::parse_http_date(d).ok());
                     if let Some(server) = server {
-                        *log.date.lock() = Some(DateSample {
+                        let sample = DateSample {
                             sent,
                             received: std::time::SystemTime::now(),
                             server,
+                        };
+                        let mut bound = log.date.lock();
+                        *bound = Some(match *bound {
+                            Some(b) => b.narrow(&sample),
+                            None => OffsetBound::of(&sample),
                         });
                     }
                     r

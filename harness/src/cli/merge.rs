@@ -25,27 +25,6 @@ pub fn run(a: &MergeArgs) -> ExitCode {
     match merge(&a.dirs, &a.out) {
         Ok(r) => {
             println!("{}", crate::report::render(&r));
-            if let Some(w) = &r.workers {
-                println!(
-                    "merged {} workers of run {}:",
-                    w.count,
-                    w.workers.first().map_or("", |w| w.run_tag.as_str())
-                );
-                for w in &w.workers {
-                    let ms = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.1} ms"));
-                    println!(
-                        "  worker {}/{}: start lag {}, clock offset from the endpoint {} (± {})",
-                        w.index,
-                        w.count,
-                        ms(w.start_lag_ms),
-                        ms(w.clock_offset_ms),
-                        ms(w.clock_offset_error_ms)
-                    );
-                }
-                for n in &w.notes {
-                    println!("  note: {n}");
-                }
-            }
             println!("result: {}", a.out.join("result.json").display());
             if r.expectations.iter().any(|e| !e.passed) {
                 ExitCode::from(1)

@@ -418,6 +418,14 @@ fn run_section(b: &mut Builder<'_>, slug_: &str, run: &ReportRun) -> Result<(), 
             )?;
         }
     }
+    let workers = super::workers::lines(r);
+    if let Some((head, rest)) = workers.split_first() {
+        let _ = write!(b.html, "<h3>Workers</h3><p>{}</p><ul>", escape(head));
+        for l in rest {
+            let _ = write!(b.html, "<li>{}</li>", escape(l));
+        }
+        b.html.push_str("</ul>");
+    }
     b.html.push_str("<h3>Expectations</h3>");
     b.html.push_str(&tables::expectations(r));
     Ok(())

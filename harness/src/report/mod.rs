@@ -11,5 +11,6 @@ pub mod series;
 pub mod summary;
 pub mod table;
 mod tenant_tables;
+pub mod workers;
 
 pub use table::render;

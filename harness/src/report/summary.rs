@@ -67,6 +67,14 @@ pub fn render_result(r: &RunResult) -> String {
             md(&format::noise_floor(o))
         );
     }
+    let workers = super::workers::lines(r);
+    if !workers.is_empty() {
+        out.push_str("Workers:\n");
+        for l in &workers {
+            let _ = writeln!(out, "- {}", md(l));
+        }
+        out.push('\n');
+    }
     out.push_str(&expectations(r));
     if !r.faults.is_empty() {
         out.push_str("\nFaults:\n");

@@ -95,8 +95,21 @@ pub fn render(result: &RunResult) -> String {
     faults_table(result, &mut out);
     super::tenant_tables::tenants(result, &mut out);
     super::tenant_tables::blast_radius(result, &mut out);
+    workers_lines(result, &mut out);
     expectations(result, &mut out);
     out
+}
+
+/// A run split across machines: its workers, and what the merged figures mean.
+fn workers_lines(r: &RunResult, out: &mut String) {
+    let lines = super::workers::lines(r);
+    if lines.is_empty() {
+        return;
+    }
+    out.push_str("\nWorkers\n");
+    for l in lines {
+        let _ = writeln!(out, "  {l}");
+    }
 }
 
 fn ms(v: Option<f64>) -> String {

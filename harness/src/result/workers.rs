@@ -21,8 +21,9 @@ pub struct WorkerResult {
     /// The endpoint's clock minus this machine's, ms, from an answer's `Date` header (None:
     /// no answer carried one).
     pub clock_offset_ms: Option<f64>,
-    /// How far `clock_offset_ms` may be off, ms: half the `Date`'s one-second resolution and
-    /// half the request's round trip.
+    /// How far `clock_offset_ms` may be off, ms: half the width of what every answer's `Date`
+    /// header allows (one answer: 500 ms and half its round trip; the probes sent while waiting
+    /// for the start narrow it to about half a round trip).
     pub clock_offset_error_ms: Option<f64>,
     /// This worker created the shared streams and keys (worker 1); the others waited for them.
     pub provisioned: bool,

@@ -632,7 +632,7 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
     let started = SystemTime::now();
     let mut refused = target::refusals(&scenario, env.target.is_embedded(), env.allow_destructive);
     refused.extend(target::region_mismatches(&scenario, env.target.region()));
-    refused.extend(workers::refusals(&scenario, &env));
+    refused.extend(workers::refusals(&env));
     if let Some(available) = budget::available_memory() {
         let budget = budget::estimate(&scenario, env.target.is_embedded());
         for warning in budget::check(&budget, available) {
@@ -670,14 +670,16 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
     } else {
         workers::await_provisioned(&scenario, &env, &watched).await?
     };
-    if let (Some(_), Some(p)) = (env.start_at, made.first()) {
-        // One answer's Date header: the endpoint's clock against this machine's.
-        let _ = watched.kinesis.describe(&p.stream).await;
-    }
     let virtual_clock = scenario.clock == ClockMode::Virtual;
     let (clock, load_started, start_lag) = match env.start_at {
         Some(at) if !virtual_clock => {
-            let lag = workers::wait_for_start(at).await;
+            // While waiting, answers' Date headers bound the endpoint's clock against this
+            // machine's (any answer carries one: a describe of the first stream will do).
+            let first = made.first().map(|p| p.stream.clone()).unwrap_or_default();
+            let lag = workers::wait_for_start(at, &dates, || async {
+                let _ = watched.kinesis.describe(&first).await;
+            })
+            .await;
             let since_epoch = at
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .unwrap_or_default();

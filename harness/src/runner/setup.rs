@@ -132,6 +132,63 @@ pub async fn provision(
     })
 }
 
+/// What a Firehose path's resources are called: the same for every worker of a run (`stream`
+/// ends in the run tag), so worker 2 and on find what worker 1 made.
+pub(crate) struct FirehoseNames {
+    /// The delivery stream.
+    pub name: String,
+    /// Its bucket: the one the scenario names, else the one the harness creates.
+    pub bucket: String,
+    /// The run's objects' key prefix.
+    pub prefix: String,
+}
+
+pub(crate) fn firehose_names(spec: &PathSpec, f: &FirehoseSpec, stream: &str) -> FirehoseNames {
+    let run = stream.rsplit('-').next().unwrap_or_default().to_owned();
+    let short: String = format!("kcb-{}", slug(&spec.name))
+        .chars()
+        .take(50)
+        .collect();
+    let name = format!("{short}-{run}");
+    let bucket = f.bucket.clone().unwrap_or_else(|| {
+        name.to_ascii_lowercase()
+            .replace(['_', '.'], "-")
+            .chars()
+            .take(63)
+            .collect()
+    });
+    FirehoseNames {
+        bucket,
+        prefix: format!("kcb/{run}/{}/", slug(&spec.name)),
+        name,
+    }
+}
+
+/// Whether the delivery stream or its destination is under a customer-managed key.
+pub(crate) fn firehose_wants_key(f: &FirehoseSpec) -> bool {
+    f.key == FirehoseKeyChoice::CustomerManaged
+        || f.destination_sse == DestinationSse::CustomerManaged
+}
+
+fn firehose_key(f: &FirehoseSpec, key: Option<&str>) -> Option<FirehoseKey> {
+    match f.key {
+        FirehoseKeyChoice::None => None,
+        FirehoseKeyChoice::AwsOwned => Some(FirehoseKey::AwsOwned),
+        FirehoseKeyChoice::CustomerManaged => Some(FirehoseKey::CustomerManaged(
+            key.unwrap_or_default().to_owned(),
+        )),
+    }
+}
+
+/// The encryption status a ready delivery stream of `f` shows.
+pub(crate) fn firehose_encryption(f: &FirehoseSpec) -> &'static str {
+    if f.key == FirehoseKeyChoice::None {
+        "DISABLED"
+    } else {
+        "ENABLED"
+    }
+}
+
 /// A Firehose path: its key (created, or the one `key` names, when the delivery stream or the
 /// destination is under a customer-managed key), its bucket (created, or the one `bucket`
 /// names) and its delivery stream, ACTIVE with its encryption ENABLED.
@@ -143,16 +200,13 @@ async fn provision_firehose(
     stream: &str,
     shared: Option<&Provisioned>,
 ) -> Result<Provisioned, BackendError> {
-    let run = stream.rsplit('-').next().unwrap_or_default().to_owned();
-    let mut name: String = format!("kcb-{}", slug(&spec.name))
-        .chars()
-        .take(50)
-        .collect();
-    name = format!("{name}-{run}");
+    let FirehoseNames {
+        name,
+        bucket,
+        prefix,
+    } = firehose_names(spec, f, stream);
     let tags = run_tags(scenario, spec, &name);
-    let wants_key = f.key == FirehoseKeyChoice::CustomerManaged
-        || f.destination_sse == DestinationSse::CustomerManaged;
-    let (key, key_created, key_alias) = match (&spec.key, wants_key) {
+    let (key, key_created, key_alias) = match (&spec.key, firehose_wants_key(f)) {
         (_, false) => (None, false, None),
         (Some(named), true) => (Some(existing_key(&admin.kms, named).await?), false, None),
         (None, true) => match shared {
@@ -164,19 +218,10 @@ async fn provision_firehose(
         },
     };
     let region = admin.s3.region();
-    let (bucket, bucket_created) = match &f.bucket {
-        Some(b) => (b.clone(), false),
-        None => {
-            let b: String = name
-                .to_ascii_lowercase()
-                .replace(['_', '.'], "-")
-                .chars()
-                .take(63)
-                .collect();
-            admin.s3.create_bucket(&b, &region).await?;
-            (b, true)
-        }
-    };
+    let bucket_created = f.bucket.is_none();
+    if bucket_created {
+        admin.s3.create_bucket(&bucket, &region).await?;
+    }
     let role_arn = match &f.delivery_role {
         Some(r) => r.clone(),
         None => {
@@ -187,7 +232,6 @@ async fn provision_firehose(
             )
         }
     };
-    let prefix = format!("kcb/{run}/{}/", slug(&spec.name));
     let destination = FirehoseDestination {
         bucket_arn: format!("arn:aws:s3:::{bucket}"),
         role_arn,
@@ -200,13 +244,7 @@ async fn provision_firehose(
             DestinationSse::CustomerManaged => key.clone(),
         },
     };
-    let fh_key = match f.key {
-        FirehoseKeyChoice::None => None,
-        FirehoseKeyChoice::AwsOwned => Some(FirehoseKey::AwsOwned),
-        FirehoseKeyChoice::CustomerManaged => Some(FirehoseKey::CustomerManaged(
-            key.clone().unwrap_or_default(),
-        )),
-    };
+    let fh_key = firehose_key(f, key.as_deref());
     let tag_list: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let arn = admin
         .firehose
@@ -218,11 +256,7 @@ async fn provision_firehose(
             &tag_list,
         )
         .await?;
-    let want = if fh_key.is_some() {
-        "ENABLED"
-    } else {
-        "DISABLED"
-    };
+    let want = firehose_encryption(f);
     let mut last = String::new();
     for _ in 0..3000 {
         let d = admin.firehose.describe(&name).await?;

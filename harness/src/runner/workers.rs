@@ -29,8 +29,8 @@ pub fn run_tag(scenario: &Scenario, start_at: SystemTime) -> String {
 }
 
 /// Why this worker's run cannot go ahead (checked before any request): a worker needs a world
-/// the others share and a common start; a Firehose path is not split yet.
-pub fn refusals(scenario: &Scenario, env: &RunEnv) -> Vec<String> {
+/// the others share and a common start.
+pub fn refusals(env: &RunEnv) -> Vec<String> {
     let w = env.worker;
     if w.is_whole() {
         return Vec::new();
@@ -47,15 +47,6 @@ pub fn refusals(scenario: &Scenario, env: &RunEnv) -> Vec<String> {
             "--worker {}: the workers need a common start: --start-at 2026-12-03T02:00:00Z (or KCB_START_AT, or `start_at` in the scenario)",
             w.label()
         ));
-    }
-    for p in &scenario.paths {
-        if matches!(p.protection, Protection::Firehose(_)) {
-            out.push(format!(
-                "--worker {}: path '{}' is a Firehose path, which a run split across machines does not support yet (run it on one machine)",
-                w.label(),
-                p.name
-            ));
-        }
     }
     out
 }
@@ -91,6 +82,12 @@ pub async fn await_provisioned(
             path: spec.name.clone(),
             error,
         };
+        if let Protection::Firehose(f) = &spec.protection {
+            let stream = setup::stream_name(&scenario.name, &spec.name, &env.run_tag);
+            let shared = super::shared_key_owner(scenario, spec, &made).cloned();
+            made.push(await_firehose(admin, spec, f, &stream, shared, deadline, env).await?);
+            continue;
+        }
         if spec.stream.is_some() {
             // An existing stream the scenario names: checked, as on one machine.
             let p = setup::provision(admin, scenario, spec, "", None)
@@ -159,6 +156,76 @@ pub async fn await_provisioned(
     Ok(made)
 }
 
+/// Worker 2 and on, a Firehose path: worker 1's delivery stream ACTIVE with its encryption,
+/// its key (by alias, unless the scenario names one or another path's is shared), its bucket and
+/// the run's prefix, used and never removed.
+async fn await_firehose(
+    admin: &Principal,
+    spec: &crate::scenario::PathSpec,
+    f: &crate::scenario::FirehoseSpec,
+    stream: &str,
+    shared: Option<Provisioned>,
+    deadline: tokio::time::Instant,
+    env: &RunEnv,
+) -> Result<Provisioned, RunError> {
+    let names = setup::firehose_names(spec, f, stream);
+    let want = setup::firehose_encryption(f);
+    loop {
+        match admin.firehose.describe(&names.name).await {
+            Ok(d) if d.status == "ACTIVE" && d.encryption == want => break,
+            Ok(_) | Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(POLL).await
+            }
+            Ok(d) => {
+                return Err(RunError::Target(format!(
+                    "worker {}: delivery stream {} is {} (encryption {}, want {want}) after waiting {} s for worker 1 to create it",
+                    env.worker.label(),
+                    names.name,
+                    d.status,
+                    d.encryption,
+                    PROVISION_WAIT.as_secs()
+                )))
+            }
+            Err(e) => {
+                return Err(RunError::Target(format!(
+                    "worker {}: delivery stream {} did not appear while waiting {} s for worker 1 to create it ({e}); is worker 1 running against the same endpoint, scenario and --start-at?",
+                    env.worker.label(),
+                    names.name,
+                    PROVISION_WAIT.as_secs()
+                )))
+            }
+        }
+    }
+    let key = match (&spec.key, setup::firehose_wants_key(f), shared) {
+        (_, false, _) => None,
+        (Some(named), true, _) => Some(setup::existing_key(&admin.kms, named).await.map_err(
+            |error| RunError::Setup {
+                path: spec.name.clone(),
+                error,
+            },
+        )?),
+        (None, true, Some(owner)) => owner.key,
+        (None, true, None) => {
+            Some(await_key(admin, &format!("alias/{}", names.name), deadline, env).await?)
+        }
+    };
+    Ok(Provisioned {
+        stream: names.name,
+        key,
+        key_created: false,
+        key_alias: None,
+        key_shared: false,
+        stream_arn: None,
+        stream_created: false,
+        destination: Some(setup::Destination {
+            bucket: names.bucket,
+            bucket_created: false,
+            prefix: names.prefix,
+            interval: f.buffer_interval,
+        }),
+    })
+}
+
 async fn await_key(
     admin: &Principal,
     alias: &str,
@@ -180,20 +247,56 @@ async fn await_key(
     }
 }
 
-/// Sleep (on the wall clock) until `at`; returns how late this process was when it woke
-/// (zero if `at` was still ahead), by its own clock.
-pub async fn wait_for_start(at: SystemTime) -> Duration {
-    if let Ok(ahead) = at.duration_since(SystemTime::now()) {
+/// Most probes of the endpoint's clock while waiting for the start (about ten halve its bound
+/// down to a round trip), and how near the start the last may go.
+const CLOCK_PROBES: u32 = 12;
+const PROBE_GUARD: Duration = Duration::from_millis(250);
+
+/// Sleep (on the wall clock) until `at`, meanwhile sending `probe` (a request on clients whose
+/// transport log watches `Date` headers: `log`) when [`OffsetBound::next_probe`] says it narrows
+/// the clock offset's bound, at most [`CLOCK_PROBES`] times, never within [`PROBE_GUARD`] of the
+/// start and never two within 500 ms (a shared account's control-plane quota); returns how late
+/// this process was when it woke (zero if `at` was still ahead), by its own clock.
+///
+/// [`OffsetBound::next_probe`]: crate::backend::transport::OffsetBound::next_probe
+pub async fn wait_for_start<F, Fut>(at: SystemTime, log: &TransportLog, probe: F) -> Duration
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut last: Option<SystemTime> = None;
+    for _ in 0..CLOCK_PROBES {
+        let now = SystemTime::now();
+        let earliest = last.map_or(now, |l| (l + Duration::from_millis(500)).max(now));
+        let next = match log.date() {
+            Some(b) => match b.next_probe(earliest) {
+                Some(t) => t,
+                None => break,
+            },
+            None => earliest,
+        };
+        if next + PROBE_GUARD > at {
+            break;
+        }
+        sleep_until(next).await;
+        last = Some(SystemTime::now());
+        probe().await;
+    }
+    sleep_until(at).await;
+    SystemTime::now().duration_since(at).unwrap_or_default()
+}
+
+async fn sleep_until(t: SystemTime) {
+    if let Ok(ahead) = t.duration_since(SystemTime::now()) {
         tokio::time::sleep(ahead).await;
     }
-    SystemTime::now().duration_since(at).unwrap_or_default()
 }
 
 /// This worker's account of itself for its result.
 pub fn account(
     env: &RunEnv,
     lag: Option<Duration>,
-    date: Option<crate::backend::transport::DateSample>,
+    date: Option<crate::backend::transport::OffsetBound>,
 ) -> Option<WorkerResult> {
     if env.worker.is_whole() && env.start_at.is_none() {
         return None;

@@ -32,6 +32,15 @@ kind = "plaintext"
 [[paths]]
 kind = "envelope"
 cache = { max_age = "5m", max_messages = 100000 }
+
+[[paths]]
+name = "firehose"
+kind = "firehose"
+key = "customer-managed"
+destination_sse = "customer-managed"
+buffer_size_mib = 1
+buffer_interval = "1s"
+delivery_role = "arn:aws:iam::111122223333:role/delivery"
 "#;
 
 struct Serve(Child);
@@ -115,6 +124,18 @@ fn three_workers_merged_count_what_one_machine_counts() {
         .workers
         .iter()
         .all(|x| x.start_lag_ms.is_some() && x.clock_offset_ms.is_some()));
+    // One machine, one clock: the true offset is zero, and every worker's bound must hold it.
+    for x in &w.workers {
+        let (offset, error) = (
+            x.clock_offset_ms.expect("offset"),
+            x.clock_offset_error_ms.expect("bound"),
+        );
+        assert!(
+            offset.abs() <= error + 1.0,
+            "worker {}: {offset} ± {error} ms",
+            x.index
+        );
+    }
     for p in &whole.paths {
         let m = merged.path(&p.name).expect("path merged");
         assert_eq!(m.ledger.sent, p.ledger.sent, "{}", p.name);
@@ -144,6 +165,54 @@ fn three_workers_merged_count_what_one_machine_counts() {
     };
     assert_eq!(gdk(&merged), 3 * gdk(&whole));
     assert!(w.notes.iter().any(|n| n.contains("own data-key cache")));
+
+    // report, plan and gate read the merged result like any other; the report names the
+    // workers and the merge's notes.
+    let report = Command::new(bin())
+        .arg("report")
+        .arg(out.join("merged/result.json"))
+        .arg("--out")
+        .arg(dir.join("report"))
+        .output()
+        .expect("report");
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    for page in ["index.html", "summary.md"] {
+        let text = std::fs::read_to_string(dir.join("report").join(page)).expect("page");
+        assert!(text.contains("merged from 3 workers of run"), "{page}");
+        assert!(text.contains("own data-key cache"), "{page}");
+    }
+    let plan = Command::new(bin())
+        .arg("plan")
+        .arg(out.join("merged/result.json"))
+        .args(["--records-per-sec", "1000", "--record-bytes", "256"])
+        .output()
+        .expect("plan");
+    assert!(
+        plan.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    assert!(String::from_utf8_lossy(&plan.stdout).contains("envelope"));
+    let gate = Command::new(bin())
+        .args(["gate", "--baseline"])
+        .arg(one.join("result.json"))
+        .arg("--current")
+        .arg(out.join("merged/result.json"))
+        .output()
+        .expect("gate");
+    // Three caches make three times one machine's data-key calls: a regression against a
+    // one-machine baseline, which the gate must see (exit 1), not a file it cannot read (2).
+    assert_eq!(
+        gate.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&gate.stderr)
+    );
+    assert!(String::from_utf8_lossy(&gate.stdout).contains("envelope kms calls/window"));
 
     // Not one run's shares: refused, exit 2.
     let bad = Command::new(bin())
