@@ -139,6 +139,18 @@ fn inflation(parts: &[&PathResult]) -> Inflation {
     out
 }
 
+/// Each named size's put p50 and p99 from the workers' per-size histograms added (`sized`, from
+/// their `sizes.hlog`); a size no worker measured keeps none.
+pub fn size_latency(path: &mut PathResult, sized: &super::histograms::Merged) {
+    for row in &mut path.inflation.by_size {
+        let s = sized.summary(&format!("{}.put.{}", path.name, row.plaintext_bytes));
+        (row.put_p50_us, row.put_p99_us) = match s.count {
+            0 => (None, None),
+            _ => (Some(s.p50), Some(s.p99)),
+        };
+    }
+}
+
 fn crypto(parts: &[&PathResult]) -> CryptoCost {
     let ns = |us: f64| (us * 1e3).round() as u64;
     let sum = |f: fn(&CryptoCost) -> u64| parts.iter().map(|p| f(&p.crypto)).sum::<u64>();

@@ -75,6 +75,11 @@ impl Merged {
         hlog::write_hlog_indexed(path, start, self.interval, &out)
     }
 
+    /// Whether no log added anything.
+    pub fn is_empty(&self) -> bool {
+        self.tags.is_empty()
+    }
+
     /// The whole of `tag`: every interval added.
     pub fn whole(&self, tag: &str) -> Option<LatencyHistogram> {
         let by = self.tags.get(tag)?;

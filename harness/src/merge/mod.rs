@@ -156,6 +156,17 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunResult, MergeError> {
             message: e.to_string(),
         })?;
     }
+    // Put latency by record size, where the workers kept it: added, for by_size's p50 and p99.
+    let mut sized = histograms::Merged::new(scenario.duration);
+    for p in &parts {
+        let log = p.dir.join(crate::runner::output::SIZES_HLOG);
+        if log.is_file() {
+            sized.add_log(&log).map_err(|e| MergeError::Input {
+                path: log.clone(),
+                message: e.to_string(),
+            })?;
+        }
+    }
     let base = &parts[0].result;
     let plain = base
         .paths
@@ -170,7 +181,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunResult, MergeError> {
                 .iter()
                 .filter_map(|p| p.result.path(&bp.name))
                 .collect();
-            combine::path(&same, &merged, plain.as_deref(), scenario.seed)
+            let mut path = combine::path(&same, &merged, plain.as_deref(), scenario.seed);
+            combine::size_latency(&mut path, &sized);
+            path
         })
         .collect();
     let faults: Vec<&[crate::result::FaultResult]> =
@@ -199,6 +212,16 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunResult, MergeError> {
         .and_then(|p| p.overhead_vs_plaintext_us);
     r.expectations = crate::runner::expect::evaluate(&scenario.expect, &r);
     write(out, &r, &merged, &parts[0])?;
+    if !sized.is_empty() {
+        let log = out.join(crate::runner::output::SIZES_HLOG);
+        let from = humantime::parse_rfc3339_weak(parts[0].worker.start_at.as_deref().unwrap_or(""))
+            .unwrap_or_else(|_| std::time::SystemTime::now())
+            + scenario.warmup;
+        sized.write(&log, from).map_err(|e| MergeError::Output {
+            path: log.clone(),
+            message: e.to_string(),
+        })?;
+    }
     Ok(r)
 }
 

@@ -81,9 +81,40 @@ pub fn write(out: &RunOutput, raw_toml: &str, dir: &Path) -> Result<PathBuf, Out
     let hlog_path = dir.join("latency.hlog");
     hlog::write_hlog_series(&hlog_path, out.load_started, (first, last), &series)
         .map_err(|e| OutputError::Other(e.to_string()))?;
+    write_sizes_hlog(out, dir)?;
     let result = dir.join("result.json");
     out.result
         .write(&result)
         .map_err(|e| OutputError::Other(e.to_string()))?;
     Ok(result)
 }
+
+/// Put latency by record size over the whole measured run (`<path>.put.<bytes>`, one histogram
+/// each) in `sizes.hlog`, for scenarios that name their sizes: what `merge` adds up for a
+/// merged result's per-size p50 and p99. Nothing is written when no path kept any.
+fn write_sizes_hlog(out: &RunOutput, dir: &Path) -> Result<(), OutputError> {
+    let mut kept = Vec::new();
+    for p in &out.paths {
+        for (bytes, h) in p.size_latency.lock().iter() {
+            if !h.is_empty() {
+                kept.push((format!("{}.put.{bytes}", p.name), h.inner().clone()));
+            }
+        }
+    }
+    if kept.is_empty() {
+        return Ok(());
+    }
+    let entries: Vec<(&str, &hdrhistogram::Histogram<u64>)> =
+        kept.iter().map(|(t, h)| (t.as_str(), h)).collect();
+    let path = dir.join(SIZES_HLOG);
+    hlog::write_hlog_interval(
+        &path,
+        out.load_started + out.measured_from,
+        out.length.saturating_sub(out.measured_from),
+        &entries,
+    )
+    .map_err(|e| OutputError::Other(e.to_string()))
+}
+
+/// The file [`write_sizes_hlog`] writes beside `latency.hlog`.
+pub const SIZES_HLOG: &str = "sizes.hlog";

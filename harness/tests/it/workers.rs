@@ -241,11 +241,38 @@ fn three_workers_merged_count_what_one_machine_counts() {
         String::from_utf8_lossy(&read.stderr)
     );
     let peer: Value = serde_json::from_slice(&read.stdout).expect("JSON");
+    let sizes = Command::new(&python)
+        .arg(repo().join("scripts/peers/read_hlog.py"))
+        .arg(out.join("merged/sizes.hlog"))
+        .output()
+        .expect("python runs");
+    assert!(
+        sizes.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sizes.stderr)
+    );
+    let sizes: Value = serde_json::from_slice(&sizes.stdout).expect("JSON");
     for p in &merged.paths {
         let t = &peer["tags"][format!("{}.put", p.name).as_str()];
         assert_eq!(
             t["count"].as_u64(),
             Some(p.put_latency_us.count),
+            "{}",
+            p.name
+        );
+        // One size: the workers' per-size histograms added hold every measured put, so the
+        // size's p50 and p99 are the path's.
+        let s = &sizes["tags"][format!("{}.put.256", p.name).as_str()];
+        assert_eq!(
+            s["count"].as_u64(),
+            Some(p.put_latency_us.count),
+            "{}",
+            p.name
+        );
+        let row = &p.inflation.by_size[0];
+        assert_eq!(
+            (row.put_p50_us, row.put_p99_us),
+            (Some(p.put_latency_us.p50), Some(p.put_latency_us.p99)),
             "{}",
             p.name
         );
