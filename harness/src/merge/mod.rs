@@ -211,24 +211,19 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunResult, MergeError> {
         .filter(|p| p.kind == PathKind::Plaintext)
         .and_then(|p| p.overhead_vs_plaintext_us);
     r.expectations = crate::runner::expect::evaluate(&scenario.expect, &r);
-    write(out, &r, &merged, &parts[0])?;
-    if !sized.is_empty() {
-        let log = out.join(crate::runner::output::SIZES_HLOG);
-        let from = humantime::parse_rfc3339_weak(parts[0].worker.start_at.as_deref().unwrap_or(""))
-            .unwrap_or_else(|_| std::time::SystemTime::now())
-            + scenario.warmup;
-        sized.write(&log, from).map_err(|e| MergeError::Output {
-            path: log.clone(),
-            message: e.to_string(),
-        })?;
-    }
+    let sized = (!sized.is_empty()).then_some((&sized, scenario.warmup));
+    write(out, &r, &merged, sized, &parts[0])?;
     Ok(r)
 }
 
+/// Write the merged directory: scenario.toml, latency.hlog, sizes.hlog (`sized`: the per-size
+/// histograms and the warm-up their measured run starts after, when any worker kept them) and
+/// result.json last.
 fn write(
     out: &Path,
     r: &RunResult,
     merged: &histograms::Merged,
+    sized: Option<(&histograms::Merged, std::time::Duration)>,
     first: &Part,
 ) -> Result<(), MergeError> {
     let err = |path: &Path, e: &dyn std::fmt::Display| MergeError::Output {
@@ -246,6 +241,12 @@ fn write(
         .unwrap_or_else(std::time::SystemTime::now);
     let hlog = out.join("latency.hlog");
     merged.write(&hlog, start).map_err(|e| err(&hlog, &e))?;
+    if let Some((sized, warmup)) = sized {
+        let log = out.join(crate::runner::output::SIZES_HLOG);
+        sized
+            .write(&log, start + warmup)
+            .map_err(|e| err(&log, &e))?;
+    }
     let result = out.join("result.json");
     r.write(&result).map_err(|e| err(&result, &e))
 }

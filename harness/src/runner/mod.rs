@@ -674,10 +674,18 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
     let (clock, load_started, start_lag) = match env.start_at {
         Some(at) if !virtual_clock => {
             // While waiting, answers' Date headers bound the endpoint's clock against this
-            // machine's (any answer carries one: a describe of the first stream will do).
-            let first = made.first().map(|p| p.stream.clone()).unwrap_or_default();
+            // machine's: a describe of the first path's stream (or delivery stream) will do.
+            let first = made.first();
             let lag = workers::wait_for_start(at, &dates, || async {
-                let _ = watched.kinesis.describe(&first).await;
+                match first {
+                    Some(p) if p.destination.is_some() => {
+                        let _ = watched.firehose.describe(&p.stream).await;
+                    }
+                    Some(p) => {
+                        let _ = watched.kinesis.describe(&p.stream).await;
+                    }
+                    None => {}
+                }
             })
             .await;
             let since_epoch = at
