@@ -52,8 +52,9 @@ enum Command {
         #[arg(long, value_parser = ["embedded", "aws"])]
         target: Option<String>,
         /// Run against this endpoint (a `serve` on loopback, LocalStack, moto) instead of the
-        /// embedded service (or of AWS's own, with --target aws). Without --target aws the
-        /// harness's principals sign as admin/producer/consumer/resharder.
+        /// embedded service (or of AWS's own, with --target aws, which also reads it from
+        /// AWS_ENDPOINT_URL as the AWS SDKs do). Without --target aws the harness's principals
+        /// sign as admin/producer/consumer/resharder.
         #[arg(long)]
         endpoint_url: Option<String>,
         /// Region (default: us-east-1 for --endpoint-url; the AWS configuration's with

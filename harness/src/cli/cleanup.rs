@@ -120,3 +120,36 @@ fn run_tag_of(path: &std::path::Path) -> Result<String, String> {
             )
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_result_names_its_run_tag_or_says_why_not() {
+        let dir = std::env::temp_dir().join(format!("kcb-cleanup-result-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let mut r = crate::result::sample_run_result();
+        r.write(&dir.join("result.json")).expect("write");
+        let e = run_tag_of(&dir).expect_err("a one-machine result");
+        assert!(e.contains("one-machine run's result"), "{e}");
+        r.worker = Some(crate::result::WorkerResult {
+            index: 2,
+            count: 3,
+            run_tag: "0a1b2c3d".into(),
+            start_at: None,
+            start_lag_ms: None,
+            clock_offset_ms: None,
+            clock_offset_error_ms: None,
+            provisioned: false,
+            carried_out_faults: false,
+        });
+        r.write(&dir.join("result.json")).expect("write");
+        assert_eq!(
+            run_tag_of(&dir.join("result.json")),
+            Ok("0a1b2c3d".to_owned())
+        );
+        assert!(run_tag_of(&dir.join("missing.json")).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -10,7 +10,8 @@ pub struct TargetArgs {
     /// --endpoint-url, or the embedded service).
     #[arg(long, value_parser = ["embedded", "aws"])]
     pub target: Option<String>,
-    /// The endpoint (a `serve`, LocalStack, moto), or one in place of AWS's with --target aws.
+    /// The endpoint (a `serve`, LocalStack, moto), or one in place of AWS's with --target aws
+    /// (which also reads it from AWS_ENDPOINT_URL).
     #[arg(long)]
     pub endpoint_url: Option<String>,
     /// Region.

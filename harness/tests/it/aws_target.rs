@@ -33,24 +33,6 @@ fn dir(name: &str) -> PathBuf {
     d
 }
 
-/// A shared config file with one profile per role (their keys are the service's principals'),
-/// and a credentials file: what `aws configure` would have written.
-fn aws_files(d: &Path) -> (PathBuf, PathBuf) {
-    let config = d.join("config");
-    let credentials = d.join("credentials");
-    let mut c = String::new();
-    let mut k = String::new();
-    for role in ["admin", "producer", "consumer", "resharder"] {
-        c.push_str(&format!("[profile kcb-{role}]\nregion = us-east-1\n\n"));
-        k.push_str(&format!(
-            "[kcb-{role}]\naws_access_key_id = {role}\naws_secret_access_key = {role}-secret\n\n"
-        ));
-    }
-    std::fs::write(&config, c).expect("config");
-    std::fs::write(&credentials, k).expect("credentials");
-    (config, credentials)
-}
-
 /// The binary with an environment that holds only what the test gives it of AWS's.
 fn binary(d: &Path, env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"));
@@ -59,7 +41,7 @@ fn binary(d: &Path, env: &[(&str, &str)]) -> Command {
             cmd.env_remove(k);
         }
     }
-    let (config, credentials) = aws_files(d);
+    let (config, credentials) = common::aws_files(d);
     cmd.env("AWS_CONFIG_FILE", config)
         .env("AWS_SHARED_CREDENTIALS_FILE", credentials)
         .env("AWS_EC2_METADATA_DISABLED", "true");

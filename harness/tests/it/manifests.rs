@@ -8,15 +8,15 @@
 //! LocalStack's, say), the placeholders substituted as deploy/README.md does, and a short
 //! scenario in place of the ConfigMap's (whose own is checked by `validate`).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use kcb::result::RunResult;
 use yaml_rust2::{Yaml, YamlLoader};
 
-use crate::common::peers::repo;
+use crate::common::aws_files;
+use crate::common::peers::{free_port, repo, run_bounded, start_server};
 
 /// The scenario the test puts in the ConfigMap's place: seconds, not the shipped minute at
 /// 3000 records a second.
@@ -114,23 +114,6 @@ fn container(job: &Yaml) -> Container {
     }
 }
 
-/// A shared config file with one profile per role (their keys the service's principals') and a
-/// credentials file, in `d`.
-fn aws_files(d: &Path) -> (PathBuf, PathBuf) {
-    std::fs::create_dir_all(d).expect("secret dir");
-    let (config, credentials) = (d.join("config"), d.join("credentials"));
-    let (mut c, mut k) = (String::new(), String::new());
-    for role in ["admin", "producer", "consumer", "resharder"] {
-        c.push_str(&format!("[profile kcb-{role}]\nregion = us-east-1\n\n"));
-        k.push_str(&format!(
-            "[kcb-{role}]\naws_access_key_id = {role}\naws_secret_access_key = {role}-secret\n\n"
-        ));
-    }
-    std::fs::write(&config, c).expect("config");
-    std::fs::write(&credentials, k).expect("credentials");
-    (config, credentials)
-}
-
 /// `$(VAR)` in a command expanded as Kubernetes does: a defined variable's value, `$$` a `$`,
 /// anything else left as written.
 fn expand(s: &str, vars: &[(String, String)]) -> String {
@@ -163,9 +146,9 @@ fn substitute(v: &str, start_at: &str) -> String {
         .replace("@RUN_NAME@", RUN_NAME)
 }
 
-/// Start `c` as the pod would (working directory, environment, command), the cluster's
-/// additions in `extra`.
-fn start(c: &Container, root: &Path, start_at: &str, extra: &[(String, String)]) -> Child {
+/// `c`'s command as the pod would run it (working directory, environment, command), the
+/// cluster's additions in `extra`.
+fn pod_command(c: &Container, root: &Path, start_at: &str, extra: &[(String, String)]) -> Command {
     let mut vars: Vec<(String, String)> = extra.to_vec();
     vars.extend(
         c.env
@@ -178,70 +161,13 @@ fn start(c: &Container, root: &Path, start_at: &str, extra: &[(String, String)])
         bin().parent().expect("bin dir").display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    Command::new(&argv[0])
-        .args(&argv[1..])
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..])
         .current_dir(root.join(c.working_dir.trim_start_matches('/')))
         .env_clear()
         .env("PATH", path)
-        .envs(vars)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{argv:?}: {e}"))
-}
-
-/// Wait for `child` (bounded), its exit code and output.
-fn finish(mut child: Child, what: &str, limit: Duration) -> (Option<i32>, String) {
-    let began = Instant::now();
-    loop {
-        if let Some(_status) = child.try_wait().expect("wait") {
-            let o = child.wait_with_output().expect("output");
-            let log = format!(
-                "{}{}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
-            );
-            return (o.status.code(), log);
-        }
-        if began.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what} still running after {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-struct Serve(Child, String);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `serve` on a free loopback port, once it says it listens.
-fn serve() -> Serve {
-    let mut child = Command::new(bin())
-        .args(["serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let out = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(out).lines();
-    let url = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            l.split_once("listening on ")
-                .map(|(_, u)| u.trim().to_owned())
-        })
-        .expect("serve says where it listens");
-    // Keep draining its output so it never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    Serve(child, url)
+        .envs(vars);
+    cmd
 }
 
 #[test]
@@ -339,11 +265,14 @@ fn manifests_parse_and_their_pods_run_as_written() {
     );
     std::fs::write(scenario_mount.join("scenario.toml"), SCENARIO).expect("scenario");
 
-    let serve = serve();
+    let port = free_port();
+    let mut serve = Command::new(bin());
+    serve.args(["serve", "--port", &port.to_string()]);
+    let serve = start_server("serve", serve, port, &dir);
     let (config_file, credentials_file) = aws_files(&dir.join("secret"));
     let cluster = |index: Option<i64>| {
         let mut v: Vec<(String, String)> = vec![
-            ("AWS_ENDPOINT_URL".into(), serve.1.clone()),
+            ("AWS_ENDPOINT_URL".into(), serve.url()),
             ("AWS_CONFIG_FILE".into(), config_file.display().to_string()),
             (
                 "AWS_SHARED_CREDENTIALS_FILE".into(),
@@ -360,19 +289,29 @@ fn manifests_parse_and_their_pods_run_as_written() {
     let start_at =
         humantime::format_rfc3339_seconds(std::time::SystemTime::now() + Duration::from_secs(4))
             .to_string();
-    let pods: Vec<Child> = (0..completions)
-        .map(|i| start(&pod, &dir, &start_at, &cluster(Some(i))))
-        .collect();
-    for (i, child) in pods.into_iter().enumerate() {
-        let (code, log) = finish(child, "a worker pod", Duration::from_secs(120));
-        assert_eq!(code, Some(0), "worker pod {i}: {log}");
-    }
-    let (code, log) = finish(
-        start(&merger, &dir, &start_at, &cluster(None)),
-        "the merge pod",
+    // The Job's pods in parallel, each its own logs, then the merge pod.
+    std::thread::scope(|scope| {
+        let pods: Vec<_> = (0..completions)
+            .map(|i| {
+                let cmd = pod_command(&pod, &dir, &start_at, &cluster(Some(i)));
+                let logs = dir.join(format!("pod-{i}"));
+                std::fs::create_dir_all(&logs).expect("logs");
+                scope.spawn(move || run_bounded(cmd, &logs, Duration::from_secs(120)))
+            })
+            .collect();
+        for (i, p) in pods.into_iter().enumerate() {
+            let (status, log) = p.join().expect("pod thread");
+            assert!(status.success(), "worker pod {i}: {log}");
+        }
+    });
+    let logs = dir.join("merge-pod");
+    std::fs::create_dir_all(&logs).expect("logs");
+    let (status, log) = run_bounded(
+        pod_command(&merger, &dir, &start_at, &cluster(None)),
+        &logs,
         Duration::from_secs(60),
     );
-    assert_eq!(code, Some(0), "merge pod: {log}");
+    assert!(status.success(), "merge pod: {log}");
 
     let results = mount(&merger, "results").join(RUN_NAME);
     let merged = RunResult::read(&results.join("merged/result.json")).expect("merged result");
@@ -403,7 +342,7 @@ fn manifests_parse_and_their_pods_run_as_written() {
             "cleanup",
             "--dry-run",
             "--endpoint-url",
-            &serve.1,
+            &serve.url(),
             "--result",
         ])
         .arg(results.join("worker-0"))

@@ -4,12 +4,12 @@
 //! caches make three times the GenerateDataKey calls and the merged result says so; HdrHistogram's
 //! Python package reads the merged log; mismatched shares are refused.
 
-use std::process::{Child, Command};
+use std::process::Command;
 
 use kcb::result::RunResult;
 use serde_json::Value;
 
-use crate::common::peers::{free_port, python_with, repo};
+use crate::common::peers::{free_port, python_with, repo, start_server};
 
 const SCENARIO: &str = r#"
 name = "workers-it"
@@ -43,15 +43,6 @@ buffer_interval = "1s"
 delivery_role = "arn:aws:iam::111122223333:role/delivery"
 "#;
 
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_kinesis-crypto-bench")
 }
@@ -64,15 +55,10 @@ fn three_workers_merged_count_what_one_machine_counts() {
     let scenario = dir.join("workers.toml");
     std::fs::write(&scenario, SCENARIO).expect("scenario");
     let port = free_port();
-    let _serve = Serve(
-        Command::new(bin())
-            .args(["serve", "--port", &port.to_string()])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("serve"),
-    );
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    let url = format!("http://127.0.0.1:{port}");
+    let mut serve = Command::new(bin());
+    serve.args(["serve", "--port", &port.to_string()]);
+    let serve = start_server("serve", serve, port, &dir);
+    let url = serve.url();
 
     // Refused on the embedded service, before any request.
     let refused = Command::new(bin())

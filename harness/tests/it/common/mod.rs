@@ -28,6 +28,26 @@ pub const PRODUCER: &str = "producer";
 pub const CONSUMER: &str = "consumer";
 pub const RESHARDER: &str = "resharder";
 
+/// A shared config file with one profile per role (`kcb-admin`, `kcb-producer`, ...: their keys
+/// are the service's principals') and a credentials file, in `d`: what `aws configure` would
+/// have written.
+pub fn aws_files(d: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    std::fs::create_dir_all(d).expect("dir");
+    let config = d.join("config");
+    let credentials = d.join("credentials");
+    let mut c = String::new();
+    let mut k = String::new();
+    for role in [ADMIN, PRODUCER, CONSUMER, RESHARDER] {
+        c.push_str(&format!("[profile kcb-{role}]\nregion = us-east-1\n\n"));
+        k.push_str(&format!(
+            "[kcb-{role}]\naws_access_key_id = {role}\naws_secret_access_key = {role}-secret\n\n"
+        ));
+    }
+    std::fs::write(&config, c).expect("config");
+    std::fs::write(&credentials, k).expect("credentials");
+    (config, credentials)
+}
+
 /// A signature-checking service on 127.0.0.1 with an OS-chosen port, on the system clock, its
 /// stream encryption changes taking effect at once.
 pub async fn loopback() -> (Service, kcb::emulator::server::Running) {
