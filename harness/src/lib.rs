@@ -4,25 +4,22 @@
 //! The flow runs one way (see the project's style notes): scenario -> workload -> path ->
 //! backend -> (embedded service | AWS endpoint) -> metrics -> result -> report.
 
+// The crates below the harness, under the names the harness has always used for them.
+pub use kcb_emulator as emulator;
+pub use kcb_emulator::keypolicy;
+pub use kcb_readers::{gate, plan, report};
+pub use kcb_replay::{clock, seed};
+pub use kcb_result::{format, metrics, result};
+
 pub mod audit;
 pub mod backend;
 pub mod cli;
-pub mod clock;
-pub mod emulator;
 pub mod fault;
-pub mod format;
-pub mod gate;
 pub mod interrupt;
-pub mod keypolicy;
 pub mod merge;
-pub mod metrics;
 pub mod path;
-pub mod plan;
 pub mod probe;
-pub mod report;
-pub mod result;
 pub mod runner;
 pub mod scenario;
-pub mod seed;
 pub mod ticker;
 pub mod workload;

@@ -1,7 +1,7 @@
 //! How a record is protected: `plaintext`, `envelope` (client-side) or `sse-kms`
 //! (server-side). One enum, so every producer and consumer loop is written once.
 
-pub mod envelope;
+pub use kcb_envelope as envelope;
 pub mod envelope_path;
 
 use std::time::Duration;

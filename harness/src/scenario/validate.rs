@@ -95,8 +95,8 @@ const BASE_BACKOFF: Durs = durs(MS, MINUTE, Duration::from_millis(10));
 const MAX_BACKOFF: Durs = durs(MS, Duration::from_secs(300), SEC);
 const DAY_LENGTH: Durs = durs(MS, DAY, DAY);
 const INTERVAL: Durs = durs(Duration::from_millis(100), MINUTE, SEC);
-/// The name of `[control] plaintext_twin`'s path.
-pub const TWIN: &str = "plaintext-twin";
+/// The name of `[control] plaintext_twin`'s path (the result's readers know it by it).
+pub use crate::result::TWIN;
 
 const CLOCKS: &[(&str, ClockMode)] = &[("real", ClockMode::Real), ("virtual", ClockMode::Virtual)];
 const MODES: &[(&str, StreamMode)] = &[

@@ -38,8 +38,8 @@ fn run_file(file: &Path, out: &Path) -> (Option<i32>, RunResult) {
 }
 
 fn schema() -> jsonschema::Validator {
-    let text =
-        std::fs::read_to_string(repo().join("harness/schema/result.schema.json")).expect("schema");
+    let text = std::fs::read_to_string(repo().join("crates/kcb-result/schema/result.schema.json"))
+        .expect("schema");
     jsonschema::validator_for(&serde_json::from_str::<Value>(&text).expect("json"))
         .expect("compiles")
 }

@@ -10,6 +10,7 @@ mod audit;
 mod aws_target;
 mod boto3_peer;
 mod calls;
+mod crates;
 mod envelope_open;
 mod esdk_peer;
 mod fault_compose;

@@ -23,8 +23,8 @@ fn repo() -> PathBuf {
 
 /// The result schema, compiled.
 pub fn schema() -> jsonschema::Validator {
-    let text =
-        std::fs::read_to_string(repo().join("harness/schema/result.schema.json")).expect("schema");
+    let text = std::fs::read_to_string(repo().join("crates/kcb-result/schema/result.schema.json"))
+        .expect("schema");
     let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
     jsonschema::validator_for(&schema).expect("schema compiles")
 }

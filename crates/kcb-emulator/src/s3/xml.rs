@@ -1,0 +1,160 @@
+//! S3's REST-XML answers: ListObjectsV2's result and the `<Error>` document.
+
+use std::time::{Duration, SystemTime};
+
+use crate::wire::ApiError;
+
+/// Text with XML's five special characters escaped.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An instant of the service's clock (time since the Unix epoch) as ISO 8601 with
+/// milliseconds, as S3 writes `LastModified` in a listing.
+pub fn iso8601(t: Duration) -> String {
+    let secs = t.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60,
+        t.subsec_millis()
+    )
+}
+
+/// The same instant as an HTTP date (GetObject's `Last-Modified` header, whole seconds).
+pub fn http_date(t: Duration) -> String {
+    httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(t.as_secs()))
+}
+
+/// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's civil_from_days).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// The `<Error>` body S3 sends.
+pub fn error(e: &ApiError, resource: &str, request_id: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message><Resource>{}</Resource><RequestId>{request_id}</RequestId></Error>",
+        escape(e.code),
+        escape(&e.message),
+        escape(resource)
+    )
+}
+
+/// One object in a listing.
+pub struct Listed<'a> {
+    /// Its key.
+    pub key: &'a str,
+    /// When written.
+    pub last_modified: Duration,
+    /// Quoted MD5.
+    pub etag: &'a str,
+    /// Bytes.
+    pub size: usize,
+}
+
+/// What a ListObjectsV2 answers.
+pub struct Listing<'a> {
+    /// The bucket.
+    pub bucket: &'a str,
+    /// The prefix asked for.
+    pub prefix: &'a str,
+    /// The start-after asked for.
+    pub start_after: Option<&'a str>,
+    /// The continuation token given.
+    pub continuation: Option<&'a str>,
+    /// The token of the next page, when truncated.
+    pub next: Option<String>,
+    /// MaxKeys.
+    pub max_keys: usize,
+    /// The objects of this page.
+    pub objects: Vec<Listed<'a>>,
+}
+
+/// ListObjectsV2's `<ListBucketResult>`.
+pub fn listing(l: &Listing<'_>) -> String {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
+    );
+    out.push_str(&format!(
+        "<Name>{}</Name><Prefix>{}</Prefix><KeyCount>{}</KeyCount><MaxKeys>{}</MaxKeys><IsTruncated>{}</IsTruncated>",
+        escape(l.bucket),
+        escape(l.prefix),
+        l.objects.len(),
+        l.max_keys,
+        l.next.is_some()
+    ));
+    if let Some(s) = l.start_after {
+        out.push_str(&format!("<StartAfter>{}</StartAfter>", escape(s)));
+    }
+    if let Some(c) = l.continuation {
+        out.push_str(&format!(
+            "<ContinuationToken>{}</ContinuationToken>",
+            escape(c)
+        ));
+    }
+    if let Some(n) = &l.next {
+        out.push_str(&format!(
+            "<NextContinuationToken>{}</NextContinuationToken>",
+            escape(n)
+        ));
+    }
+    for o in &l.objects {
+        out.push_str(&format!(
+            "<Contents><Key>{}</Key><LastModified>{}</LastModified><ETag>{}</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass></Contents>",
+            escape(o.key),
+            iso8601(o.last_modified),
+            escape(o.etag),
+            o.size
+        ));
+    }
+    out.push_str("</ListBucketResult>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_the_calendar_s_and_http_s() {
+        // 2026-12-02T04:19:15.250Z
+        let t = Duration::from_millis(1_796_185_155_250);
+        assert_eq!(iso8601(t), "2026-12-02T04:19:15.250Z");
+        assert_eq!(http_date(t), "Wed, 02 Dec 2026 04:19:15 GMT");
+        assert_eq!(iso8601(Duration::ZERO), "1970-01-01T00:00:00.000Z");
+        // A leap day.
+        assert_eq!(
+            iso8601(Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn special_characters_are_escaped() {
+        assert_eq!(escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
+    }
+}
