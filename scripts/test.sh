@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every test of the project: unit, property, integration (embedded service over the real SDK
-# clients, the loopback server with SigV4), the shipped scenarios and fault scenarios run end to
+# Every check of the project: formatting, clippy with warnings as errors ([workspace.lints]
+# and clippy's own), then every test: unit, property, integration (embedded service over the
+# real SDK clients, the loopback server with SigV4), the shipped scenarios and fault scenarios run end to
 # end, tests against the Python peers, and the report's headless-Chromium screenshot test.
 # Needs a Rust toolchain (cargo), Python 3 with venv, and node with npm. Installs the Python peers
 # (scripts/peers/requirements.txt) into target/peers/venv and the npm peers
@@ -38,4 +39,6 @@ if [ "${CI:-}" = "true" ]; then
   export KCB_REQUIRE_PEERS=1
 fi
 cargo fmt --all -- --check || { echo "run 'cargo fmt --all'" >&2; exit 1; }
+# The workspace's lints ([workspace.lints] in Cargo.toml) and clippy's, every warning an error.
+cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace --all-targets "$@"
