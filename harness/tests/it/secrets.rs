@@ -1,8 +1,21 @@
 //! Data keys never reach a log, a report or a result file: a run with every log level on, its
 //! output directory and its report are searched for the plaintext data keys KMS returned.
+//!
+//! The second test knows those keys: the run goes to a loopback `serve`-like endpoint through a
+//! relay that keeps every byte the service answered, so each data key KMS handed the harness
+//! (GenerateDataKey's and Decrypt's `Plaintext`) is read off the wire and searched for in every
+//! output, raw, in hex and in base64. (SSE-KMS's data keys never leave the service: Kinesis
+//! asks KMS for them itself.)
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::common;
 
 fn tempdir(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("kcb-secrets-{name}-{}", std::process::id()));
@@ -12,14 +25,95 @@ fn tempdir(name: &str) -> std::path::PathBuf {
 }
 
 fn read_all(dir: &Path, out: &mut String) {
+    let mut bytes = Vec::new();
+    read_bytes(dir, &mut bytes);
+    out.push_str(&String::from_utf8_lossy(&bytes));
+}
+
+/// Every file under `dir`, as bytes, one after another.
+fn read_bytes(dir: &Path, out: &mut Vec<u8>) {
     for e in std::fs::read_dir(dir).expect("dir").flatten() {
         let p = e.path();
         if p.is_dir() {
-            read_all(&p, out);
+            read_bytes(&p, out);
         } else {
-            out.push_str(&String::from_utf8_lossy(&std::fs::read(&p).expect("file")));
+            out.extend(std::fs::read(&p).expect("file"));
         }
     }
+}
+
+/// A loopback relay to `upstream` that keeps every byte the upstream answered; returns its URL.
+async fn recording_relay(upstream: std::net::SocketAddr, seen: Arc<Mutex<Vec<u8>>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("listen");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let Ok(server) = TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let up = tokio::spawn(async move { tokio::io::copy(&mut cr, &mut sw).await });
+                let mut buf = vec![0u8; 16 * 1024];
+                while let Ok(n) = sr.read(&mut buf).await {
+                    if n == 0 || cw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                    seen.lock().expect("lock").extend_from_slice(&buf[..n]);
+                }
+                up.abort();
+            });
+        }
+    });
+    url
+}
+
+/// Every `"Plaintext":"<base64>"` member in `answers`, decoded.
+fn plaintexts(answers: &[u8]) -> Vec<Vec<u8>> {
+    const MEMBER: &[u8] = b"\"Plaintext\":\"";
+    let mut keys = Vec::new();
+    let mut i = 0;
+    while let Some(at) = answers[i..].windows(MEMBER.len()).position(|w| w == MEMBER) {
+        let start = i + at + MEMBER.len();
+        let len = answers[start..]
+            .iter()
+            .position(|b| *b == b'"')
+            .expect("a closed string");
+        let b64 = &answers[start..start + len];
+        keys.push(
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .expect("base64"),
+        );
+        i = start + len;
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The forms a key could be written in: raw, hex (both cases), base64 (standard and URL-safe,
+/// padded or not).
+fn spellings(key: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    vec![
+        ("raw", key.to_vec()),
+        ("hex", hex::encode(key).into_bytes()),
+        ("HEX", hex::encode_upper(key).into_bytes()),
+        ("base64", STANDARD.encode(key).into_bytes()),
+        ("base64 unpadded", STANDARD_NO_PAD.encode(key).into_bytes()),
+        ("base64url", URL_SAFE.encode(key).into_bytes()),
+        (
+            "base64url unpadded",
+            URL_SAFE_NO_PAD.encode(key).into_bytes(),
+        ),
+    ]
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[test]
@@ -68,4 +162,92 @@ fn no_data_key_reaches_logs_results_or_reports() {
         !everything.contains("\"Plaintext\""),
         "a KMS Plaintext member reached the output"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_data_key_kms_returned_appears_raw_hex_or_base64_in_any_output() {
+    let (_svc, running) = common::loopback().await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let url = recording_relay(running.addr, seen.clone()).await;
+    let dir = tempdir("keys");
+    let f = dir.join("s.toml");
+    // An uncached envelope path (a data key a record, each one read back with Decrypt) and an
+    // ESDK-signed one with a cache, beside SSE-KMS.
+    std::fs::write(
+        &f,
+        "name = \"secrets-keys\"\nduration = \"2s\"\nwarmup = \"500ms\"\nseed = 9\n\
+         drain_timeout = \"5s\"\n[workload]\nrate_per_sec = 10\nrecord_size = 64\n\
+         [[paths]]\nname = \"uncached\"\nkind = \"envelope\"\nformat = \"compact\"\n\
+         [[paths]]\nname = \"cached\"\nkind = \"envelope\"\ncache = { max_messages = 5 }\n\
+         [[paths]]\nkind = \"sse-kms\"\n\
+         [target]\nkind = \"aws\"\n[target.roles.admin]\nprofile = \"kcb-admin\"\n\
+         [target.roles.producer]\nprofile = \"kcb-producer\"\n\
+         [target.roles.consumer]\nprofile = \"kcb-consumer\"\n",
+    )
+    .expect("write");
+    let (config, credentials) = common::aws_files(&dir);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("AWS_CONFIG_FILE", config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", credentials)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "admin")
+        .env("AWS_SECRET_ACCESS_KEY", "admin-secret")
+        .env("KCB_LOG", "trace")
+        .arg("run")
+        .arg(&f)
+        .args([
+            "--target",
+            "aws",
+            "--endpoint-url",
+            &url,
+            "--region",
+            "us-east-1",
+        ])
+        .args(["--no-progress", "--out"])
+        .arg(dir.join("out"));
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("runs"))
+        .await
+        .expect("join");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"))
+        .args(["report", "--out"])
+        .arg(dir.join("report"))
+        .arg(dir.join("out/result.json"))
+        .output()
+        .expect("report runs");
+    assert_eq!(report.status.code(), Some(0));
+    let keys = plaintexts(&seen.lock().expect("lock"));
+    // 20 uncached records at least, each sealed under its own key and opened with Decrypt.
+    assert!(
+        keys.len() >= 20 && keys.iter().all(|k| k.len() == 32),
+        "expected the data keys KMS answered, read {} of lengths {:?}",
+        keys.len(),
+        keys.iter().map(Vec::len).collect::<Vec<_>>()
+    );
+    let mut everything = out.stdout.clone();
+    everything.extend_from_slice(&out.stderr);
+    everything.extend_from_slice(&report.stdout);
+    everything.extend_from_slice(&report.stderr);
+    read_bytes(&dir.join("out"), &mut everything);
+    read_bytes(&dir.join("report"), &mut everything);
+    assert!(out.stderr.len() > 1000, "expected a trace log");
+    for key in &keys {
+        for (form, spelled) in spellings(key) {
+            assert!(
+                !contains(&everything, &spelled),
+                "a data key KMS returned reached the output ({form})"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
