@@ -17,6 +17,12 @@ mod kinds;
 
 pub(crate) use check::{faults, Context};
 
+/// The name of every fault kind a scenario may write (`kind = "..."`), in the order the
+/// documentation lists them.
+pub fn kind_names() -> impl Iterator<Item = &'static str> {
+    kinds::KINDS.iter().map(|(name, _)| *name)
+}
+
 /// One `[[faults]]` entry, validated.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FaultSpec {

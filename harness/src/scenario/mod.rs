@@ -25,7 +25,10 @@ use serde::{Serialize, Serializer};
 
 pub use error::{FieldPath, ScenarioError, Segment};
 pub use expect::{Cmp, Expectation, FaultMetric, Metric};
-pub use faults::{DelaySpec, FaultKind, FaultService, FaultSpec, KeyPolicyChange, ReshardAction};
+pub use faults::{
+    kind_names as fault_kind_names, DelaySpec, FaultKind, FaultService, FaultSpec, KeyPolicyChange,
+    ReshardAction,
+};
 pub use target::{RoleCredentials, TargetKind, TargetSpec};
 pub use tenants::{TenantKey, TenantOf, TenantsSpec, MAX_TENANTS};
 pub use validate::TWIN;
