@@ -11,6 +11,7 @@ mod aws_target;
 mod boto3_peer;
 mod calls;
 mod crates;
+mod docs;
 mod envelope_open;
 mod esdk_peer;
 mod fault_compose;

@@ -5,7 +5,7 @@
 //! directory, against one `serve`. What the test adds is what the cluster would: the pod's
 //! `JOB_COMPLETION_INDEX`, credentials (a shared config and credentials file with a profile per
 //! role, as a mounted secret would give, the admin's the default) and `AWS_ENDPOINT_URL` (a
-//! LocalStack's, say), the placeholders substituted as deploy/README.md does, and a short
+//! LocalStack's, say), the placeholders substituted as docs/many-machines.md does, and a short
 //! scenario in place of the ConfigMap's (whose own is checked by `validate`).
 
 use std::path::{Path, PathBuf};
@@ -140,7 +140,7 @@ fn expand(s: &str, vars: &[(String, String)]) -> String {
     out
 }
 
-/// The placeholders deploy/README.md's `sed` fills in.
+/// The placeholders docs/many-machines.md's `sed` fills in.
 fn substitute(v: &str, start_at: &str) -> String {
     v.replace("@START_AT@", start_at)
         .replace("@RUN_NAME@", RUN_NAME)
