@@ -9,7 +9,7 @@ pub use kcb_emulator as emulator;
 pub use kcb_emulator::keypolicy;
 pub use kcb_readers::{gate, plan, report};
 pub use kcb_replay::{clock, seed};
-pub use kcb_result::{format, metrics, result};
+pub use kcb_result::{exit, format, metrics, result};
 
 pub mod audit;
 pub mod backend;

@@ -10,17 +10,9 @@ use clap::{Parser, Subcommand};
 
 use kcb::clock::SystemClock;
 use kcb::emulator::{server, Service, ServiceConfig};
+use kcb::exit::Exit;
 use kcb::runner::{self, output};
 use kcb::scenario::{self, ClockMode, Scenario};
-
-/// Exit code when an expectation fails.
-const EXIT_EXPECTATION_FAILED: u8 = 1;
-/// Exit code for bad input (a scenario that does not validate, a bad flag).
-const EXIT_BAD_INPUT: u8 = 2;
-/// Exit code when a run could not be carried out (setup failed, output not writable).
-const EXIT_RUN_FAILED: u8 = 3;
-/// Exit code when Ctrl-C or SIGTERM stopped the run (128 + SIGINT, as shells report it).
-const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Parser)]
 #[command(
@@ -172,7 +164,7 @@ fn main() -> ExitCode {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("error: {e}");
-                    return ExitCode::from(EXIT_BAD_INPUT);
+                    return Exit::BadInput.into();
                 }
             };
             let mut flags = runner::target::TargetFlags {
@@ -187,14 +179,14 @@ fn main() -> ExitCode {
                     Ok(role) => flags.roles.push(role),
                     Err(e) => {
                         eprintln!("error: {e}");
-                        return ExitCode::from(EXIT_BAD_INPUT);
+                        return Exit::BadInput.into();
                     }
                 }
             }
             if let Some(a) = &expect_account {
                 if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
                     eprintln!("error: --expect-account {a:?}: must be a 12-digit AWS account id");
-                    return ExitCode::from(EXIT_BAD_INPUT);
+                    return Exit::BadInput.into();
                 }
             }
             let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
@@ -206,7 +198,7 @@ fn main() -> ExitCode {
                 Ok(w) => w.unwrap_or_default(),
                 Err(e) => {
                     eprintln!("error: {e}");
-                    return ExitCode::from(EXIT_BAD_INPUT);
+                    return Exit::BadInput.into();
                 }
             };
             let start_at = match start_at.or_else(|| env("KCB_START_AT")) {
@@ -214,14 +206,14 @@ fn main() -> ExitCode {
                     Ok(at) => Some(at),
                     Err(e) => {
                         eprintln!("error: --start-at {t:?}: not an RFC 3339 instant in UTC ({e}); e.g. 2026-12-03T02:00:00Z");
-                        return ExitCode::from(EXIT_BAD_INPUT);
+                        return Exit::BadInput.into();
                     }
                 },
                 None => None,
             };
             if start_at.is_some() && s.clock == ClockMode::Virtual {
                 eprintln!("error: --start-at: {} runs on the virtual clock, which has no wall-clock start", scenario.display());
-                return ExitCode::from(EXIT_BAD_INPUT);
+                return Exit::BadInput.into();
             }
             let tag = match start_at.or(s.start_at) {
                 Some(at) if !share.is_whole() => runner::workers::run_tag(&s, at),
@@ -230,11 +222,11 @@ fn main() -> ExitCode {
             let place = runner::target::choose(&s.target, &flags, &tag);
             if !flags.roles.is_empty() && !matches!(place, runner::target::Where::Aws(_)) {
                 eprintln!("error: --role: roles have their own credentials only with --target aws (or [target] kind = \"aws\"); without it the harness's principals sign");
-                return ExitCode::from(EXIT_BAD_INPUT);
+                return Exit::BadInput.into();
             }
             if keep && matches!(place, runner::target::Where::Embedded) {
                 eprintln!("error: --keep: the embedded service ends with the run, so there is nothing to keep; use --endpoint-url (a `serve`, LocalStack, moto) or --target aws");
-                return ExitCode::from(EXIT_BAD_INPUT);
+                return Exit::BadInput.into();
             }
             let options = runner::RunOptions {
                 progress: !no_progress,
@@ -250,11 +242,11 @@ fn main() -> ExitCode {
                 Ok(code) => code,
                 Err(e) => {
                     let code = match e.downcast_ref::<runner::RunError>() {
-                        Some(runner::RunError::Refused(_)) => EXIT_BAD_INPUT,
-                        _ => EXIT_RUN_FAILED,
+                        Some(runner::RunError::Refused(_)) => Exit::BadInput,
+                        _ => Exit::CouldNotRun,
                     };
                     eprintln!("error: {e:#}");
-                    ExitCode::from(code)
+                    code.into()
                 }
             }
         }
@@ -280,7 +272,7 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e:#}");
-                ExitCode::from(EXIT_RUN_FAILED)
+                Exit::CouldNotRun.into()
             }
         },
     }
@@ -298,7 +290,7 @@ fn validate(files: &[PathBuf]) -> ExitCode {
         }
     }
     if bad {
-        ExitCode::from(EXIT_BAD_INPUT)
+        Exit::BadInput.into()
     } else {
         ExitCode::SUCCESS
     }
@@ -381,11 +373,11 @@ fn run(
     }
     if output.result.interrupted {
         eprintln!("{}", kcb::format::INTERRUPTED);
-        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+        return Ok(Exit::Interrupted.into());
     }
     let failed = output.result.expectations.iter().any(|e| !e.passed);
     Ok(if failed {
-        ExitCode::from(EXIT_EXPECTATION_FAILED)
+        Exit::Failed.into()
     } else {
         ExitCode::SUCCESS
     })
@@ -424,7 +416,7 @@ async fn on_signals(interrupt: Arc<kcb::interrupt::Interrupt>, cleanup: String) 
                     eprintln!("remove with: {cleanup}");
                 }
             }
-            std::process::exit(i32::from(EXIT_INTERRUPTED));
+            std::process::exit(i32::from(Exit::Interrupted.code()));
         }
         eprintln!(
             "interrupted: stopping the load, lifting faults, draining for at most {} s, writing the result (interrupt again to exit at once)",

@@ -5,7 +5,7 @@
 
 // The result crate's modules under the names the readers have always used for them.
 pub(crate) use kcb_replay::seed;
-pub(crate) use kcb_result::{format, metrics, result};
+pub(crate) use kcb_result::{exit, format, metrics, result};
 
 pub mod gate;
 pub mod plan;

@@ -3,6 +3,7 @@
 //! JSON schema (`schema/result.schema.json`), and [`format`], the one way every number is
 //! printed. Knows nothing of scenarios, services or the workload.
 
+pub mod exit;
 pub mod format;
 pub mod metrics;
 pub mod result;

@@ -21,6 +21,7 @@ use crate::audit::render::AuditReport;
 use crate::audit::{self as au, Reader, Rules};
 use crate::backend::{Credentials, Observation, Principal, Role, Target, TransportLog};
 use crate::clock::SystemClock;
+use crate::exit::Exit;
 use crate::runner::target::{self, Where};
 
 /// Arguments of `audit`.
@@ -84,31 +85,31 @@ pub fn run(args: &AuditArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return Exit::BadInput.into();
         }
     };
     let flags = match args.target.flags() {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return Exit::BadInput.into();
         }
     };
     let place = target::choose(&Default::default(), &flags, "audit");
     let in_process = matches!(place, Where::Embedded);
     if args.sample_fleet && matches!(place, Where::Aws(_)) {
         eprintln!("error: --sample-fleet builds streams and keys: only at an --endpoint-url (a serve), never with --target aws");
-        return ExitCode::from(2);
+        return Exit::BadInput.into();
     }
     if args.apply && !in_process && !args.allow_destructive {
         eprintln!("error: --apply changes keys and streams: off the embedded service it needs --allow-destructive, and then changes only resources tagged created-by=kinesis-crypto-bench");
-        return ExitCode::from(2);
+        return Exit::BadInput.into();
     }
     let rt = match crate::runner::runtime(false) {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(3);
+            return Exit::CouldNotRun.into();
         }
     };
     rt.block_on(audit(args, &rules, place))
@@ -138,7 +139,7 @@ async fn audit(args: &AuditArgs, rules: &Rules, place: Where) -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(3);
+            return Exit::CouldNotRun.into();
         }
     };
     let principal = |role: Role, name: &str| {
@@ -150,7 +151,7 @@ async fn audit(args: &AuditArgs, rules: &Rules, place: Where) -> ExitCode {
     let consumer = principal(Role::Consumer, "consumer");
     let fail = |e: String| {
         eprintln!("error: at {}: {e}", t.label());
-        ExitCode::from(3)
+        Exit::CouldNotRun.into()
     };
     let who = match principals(
         args,
@@ -186,7 +187,7 @@ async fn audit(args: &AuditArgs, rules: &Rules, place: Where) -> ExitCode {
         };
         if let Err(e) = emit(args, &text) {
             eprintln!("error: {e}");
-            return ExitCode::from(3);
+            return Exit::CouldNotRun.into();
         }
         return verdict(&before, rules);
     }
@@ -238,11 +239,11 @@ async fn audit(args: &AuditArgs, rules: &Rules, place: Where) -> ExitCode {
     };
     if let Err(e) = emit(args, &text) {
         eprintln!("error: {e}");
-        return ExitCode::from(3);
+        return Exit::CouldNotRun.into();
     }
     if actions.iter().any(|a| a.outcome == "failed") || flows.iter().any(|f| !f.ok) {
         eprintln!("error: --apply: a change failed or a record did not go through (see above)");
-        return ExitCode::from(3);
+        return Exit::CouldNotRun.into();
     }
     verdict(&after, rules)
 }
@@ -255,7 +256,7 @@ fn verdict(r: &AuditReport, rules: &Rules) -> ExitCode {
             r.streams.len(),
             rules.names().join(", ")
         );
-        return ExitCode::from(1);
+        return Exit::Failed.into();
     }
     ExitCode::SUCCESS
 }

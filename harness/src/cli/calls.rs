@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::backend::Target;
+use crate::exit::Exit;
 use crate::probe::{self, LoopSpec, Op};
 
 /// Arguments of `calls`.
@@ -64,14 +65,14 @@ pub fn run(args: &CallsArgs) -> ExitCode {
             "error: --max-time: give more than 0 and at most 10m (got {})",
             args.max_time
         );
-        return ExitCode::from(2);
+        return Exit::BadInput.into();
     }
     if args.op == Op::PutRecords && args.batch > 500 {
         eprintln!(
             "error: --batch: PutRecords carries 1 to 500 records (got {})",
             args.batch
         );
-        return ExitCode::from(2);
+        return Exit::BadInput.into();
     }
     let spec = LoopSpec {
         op: args.op,
@@ -88,7 +89,7 @@ pub fn run(args: &CallsArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(3);
+            return Exit::CouldNotRun.into();
         }
     };
     let target = match &args.endpoint_url {
@@ -108,7 +109,7 @@ pub fn run(args: &CallsArgs) -> ExitCode {
                 "error: {}: setting up the loop's stream failed: {e}",
                 target.label()
             );
-            return ExitCode::from(3);
+            return Exit::CouldNotRun.into();
         }
     };
     if args.json {
@@ -138,7 +139,12 @@ pub fn run(args: &CallsArgs) -> ExitCode {
             r.failed + r.calls,
             r.first_error.as_deref().unwrap_or("?")
         );
-        return ExitCode::from(if r.calls == 0 { 3 } else { 1 });
+        return if r.calls == 0 {
+            Exit::CouldNotRun
+        } else {
+            Exit::Failed
+        }
+        .into();
     }
     ExitCode::SUCCESS
 }

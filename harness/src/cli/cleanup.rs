@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::target_args::TargetArgs;
 use crate::backend::{Observation, Principal, Role, TransportLog};
 use crate::clock::SystemClock;
+use crate::exit::Exit;
 use crate::runner::cleanup::{self, Selector};
 use crate::runner::target;
 
@@ -47,20 +48,20 @@ pub fn run(args: &CleanupArgs) -> ExitCode {
             Ok(tag) => Selector::RunId(tag),
             Err(e) => {
                 eprintln!("error: --result {}: {e}", path.display());
-                return ExitCode::from(2);
+                return Exit::BadInput.into();
             }
         },
         (None, None, Some(p)) if p.len() >= 4 => Selector::Prefix(p.clone()),
         _ => {
             eprintln!("error: --prefix: give at least 4 characters (e.g. kcb-), so a slip cannot match everything");
-            return ExitCode::from(2);
+            return Exit::BadInput.into();
         }
     };
     let flags = match args.target.flags() {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return Exit::BadInput.into();
         }
     };
     let place = target::choose(&Default::default(), &flags, "cleanup");
@@ -68,7 +69,7 @@ pub fn run(args: &CleanupArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(3);
+            return Exit::CouldNotRun.into();
         }
     };
     let found = rt.block_on(async {
@@ -82,7 +83,7 @@ pub fn run(args: &CleanupArgs) -> ExitCode {
     match found {
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(3)
+            Exit::CouldNotRun.into()
         }
         Ok(found) => {
             if found.is_empty() {
@@ -92,7 +93,7 @@ pub fn run(args: &CleanupArgs) -> ExitCode {
                 println!("{:<6} {}  {}", f.kind, f.name, f.outcome);
             }
             if found.iter().any(|f| f.outcome.starts_with("failed")) {
-                ExitCode::from(3)
+                Exit::CouldNotRun.into()
             } else {
                 ExitCode::SUCCESS
             }

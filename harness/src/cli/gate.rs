@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::gate::{self, GateConfig, GateError, GateFile, GateRun, EXIT_UNUSABLE};
+use crate::gate::{self, Exit, GateConfig, GateError, GateFile, GateRun};
 
 /// Arguments of `gate`.
 #[derive(Debug, Clone, clap::Args)]
@@ -48,15 +48,15 @@ pub struct GateArgs {
 /// Run `gate`.
 pub fn run(args: &GateArgs) -> ExitCode {
     match run_inner(args) {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code.into(),
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(e.exit_code())
+            e.exit_code().into()
         }
     }
 }
 
-fn run_inner(args: &GateArgs) -> Result<u8, GateError> {
+fn run_inner(args: &GateArgs) -> Result<Exit, GateError> {
     if let Some(name) = &args.save_baseline {
         let saved = gate::save_baseline(&args.current, Path::new(gate::BASELINES_DIR), name)?;
         println!("baseline saved: {}", saved.json.display());
@@ -64,7 +64,7 @@ fn run_inner(args: &GateArgs) -> Result<u8, GateError> {
             Some(h) => println!("histograms saved: {}", h.display()),
             None => println!("no latency.hlog beside the result: the baseline has no histograms"),
         }
-        return Ok(gate::EXIT_PASS);
+        return Ok(Exit::Ok);
     }
     let Some(baseline) = &args.baseline else {
         return Err(GateError::Invalid {
@@ -99,9 +99,6 @@ fn config(args: &GateArgs) -> Result<GateConfig, GateError> {
     };
     GateConfig::from_file(&file.overridden_by(&flags), &origin)
 }
-
-/// The exit code for unusable input, for callers that map errors themselves.
-pub const EXIT_BAD_INPUT: u8 = EXIT_UNUSABLE;
 
 #[cfg(test)]
 mod tests {

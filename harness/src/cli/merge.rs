@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::exit::Exit;
 use crate::merge::{merge, MergeError};
 
 /// Arguments of `merge`.
@@ -27,17 +28,18 @@ pub fn run(a: &MergeArgs) -> ExitCode {
             println!("{}", crate::report::render(&r));
             println!("result: {}", a.out.join("result.json").display());
             if r.expectations.iter().any(|e| !e.passed) {
-                ExitCode::from(1)
+                Exit::Failed.into()
             } else {
                 ExitCode::SUCCESS
             }
         }
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(match e {
-                MergeError::Output { .. } => 3,
-                _ => 2,
-            })
+            match e {
+                MergeError::Output { .. } => Exit::CouldNotRun,
+                _ => Exit::BadInput,
+            }
+            .into()
         }
     }
 }

@@ -8,11 +8,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::exit::Exit;
 use crate::plan::{self, PlanInput};
 use crate::result::RunResult;
-
-/// Exit code for a result that cannot be read or a flag out of range.
-pub const EXIT_BAD_INPUT: u8 = 2;
 
 /// How the plan is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -70,13 +68,13 @@ pub fn run(args: &PlanArgs) -> ExitCode {
     };
     if let Err(e) = input.validate() {
         eprintln!("error: {e}");
-        return ExitCode::from(EXIT_BAD_INPUT);
+        return Exit::BadInput.into();
     }
     let result = match RunResult::read(&args.result) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(EXIT_BAD_INPUT);
+            return Exit::BadInput.into();
         }
     };
     let p = plan::plan(&result, &input);
@@ -86,7 +84,7 @@ pub fn run(args: &PlanArgs) -> ExitCode {
             Ok(text) => println!("{text}"),
             Err(e) => {
                 eprintln!("error: the plan does not serialize: {e}");
-                return ExitCode::from(EXIT_BAD_INPUT);
+                return Exit::BadInput.into();
             }
         },
     }

@@ -8,16 +8,12 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::exit::Exit;
 use crate::report::audit::AuditDoc;
 use crate::report::history::{append_history, read_history, HistoryLine};
 use crate::report::plots::PngFont;
 use crate::report::series::{newest_per_scenario, ReportRun};
 use crate::report::{html, summary};
-
-/// Exit code for an input that cannot be read.
-pub const EXIT_BAD_INPUT: u8 = 2;
-/// Exit code when the report cannot be written.
-pub const EXIT_WRITE_FAILED: u8 = 3;
 
 /// Arguments of `report`.
 #[derive(Debug, Clone, clap::Args)]
@@ -65,11 +61,11 @@ pub enum ReportFailure {
 }
 
 impl ReportFailure {
-    /// The process exit code.
-    pub fn exit_code(&self) -> u8 {
+    /// The process exit status.
+    pub fn exit_code(&self) -> Exit {
         match self {
-            ReportFailure::Input(_) => EXIT_BAD_INPUT,
-            ReportFailure::Output(_) => EXIT_WRITE_FAILED,
+            ReportFailure::Input(_) => Exit::BadInput,
+            ReportFailure::Output(_) => Exit::CouldNotRun,
         }
     }
 }
@@ -91,7 +87,7 @@ pub fn run(args: &ReportArgs) -> ExitCode {
         }
         Err(e) => {
             eprintln!("kinesis-crypto-bench report: {e}");
-            ExitCode::from(e.exit_code())
+            e.exit_code().into()
         }
     }
 }

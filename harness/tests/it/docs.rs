@@ -142,7 +142,10 @@ fn the_book_lists_every_page_and_the_readme_stays_short() {
         };
         let name = inside.display().to_string();
         if name != "SUMMARY.md" {
-            assert!(listed.contains(&name), "docs/SUMMARY.md does not list {name}");
+            assert!(
+                listed.contains(&name),
+                "docs/SUMMARY.md does not list {name}"
+            );
         }
     }
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README");

@@ -120,7 +120,7 @@ fn identical_scenarios_run_twice_pass() {
     );
     let report = gate::compare(&a, &b, &GateConfig::default());
     assert_eq!(regressions(&report), vec![], "{}", gate::render(&report));
-    assert_eq!(report.exit_code(), gate::EXIT_PASS);
+    assert_eq!(report.exit_code(), gate::Exit::Ok);
     // Every latency row had histograms to bootstrap from.
     assert!(
         report.rows.iter().all(|r| r.note.is_none()),
@@ -164,7 +164,7 @@ fn injected_200us_on_envelope_put_fails_exactly_its_p50_overhead() {
         vec![("envelope".to_owned(), Metric::OverheadP50)],
         "{text}"
     );
-    assert_eq!(report.exit_code(), gate::EXIT_REGRESSION);
+    assert_eq!(report.exit_code(), gate::Exit::Failed);
     // The command exits 1.
     let args = GateArgs {
         baseline: Some(base),

@@ -557,7 +557,7 @@ fn unreadable_inputs_exit_2_naming_the_file() {
     for (a, want) in cases {
         match write_report(&a) {
             Err(e @ ReportFailure::Input(_)) => {
-                assert_eq!(e.exit_code(), 2);
+                assert_eq!(e.exit_code(), kcb::exit::Exit::BadInput);
                 assert!(e.to_string().contains(&want), "{e} should name {want}");
             }
             other => panic!("expected an input error naming {want}, got {other:?}"),

@@ -31,17 +31,13 @@ pub use baseline::{hlog_beside, save_baseline, SavedBaseline, BASELINES_DIR};
 pub use config::{BootstrapConfig, GateConfig, GateFile, Thresholds};
 pub use table::render;
 
-/// Exit code: nothing regressed.
-pub const EXIT_PASS: u8 = 0;
-/// Exit code: a metric regressed.
-pub const EXIT_REGRESSION: u8 = 1;
-/// Exit code: the input cannot be used (missing file, unreadable schema version, bad gate file).
-pub const EXIT_UNUSABLE: u8 = 2;
+pub use crate::exit::Exit;
 
 /// Slack on the exact comparisons of mean bytes, for floating-point rounding only.
 const BYTES_EPSILON: f64 = 1e-6;
 
-/// Why the gate cannot compare; every variant exits [`EXIT_UNUSABLE`].
+/// Why the gate cannot compare (missing file, unreadable schema version, bad gate file); every
+/// variant exits [`Exit::BadInput`].
 #[derive(Debug, thiserror::Error)]
 pub enum GateError {
     /// A result file is missing, unreadable, malformed, or of a schema version this build
@@ -77,9 +73,9 @@ pub enum GateError {
 }
 
 impl GateError {
-    /// The process exit code for this error: always [`EXIT_UNUSABLE`].
-    pub fn exit_code(&self) -> u8 {
-        EXIT_UNUSABLE
+    /// The process exit status for this error: always [`Exit::BadInput`].
+    pub fn exit_code(&self) -> Exit {
+        Exit::BadInput
     }
 }
 
@@ -258,12 +254,12 @@ impl GateReport {
         self.rows.iter().any(|r| r.verdict == Verdict::Regressed)
     }
 
-    /// The exit code: [`EXIT_REGRESSION`] when a metric regressed, else [`EXIT_PASS`].
-    pub fn exit_code(&self) -> u8 {
+    /// The exit status: [`Exit::Failed`] when a metric regressed, else [`Exit::Ok`].
+    pub fn exit_code(&self) -> Exit {
         if self.regressed() {
-            EXIT_REGRESSION
+            Exit::Failed
         } else {
-            EXIT_PASS
+            Exit::Ok
         }
     }
 }

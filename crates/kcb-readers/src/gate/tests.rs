@@ -126,7 +126,7 @@ fn regressions(r: &GateReport) -> Vec<(String, Metric)> {
 fn identical_runs_pass() {
     let a = run("a.json", &latencies(0, 1));
     let report = compare(&a, &a, &cfg());
-    assert_eq!(report.exit_code(), EXIT_PASS, "{}", render(&report));
+    assert_eq!(report.exit_code(), Exit::Ok, "{}", render(&report));
     // plaintext: kms + inflation; envelope and sse-kms: p50, p99, kms, inflation.
     assert_eq!(report.rows.len(), 10);
     assert!(
@@ -156,7 +156,7 @@ fn a_200us_slower_envelope_fails_its_p50_only() {
         "{}",
         render(&report)
     );
-    assert_eq!(report.exit_code(), EXIT_REGRESSION);
+    assert_eq!(report.exit_code(), Exit::Failed);
     let text = render(&report);
     assert!(
         text.contains("gate: FAIL, regressed: envelope overhead p50"),
@@ -231,10 +231,10 @@ fn counts_are_exact() {
     let mut loose = cfg();
     loose.thresholds.kms_calls = 1;
     loose.thresholds.inflation_bytes = 1.0;
-    assert_eq!(compare(&base, &cur, &loose).exit_code(), EXIT_PASS);
+    assert_eq!(compare(&base, &cur, &loose).exit_code(), Exit::Ok);
     // Fewer calls is an improvement, not a failure.
     let report = compare(&cur, &base, &cfg());
-    assert_eq!(report.exit_code(), EXIT_PASS);
+    assert_eq!(report.exit_code(), Exit::Ok);
     assert!(verdicts(&report).contains(&(
         "sse-kms".to_owned(),
         Metric::KmsCallsPerWindow,
@@ -254,7 +254,7 @@ fn paths_in_one_run_only_are_noted() {
     assert!(report
         .notes
         .contains(&"path sse-kms is in the baseline only: not compared".to_owned()));
-    assert_eq!(report.exit_code(), EXIT_PASS);
+    assert_eq!(report.exit_code(), Exit::Ok);
 }
 
 #[test]
@@ -299,7 +299,7 @@ fn loading_maps_unreadable_input_to_errors() {
     let _ = std::fs::write(&future, v.to_string());
     match GateRun::load(&future) {
         Err(e @ GateError::Result(ResultError::UnsupportedVersion { .. })) => {
-            assert_eq!(e.exit_code(), EXIT_UNUSABLE);
+            assert_eq!(e.exit_code(), Exit::BadInput);
             assert!(e.to_string().contains("future.json"), "{e}");
         }
         other => panic!("expected UnsupportedVersion, got {other:?}"),
