@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use rand::Rng as _;
 
-use super::wire::ApiError;
+use super::wire::{xml_escape as escape, ApiError};
 
 /// The XML namespace of STS responses.
 const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
@@ -248,13 +248,6 @@ pub fn error_body(e: &ApiError) -> String {
         escape(&e.message),
         request_id()
     )
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -118,9 +118,34 @@ pub fn check_len(value: &str, member: &str, min: usize, max: usize) -> Result<()
     Ok(())
 }
 
+/// Text with XML's five special characters escaped, for the services that answer in XML
+/// (S3, STS).
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xml_escape_escapes_all_five() {
+        assert_eq!(
+            xml_escape(r#"<k a='1' b="2">&</k>"#),
+            "&lt;k a=&apos;1&apos; b=&quot;2&quot;&gt;&amp;&lt;/k&gt;"
+        );
+    }
 
     #[derive(serde::Deserialize, Debug)]
     #[serde(rename_all = "PascalCase")]

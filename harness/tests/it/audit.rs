@@ -292,6 +292,7 @@ fn report_shows_the_audit(out: &Output, expect: &[(&str, &str, &str)]) {
             .replace('<', "&lt;")
             .replace('>', "&gt;")
             .replace('"', "&quot;")
+            .replace('\'', "&#39;")
     };
     for f in r["findings"].as_array().unwrap() {
         for c in f["remediation"].as_array().unwrap() {

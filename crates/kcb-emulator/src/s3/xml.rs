@@ -4,21 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::wire::ApiError;
 
-/// Text with XML's five special characters escaped.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::wire::xml_escape as escape;
 
 /// An instant of the service's clock (time since the Unix epoch) as ISO 8601 with
 /// milliseconds, as S3 writes `LastModified` in a listing.

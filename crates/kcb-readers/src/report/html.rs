@@ -40,12 +40,21 @@ td.bad{color:#b2182b;font-weight:600}td.good{color:#1b7837}.scroll{overflow-x:au
 ul.findings{font-size:13px;padding-left:18px}ul.findings pre{background:#fff;border:1px solid #ddd;\
 padding:4px 6px;margin:4px 0 8px;overflow-x:auto;font-size:12px}";
 
-/// Text for HTML: `&`, `<`, `>` and `"` escaped.
+/// Text for HTML, in content and in attributes quoted either way: `&`, `<`, `>`, `"` and `'`
+/// escaped (the one escape of the report: the page, its plots' SVG and their attributes).
 pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 struct Builder<'f> {
@@ -436,6 +445,14 @@ mod tests {
     use super::*;
     use crate::result::sample_run_result;
     use std::path::Path;
+
+    #[test]
+    fn escape_covers_text_and_attributes_quoted_either_way() {
+        assert_eq!(
+            escape(r#"<a href='x' title="y">&</a>"#),
+            "&lt;a href=&#39;x&#39; title=&quot;y&quot;&gt;&amp;&lt;/a&gt;"
+        );
+    }
 
     #[test]
     fn page_is_self_contained_and_holds_every_plot() {

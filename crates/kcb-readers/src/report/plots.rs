@@ -19,6 +19,7 @@ use plotters::prelude::*;
 pub use bitmap::PngFont;
 
 use super::audit::ProtectionCount;
+use super::html::escape as escape_attr;
 use super::series::{
     BlastPanel, Curve, KmsWindows, LatencyOverTime, OverheadRow, SizeOverhead, SizeSeries,
     Timeline, TrendPoint,
@@ -280,13 +281,6 @@ fn attr<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
     let start = tag.find(&key)? + key.len();
     let len = tag[start..].find('"')?;
     Some(&tag[start..start + len])
-}
-
-fn escape_attr(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// Add `data-series` / `data-legend` / `data-fault` to every element drawn in a tagged colour,
