@@ -10,6 +10,7 @@ pub use kcb_emulator::keypolicy;
 pub use kcb_readers::{gate, plan, report};
 pub use kcb_replay::{clock, seed};
 pub use kcb_result::{exit, format, metrics, result};
+pub use kcb_scenario as scenario;
 
 pub mod audit;
 pub mod backend;
@@ -20,6 +21,5 @@ pub mod merge;
 pub mod path;
 pub mod probe;
 pub mod runner;
-pub mod scenario;
 pub mod ticker;
 pub mod workload;

@@ -15,6 +15,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("kcb-result", &[]),
     ("kcb-emulator", &["kcb-replay"]),
     ("kcb-readers", &["kcb-replay", "kcb-result"]),
+    ("kcb-scenario", &["kcb-result"]),
     (
         "kinesis-crypto-bench",
         &[
@@ -23,6 +24,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "kcb-result",
             "kcb-emulator",
             "kcb-readers",
+            "kcb-scenario",
         ],
     ),
 ];

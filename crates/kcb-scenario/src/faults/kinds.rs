@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use super::check::{required, Reach, R};
 use super::{DelaySpec, FaultKind, FaultService, KeyPolicyChange, ReshardAction};
-use crate::scenario::error::{FieldPath, Problem};
-use crate::scenario::raw::{RawDelay, RawDuration, RawFault};
-use crate::scenario::validate::{choice, dur, fmt_dur, ints, Ints};
-use crate::scenario::KmsSpec;
+use crate::error::{FieldPath, Problem};
+use crate::raw::{RawDelay, RawDuration, RawFault};
+use crate::validate::{choice, dur, fmt_dur, ints, Ints};
+use crate::KmsSpec;
 
 const PRINCIPALS: &[(&str, &str)] = &[
     ("producer", "producer"),

@@ -472,7 +472,7 @@ mod tests {
 
     /// `scenarios/` beside the crate (in the workspace), or beside this file's workspace.
     fn shipped_dir() -> PathBuf {
-        let by_manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+        let by_manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
         let by_file = Path::new(file!())
             .ancestors()
             .nth(4)

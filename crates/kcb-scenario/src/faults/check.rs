@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use super::kinds::{self, Shape};
 use super::FaultSpec;
-use crate::scenario::error::{FieldPath, Problem};
-use crate::scenario::raw::{RawDuration, RawFault};
-use crate::scenario::tenants::fault_tenants;
-use crate::scenario::validate::{choice, dur, fmt_dur, path_name};
-use crate::scenario::{
+use crate::error::{FieldPath, Problem};
+use crate::raw::{RawDuration, RawFault};
+use crate::tenants::fault_tenants;
+use crate::validate::{choice, dur, fmt_dur, path_name};
+use crate::{
     DestinationSse, FirehoseKeyChoice, KmsSpec, PathSpec, Protection, SseKey, TenantsSpec,
 };
 

@@ -384,7 +384,7 @@ fn never_panics_on_fault_garbage() {
 
 /// The ```toml blocks of `scenarios/README.md` that hold `needle`.
 fn readme_blocks(needle: &str) -> Vec<String> {
-    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/README.md");
+    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/README.md");
     let text = std::fs::read_to_string(&readme).expect("scenarios/README.md");
     text.split("```toml\n")
         .skip(1)

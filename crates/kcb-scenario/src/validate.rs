@@ -96,7 +96,7 @@ const MAX_BACKOFF: Durs = durs(MS, Duration::from_secs(300), SEC);
 const DAY_LENGTH: Durs = durs(MS, DAY, DAY);
 const INTERVAL: Durs = durs(Duration::from_millis(100), MINUTE, SEC);
 /// The name of `[control] plaintext_twin`'s path (the result's readers know it by it).
-pub use crate::result::TWIN;
+pub use kcb_result::result::TWIN;
 
 const CLOCKS: &[(&str, ClockMode)] = &[("real", ClockMode::Real), ("virtual", ClockMode::Virtual)];
 const MODES: &[(&str, StreamMode)] = &[
