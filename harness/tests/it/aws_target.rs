@@ -9,6 +9,7 @@
 //! run's own key; `--keep`, then `cleanup --run-id` removing what was kept, found by its tags.
 
 use crate::common;
+use crate::common::aws_binary as binary;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -31,24 +32,6 @@ fn dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("mkdir");
     d
-}
-
-/// The binary with an environment that holds only what the test gives it of AWS's.
-fn binary(d: &Path, env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") {
-            cmd.env_remove(k);
-        }
-    }
-    let (config, credentials) = common::aws_files(d);
-    cmd.env("AWS_CONFIG_FILE", config)
-        .env("AWS_SHARED_CREDENTIALS_FILE", credentials)
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd
 }
 
 async fn output(mut cmd: Command) -> Output {

@@ -24,12 +24,6 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     d
 }
 
-fn read_all(dir: &Path, out: &mut String) {
-    let mut bytes = Vec::new();
-    read_bytes(dir, &mut bytes);
-    out.push_str(&String::from_utf8_lossy(&bytes));
-}
-
 /// Every file under `dir`, as bytes, one after another.
 fn read_bytes(dir: &Path, out: &mut Vec<u8>) {
     for e in std::fs::read_dir(dir).expect("dir").flatten() {
@@ -40,6 +34,39 @@ fn read_bytes(dir: &Path, out: &mut Vec<u8>) {
             out.extend(std::fs::read(&p).expect("file"));
         }
     }
+}
+
+/// Runs `run` (a `run` command whose `--out` is `dir/out`, logging at trace level), checks it
+/// succeeded and logged, renders its report into `dir/report`, and returns every byte both
+/// printed and wrote.
+fn outputs_of(mut run: Command, dir: &Path) -> Vec<u8> {
+    let out = run.output().expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The trace log is not empty (the test would prove nothing if logging were off).
+    assert!(
+        out.stderr.len() > 1000,
+        "expected a trace log, got {} bytes",
+        out.stderr.len()
+    );
+    let report = Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"))
+        .args(["report", "--out"])
+        .arg(dir.join("report"))
+        .arg(dir.join("out/result.json"))
+        .output()
+        .expect("report runs");
+    assert_eq!(report.status.code(), Some(0));
+    let mut everything = out.stdout;
+    everything.extend(out.stderr);
+    everything.extend(report.stdout);
+    everything.extend(report.stderr);
+    read_bytes(&dir.join("out"), &mut everything);
+    read_bytes(&dir.join("report"), &mut everything);
+    everything
 }
 
 /// A loopback relay to `upstream` that keeps every byte the upstream answered; returns its URL.
@@ -126,38 +153,13 @@ fn no_data_key_reaches_logs_results_or_reports() {
          [[paths]]\nkind = \"envelope\"\n[[paths]]\nkind = \"sse-kms\"\n",
     )
     .expect("write");
-    let bin = env!("CARGO_BIN_EXE_kinesis-crypto-bench");
-    let out = Command::new(bin)
-        .env("KCB_LOG", "trace")
+    let mut run = Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"));
+    run.env("KCB_LOG", "trace")
         .args(["run", "--no-progress", "--out"])
         .arg(dir.join("out"))
-        .arg(&f)
-        .output()
-        .expect("runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = Command::new(bin)
-        .args(["report", "--out"])
-        .arg(dir.join("report"))
-        .arg(dir.join("out/result.json"))
-        .output()
-        .expect("report runs");
-    assert_eq!(report.status.code(), Some(0));
-    let mut everything = String::from_utf8_lossy(&out.stdout).into_owned();
-    everything.push_str(&String::from_utf8_lossy(&out.stderr));
-    read_all(&dir.join("out"), &mut everything);
-    read_all(&dir.join("report"), &mut everything);
-    // The trace log is not empty (the test would prove nothing if logging were off) ...
-    assert!(
-        out.stderr.len() > 1000,
-        "expected a trace log, got {} bytes",
-        out.stderr.len()
-    );
-    // ... and no KMS response body with a plaintext data key appears in it or in any file.
+        .arg(&f);
+    let everything = String::from_utf8_lossy(&outputs_of(run, &dir)).into_owned();
+    // No KMS response body with a plaintext data key appears in the log or in any file.
     assert!(
         !everything.contains("\"Plaintext\""),
         "a KMS Plaintext member reached the output"
@@ -185,47 +187,23 @@ async fn no_data_key_kms_returned_appears_raw_hex_or_base64_in_any_output() {
          [target.roles.consumer]\nprofile = \"kcb-consumer\"\n",
     )
     .expect("write");
-    let (config, credentials) = common::aws_files(&dir);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("AWS_CONFIG_FILE", config)
-        .env("AWS_SHARED_CREDENTIALS_FILE", credentials)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", "admin")
-        .env("AWS_SECRET_ACCESS_KEY", "admin-secret")
-        .env("KCB_LOG", "trace")
-        .arg("run")
+    let mut cmd = common::aws_binary(
+        &dir,
+        &[
+            ("AWS_ACCESS_KEY_ID", "admin"),
+            ("AWS_SECRET_ACCESS_KEY", "admin-secret"),
+            ("KCB_LOG", "trace"),
+        ],
+    );
+    cmd.arg("run")
         .arg(&f)
-        .args([
-            "--target",
-            "aws",
-            "--endpoint-url",
-            &url,
-            "--region",
-            "us-east-1",
-        ])
-        .args(["--no-progress", "--out"])
+        .args(["--target", "aws", "--endpoint-url", &url])
+        .args(["--region", "us-east-1", "--no-progress", "--out"])
         .arg(dir.join("out"));
-    let out = tokio::task::spawn_blocking(move || cmd.output().expect("runs"))
+    let d = dir.clone();
+    let everything = tokio::task::spawn_blocking(move || outputs_of(cmd, &d))
         .await
         .expect("join");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"))
-        .args(["report", "--out"])
-        .arg(dir.join("report"))
-        .arg(dir.join("out/result.json"))
-        .output()
-        .expect("report runs");
-    assert_eq!(report.status.code(), Some(0));
     let keys = plaintexts(&seen.lock().expect("lock"));
     // 20 uncached records at least, each sealed under its own key and opened with Decrypt.
     assert!(
@@ -234,13 +212,6 @@ async fn no_data_key_kms_returned_appears_raw_hex_or_base64_in_any_output() {
         keys.len(),
         keys.iter().map(Vec::len).collect::<Vec<_>>()
     );
-    let mut everything = out.stdout.clone();
-    everything.extend_from_slice(&out.stderr);
-    everything.extend_from_slice(&report.stdout);
-    everything.extend_from_slice(&report.stderr);
-    read_bytes(&dir.join("out"), &mut everything);
-    read_bytes(&dir.join("report"), &mut everything);
-    assert!(out.stderr.len() > 1000, "expected a trace log");
     for key in &keys {
         for (form, spelled) in spellings(key) {
             assert!(

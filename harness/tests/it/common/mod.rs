@@ -48,6 +48,24 @@ pub fn aws_files(d: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf
     (config, credentials)
 }
 
+/// The binary with an environment that holds only what the test gives it of AWS's.
+pub fn aws_binary(d: &std::path::Path, env: &[(&str, &str)]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    let (config, credentials) = aws_files(d);
+    cmd.env("AWS_CONFIG_FILE", config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", credentials)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
 /// A signature-checking service on 127.0.0.1 with an OS-chosen port, on the system clock, its
 /// stream encryption changes taking effect at once.
 pub async fn loopback() -> (Service, kcb::emulator::server::Running) {
