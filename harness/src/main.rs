@@ -18,7 +18,15 @@ use kcb::scenario::{self, ClockMode, Scenario};
 #[command(
     name = "kinesis-crypto-bench",
     version,
-    about = "What encryption costs a Kinesis pipeline, and what happens when keys and permissions fail"
+    about = "What encryption costs a Kinesis pipeline, and what happens when keys and permissions fail",
+    after_help = "Environment:\n  \
+        KCB_LOG               log filter (e.g. debug, kcb=trace); warnings only when unset\n  \
+        KCB_START_AT          run --start-at\n  \
+        KCB_WORKERS           run --worker's N, with a Kubernetes Indexed Job's JOB_COMPLETION_INDEX\n  \
+        AWS_BATCH_JOB_ARRAY_INDEX, AWS_BATCH_JOB_ARRAY_SIZE   run --worker in an AWS Batch array job\n  \
+        AWS_ENDPOINT_URL      the endpoint of --target aws, as the AWS SDKs read it\n  \
+        KCB_FONT              the TrueType font of report --png's plots\n\n\
+        Exit status, every command: 0 done; 1 a check failed; 2 unusable input; 3 could not be carried out; 130 interrupted."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -80,8 +88,8 @@ enum Command {
         #[arg(long, value_name = "I/N")]
         worker: Option<String>,
         /// The instant every worker starts its load, RFC 3339 in UTC (2026-12-03T02:00:00Z);
-        /// default: KCB_START_AT, else the scenario's `start_at`.
-        #[arg(long, value_name = "RFC3339")]
+        /// default: the scenario's `start_at`.
+        #[arg(long, value_name = "RFC3339", env = "KCB_START_AT")]
         start_at: Option<String>,
     },
     /// Combine the results of a run's workers (`run --worker I/N`) into one result directory:
@@ -118,8 +126,14 @@ enum Command {
         /// Loopback address to bind.
         #[arg(long, default_value = "127.0.0.1")]
         host: std::net::IpAddr,
-        /// KMS requests per second.
-        #[arg(long, default_value_t = 10_000.0)]
+        /// The KMS request quota, requests per second (the name `plan` uses; `--kms-quota`
+        /// still works).
+        #[arg(
+            long = "kms-quota-per-sec",
+            alias = "kms-quota",
+            value_name = "N",
+            default_value_t = 10_000.0
+        )]
         kms_quota: f64,
         /// SSE data-key reuse window (e.g. 5m, 30s).
         #[arg(long, default_value = "5m")]
@@ -201,11 +215,11 @@ fn main() -> ExitCode {
                     return Exit::BadInput.into();
                 }
             };
-            let start_at = match start_at.or_else(|| env("KCB_START_AT")) {
+            let start_at = match start_at.filter(|t| !t.is_empty()) {
                 Some(t) => match humantime::parse_rfc3339_weak(t.trim()) {
                     Ok(at) => Some(at),
                     Err(e) => {
-                        eprintln!("error: --start-at {t:?}: not an RFC 3339 instant in UTC ({e}); e.g. 2026-12-03T02:00:00Z");
+                        eprintln!("error: --start-at (or KCB_START_AT) {t:?}: not an RFC 3339 instant in UTC ({e}); e.g. 2026-12-03T02:00:00Z");
                         return Exit::BadInput.into();
                     }
                 },

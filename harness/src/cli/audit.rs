@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use super::target_args::TargetArgs;
+use super::DocFormat;
 use crate::audit::apply::{self, Clients, Scope};
 use crate::audit::classify::Principals;
 use crate::audit::render::AuditReport;
@@ -32,8 +33,8 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// `markdown` (a table, the findings and their commands) or `json`.
-    #[arg(long, default_value = "markdown", value_parser = ["markdown", "json"])]
-    pub format: String,
+    #[arg(long, value_enum, default_value_t = DocFormat::Markdown)]
+    pub format: DocFormat,
     /// Exit 1 when a stream falls short: customer-managed, rotation, restrictive-policy.
     #[arg(long, value_name = "RULE")]
     pub require: Vec<String>,
@@ -180,7 +181,7 @@ async fn audit(args: &AuditArgs, rules: &Rules, place: Where) -> ExitCode {
     };
     let before = AuditReport::new(&t.label(), &who, streams.clone(), rules);
     if !args.apply {
-        let text = if args.format == "json" {
+        let text = if args.format == DocFormat::Json {
             before.json()
         } else {
             before.markdown()
@@ -206,7 +207,7 @@ async fn audit(args: &AuditArgs, rules: &Rules, place: Where) -> ExitCode {
         Ok(s) => AuditReport::new(&t.label(), &who, s, rules),
         Err(e) => return fail(format!("reading back after --apply: {e}")),
     };
-    let text = if args.format == "json" {
+    let text = if args.format == DocFormat::Json {
         serde_json::to_string_pretty(&serde_json::json!({
             "before": before, "actions": actions, "flows": flows, "after": after,
         }))

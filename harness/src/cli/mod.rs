@@ -9,3 +9,12 @@ pub mod merge;
 pub mod plan;
 pub mod report;
 pub mod target_args;
+
+/// How a command that prints a document (`plan`, `audit`) prints it: `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DocFormat {
+    /// Markdown: tables, findings, commands.
+    Markdown,
+    /// JSON, for scripts.
+    Json,
+}

@@ -12,14 +12,7 @@ use crate::exit::Exit;
 use crate::plan::{self, PlanInput};
 use crate::result::RunResult;
 
-/// How the plan is printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PlanFormat {
-    /// Markdown tables.
-    Markdown,
-    /// The plan as JSON.
-    Json,
-}
+pub use super::DocFormat as PlanFormat;
 
 /// Arguments of `plan`.
 #[derive(Debug, Clone, clap::Args)]

@@ -164,3 +164,42 @@ fn slugs_are_githubs() {
     );
     assert_eq!(slug(" `kind = \"rotate-key\"`"), "kind--rotate-key");
 }
+
+/// Every `KCB_*` environment variable the code reads, found in its sources, is listed in the
+/// binary's `--help` (the tests' own switches aside).
+#[test]
+fn every_environment_variable_the_code_reads_is_in_help() {
+    const TEST_ONLY: &[&str] = &["KCB_PRINT_GOLDEN"];
+    let root = repo();
+    let mut dirs = vec![root.join("harness/src")];
+    for e in std::fs::read_dir(root.join("crates")).expect("crates/").flatten() {
+        dirs.push(e.path().join("src"));
+    }
+    let mut names = BTreeSet::new();
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).expect("dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).expect("source");
+                for (i, _) in text.match_indices("\"KCB_") {
+                    let rest = &text[i + 1..];
+                    let end = rest
+                        .find(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+                        .unwrap_or(rest.len());
+                    names.insert(rest[..end].to_string());
+                }
+            }
+        }
+    }
+    assert!(names.contains("KCB_LOG"), "the scan found {names:?}");
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"))
+        .arg("--help")
+        .output()
+        .expect("runs");
+    let help = String::from_utf8_lossy(&help.stdout);
+    for name in names.iter().filter(|n| !TEST_ONLY.contains(&n.as_str())) {
+        assert!(help.contains(name.as_str()), "--help does not list {name}");
+    }
+}
