@@ -172,7 +172,10 @@ fn every_environment_variable_the_code_reads_is_in_help() {
     const TEST_ONLY: &[&str] = &["KCB_PRINT_GOLDEN"];
     let root = repo();
     let mut dirs = vec![root.join("harness/src")];
-    for e in std::fs::read_dir(root.join("crates")).expect("crates/").flatten() {
+    for e in std::fs::read_dir(root.join("crates"))
+        .expect("crates/")
+        .flatten()
+    {
         dirs.push(e.path().join("src"));
     }
     let mut names = BTreeSet::new();
