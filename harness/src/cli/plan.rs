@@ -12,7 +12,7 @@ use crate::exit::Exit;
 use crate::plan::{self, PlanInput};
 use crate::result::RunResult;
 
-pub use super::DocFormat as PlanFormat;
+use super::DocFormat;
 
 /// Arguments of `plan`.
 #[derive(Debug, Clone, clap::Args)]
@@ -44,8 +44,8 @@ pub struct PlanArgs {
     #[arg(long, value_enum)]
     pub tenant_key: Option<crate::plan::tenants::TenantKeyPlan>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = PlanFormat::Markdown)]
-    pub format: PlanFormat,
+    #[arg(long, value_enum, default_value_t = DocFormat::Markdown)]
+    pub format: DocFormat,
 }
 
 /// Run `plan`.
@@ -72,8 +72,8 @@ pub fn run(args: &PlanArgs) -> ExitCode {
     };
     let p = plan::plan(&result, &input);
     match args.format {
-        PlanFormat::Markdown => print!("{}", plan::markdown(&p)),
-        PlanFormat::Json => match serde_json::to_string_pretty(&p) {
+        DocFormat::Markdown => print!("{}", plan::markdown(&p)),
+        DocFormat::Json => match serde_json::to_string_pretty(&p) {
             Ok(text) => println!("{text}"),
             Err(e) => {
                 eprintln!("error: the plan does not serialize: {e}");
@@ -88,7 +88,7 @@ pub fn run(args: &PlanArgs) -> ExitCode {
 mod tests {
     use clap::{Args, Command, FromArgMatches};
 
-    use super::{PlanArgs, PlanFormat};
+    use super::{DocFormat, PlanArgs};
 
     fn parse(argv: &[&str]) -> Result<PlanArgs, clap::Error> {
         let m = PlanArgs::augment_args(Command::new("plan")).try_get_matches_from(argv)?;
@@ -111,7 +111,7 @@ mod tests {
                     (a.records_per_sec, a.record_bytes, a.consumers),
                     (5_000.0, 1_024, 1)
                 );
-                assert_eq!((a.region, a.format), (None, PlanFormat::Markdown));
+                assert_eq!((a.region, a.format), (None, DocFormat::Markdown));
             }
             Err(e) => panic!("{e}"),
         }
@@ -131,7 +131,7 @@ mod tests {
         ]) {
             Ok(a) => {
                 assert_eq!(a.region.as_deref(), Some("eu-west-1"));
-                assert_eq!((a.consumers, a.format), (3, PlanFormat::Json));
+                assert_eq!((a.consumers, a.format), (3, DocFormat::Json));
             }
             Err(e) => panic!("{e}"),
         }

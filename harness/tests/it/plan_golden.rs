@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use kcb::cli::plan::{PlanArgs, PlanFormat};
+use kcb::cli::plan::PlanArgs;
+use kcb::cli::DocFormat;
 use kcb::plan::{markdown, plan, PlanInput};
 use kcb::result::RunResult;
 
@@ -101,7 +102,7 @@ fn plan_command_exit_codes() {
         kms_quota_per_sec: None,
         tenants: None,
         tenant_key: None,
-        format: PlanFormat::Json,
+        format: DocFormat::Json,
     };
     let good = golden_dir().join("plan-result.json");
     assert_eq!(
