@@ -15,6 +15,7 @@ pub use kcb_scenario as scenario;
 pub mod audit;
 pub mod backend;
 pub mod cli;
+pub mod driver;
 pub mod fault;
 pub mod interrupt;
 pub mod merge;

@@ -14,7 +14,8 @@ use super::classify::{Finding, Principals};
 use super::StreamAudit;
 use crate::backend::kinesis::Start;
 use crate::backend::{BackendError, FirehoseKey, Principal};
-use crate::runner::setup::{wait_for, CREATED_BY};
+use crate::driver::kinesis::wait_for;
+use crate::driver::CREATED_BY;
 
 /// What `--apply` may change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

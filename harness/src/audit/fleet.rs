@@ -8,8 +8,9 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::backend::{BackendError, FirehoseDestination, FirehoseKey, FirehoseSource, Principal};
+use crate::driver::kinesis::wait_for;
+use crate::driver::CREATED_BY;
 use crate::keypolicy::{restrictive_policy, root_statement};
-use crate::runner::setup::{wait_for, CREATED_BY};
 
 /// The fleet's stream names (Kinesis, then Firehose), with the protection each is built with.
 pub const STREAMS: [(&str, &str); 10] = [

@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::backend::{BackendError, Principal};
+use crate::driver::CREATED_BY;
 use crate::keypolicy::KeyPolicy;
-use crate::runner::setup::CREATED_BY;
 
 pub use classify::{Finding, Severity};
 pub use rules::Rules;

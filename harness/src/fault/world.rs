@@ -18,6 +18,8 @@ pub struct PathTarget {
     pub name: String,
     /// How the path protects records.
     pub kind: PathKind,
+    /// How a `throttle` fault reaches the path's service (its driver's answer).
+    pub throttling: crate::driver::Throttling,
     /// Its stream.
     pub stream: String,
     /// Its KMS key (ARN, or an alias for the AWS-managed key).

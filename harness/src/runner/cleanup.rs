@@ -7,7 +7,7 @@
 
 use crate::backend::{BackendError, Principal};
 
-use super::setup::CREATED_BY;
+use crate::driver::CREATED_BY;
 
 /// Which leftovers.
 #[derive(Debug, Clone)]

@@ -19,24 +19,21 @@ use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::Mutex;
 
-use crate::backend::sink::firehose::{FirehoseSink, S3Source};
-use crate::backend::sink::kinesis::{KinesisSink, KinesisSource};
 use crate::backend::{
     BackendError, Credentials, Observation, Principal, Role, Target, TransportFaults, TransportLog,
 };
 use crate::clock::SharedClock;
+use crate::driver::{Driver, PathCx, Provisioned};
 use crate::emulator::Service;
 use crate::fault::{self, Engine, FaultWindow, PathTarget, World};
 use crate::metrics::ledger::LedgerTracker;
 use crate::metrics::IntervalSeries;
 use crate::metrics::Timeline;
 use crate::result::{self, Machine, RunResult, ScenarioEcho};
-use crate::scenario::{ClockMode, PathSpec, Protection, Scenario};
+use crate::scenario::{ClockMode, PathSpec, Scenario};
 use crate::workload::context::Attempts;
 use crate::workload::pacer::Pairing;
 use crate::workload::{consumer, producer, PathRun, RetryPolicy, RunClock, WorkerShare};
-
-use setup::Provisioned;
 
 /// Why a run could not be carried out (a measured failure is a result, not an error).
 #[derive(Debug, thiserror::Error)]
@@ -249,30 +246,35 @@ pub fn run_tag(scenario: &Scenario) -> String {
     format!("{:08x}", (nanos ^ scenario.seed.rotate_left(17)) as u32)
 }
 
-async fn provision_all(scenario: &Scenario, env: &RunEnv) -> Result<Vec<Provisioned>, RunError> {
+/// Each path's destination and key, made by its driver in the scenario's order (a tenant's copy
+/// sharing its first copy's key comes after it); on a failure, what was made is removed.
+async fn provision_all(
+    scenario: &Scenario,
+    env: &RunEnv,
+    drivers: &[Arc<dyn Driver>],
+) -> Result<Vec<Provisioned>, RunError> {
     let admin = env.admin();
-    let tag = &env.run_tag;
     let mut made = Vec::new();
-    for spec in &scenario.paths {
-        let stream = setup::stream_name(&scenario.name, &spec.name, tag);
-        if let (Some(svc), Protection::SseKms(s)) = (&env.service, &spec.protection) {
-            svc.control()
-                .set_stream_reuse_period(&stream, s.reuse_period);
-        }
-        let shared = shared_key_owner(scenario, spec, &made);
-        match setup::provision(&admin, scenario, spec, &stream, shared).await {
+    for (spec, driver) in scenario.paths.iter().zip(drivers) {
+        let name = crate::driver::stream_name(&scenario.name, &spec.name, &env.run_tag);
+        let cx = PathCx {
+            scenario,
+            spec,
+            name: &name,
+            shared: shared_key_owner(scenario, spec, &made),
+            embedded: env.service.as_ref(),
+        };
+        match driver.provision(&admin, cx).await {
             Ok(p) => {
-                if let (Some(svc), Some(r)) = (&env.service, scenario.stream.retention) {
-                    svc.control().set_retention(&p.stream, r);
-                }
-                env.interrupt.made(format!("stream {}", p.stream));
+                env.interrupt
+                    .made(format!("{} {}", driver.destination_noun(), p.stream));
                 if let (Some(key), true, false) = (&p.key, p.key_created, p.key_shared) {
                     env.interrupt.made(format!("key {key}"));
                 }
                 made.push(p)
             }
             Err(source) => {
-                setup::teardown(env, &made).await;
+                setup::teardown(env, drivers, &made).await;
                 env.interrupt.removed_all();
                 return Err(RunError::Setup {
                     path: spec.name.clone(),
@@ -354,6 +356,7 @@ fn calibration_sizes(scenario: &Scenario) -> Vec<u64> {
 fn path_runs(
     scenario: &Arc<Scenario>,
     env: &RunEnv,
+    drivers: &[Arc<dyn Driver>],
     made: &[Provisioned],
     clock: &RunClock,
 ) -> Vec<Arc<PathRun>> {
@@ -366,8 +369,9 @@ fn path_runs(
         .paths
         .iter()
         .zip(made)
+        .zip(drivers)
         .enumerate()
-        .map(|(index, (spec, p))| {
+        .map(|(index, ((spec, p), driver))| {
             let log = TransportLog::new();
             // GetRecords calls are timed at the transport: the read side's own latency.
             log.time_calls(
@@ -394,21 +398,9 @@ fn path_runs(
                 name: spec.name.clone(),
                 path,
                 calibration,
-                sink: match &p.destination {
-                    Some(_) => Arc::new(FirehoseSink::new(producer.firehose.clone(), &p.stream)),
-                    None => Arc::new(KinesisSink::new(producer.kinesis.clone(), &p.stream)),
-                },
-                source: match &p.destination {
-                    Some(d) => Arc::new(S3Source::new(consumer.s3.clone(), &d.bucket, &d.prefix)),
-                    None => Arc::new(
-                        KinesisSource::new(consumer.kinesis.clone(), &p.stream)
-                            .starting_at(reads_from(env, p)),
-                    ),
-                },
-                delayed_after: p
-                    .destination
-                    .as_ref()
-                    .map(|d| crate::backend::sink::firehose::delayed_after(d.interval)),
+                sink: driver.sink(&producer, p),
+                source: driver.source(&consumer, p, reads_from(env, p)),
+                delayed_after: driver.delayed_after(),
                 delayed: AtomicU64::new(0),
                 delivery_latency: IntervalSeries::new(scenario.output.interval),
                 log,
@@ -512,15 +504,17 @@ fn engine(
     scenario: &Scenario,
     env: &RunEnv,
     runs: &[Arc<PathRun>],
-    made: &[Provisioned],
+    (drivers, made): (&[Arc<dyn Driver>], &[Provisioned]),
     deny_roles: crate::fault::world::DenyRoles,
 ) -> Arc<Engine> {
     let targets = runs
         .iter()
         .zip(made)
-        .map(|(r, p)| PathTarget {
+        .zip(drivers)
+        .map(|((r, p), d)| PathTarget {
             name: r.name.clone(),
             kind: r.path.kind(),
+            throttling: d.throttling(),
             stream: p.stream.clone(),
             key: p.key.clone(),
             key_created: p.key_created,
@@ -664,27 +658,26 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
     }
     // Worker 1 (or a run on one machine) creates the streams and keys; the other workers
     // wait for them.
+    let drivers: Vec<Arc<dyn Driver>> =
+        scenario.paths.iter().map(crate::driver::for_path).collect();
     let (watched, dates) = workers::watched_admin(&env);
     let made = if env.worker.index == 1 {
-        provision_all(&scenario, &env).await?
+        provision_all(&scenario, &env, &drivers).await?
     } else {
-        workers::await_provisioned(&scenario, &env, &watched).await?
+        workers::await_provisioned(&scenario, &env, &watched, &drivers).await?
     };
     let virtual_clock = scenario.clock == ClockMode::Virtual;
     let (clock, load_started, start_lag) = match env.start_at {
         Some(at) if !virtual_clock => {
             // While waiting, answers' Date headers bound the endpoint's clock against this
-            // machine's: a describe of the first path's stream (or delivery stream) will do.
-            let first = made.first();
+            // machine's: a describe of the first path's destination will do.
+            let first = drivers
+                .first()
+                .zip(made.first())
+                .map(|(d, p)| d.sink(&watched, p));
             let lag = workers::wait_for_start(at, &dates, || async {
-                match first {
-                    Some(p) if p.destination.is_some() => {
-                        let _ = watched.firehose.describe(&p.stream).await;
-                    }
-                    Some(p) => {
-                        let _ = watched.kinesis.describe(&p.stream).await;
-                    }
-                    None => {}
+                if let Some(sink) = &first {
+                    let _ = sink.describe().await;
                 }
             })
             .await;
@@ -700,8 +693,8 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
             None,
         ),
     };
-    let runs = path_runs(&scenario, &env, &made, &clock);
-    let engine = engine(&scenario, &env, &runs, &made, denies);
+    let runs = path_runs(&scenario, &env, &drivers, &made, &clock);
+    let engine = engine(&scenario, &env, &runs, (&drivers, &made), denies);
     let bar = progress_bar(&scenario, &clock, env.progress);
     let loaded = load(&runs, &scenario, &engine, env.service.clone()).await;
     if let Some((bar, task)) = bar {
@@ -715,7 +708,7 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
             &scenario,
             &env,
             &runs,
-            &made,
+            (&drivers, &made),
             length,
             (started, wall.elapsed()),
             who,
@@ -736,7 +729,7 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
         // `cleanup --run-id` removes them once every worker is done.
         made
     } else {
-        setup::teardown(&env, &made).await;
+        setup::teardown(&env, &drivers, &made).await;
         env.interrupt.removed_all();
         Vec::new()
     };
@@ -754,44 +747,36 @@ fn collect_all(
     scenario: &Scenario,
     env: &RunEnv,
     runs: &[Arc<PathRun>],
-    made: &[Provisioned],
+    (drivers, made): (&[Arc<dyn Driver>], &[Provisioned]),
     length: Duration,
     (started, wall): (SystemTime, Duration),
     target: crate::result::TargetResult,
 ) -> RunResult {
     let events = env.service.as_ref().map(|s| s.control().kms_calls());
-    let plain = runs
-        .iter()
-        .zip(&scenario.paths)
-        .find(|(_, s)| matches!(s.protection, Protection::Plaintext))
-        .map(|(r, _)| r.clone());
-    // A Firehose path's reference is the Firehose path without encryption at rest.
-    let plain_firehose = runs
-        .iter()
-        .zip(&scenario.paths)
-        .find(|(_, s)| {
-            matches!(&s.protection, Protection::Firehose(f) if f.key == crate::scenario::FirehoseKeyChoice::None)
-        })
-        .map(|(r, _)| r.clone());
+    // A path's reference: the first path of its service without encryption (its driver says
+    // which that is).
+    let reference = |d: &Arc<dyn Driver>| {
+        scenario
+            .paths
+            .iter()
+            .zip(drivers)
+            .zip(runs)
+            .find(|((spec, other), _)| other.service() == d.service() && other.is_reference(spec))
+            .map(|(_, run)| run.clone())
+    };
     let paths: Vec<_> = runs
         .iter()
         .zip(&scenario.paths)
         .zip(made)
-        .map(|((run, spec), p)| {
+        .zip(drivers)
+        .map(|(((run, spec), p), driver)| {
             let service = match (&events, &env.service) {
                 (Some(ev), Some(svc)) => {
-                    let arns = match &p.destination {
-                        Some(d) => vec![
-                            p.stream_arn.clone().unwrap_or_default(),
-                            crate::emulator::s3::bucket_arn(&d.bucket),
-                        ],
-                        None => vec![svc.control().stream_arn(&p.stream)],
-                    };
                     let span = collect::span(spec, run, length);
                     Some(collect::service_calls(
                         ev,
                         run,
-                        &arns,
+                        &driver.logged_resources(svc, p),
                         p.key.as_deref(),
                         collect::tenant_context(spec),
                         span,
@@ -805,11 +790,7 @@ fn collect_all(
                 service,
                 length,
             };
-            let reference = match spec.protection {
-                Protection::Firehose(_) => plain_firehose.as_deref(),
-                _ => plain.as_deref(),
-            };
-            let mut r = collect::path_result(c, reference);
+            let mut r = collect::path_result(c, reference(driver).as_deref());
             r.resources = collect::resources(p);
             r.firehose = run
                 .delayed_after
@@ -817,18 +798,7 @@ fn collect_all(
                     delayed_records: run.delayed.load(std::sync::atomic::Ordering::Relaxed),
                     delayed_after_secs: after.as_secs_f64(),
                     delivery_latency_us: run.delivery_latency.summary(),
-                    service: env
-                        .service
-                        .as_ref()
-                        .and_then(|s| s.control().firehose_delivered(&p.stream))
-                        .map(|d| crate::result::FirehoseServiceDelivery {
-                            objects: d.objects,
-                            records: d.records,
-                            retried_records: d.retried_records,
-                            failed_attempts: d.failed_attempts,
-                            dropped_records: d.dropped_records,
-                            last_error: d.last_error.map(|e| e.0),
-                        }),
+                    service: env.service.as_ref().and_then(|s| driver.delivery(s, p)),
                 });
             r
         })

@@ -130,11 +130,7 @@ pub fn refusals(scenario: &Scenario, embedded: bool, allow_destructive: bool) ->
         out.push(format!("[stream] retention = {:?}: the embedded service keeps records shorter than AWS's 24 h minimum; remove it for another target", humantime::format_duration(r).to_string()));
     }
     for p in &scenario.paths {
-        if let (false, Protection::Firehose(f)) = (embedded, &p.protection) {
-            if f.delivery_role.is_none() {
-                out.push(format!("path {:?} (firehose) names no delivery_role: off the embedded service Firehose delivers as an IAM role of yours (s3:PutObject on the bucket, and kms:GenerateDataKey on its key under SSE-KMS); set delivery_role = \"arn:aws:iam::<account>:role/<name>\"", p.name));
-            }
-        }
+        out.extend(crate::driver::for_path(p).refusals(p, embedded));
     }
     for (i, f) in scenario.faults.iter().enumerate() {
         let who = format!("faults[{i}] {:?} ({})", f.name, f.kind.name());

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::setup::{self, Provisioned};
 use super::{RunEnv, RunError};
 use crate::backend::{Observation, Principal, Role, TransportLog};
+use crate::driver::{Driver, DriverError, PathCx, Provisioned, Waiting};
 use crate::result::WorkerResult;
-use crate::scenario::{Protection, Scenario, SseKey};
+use crate::scenario::Scenario;
 
 /// How long a worker waits for worker 1's streams and keys, past the common start.
 pub const PROVISION_WAIT: Duration = Duration::from_secs(600);
@@ -62,189 +62,49 @@ pub fn watched_admin(env: &RunEnv) -> (Principal, Arc<TransportLog>) {
     )
 }
 
-/// Worker 2 and on: wait until every stream worker 1 creates is ACTIVE (and encrypted, for an
-/// sse-kms path) and every key it creates answers to its alias, then use them as a run uses
-/// streams and keys it did not create (never changing or removing them).
+/// Worker 2 and on: wait until every destination worker 1 creates is ready and every key it
+/// creates answers to its alias (each path's driver knows what ready is), then use them as a
+/// run uses what it did not create (never changing or removing them).
 pub async fn await_provisioned(
     scenario: &Scenario,
     env: &RunEnv,
     admin: &Principal,
+    drivers: &[Arc<dyn Driver>],
 ) -> Result<Vec<Provisioned>, RunError> {
-    let deadline = tokio::time::Instant::now()
-        + env
-            .start_at
-            .and_then(|t| t.duration_since(SystemTime::now()).ok())
-            .unwrap_or_default()
-        + PROVISION_WAIT;
+    let waiting = Waiting {
+        deadline: tokio::time::Instant::now()
+            + env
+                .start_at
+                .and_then(|t| t.duration_since(SystemTime::now()).ok())
+                .unwrap_or_default()
+            + PROVISION_WAIT,
+        worker: env.worker.label(),
+        wait: PROVISION_WAIT,
+        poll: POLL,
+    };
     let mut made: Vec<Provisioned> = Vec::new();
-    for spec in &scenario.paths {
-        let setup_err = |error| RunError::Setup {
-            path: spec.name.clone(),
-            error,
+    for (spec, driver) in scenario.paths.iter().zip(drivers) {
+        let name = crate::driver::stream_name(&scenario.name, &spec.name, &env.run_tag);
+        let cx = PathCx {
+            scenario,
+            spec,
+            name: &name,
+            shared: super::shared_key_owner(scenario, spec, &made),
+            embedded: None,
         };
-        if let Protection::Firehose(f) = &spec.protection {
-            let stream = setup::stream_name(&scenario.name, &spec.name, &env.run_tag);
-            let shared = super::shared_key_owner(scenario, spec, &made).cloned();
-            made.push(await_firehose(admin, spec, f, &stream, shared, deadline, env).await?);
-            continue;
-        }
-        if spec.stream.is_some() {
-            // An existing stream the scenario names: checked, as on one machine.
-            let p = setup::provision(admin, scenario, spec, "", None)
-                .await
-                .map_err(setup_err)?;
-            made.push(p);
-            continue;
-        }
-        let stream = setup::stream_name(&scenario.name, &spec.name, &env.run_tag);
-        let sse = matches!(spec.protection, Protection::SseKms(_));
-        let info = loop {
-            match admin.kinesis.describe(&stream).await {
-                Ok(i) if i.status == "ACTIVE" && (!sse || i.encryption == "KMS") => break i,
-                Ok(_) | Err(_) if tokio::time::Instant::now() < deadline => {
-                    tokio::time::sleep(POLL).await
-                }
-                Ok(i) => {
-                    return Err(RunError::Target(format!(
-                        "worker {}: stream {stream} is {} (encryption {}) after waiting {} s for worker 1 to create it",
-                        env.worker.label(),
-                        i.status,
-                        i.encryption,
-                        PROVISION_WAIT.as_secs()
-                    )))
-                }
-                Err(e) => {
-                    return Err(RunError::Target(format!(
-                        "worker {}: stream {stream} did not appear while waiting {} s for worker 1 to create it ({e}); is worker 1 running against the same endpoint, scenario and --start-at?",
-                        env.worker.label(),
-                        PROVISION_WAIT.as_secs()
-                    )))
-                }
-            }
-        };
-        let key = match (&spec.protection, &spec.key) {
-            (Protection::Plaintext | Protection::Firehose(_), _) => None,
-            (_, Some(named)) => Some(
-                setup::existing_key(&admin.kms, named)
-                    .await
-                    .map_err(setup_err)?,
-            ),
-            (Protection::SseKms(s), None) if s.key != SseKey::CustomerManaged => {
-                Some("alias/aws/kinesis".to_string())
-            }
-            (Protection::SseKms(_), None) => info.key_id.clone(),
-            (Protection::Envelope(_), None) => {
-                match super::shared_key_owner(scenario, spec, &made) {
-                    Some(owner) => owner.key.clone(),
-                    None => {
-                        Some(await_key(admin, &format!("alias/{stream}"), deadline, env).await?)
-                    }
-                }
-            }
-        };
-        made.push(Provisioned {
-            stream,
-            key,
-            key_created: false,
-            key_alias: None,
-            key_shared: false,
-            stream_arn: info.arn,
-            stream_created: false,
-            destination: None,
-        });
+        let p = driver
+            .await_ready(admin, cx, &waiting)
+            .await
+            .map_err(|e| match e {
+                DriverError::Backend(error) => RunError::Setup {
+                    path: spec.name.clone(),
+                    error,
+                },
+                DriverError::NotReady(why) => RunError::Target(why),
+            })?;
+        made.push(p);
     }
     Ok(made)
-}
-
-/// Worker 2 and on, a Firehose path: worker 1's delivery stream ACTIVE with its encryption,
-/// its key (by alias, unless the scenario names one or another path's is shared), its bucket and
-/// the run's prefix, used and never removed.
-async fn await_firehose(
-    admin: &Principal,
-    spec: &crate::scenario::PathSpec,
-    f: &crate::scenario::FirehoseSpec,
-    stream: &str,
-    shared: Option<Provisioned>,
-    deadline: tokio::time::Instant,
-    env: &RunEnv,
-) -> Result<Provisioned, RunError> {
-    let names = setup::firehose_names(spec, f, stream);
-    let want = setup::firehose_encryption(f);
-    loop {
-        match admin.firehose.describe(&names.name).await {
-            Ok(d) if d.status == "ACTIVE" && d.encryption == want => break,
-            Ok(_) | Err(_) if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(POLL).await
-            }
-            Ok(d) => {
-                return Err(RunError::Target(format!(
-                    "worker {}: delivery stream {} is {} (encryption {}, want {want}) after waiting {} s for worker 1 to create it",
-                    env.worker.label(),
-                    names.name,
-                    d.status,
-                    d.encryption,
-                    PROVISION_WAIT.as_secs()
-                )))
-            }
-            Err(e) => {
-                return Err(RunError::Target(format!(
-                    "worker {}: delivery stream {} did not appear while waiting {} s for worker 1 to create it ({e}); is worker 1 running against the same endpoint, scenario and --start-at?",
-                    env.worker.label(),
-                    names.name,
-                    PROVISION_WAIT.as_secs()
-                )))
-            }
-        }
-    }
-    let key = match (&spec.key, setup::firehose_wants_key(f), shared) {
-        (_, false, _) => None,
-        (Some(named), true, _) => Some(setup::existing_key(&admin.kms, named).await.map_err(
-            |error| RunError::Setup {
-                path: spec.name.clone(),
-                error,
-            },
-        )?),
-        (None, true, Some(owner)) => owner.key,
-        (None, true, None) => {
-            Some(await_key(admin, &format!("alias/{}", names.name), deadline, env).await?)
-        }
-    };
-    Ok(Provisioned {
-        stream: names.name,
-        key,
-        key_created: false,
-        key_alias: None,
-        key_shared: false,
-        stream_arn: None,
-        stream_created: false,
-        destination: Some(setup::Destination {
-            bucket: names.bucket,
-            bucket_created: false,
-            prefix: names.prefix,
-            interval: f.buffer_interval,
-        }),
-    })
-}
-
-async fn await_key(
-    admin: &Principal,
-    alias: &str,
-    deadline: tokio::time::Instant,
-    env: &RunEnv,
-) -> Result<String, RunError> {
-    loop {
-        match setup::existing_key(&admin.kms, alias).await {
-            Ok(arn) => return Ok(arn),
-            Err(_) if tokio::time::Instant::now() < deadline => tokio::time::sleep(POLL).await,
-            Err(e) => {
-                return Err(RunError::Target(format!(
-                    "worker {}: key {alias} did not appear while waiting {} s for worker 1 to create it ({e})",
-                    env.worker.label(),
-                    PROVISION_WAIT.as_secs()
-                )))
-            }
-        }
-    }
 }
 
 /// Most probes of the endpoint's clock while waiting for the start (about ten halve its bound

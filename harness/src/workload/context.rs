@@ -259,7 +259,7 @@ impl PathRun {
     /// Whether acknowledgements are keyed by record id (a Firehose path: its destination
     /// numbers records its own way) rather than by the stream's sequence numbers.
     pub fn acks_by_record_id(&self) -> bool {
-        self.sink.service() == "firehose"
+        self.sink.acks_by_record_id()
     }
 
     /// Partition `shard` was read through `sequence`.

@@ -249,6 +249,7 @@ async fn check(faults: Vec<FaultSpec>) -> Result<(), TestCaseError> {
             } else {
                 PathKind::SseKms
             },
+            throttling: kcb::driver::Driver::throttling(&kcb::driver::kinesis::KinesisDriver),
             stream,
             key: Some(key.arn),
             key_created: true,

@@ -12,6 +12,7 @@ mod boto3_peer;
 mod calls;
 mod crates;
 mod docs;
+mod drivers;
 mod envelope_open;
 mod esdk_peer;
 mod fault_compose;

@@ -45,6 +45,10 @@ impl Sink for FirehoseSink {
         &self.name
     }
 
+    fn acks_by_record_id(&self) -> bool {
+        true
+    }
+
     async fn put(&self, record: OutRecord) -> Result<PutAck, BackendError> {
         let (id, _) = self.api.put_record(&self.name, record.data).await?;
         Ok(PutAck {

@@ -114,6 +114,13 @@ pub trait Sink: Send + Sync + Debug {
     /// The destination's name (the stream).
     fn destination(&self) -> &str;
 
+    /// Whether its acknowledgements are keyed by the record's id (a destination that numbers
+    /// records its own way, as Firehose does) rather than by where the record went (a stream's
+    /// shard and sequence number).
+    fn acks_by_record_id(&self) -> bool {
+        false
+    }
+
     /// Put one record.
     async fn put(&self, record: OutRecord) -> Result<PutAck, BackendError>;
 

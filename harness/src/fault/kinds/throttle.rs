@@ -27,65 +27,47 @@ pub(super) fn kinesis(
         return Err(FaultError::Unsupported("not a Kinesis throttle".into()));
     };
     let mut notes = Vec::new();
-    // A Firehose path's puts go to its delivery stream: throttled as past its direct-put quota.
-    let (firehose, targets): (Vec<usize>, Vec<usize>) = targets
-        .iter()
-        .partition(|&&t| world.targets[t].kind == crate::result::PathKind::Firehose);
-    let targets = targets.as_slice();
-    if !firehose.is_empty() {
-        let Some(fr) = fraction else {
-            return Err(FaultError::Unsupported(
-                "a delivery stream has no shard limits to lower: throttle a firehose path with `fraction`".into(),
-            ));
-        };
-        let ops: Vec<String> = if operations.is_empty() {
-            Vec::new()
-        } else {
-            operations
-                .iter()
-                .filter_map(|o| match o.as_str() {
-                    "PutRecord" => Some("PutRecord".to_string()),
-                    "PutRecords" => Some("PutRecordBatch".to_string()),
-                    _ => None,
-                })
-                .collect()
-        };
-        if operations.is_empty() || !ops.is_empty() {
-            notes.push(refuse(
-                world,
-                &firehose,
-                Svc::Firehose,
-                &ops,
-                ("ServiceUnavailableException", "Slow down. (injected)"),
-                *fr,
-                undo,
-            ));
+    // Each path's service, as its driver says a throttle reaches it (a delivery stream's puts
+    // are refused as past its direct-put quota; it has no shards).
+    let mut services: Vec<(crate::driver::Throttling, Vec<usize>)> = Vec::new();
+    for &t in targets {
+        let th = world.targets[t].throttling;
+        match services.iter_mut().find(|(s, _)| s.service == th.service) {
+            Some((_, ts)) => ts.push(t),
+            None => services.push((th, vec![t])),
         }
     }
-    if targets.is_empty() {
-        return Ok(notes.join("; "));
+    for (th, ts) in &services {
+        let Some(fr) = fraction else {
+            if th.shard_limits {
+                continue;
+            }
+            return Err(FaultError::Unsupported(format!(
+                "{:?} has no shard limits to lower: throttle its paths with `fraction`",
+                th.service
+            )));
+        };
+        let ops: Vec<String> = operations
+            .iter()
+            .filter_map(|o| (th.operation)(o))
+            .collect();
+        // Operations named that the service does not have: nothing of it to refuse.
+        if operations.is_empty() || !ops.is_empty() {
+            notes.push(refuse(world, ts, th.service, &ops, th.error, *fr, undo));
+        }
     }
-    if let Some(fr) = fraction {
-        notes.push(refuse(
-            world,
-            targets,
-            Svc::Kinesis,
-            operations,
-            (
-                "ProvisionedThroughputExceededException",
-                "Rate exceeded for shard (injected)",
-            ),
-            *fr,
-            undo,
-        ));
-    }
+    let targets: Vec<usize> = services
+        .iter()
+        .filter(|(th, _)| th.shard_limits)
+        .flat_map(|(_, ts)| ts.iter().copied())
+        .collect();
     let limits = [
         write_bytes_per_sec,
         write_records_per_sec,
         read_calls_per_sec,
         read_bytes_per_sec,
     ];
-    if limits.iter().any(|l| l.is_some()) {
+    if !targets.is_empty() && limits.iter().any(|l| l.is_some()) {
         let svc = world.embedded("shard limits can be lowered")?;
         let keep = f64::INFINITY;
         let lowered = ShardLimits {
@@ -94,7 +76,7 @@ pub(super) fn kinesis(
             read_bytes_per_sec: read_bytes_per_sec.unwrap_or(keep),
             read_calls_per_sec: read_calls_per_sec.unwrap_or(keep),
         };
-        for &t in targets {
+        for &t in &targets {
             let stream = &world.targets[t].stream;
             let hold = svc
                 .control()
