@@ -70,7 +70,7 @@ loop() {
   local name=$1
   shift
   local line
-  if ! line=$("$KCB_BIN" calls --json --max-time 30s "$@" 2>"$out/calls.err"); then
+  if ! line=$("$KCB_BIN" calls --format json --max-time 30s "$@" 2>"$out/calls.err"); then
     echo "calls against $name failed: $(tail -1 "$out/calls.err")" >&2
   fi
   [ -n "$line" ] && printf '{"name":"%s","result":%s}\n' "$name" "$line" >>"$out/calls.jsonl"

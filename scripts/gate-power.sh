@@ -51,7 +51,7 @@ TOML
 # gate BASE CUR LABEL: the gate's console output into LABEL.txt, its exit code echoed.
 gate() {
   local code=0
-  "$KCB_BIN" gate --baseline "$1/result.json" --current "$2/result.json" > "$out/$3.txt" 2>&1 || code=$?
+  "$KCB_BIN" gate "$2/result.json" --baseline "$1/result.json" > "$out/$3.txt" 2>&1 || code=$?
   if [ "$code" -gt 1 ]; then
     echo "gate $3 could not compare (exit $code); see $out/$3.txt" >&2
     exit "$code"

@@ -117,7 +117,7 @@ fi
 # 4. The gate against the baseline, when there is one.
 baseline="reports/baselines/nightly.json"
 if [ -f "$baseline" ] && [ -n "$tonight" ]; then
-  "$bin" gate --baseline "$baseline" --current "$tonight"
+  "$bin" gate "$tonight" --baseline "$baseline"
   gate_rc=$?
   echo "gate $gate_rc" >>"$codes"
   [ "$gate_rc" -ne 0 ] && [ "$status" -eq 0 ] && status=$gate_rc

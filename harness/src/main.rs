@@ -43,29 +43,13 @@ enum Command {
         /// Output directory (default reports/runs/<scenario>-<timestamp>/).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Print result.json to stdout instead of the table.
-        #[arg(long)]
-        json: bool,
-        /// Where to run: `embedded` (the default: the embedded service, or --endpoint-url with
-        /// the harness's principals) or `aws` (credentials, profiles and region from the
-        /// standard AWS configuration; overrides the scenario's [target] kind).
-        #[arg(long, value_parser = ["embedded", "aws"])]
-        target: Option<String>,
-        /// Run against this endpoint (a `serve` on loopback, LocalStack, moto) instead of the
-        /// embedded service (or of AWS's own, with --target aws, which also reads it from
-        /// AWS_ENDPOINT_URL as the AWS SDKs do). Without --target aws the harness's principals
-        /// sign as admin/producer/consumer/resharder.
-        #[arg(long)]
-        endpoint_url: Option<String>,
-        /// Region (default: us-east-1 for --endpoint-url; the AWS configuration's with
-        /// --target aws).
-        #[arg(long)]
-        region: Option<String>,
-        /// A role's credentials with --target aws: ROLE=profile:NAME or
-        /// ROLE=arn:aws:iam::ACCOUNT:role/NAME (STS AssumeRole); ROLE is admin, producer,
-        /// consumer or resharder. Repeatable; overrides the scenario's [target.roles].
-        #[arg(long = "role", value_name = "ROLE=SOURCE")]
-        roles: Vec<String>,
+        /// `--format text|json`: a table, or result.json on stdout (`--json` is its older
+        /// spelling).
+        #[command(flatten)]
+        output: kcb::cli::ResultFormatArgs,
+        /// `--target`, `--endpoint-url`, `--region`, `--role`.
+        #[command(flatten)]
+        where_to: kcb::cli::target_args::TargetArgs,
         /// Refuse to run (before creating anything) unless the credentials are this account's.
         #[arg(long, value_name = "ACCOUNT_ID")]
         expect_account: Option<String>,
@@ -162,11 +146,8 @@ fn main() -> ExitCode {
         Command::Run {
             scenario,
             out,
-            json,
-            target,
-            endpoint_url,
-            region,
-            roles,
+            output,
+            where_to,
             expect_account,
             allow_destructive,
             no_progress,
@@ -181,22 +162,15 @@ fn main() -> ExitCode {
                     return Exit::BadInput.into();
                 }
             };
-            let mut flags = runner::target::TargetFlags {
-                aws: target.as_deref() == Some("aws"),
-                embedded: target.as_deref() == Some("embedded"),
-                endpoint_url,
-                region,
-                roles: Vec::new(),
-            };
-            for r in &roles {
-                match kcb::backend::aws::parse_role_flag(r) {
-                    Ok(role) => flags.roles.push(role),
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return Exit::BadInput.into();
-                    }
+            let mut flags = match where_to.flags() {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Exit::BadInput.into();
                 }
-            }
+            };
+            // `--target embedded --endpoint-url URL`: the harness's principals at URL.
+            flags.endpoint_url = where_to.endpoint_url.clone();
             if let Some(a) = &expect_account {
                 if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
                     eprintln!("error: --expect-account {a:?}: must be a 12-digit AWS account id");
@@ -252,7 +226,7 @@ fn main() -> ExitCode {
                 start_at,
                 ..Default::default()
             };
-            match run(s, out, json, place, options) {
+            match run(s, out, output.is_json(), place, options) {
                 Ok(code) => code,
                 Err(e) => {
                     let code = match e.downcast_ref::<runner::RunError>() {

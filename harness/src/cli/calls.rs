@@ -1,5 +1,5 @@
 //! `kinesis-crypto-bench calls [--endpoint-url URL] --op put-record|put-records|get-records
-//! [--calls N] [--size B] [--batch N] [--shards N] [--concurrency N] [--sse] [--json]`: a
+//! [--calls N] [--size B] [--batch N] [--shards N] [--concurrency N] [--sse] [--format text|json]`: a
 //! bounded loop of one Kinesis call through the harness's SDK client, against the embedded
 //! service in process (the default) or an endpoint (`serve`, moto, kinesalite, LocalStack),
 //! printing calls/s, records/s and p50/p99 (`probe`).
@@ -52,9 +52,9 @@ pub struct CallsArgs {
     /// Server-side encryption on the loop's stream, with a KMS key made for it.
     #[arg(long)]
     pub sse: bool,
-    /// Print the result as one JSON object.
-    #[arg(long)]
-    pub json: bool,
+    /// `--format text|json` (and its older spelling `--json`).
+    #[command(flatten)]
+    pub output: super::ResultFormatArgs,
 }
 
 /// Run `calls`.
@@ -112,7 +112,7 @@ pub fn run(args: &CallsArgs) -> ExitCode {
             return Exit::CouldNotRun.into();
         }
     };
-    if args.json {
+    if args.output.is_json() {
         println!("{}", serde_json::to_string(&r).unwrap_or_default());
     } else {
         println!(

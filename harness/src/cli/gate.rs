@@ -1,4 +1,4 @@
-//! `kinesis-crypto-bench gate --baseline BASE.json --current CUR.json [--gate-file GATE.toml]
+//! `kinesis-crypto-bench gate CUR.json --baseline BASE.json [--gate-file GATE.toml]
 //! [--threshold-p50-us X] [--threshold-p99-us Y] [--threshold-kms-calls Z]
 //! [--threshold-inflation-bytes W] [--save-baseline NAME]`: compare a run with a baseline and
 //! fail when a metric regressed beyond its threshold and its noise.
@@ -22,9 +22,12 @@ pub struct GateArgs {
     /// The baseline's result.json (e.g. reports/baselines/main.json).
     #[arg(long, required_unless_present = "save_baseline")]
     pub baseline: Option<PathBuf>,
-    /// The current run's result.json.
-    #[arg(long)]
-    pub current: PathBuf,
+    /// The current run's result.json (positional, as `report` and `plan` take a result).
+    #[arg(value_name = "RESULT", required_unless_present = "current_flag")]
+    pub current: Option<PathBuf>,
+    /// The same as the positional RESULT (its older spelling).
+    #[arg(long = "current", value_name = "RESULT", conflicts_with = "current")]
+    pub current_flag: Option<PathBuf>,
     /// TOML file of thresholds and bootstrap settings (unknown keys are refused).
     #[arg(long)]
     pub gate_file: Option<PathBuf>,
@@ -45,6 +48,16 @@ pub struct GateArgs {
     pub save_baseline: Option<String>,
 }
 
+impl GateArgs {
+    /// The current run's result.json, however it was given.
+    pub fn current(&self) -> &Path {
+        self.current
+            .as_deref()
+            .or(self.current_flag.as_deref())
+            .unwrap_or(Path::new("result.json"))
+    }
+}
+
 /// Run `gate`.
 pub fn run(args: &GateArgs) -> ExitCode {
     match run_inner(args) {
@@ -58,7 +71,7 @@ pub fn run(args: &GateArgs) -> ExitCode {
 
 fn run_inner(args: &GateArgs) -> Result<Exit, GateError> {
     if let Some(name) = &args.save_baseline {
-        let saved = gate::save_baseline(&args.current, Path::new(gate::BASELINES_DIR), name)?;
+        let saved = gate::save_baseline(args.current(), Path::new(gate::BASELINES_DIR), name)?;
         println!("baseline saved: {}", saved.json.display());
         match saved.hlog {
             Some(h) => println!("histograms saved: {}", h.display()),
@@ -74,7 +87,7 @@ fn run_inner(args: &GateArgs) -> Result<Exit, GateError> {
     };
     let config = config(args)?;
     let base = GateRun::load(baseline)?;
-    let cur = GateRun::load(&args.current)?;
+    let cur = GateRun::load(args.current())?;
     let report = gate::compare(&base, &cur, &config);
     print!("{}", gate::render(&report));
     Ok(report.exit_code())
@@ -138,5 +151,32 @@ mod tests {
             Ok(a) => assert_eq!(a.save_baseline.as_deref(), Some("main")),
             Err(e) => panic!("{e}"),
         }
+    }
+
+    #[test]
+    fn the_current_result_is_positional_as_for_report_and_plan_and_current_still_reads() {
+        let current = |argv: &[&str]| parse(argv).map(|a| a.current().to_owned());
+        let cur = std::path::Path::new("cur.json");
+        assert_eq!(
+            current(&["gate", "cur.json", "--baseline", "b.json"]).expect("positional"),
+            cur
+        );
+        assert_eq!(
+            current(&["gate", "--current", "cur.json", "--baseline", "b.json"]).expect("--current"),
+            cur
+        );
+        assert!(
+            current(&["gate", "--baseline", "b.json"]).is_err(),
+            "a result is required"
+        );
+        assert!(current(&[
+            "gate",
+            "a.json",
+            "--current",
+            "b.json",
+            "--baseline",
+            "b.json"
+        ])
+        .is_err());
     }
 }

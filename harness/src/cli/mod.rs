@@ -18,3 +18,62 @@ pub enum DocFormat {
     /// JSON, for scripts.
     Json,
 }
+
+/// How a command that prints a result (`run`, `calls`) prints it: `--format` (the same switch
+/// as [`DocFormat`]'s; `--json` is kept as its old spelling of `--format json`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ResultFormat {
+    /// A table for people.
+    #[default]
+    Text,
+    /// One JSON document on stdout, for scripts.
+    Json,
+}
+
+/// The `--format` and `--json` flags of `run` and `calls`.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct ResultFormatArgs {
+    /// How to print the result: `text` (a table) or `json` (one JSON document on stdout).
+    #[arg(long, value_enum, default_value_t = ResultFormat::Text)]
+    pub format: ResultFormat,
+    /// The same as `--format json` (its older spelling).
+    #[arg(long, hide = true, conflicts_with = "format")]
+    pub json: bool,
+}
+
+impl ResultFormatArgs {
+    /// Whether the result is printed as JSON.
+    pub fn is_json(&self) -> bool {
+        self.json || self.format == ResultFormat::Json
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{ResultFormat, ResultFormatArgs};
+
+    #[derive(Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        output: ResultFormatArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<ResultFormatArgs, clap::Error> {
+        Cmd::try_parse_from(std::iter::once("x").chain(args.iter().copied())).map(|c| c.output)
+    }
+
+    #[test]
+    fn format_json_and_its_older_spelling_agree_and_text_is_the_default() {
+        assert!(!parse(&[]).expect("no flag").is_json());
+        assert_eq!(parse(&[]).expect("no flag").format, ResultFormat::Text);
+        assert!(parse(&["--format", "json"])
+            .expect("--format json")
+            .is_json());
+        assert!(parse(&["--json"]).expect("--json").is_json());
+        assert!(!parse(&["--format", "text"]).expect("text").is_json());
+        assert!(parse(&["--json", "--format", "text"]).is_err());
+        assert!(parse(&["--format", "yaml"]).is_err());
+    }
+}

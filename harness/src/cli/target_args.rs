@@ -1,23 +1,29 @@
-//! The target flags `cleanup` and `audit` share: `--target`, `--endpoint-url`, `--region`,
-//! `--role`.
+//! The target flags `run`, `cleanup` and `audit` share: `--target`, `--endpoint-url`,
+//! `--region`, `--role`.
 
 use crate::runner::target::TargetFlags;
 
 /// Where a command goes, as its flags say.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TargetArgs {
-    /// `aws` to use the AWS configuration's credentials (default: the harness's principals at
-    /// --endpoint-url, or the embedded service).
+    /// Where to go: `embedded` (the default: the embedded service, or --endpoint-url with the
+    /// harness's principals) or `aws` (credentials, profiles and region from the standard AWS
+    /// configuration; overrides a scenario's [target] kind).
     #[arg(long, value_parser = ["embedded", "aws"])]
     pub target: Option<String>,
-    /// The endpoint (a `serve`, LocalStack, moto), or one in place of AWS's with --target aws
-    /// (which also reads it from AWS_ENDPOINT_URL).
+    /// This endpoint (a `serve` on loopback, LocalStack, moto) instead of the embedded service
+    /// (or of AWS's own, with --target aws, which also reads it from AWS_ENDPOINT_URL as the AWS
+    /// SDKs do). Without --target aws the harness's principals sign as
+    /// admin/producer/consumer/resharder.
     #[arg(long)]
     pub endpoint_url: Option<String>,
-    /// Region.
+    /// Region (default: us-east-1 for --endpoint-url; the AWS configuration's with --target
+    /// aws).
     #[arg(long)]
     pub region: Option<String>,
-    /// A role's credentials with --target aws: admin=profile:NAME or admin=arn:...
+    /// A role's credentials with --target aws: ROLE=profile:NAME or
+    /// ROLE=arn:aws:iam::ACCOUNT:role/NAME (STS AssumeRole); ROLE is admin, producer, consumer
+    /// or resharder. Repeatable; overrides a scenario's [target.roles].
     #[arg(long = "role", value_name = "ROLE=SOURCE")]
     pub roles: Vec<String>,
 }

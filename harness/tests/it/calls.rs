@@ -21,10 +21,11 @@ fn dir(name: &str) -> std::path::PathBuf {
     d
 }
 
-/// Run `calls --json` with `args` (bounded): its exit code, its JSON result and its output.
+/// Run `calls --format json` with `args` (bounded): its exit code, its JSON result and its output.
 fn calls(dir: &std::path::Path, args: &[&str]) -> (i32, Option<Value>, String) {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"));
-    c.args(["calls", "--json", "--max-time", "20s"]).args(args);
+    c.args(["calls", "--format", "json", "--max-time", "20s"])
+        .args(args);
     let (status, output) = run_bounded(c, dir, LIMIT);
     let json = output
         .lines()

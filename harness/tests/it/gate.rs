@@ -134,7 +134,8 @@ fn identical_scenarios_run_twice_pass() {
     };
     let args = GateArgs {
         baseline: Some(saved.json),
-        current: file,
+        current: Some(file),
+        current_flag: None,
         gate_file: None,
         threshold_p50_us: None,
         threshold_p99_us: None,
@@ -168,7 +169,8 @@ fn injected_200us_on_envelope_put_fails_exactly_its_p50_overhead() {
     // The command exits 1.
     let args = GateArgs {
         baseline: Some(base),
-        current: cur,
+        current: Some(cur),
+        current_flag: None,
         gate_file: None,
         threshold_p50_us: None,
         threshold_p99_us: None,
@@ -185,7 +187,8 @@ fn unusable_input_exits_2() {
     let dir = tempdir("unusable");
     let args = |baseline: PathBuf, current: PathBuf, gate_file: Option<PathBuf>| GateArgs {
         baseline: Some(baseline),
-        current,
+        current: Some(current),
+        current_flag: None,
         gate_file,
         threshold_p50_us: None,
         threshold_p99_us: None,

@@ -166,7 +166,7 @@ fn json_flag_prints_the_result() {
     let f = dir.join("j.toml");
     std::fs::write(&f, "name = \"j\"\nduration = \"5s\"\nclock = \"virtual\"\n[workload]\nrate_per_sec = 2\nrecord_size = 64\n[[paths]]\nkind = \"envelope\"\n").expect("write");
     let out = bin()
-        .args(["run", "--json", "--out"])
+        .args(["run", "--format", "json", "--out"])
         .arg(dir.join("o"))
         .arg(&f)
         .output()

@@ -184,10 +184,10 @@ fn three_workers_merged_count_what_one_machine_counts() {
     );
     assert!(String::from_utf8_lossy(&plan.stdout).contains("envelope"));
     let gate = Command::new(bin())
-        .args(["gate", "--baseline"])
-        .arg(one.join("result.json"))
-        .arg("--current")
+        .arg("gate")
         .arg(out.join("merged/result.json"))
+        .arg("--baseline")
+        .arg(one.join("result.json"))
         .output()
         .expect("gate");
     // Three caches make three times one machine's data-key calls: a regression against a
