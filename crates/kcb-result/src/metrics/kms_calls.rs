@@ -288,7 +288,7 @@ fn peak_in_span(times: &[u64], span_ns: u64) -> u64 {
 }
 
 /// The KMS requests one path caused, counted, projected to a month and priced.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KmsCalls {
     /// Requests measured (after the warm-up).

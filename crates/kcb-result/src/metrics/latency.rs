@@ -185,7 +185,7 @@ impl SharedLatency {
 }
 
 /// Percentiles of a latency histogram; every value is in microseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LatencySummary {
     /// Median, µs.
@@ -206,7 +206,9 @@ pub struct LatencySummary {
 
 /// What a protection path adds to latency over the plaintext path, in microseconds
 /// (negative when the path measured faster), with the 95 % interval of each figure.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Overhead {
     /// Median of the path minus median of plaintext, µs.

@@ -265,7 +265,9 @@ impl LedgerTracker {
 }
 
 /// Counts of what happened to the records of one path (see the module doc for each rule).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Ledger {
     /// Distinct records sent.

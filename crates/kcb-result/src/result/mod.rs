@@ -1,8 +1,8 @@
 //! The run result: the one contract between a run and everything that reads it (the report,
 //! the capacity plan, the regression gate). Versioned JSON, described by the committed schema
-//! `crates/kcb-result/schema/result.schema.json`, which the tests check this model against.
+//! `crates/kcb-result/schema/result.schema.json`, generated from these types ([`schema`]).
 //!
-//! Change a field here, change the schema and [`SCHEMA_VERSION`] with it.
+//! Change a field here, write the schema again and raise [`SCHEMA_VERSION`] with it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+pub mod schema;
 mod settings;
 mod tenants;
 mod upgrade;
@@ -109,7 +110,7 @@ pub enum ResultError {
 }
 
 /// Everything one run measured, for every path it ran.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunResult {
     /// Format version of this file ([`SCHEMA_VERSION`] when written by this build).
@@ -156,7 +157,7 @@ pub struct RunResult {
 }
 
 /// Where a run went and who it acted as, from STS GetCallerIdentity (schema 5).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TargetResult {
     /// "embedded" (in process), "endpoint" (an endpoint URL, the harness's named principals)
@@ -175,7 +176,7 @@ pub struct TargetResult {
 }
 
 /// One role of a run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleResult {
     /// admin, producer, consumer or resharder.
@@ -208,7 +209,7 @@ impl TargetResult {
 }
 
 /// One declared fault: when it was in effect, what applying it did, how each path fared.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaultResult {
     /// Name from the scenario.
@@ -237,7 +238,7 @@ pub struct FaultResult {
 }
 
 /// How one path failed and recovered under one fault.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaultPathResult {
     /// Path name.
@@ -267,7 +268,7 @@ pub struct FaultPathResult {
 }
 
 /// The scenario as it ran: enough to tell runs apart and replay one.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioEcho {
     /// Scenario name.
@@ -287,7 +288,7 @@ pub struct ScenarioEcho {
 }
 
 /// The machine a run ran on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Machine {
     /// Host name ("unknown" when it cannot be read).
@@ -351,7 +352,7 @@ fn cpu_model_from_cpuinfo(text: &str) -> Option<String> {
 }
 
 /// What one protection path measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PathResult {
     /// The path's name in the scenario.
@@ -401,7 +402,7 @@ pub struct PathResult {
 }
 
 /// A Firehose path's deliveries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FirehoseDelivery {
     /// Records read from objects written later than `delayed_after_secs` after their first
@@ -418,7 +419,7 @@ pub struct FirehoseDelivery {
 }
 
 /// What the embedded service's Firehose says it delivered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FirehoseServiceDelivery {
     /// Objects written.
@@ -436,7 +437,7 @@ pub struct FirehoseServiceDelivery {
 }
 
 /// The AWS resources one path used (schema 4).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PathResources {
     /// The stream's name.
@@ -458,7 +459,7 @@ pub struct PathResources {
 /// Client-side crypto cost of one path (the record format and its AEAD, KMS calls excluded),
 /// as CPU time on the thread that did it: measured record by record in the run, and calibrated
 /// in a tight loop at the run's record sizes before the load.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CryptoCost {
     /// Plaintext bytes sealed by producers.
@@ -482,7 +483,7 @@ pub struct CryptoCost {
 }
 
 /// What one record of a size costs to seal and open, calibrated before the load.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CryptoCalibration {
     /// Plaintext bytes.
@@ -554,7 +555,7 @@ impl CryptoCost {
 /// count is known (the embedded KMS, or CloudTrail), else those of `client`; the warm-up's
 /// calls are counted apart. The month's cost is projected from a rate that holds (the calls per
 /// reuse window over the window, see `cost_basis`) and includes the path's key-months.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KmsCallsResult {
     /// Requests measured (after the warm-up).
@@ -627,7 +628,7 @@ impl KmsCallsResult {
 }
 
 /// How much bigger records are than their plaintext, on average and size by size.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Inflation {
     /// Mean plaintext payload, bytes.
@@ -656,7 +657,7 @@ impl Inflation {
 }
 
 /// Inflation at one plaintext size.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SizeInflation {
     /// Plaintext payload, bytes.
@@ -702,7 +703,9 @@ impl SizeInflation {
 }
 
 /// Calls and attempts one path made against Kinesis.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Attempts {
     /// PutRecord / PutRecords calls, each counted once however often retried.
@@ -731,7 +734,7 @@ impl<'a> std::iter::Sum<&'a Attempts> for Attempts {
 }
 
 /// One expectation of the scenario, checked.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectationResult {
     /// The expectation as written in the scenario.

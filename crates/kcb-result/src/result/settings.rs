@@ -9,7 +9,19 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// How a path protects its records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum PathKind {
     /// Records as they are.
@@ -49,7 +61,7 @@ impl fmt::Display for PathKind {
 }
 
 /// A path's settings, tagged with its kind.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum PathSettings {
     /// No settings.
@@ -99,7 +111,7 @@ impl PathSettings {
 }
 
 /// A Firehose path's settings (the scenario's words for each).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FirehoseSettings {
     /// The delivery stream's encryption: `none`, `aws-owned` or `customer-managed`.
@@ -113,7 +125,7 @@ pub struct FirehoseSettings {
 }
 
 /// Client-side envelope settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvelopeSettings {
     /// The record format: an AWS Encryption SDK message or the compact one.
@@ -135,7 +147,7 @@ pub struct EnvelopeSettings {
 }
 
 /// The envelope path's record format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RecordFormat {
     /// AWS Encryption SDK message format version 2.
@@ -145,7 +157,7 @@ pub enum RecordFormat {
 }
 
 /// The envelope path's AEAD.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Cipher {
     /// AES-256-GCM.
     #[serde(rename = "aes-256-gcm")]
@@ -156,7 +168,7 @@ pub enum Cipher {
 }
 
 /// The implementation of the envelope path's AEAD.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum AeadBackendName {
     /// aws-lc-rs (AWS-LC).
     #[serde(rename = "aws-lc-rs")]
@@ -167,7 +179,7 @@ pub enum AeadBackendName {
 }
 
 /// Data-key cache limits (at least one of the three is set).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CacheSettings {
     /// Longest a data key serves after it was generated, seconds.
@@ -181,7 +193,7 @@ pub struct CacheSettings {
 }
 
 /// SSE-KMS settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SseSettings {
     /// Which key the stream is encrypted under.
@@ -191,7 +203,7 @@ pub struct SseSettings {
 }
 
 /// The KMS key of an SSE-KMS stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SseKeyKind {
     /// A key the run creates.

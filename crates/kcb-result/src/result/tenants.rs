@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{FaultResult, LatencySummary, Ledger, PathKind, PathResult};
 
 /// Which tenant's copy of which path a path is.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PathTenant {
     /// The path as the scenario wrote it.
@@ -22,7 +22,7 @@ pub struct PathTenant {
 }
 
 /// Every path's tenants.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantsResult {
     /// Tenants per path.
@@ -32,7 +32,7 @@ pub struct TenantsResult {
 }
 
 /// One path's tenants.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantGroup {
     /// The path as the scenario wrote it.
@@ -56,7 +56,7 @@ pub struct TenantGroup {
 }
 
 /// One tenant of one path.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantRow {
     /// The tenant, 1-based.
@@ -83,7 +83,7 @@ pub struct TenantRow {
 }
 
 /// What one fault did to one path's tenants.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BlastRadius {
     /// The path as the scenario wrote it.
@@ -103,7 +103,7 @@ pub struct BlastRadius {
 }
 
 /// One tenant under one fault.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantImpact {
     /// The tenant.

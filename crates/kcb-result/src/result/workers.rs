@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One worker's share, start and clock.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkerResult {
     /// This worker, from 1.
@@ -33,7 +33,7 @@ pub struct WorkerResult {
 }
 
 /// The workers a merged result combines.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MergedWorkers {
     /// How many workers shared the run.
