@@ -33,7 +33,7 @@
 //! age is not checked here (the module has no clock); [`signed_time`] gives the caller the
 //! signing time to compare with its own clock.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
@@ -428,48 +428,28 @@ fn amz_date(headers: &HeaderMap) -> Result<(&str, SystemTime), AuthError> {
 }
 
 /// Parses `yyyyMMdd'T'HHmmss'Z'` (UTC, years 1970 to 9999) so that formatting the result again
-/// gives back the same text, as the signer requires.
+/// gives back the same text, as the signer requires: the digits checked here, the calendar
+/// (days in the month, leap years) by `humantime`'s RFC 3339 parser.
 fn parse_amz_date(text: &str) -> Option<SystemTime> {
     let b = text.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' || !digits(0..8) || !digits(9..15) {
         return None;
     }
-    let num = |range: std::ops::Range<usize>| -> Option<u64> {
-        let digits = b.get(range)?;
-        digits.iter().try_fold(0u64, |acc, &d| {
-            d.is_ascii_digit().then(|| acc * 10 + u64::from(d - b'0'))
-        })
-    };
-    let (year, month, day) = (num(0..4)?, num(4..6)?, num(6..8)?);
-    let (hour, minute, second) = (num(9..11)?, num(11..13)?, num(13..15)?);
-    if year < 1970 || !(1..=12).contains(&month) || hour > 23 || minute > 59 || second > 59 {
-        return None;
+    if &text[13..15] > "59" {
+        return None; // a leap second, which RFC 3339 allows and SigV4 does not
     }
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let month_days = match month {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    if day == 0 || day > month_days {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3_600 + minute * 60 + second;
-    UNIX_EPOCH.checked_add(Duration::from_secs(secs))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date on or after it (Howard Hinnant's
-/// `days_from_civil`, for non-negative results).
-fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12; // March = 0
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let rfc3339 = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &text[0..4],
+        &text[4..6],
+        &text[6..8],
+        &text[9..11],
+        &text[11..13],
+        &text[13..15]
+    );
+    humantime::parse_rfc3339(&rfc3339).ok()
 }
 
 /// The value of a required `Authorization` component.
@@ -494,6 +474,7 @@ mod tests {
     use super::*;
     use http::header::{HeaderName, HeaderValue, HOST};
     use proptest::prelude::*;
+    use std::time::{Duration, UNIX_EPOCH};
 
     const KEY_ID: &str = "producer";
     const SECRET: &str = "producer-secret";

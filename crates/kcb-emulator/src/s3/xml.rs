@@ -9,35 +9,12 @@ pub use crate::wire::xml_escape as escape;
 /// An instant of the service's clock (time since the Unix epoch) as ISO 8601 with
 /// milliseconds, as S3 writes `LastModified` in a listing.
 pub fn iso8601(t: Duration) -> String {
-    let secs = t.as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60,
-        t.subsec_millis()
-    )
+    humantime::format_rfc3339_millis(SystemTime::UNIX_EPOCH + t).to_string()
 }
 
 /// The same instant as an HTTP date (GetObject's `Last-Modified` header, whole seconds).
 pub fn http_date(t: Duration) -> String {
     httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(t.as_secs()))
-}
-
-/// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's civil_from_days).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 /// The `<Error>` body S3 sends.
