@@ -131,7 +131,7 @@ pub fn handle(
                 );
             }
             policies.by_name.insert(key, ids);
-            Ok(respond_xml(XMLNS, "PutRolePolicy", ""))
+            Ok(respond_xml(XMLNS, "PutRolePolicy", |_| {}))
         }
         "DeleteRolePolicy" => {
             let ids = policies.by_name.remove(&key).ok_or_else(|| {
@@ -144,7 +144,7 @@ pub fn handle(
             for id in ids {
                 let _ = iam.detach(&role, id);
             }
-            Ok(respond_xml(XMLNS, "DeleteRolePolicy", ""))
+            Ok(respond_xml(XMLNS, "DeleteRolePolicy", |_| {}))
         }
         other => Err(ApiError::new(
             "InvalidAction",

@@ -6,12 +6,11 @@
 //! The session's credentials sign like any access key, with `X-Amz-Security-Token` required.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
 use rand::Rng as _;
 
-use super::wire::{xml_escape as escape, ApiError};
+use super::wire::{ApiError, Xml};
 
 /// The XML namespace of STS responses.
 const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
@@ -104,14 +103,11 @@ pub fn handle(
 ) -> Result<String, ApiError> {
     let action = form.get("Action").map(String::as_str).unwrap_or_default();
     match action {
-        "GetCallerIdentity" => Ok(respond(
-            "GetCallerIdentity",
-            &format!(
-                "<Arn>{}</Arn><UserId>{}</UserId><Account>{account}</Account>",
-                escape(&caller.arn),
-                escape(&user_id(&caller.principal)),
-            ),
-        )),
+        "GetCallerIdentity" => Ok(respond("GetCallerIdentity", |x| {
+            x.text("Arn", &caller.arn)
+                .text("UserId", user_id(&caller.principal))
+                .text("Account", account);
+        })),
         "AssumeRole" => assume_role(form, account, known, sessions),
         "" => Err(ApiError::new("MissingAction", "no Action in the request")),
         other => Err(ApiError::new(
@@ -192,20 +188,24 @@ fn assume_role(
         arn: format!("arn:aws:sts::{account}:assumed-role/{role}/{session_name}"),
         expires,
     };
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        "<AssumedRoleUser><Arn>{}</Arn><AssumedRoleId>AROA{}:{}</AssumedRoleId></AssumedRoleUser>\
-         <Credentials><AccessKeyId>{akid}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey>\
-         <SessionToken>{token}</SessionToken><Expiration>{}</Expiration></Credentials>",
-        escape(&session.arn),
-        &user_id(role)[4..],
-        escape(session_name),
-        escape(&secret),
-        humantime::format_rfc3339_seconds(expires),
-    );
+    let body = |x: &mut Xml| {
+        x.open("AssumedRoleUser", &[])
+            .text("Arn", &session.arn)
+            .text(
+                "AssumedRoleId",
+                format!("AROA{}:{session_name}", &user_id(role)[4..]),
+            )
+            .close("AssumedRoleUser")
+            .open("Credentials", &[])
+            .text("AccessKeyId", &akid)
+            .text("SecretAccessKey", &secret)
+            .text("SessionToken", &token)
+            .text("Expiration", humantime::format_rfc3339_seconds(expires))
+            .close("Credentials");
+    };
+    let answer = respond("AssumeRole", body);
     sessions.by_key.insert(akid, session);
-    Ok(respond("AssumeRole", &body))
+    Ok(answer)
 }
 
 fn random_text(prefix: &str, len: usize, alphabet: &[u8]) -> String {
@@ -215,17 +215,23 @@ fn random_text(prefix: &str, len: usize, alphabet: &[u8]) -> String {
     s
 }
 
-fn respond(action: &str, result: &str) -> String {
+fn respond(action: &str, result: impl FnOnce(&mut Xml)) -> String {
     respond_xml(XMLNS, action, result)
 }
 
-/// A query-protocol answer: `<ActionResponse><ActionResult>...` in namespace `xmlns`.
-pub fn respond_xml(xmlns: &str, action: &str, result: &str) -> String {
-    format!(
-        "<{action}Response xmlns=\"{xmlns}\"><{action}Result>{result}</{action}Result>\
-         <ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{action}Response>",
-        request_id()
-    )
+/// A query-protocol answer: `<ActionResponse><ActionResult>...` in namespace `xmlns`, the
+/// result's elements written by `result`.
+pub fn respond_xml(xmlns: &str, action: &str, result: impl FnOnce(&mut Xml)) -> String {
+    let (response, inner) = (format!("{action}Response"), format!("{action}Result"));
+    let mut x = Xml::fragment();
+    x.open(&response, &[("xmlns", xmlns)]).open(&inner, &[]);
+    result(&mut x);
+    x.close(&inner)
+        .open("ResponseMetadata", &[])
+        .text("RequestId", request_id())
+        .close("ResponseMetadata")
+        .close(&response);
+    x.finish()
 }
 
 fn request_id() -> String {
@@ -241,13 +247,16 @@ pub fn error_body(e: &ApiError) -> String {
     } else {
         "Sender"
     };
-    format!(
-        "<ErrorResponse xmlns=\"{XMLNS}\"><Error><Type>{kind}</Type><Code>{}</Code>\
-         <Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
-        e.code,
-        escape(&e.message),
-        request_id()
-    )
+    let mut x = Xml::fragment();
+    x.open("ErrorResponse", &[("xmlns", XMLNS)])
+        .open("Error", &[])
+        .text("Type", kind)
+        .text("Code", e.code)
+        .text("Message", &e.message)
+        .close("Error")
+        .text("RequestId", request_id())
+        .close("ErrorResponse");
+    x.finish()
 }
 
 #[cfg(test)]
@@ -282,14 +291,28 @@ mod tests {
         )
         .unwrap();
         assert_eq!(sessions.len(), 1);
-        let akid = xml
-            .split("<AccessKeyId>")
-            .nth(1)
-            .and_then(|s| s.split('<').next())
-            .unwrap();
-        let s = sessions.get(akid).unwrap();
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Credentials {
+            access_key_id: String,
+            session_token: String,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct AssumeRoleResult {
+            credentials: Credentials,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct AssumeRoleResponse {
+            assume_role_result: AssumeRoleResult,
+        }
+        let answer: AssumeRoleResponse =
+            quick_xml::de::from_str(&xml).unwrap_or_else(|e| panic!("{e}: {xml}"));
+        let creds = answer.assume_role_result.credentials;
+        let s = sessions.get(&creds.access_key_id).unwrap();
         assert_eq!(s.principal, "producer");
-        assert!(xml.contains(&format!("<SessionToken>{}</SessionToken>", s.token)));
+        assert_eq!(creds.session_token, s.token);
         assert!(
             xml.contains("assumed-role/producer/kinesis-crypto-bench"),
             "{xml}"

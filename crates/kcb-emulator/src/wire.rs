@@ -118,21 +118,64 @@ pub fn check_len(value: &str, member: &str, min: usize, max: usize) -> Result<()
     Ok(())
 }
 
-/// Text with XML's five special characters escaped, for the services that answer in XML
-/// (S3, STS).
-pub fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
+/// An XML answer (S3, STS, IAM) written through `quick-xml`'s writer, which escapes every
+/// text and attribute value.
+pub struct Xml {
+    w: quick_xml::Writer<Vec<u8>>,
+}
+
+impl Xml {
+    /// A document, with its `<?xml ...?>` declaration (S3's answers).
+    pub fn document() -> Self {
+        let mut x = Self::fragment();
+        let decl = quick_xml::events::BytesDecl::new("1.0", Some("UTF-8"), None);
+        x.event(quick_xml::events::Event::Decl(decl));
+        x.w.get_mut().push(b'\n');
+        x
+    }
+
+    /// Without a declaration (the query protocol's answers).
+    pub fn fragment() -> Self {
+        Self {
+            w: quick_xml::Writer::new(Vec::new()),
         }
     }
-    out
+
+    fn event(&mut self, e: quick_xml::events::Event<'_>) {
+        // Writing into a Vec cannot fail.
+        let _ = self.w.write_event(e);
+    }
+
+    /// `<name attr="value" ...>`.
+    pub fn open(&mut self, name: &str, attributes: &[(&str, &str)]) -> &mut Self {
+        let mut start = quick_xml::events::BytesStart::new(name);
+        start.extend_attributes(attributes.iter().copied());
+        self.event(quick_xml::events::Event::Start(start));
+        self
+    }
+
+    /// `</name>`.
+    pub fn close(&mut self, name: &str) -> &mut Self {
+        self.event(quick_xml::events::Event::End(
+            quick_xml::events::BytesEnd::new(name),
+        ));
+        self
+    }
+
+    /// `<name>text</name>`, the text escaped.
+    pub fn text(&mut self, name: &str, text: impl std::fmt::Display) -> &mut Self {
+        self.open(name, &[]);
+        let text = text.to_string();
+        self.event(quick_xml::events::Event::Text(
+            quick_xml::events::BytesText::new(&text),
+        ));
+        self.close(name)
+    }
+
+    /// The text written.
+    pub fn finish(self) -> String {
+        String::from_utf8(self.w.into_inner()).unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
@@ -140,11 +183,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn xml_escape_escapes_all_five() {
-        assert_eq!(
-            xml_escape(r#"<k a='1' b="2">&</k>"#),
-            "&lt;k a=&apos;1&apos; b=&quot;2&quot;&gt;&amp;&lt;/k&gt;"
+    fn xml_escapes_text_and_attributes_and_reads_back() {
+        let mut x = Xml::document();
+        x.open("R", &[("xmlns", "urn:a\"b")])
+            .text("K", r#"<k a='1' b="2">&</k>"#)
+            .close("R");
+        let text = x.finish();
+        assert!(
+            text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<R "),
+            "{text}"
         );
+        assert!(!text.contains("<k"), "{text}");
+        #[derive(serde::Deserialize)]
+        struct R {
+            #[serde(rename = "@xmlns")]
+            xmlns: String,
+            #[serde(rename = "K")]
+            k: String,
+        }
+        let r: R = quick_xml::de::from_str(&text).expect("reads back");
+        assert_eq!(r.xmlns, "urn:a\"b");
+        assert_eq!(r.k, r#"<k a='1' b="2">&</k>"#);
     }
 
     #[derive(serde::Deserialize, Debug)]

@@ -2,9 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::wire::ApiError;
-
-pub use crate::wire::xml_escape as escape;
+use crate::wire::{ApiError, Xml};
 
 /// An instant of the service's clock (time since the Unix epoch) as ISO 8601 with
 /// milliseconds, as S3 writes `LastModified` in a listing.
@@ -19,12 +17,14 @@ pub fn http_date(t: Duration) -> String {
 
 /// The `<Error>` body S3 sends.
 pub fn error(e: &ApiError, resource: &str, request_id: &str) -> String {
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message><Resource>{}</Resource><RequestId>{request_id}</RequestId></Error>",
-        escape(e.code),
-        escape(&e.message),
-        escape(resource)
-    )
+    let mut x = Xml::document();
+    x.open("Error", &[])
+        .text("Code", e.code)
+        .text("Message", &e.message)
+        .text("Resource", resource)
+        .text("RequestId", request_id)
+        .close("Error");
+    x.finish()
 }
 
 /// One object in a listing.
@@ -59,43 +59,36 @@ pub struct Listing<'a> {
 
 /// ListObjectsV2's `<ListBucketResult>`.
 pub fn listing(l: &Listing<'_>) -> String {
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
-    );
-    out.push_str(&format!(
-        "<Name>{}</Name><Prefix>{}</Prefix><KeyCount>{}</KeyCount><MaxKeys>{}</MaxKeys><IsTruncated>{}</IsTruncated>",
-        escape(l.bucket),
-        escape(l.prefix),
-        l.objects.len(),
-        l.max_keys,
-        l.next.is_some()
-    ));
+    let mut x = Xml::document();
+    x.open(
+        "ListBucketResult",
+        &[("xmlns", "http://s3.amazonaws.com/doc/2006-03-01/")],
+    )
+    .text("Name", l.bucket)
+    .text("Prefix", l.prefix)
+    .text("KeyCount", l.objects.len())
+    .text("MaxKeys", l.max_keys)
+    .text("IsTruncated", l.next.is_some());
     if let Some(s) = l.start_after {
-        out.push_str(&format!("<StartAfter>{}</StartAfter>", escape(s)));
+        x.text("StartAfter", s);
     }
     if let Some(c) = l.continuation {
-        out.push_str(&format!(
-            "<ContinuationToken>{}</ContinuationToken>",
-            escape(c)
-        ));
+        x.text("ContinuationToken", c);
     }
     if let Some(n) = &l.next {
-        out.push_str(&format!(
-            "<NextContinuationToken>{}</NextContinuationToken>",
-            escape(n)
-        ));
+        x.text("NextContinuationToken", n);
     }
     for o in &l.objects {
-        out.push_str(&format!(
-            "<Contents><Key>{}</Key><LastModified>{}</LastModified><ETag>{}</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass></Contents>",
-            escape(o.key),
-            iso8601(o.last_modified),
-            escape(o.etag),
-            o.size
-        ));
+        x.open("Contents", &[])
+            .text("Key", o.key)
+            .text("LastModified", iso8601(o.last_modified))
+            .text("ETag", o.etag)
+            .text("Size", o.size)
+            .text("StorageClass", "STANDARD")
+            .close("Contents");
     }
-    out.push_str("</ListBucketResult>");
-    out
+    x.close("ListBucketResult");
+    x.finish()
 }
 
 #[cfg(test)]
@@ -117,7 +110,46 @@ mod tests {
     }
 
     #[test]
-    fn special_characters_are_escaped() {
-        assert_eq!(escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
+    fn a_listing_reads_back_with_its_special_characters() {
+        let l = Listing {
+            bucket: "b",
+            prefix: "a<&>'\"",
+            start_after: None,
+            continuation: Some("t&1"),
+            next: Some("t&2".into()),
+            max_keys: 2,
+            objects: vec![Listed {
+                key: "a<&>'\"/1",
+                last_modified: Duration::from_millis(1_796_185_155_250),
+                etag: "\"abc\"",
+                size: 7,
+            }],
+        };
+        let text = listing(&l);
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Contents {
+            key: String,
+            last_modified: String,
+            e_tag: String,
+            size: usize,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Result {
+            prefix: String,
+            key_count: usize,
+            is_truncated: bool,
+            next_continuation_token: String,
+            contents: Vec<Contents>,
+        }
+        let r: Result = quick_xml::de::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert_eq!(r.prefix, "a<&>'\"");
+        assert_eq!((r.key_count, r.is_truncated), (1, true));
+        assert_eq!(r.next_continuation_token, "t&2");
+        assert_eq!(r.contents[0].key, "a<&>'\"/1");
+        assert_eq!(r.contents[0].last_modified, "2026-12-02T04:19:15.250Z");
+        assert_eq!(r.contents[0].e_tag, "\"abc\"");
+        assert_eq!(r.contents[0].size, 7);
     }
 }
