@@ -6,8 +6,6 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
 use super::iam::{Iam, Statement, StatementId};
 use super::sts::respond_xml;
 use super::wire::ApiError;
@@ -44,17 +42,6 @@ fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str, A
     })
 }
 
-fn strings(v: &Value) -> Vec<String> {
-    match v {
-        Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// An IAM policy document's statements (Effect, Action, Resource; strings or lists).
 fn statements(document: &str) -> Result<Vec<Statement>, ApiError> {
     let malformed = |why: &str| {
@@ -63,19 +50,17 @@ fn statements(document: &str) -> Result<Vec<Statement>, ApiError> {
             format!("the policy document {why}"),
         )
     };
-    let doc: Value = serde_json::from_str(document).map_err(|_| malformed("is not JSON"))?;
-    let list = match &doc["Statement"] {
-        Value::Array(a) => a.clone(),
-        o @ Value::Object(_) => vec![o.clone()],
-        _ => return Err(malformed("has no Statement")),
-    };
-    list.iter()
+    let doc = crate::policy_doc::parse(document).map_err(|e| malformed(&e.to_string()))?;
+    doc.statement
+        .into_vec()
+        .into_iter()
         .map(|st| {
-            let (actions, resources) = (strings(&st["Action"]), strings(&st["Resource"]));
+            let actions = st.action.unwrap_or_default().0;
+            let resources = st.resource.unwrap_or_default().0;
             if actions.is_empty() || resources.is_empty() {
                 return Err(malformed("has a statement without Action or Resource"));
             }
-            match st["Effect"].as_str() {
+            match st.effect.as_deref() {
                 Some("Deny") => Ok(Statement::deny(actions, resources)),
                 Some("Allow") => Ok(Statement::allow(actions, resources)),
                 _ => Err(malformed(

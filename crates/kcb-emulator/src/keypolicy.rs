@@ -8,6 +8,8 @@
 
 use serde_json::{json, Value};
 
+use crate::policy_doc::{self, DocumentError, Principal};
+
 /// The only policy name KMS has.
 pub const DEFAULT_POLICY_NAME: &str = "default";
 
@@ -95,35 +97,21 @@ pub enum PolicyDecision {
 #[error("{0}")]
 pub struct PolicyError(pub String);
 
-fn strings(value: &Value, what: &str) -> Result<Vec<String>, PolicyError> {
-    match value {
-        Value::String(s) => Ok(vec![s.clone()]),
-        Value::Array(items) => items
-            .iter()
-            .map(|v| {
-                v.as_str().map(str::to_owned).ok_or_else(|| {
-                    PolicyError(format!("{what} must be a string or a list of strings"))
-                })
-            })
-            .collect(),
-        _ => Err(PolicyError(format!(
-            "{what} must be a string or a list of strings"
-        ))),
-    }
-}
-
 impl KeyPolicy {
     /// Read a policy document (JSON text).
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
-        let doc: Value = serde_json::from_str(text)
-            .map_err(|e| PolicyError(format!("the policy is not JSON: {e}")))?;
-        let statements = match doc.get("Statement") {
-            Some(Value::Array(items)) => items.iter().map(parse_statement).collect(),
-            Some(one @ Value::Object(_)) => vec![parse_statement(one)].into_iter().collect(),
-            _ => Err(PolicyError(
-                "the policy has no Statement (an object or a list of objects)".into(),
+        let doc = policy_doc::parse(text).map_err(|e| match e {
+            DocumentError::NotJson(e) => PolicyError(format!("the policy is not JSON: {e}")),
+            DocumentError::Shape(e) => PolicyError(format!(
+                "the policy {e} (it needs a Statement: an object or a list of objects)"
             )),
-        }?;
+        })?;
+        let statements = doc
+            .statement
+            .into_vec()
+            .into_iter()
+            .map(statement)
+            .collect::<Result<_, _>>()?;
         Ok(Self { statements })
     }
 
@@ -247,13 +235,10 @@ impl Condition {
     }
 }
 
-fn parse_statement(value: &Value) -> Result<PolicyStatement, PolicyError> {
-    let obj = value
-        .as_object()
-        .ok_or_else(|| PolicyError("each Statement must be an object".into()))?;
-    let sid = obj.get("Sid").and_then(Value::as_str).map(str::to_owned);
+fn statement(st: policy_doc::Statement) -> Result<PolicyStatement, PolicyError> {
+    let sid = st.sid;
     let name = sid.clone().unwrap_or_else(|| "(no Sid)".into());
-    let allow = match obj.get("Effect").and_then(Value::as_str) {
+    let allow = match st.effect.as_deref() {
         Some("Allow") => true,
         Some("Deny") => false,
         _ => {
@@ -263,20 +248,24 @@ fn parse_statement(value: &Value) -> Result<PolicyStatement, PolicyError> {
         }
     };
     let mut unsupported = Vec::new();
-    for element in ["NotAction", "NotPrincipal", "NotResource"] {
-        if obj.contains_key(element) {
+    for (element, present) in [
+        ("NotAction", st.not_action.is_some()),
+        ("NotPrincipal", st.not_principal.is_some()),
+        ("NotResource", st.not_resource.is_some()),
+    ] {
+        if present {
             unsupported.push(element.to_owned());
         }
     }
-    let principals = match obj.get("Principal") {
-        Some(Value::String(s)) if s == "*" => None,
-        Some(Value::Object(m)) => {
+    let principals = match st.principal {
+        Some(Principal::Bare(s)) if s == "*" => None,
+        Some(Principal::By(m)) => {
             let mut names = Vec::new();
             for (kind, v) in m {
                 if !matches!(kind.as_str(), "AWS" | "Service") {
                     unsupported.push(format!("Principal {kind}"));
                 }
-                names.extend(strings(v, &format!("statement {name}: Principal.{kind}"))?);
+                names.extend(v.0);
             }
             if names.iter().any(|n| n == "*") {
                 None
@@ -284,42 +273,32 @@ fn parse_statement(value: &Value) -> Result<PolicyStatement, PolicyError> {
                 Some(names)
             }
         }
-        None if obj.contains_key("NotPrincipal") => Some(Vec::new()),
+        None if st.not_principal.is_some() => Some(Vec::new()),
         _ => {
             return Err(PolicyError(format!(
                 "statement {name}: Principal must be \"*\" or an object such as {{\"AWS\": \"arn:aws:iam::<account>:root\"}}"
             )))
         }
     };
-    let actions = match obj.get("Action") {
-        Some(v) => strings(v, &format!("statement {name}: Action"))?,
-        None if obj.contains_key("NotAction") => Vec::new(),
+    let actions = match st.action {
+        Some(v) => v.0,
+        None if st.not_action.is_some() => Vec::new(),
         None => return Err(PolicyError(format!("statement {name}: Action is required"))),
     };
     let mut conditions = Vec::new();
-    if let Some(c) = obj.get("Condition") {
-        let ops = c
-            .as_object()
-            .ok_or_else(|| PolicyError(format!("statement {name}: Condition must be an object")))?;
-        for (operator, tests) in ops {
-            let tests = tests.as_object().ok_or_else(|| {
-                PolicyError(format!(
-                    "statement {name}: Condition.{operator} must be an object"
-                ))
-            })?;
-            for (key, values) in tests {
-                let key = key.to_ascii_lowercase();
-                if !matches!(operator.as_str(), "StringEquals" | "StringLike") {
-                    unsupported.push(format!("Condition operator {operator}"));
-                } else if !KNOWN_CONDITION_KEYS.contains(&key.as_str()) {
-                    unsupported.push(format!("Condition key {key}"));
-                }
-                conditions.push(Condition {
-                    operator: operator.clone(),
-                    key,
-                    values: strings(values, &format!("statement {name}: Condition.{operator}"))?,
-                });
+    for (operator, tests) in st.condition.unwrap_or_default() {
+        for (key, values) in tests {
+            let key = key.to_ascii_lowercase();
+            if !matches!(operator.as_str(), "StringEquals" | "StringLike") {
+                unsupported.push(format!("Condition operator {operator}"));
+            } else if !KNOWN_CONDITION_KEYS.contains(&key.as_str()) {
+                unsupported.push(format!("Condition key {key}"));
             }
+            conditions.push(Condition {
+                operator: operator.clone(),
+                key,
+                values: values.0,
+            });
         }
     }
     Ok(PolicyStatement {

@@ -10,6 +10,7 @@ pub mod keypolicy;
 pub mod kinesis;
 pub mod kms;
 pub mod overrides;
+pub mod policy_doc;
 pub mod s3;
 pub mod server;
 pub mod service;
