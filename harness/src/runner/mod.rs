@@ -7,6 +7,7 @@ pub mod collect;
 pub mod expect;
 pub mod lanes;
 pub mod output;
+mod phases;
 pub mod setup;
 pub mod target;
 pub mod workers;
@@ -620,124 +621,22 @@ async fn load(
     Ok(stopped)
 }
 
-/// Run a scenario.
+/// Run a scenario, phase by phase, each handing the next what it made: the target (refusals,
+/// identities) -> provision (each path's driver) -> the start -> load (with the faults) and
+/// drain -> collect -> teardown.
 pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunError> {
-    let wall = Instant::now();
-    let started = SystemTime::now();
-    let mut refused = target::refusals(&scenario, env.target.is_embedded(), env.allow_destructive);
-    refused.extend(target::region_mismatches(&scenario, env.target.region()));
-    refused.extend(workers::refusals(&env));
-    if let Some(available) = budget::available_memory() {
-        let budget = budget::estimate(&scenario, env.target.is_embedded());
-        for warning in budget::check(&budget, available) {
-            eprintln!("{warning}");
-        }
-    }
-    if !refused.is_empty() {
-        return Err(RunError::Refused(refused));
-    }
-    let who = target::identify(
-        &env.target,
-        &env.credentials,
-        &env.clock,
-        env.expect_account.as_deref(),
-    )
-    .await
-    .map_err(RunError::Target)?;
-    let denies = target::deny_roles(&scenario, &env.target, &env.admin(), &who, &env.run_tag).await;
-    if !env.target.is_embedded() {
-        eprintln!("{}", target::describe(&who));
-        let d = target::describe_denies(&denies);
-        if !d.is_empty() {
-            eprintln!("{d}");
-        }
-    }
-    if let Some(svc) = &env.service {
-        svc.control()
-            .set_kms_quota(scenario.kms.quota_per_sec as f64);
-    }
-    // Worker 1 (or a run on one machine) creates the streams and keys; the other workers
-    // wait for them.
-    let drivers: Vec<Arc<dyn Driver>> =
-        scenario.paths.iter().map(crate::driver::for_path).collect();
-    let (watched, dates) = workers::watched_admin(&env);
-    let made = if env.worker.index == 1 {
-        provision_all(&scenario, &env, &drivers).await?
-    } else {
-        workers::await_provisioned(&scenario, &env, &watched, &drivers).await?
-    };
-    let virtual_clock = scenario.clock == ClockMode::Virtual;
-    let (clock, load_started, start_lag) = match env.start_at {
-        Some(at) if !virtual_clock => {
-            // While waiting, answers' Date headers bound the endpoint's clock against this
-            // machine's: a describe of the first path's destination will do.
-            let first = drivers
-                .first()
-                .zip(made.first())
-                .map(|(d, p)| d.sink(&watched, p));
-            let lag = workers::wait_for_start(at, &dates, || async {
-                if let Some(sink) = &first {
-                    let _ = sink.describe().await;
-                }
-            })
-            .await;
-            let since_epoch = at
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap_or_default();
-            let clock = RunClock::starting_at(env.clock.clone(), false, since_epoch);
-            (clock, at, Some(lag))
-        }
-        _ => (
-            RunClock::new(env.clock.clone(), virtual_clock),
-            SystemTime::now(),
-            None,
-        ),
-    };
-    let runs = path_runs(&scenario, &env, &drivers, &made, &clock);
-    let engine = engine(&scenario, &env, &runs, (&drivers, &made), denies);
-    let bar = progress_bar(&scenario, &clock, env.progress);
-    let loaded = load(&runs, &scenario, &engine, env.service.clone()).await;
-    if let Some((bar, task)) = bar {
-        task.abort();
-        bar.finish_and_clear();
-    }
-    let length = clock.elapsed();
-    let applied = engine.applied();
-    let result = loaded.map(|stopped| {
-        let mut r = collect_all(
-            &scenario,
-            &env,
-            &runs,
-            (&drivers, &made),
-            length,
-            (started, wall.elapsed()),
-            who,
-        );
-        r.faults = collect::faults(&scenario, &runs, &applied, length, stopped, &r.paths);
-        r.tenants = result::tenants(&r.paths);
-        r.noise_floor_us = r
-            .path(crate::scenario::TWIN)
-            .filter(|p| p.kind == crate::result::PathKind::Plaintext)
-            .and_then(|p| p.overhead_vs_plaintext_us);
-        r.interrupted = env.interrupt.is_set();
-        r.worker = workers::account(&env, start_lag, dates.date());
-        r.expectations = expect::evaluate(&scenario.expect, &r);
-        r
-    });
-    let kept = if env.keep || (env.worker.index == 1 && !env.worker.is_whole()) {
-        // Worker 1 of several leaves the shared streams and keys to the others still reading:
-        // `cleanup --run-id` removes them once every worker is done.
-        made
-    } else {
-        setup::teardown(&env, &drivers, &made).await;
-        env.interrupt.removed_all();
-        Vec::new()
-    };
+    let began = (SystemTime::now(), Instant::now());
+    let targeted = phases::target(&scenario, &env).await?;
+    let made = phases::provision(&scenario, &env).await?;
+    let start = phases::start(&scenario, &env, &made).await;
+    let loaded = phases::load(&scenario, &env, &made, &start, targeted.denies).await;
+    let result = phases::collect(&scenario, &env, &made, &start, &loaded, began, targeted.who);
+    let kept = phases::teardown(&env, made).await;
     Ok(RunOutput {
         result: result?,
-        paths: runs,
-        load_started,
-        length,
+        paths: loaded.runs,
+        load_started: start.load_started,
+        length: loaded.length,
         measured_from: scenario.warmup,
         kept,
     })
