@@ -563,7 +563,7 @@ async fn load(
     scenario: &Scenario,
     engine: &Arc<Engine>,
     service: Option<Service>,
-) -> Result<Duration, RunError> {
+) -> Result<Duration, String> {
     let Some(clock) = runs.first().map(|r| r.clock.clone()) else {
         return Ok(Duration::ZERO);
     };
@@ -578,12 +578,10 @@ async fn load(
         for k in 0..n {
             producers.push(tokio::spawn(producer::run(run.clone(), k, n)));
         }
-        let shards = run.source.partitions().await.map_err(|e| {
-            RunError::Task(format!(
-                "listing the partitions of {}: {e}",
-                run.sink.destination()
-            ))
-        })?;
+        let shards =
+            run.source.partitions().await.map_err(|e| {
+                format!("listing the partitions of {}: {e}", run.sink.destination())
+            })?;
         let c = scenario.workload.consumers.max(1) as usize;
         let of = c.min(shards.len().max(1)) as u64;
         for k in 0..of {
@@ -591,7 +589,7 @@ async fn load(
         }
     }
     for p in producers {
-        p.await.map_err(|e| RunError::Task(e.to_string()))?;
+        p.await.map_err(|e| e.to_string())?;
     }
     // The load is over: every fault still in effect is lifted before the drain (a deleted key
     // stays deleted), so the drain measures what is recoverable. An interrupted run stops
@@ -613,7 +611,7 @@ async fn load(
     };
     drain(runs, &clock, drain_for).await;
     for c in consumers {
-        c.await.map_err(|e| RunError::Task(e.to_string()))?;
+        c.await.map_err(|e| e.to_string())?;
     }
     if let Some(t) = trim {
         t.abort();

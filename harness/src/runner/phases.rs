@@ -145,8 +145,8 @@ pub(super) async fn start(scenario: &Scenario, env: &RunEnv, m: &Made) -> Starte
 pub(super) struct Loaded {
     /// Each path's run state (its histograms, ledger, timeline).
     pub runs: Vec<Arc<PathRun>>,
-    /// When the load stopped (the faults were lifted), or why it failed.
-    pub stopped: Result<Duration, RunError>,
+    /// When the load stopped (the faults were lifted), or why a task of it failed.
+    pub stopped: Result<Duration, String>,
     /// The run's length on its clock, drain included.
     pub length: Duration,
     /// The fault engine's account of what it applied.
@@ -189,12 +189,7 @@ pub(super) fn collect(
     (started, wall): (SystemTime, Instant),
     who: TargetResult,
 ) -> Result<RunResult, RunError> {
-    let stopped = match &l.stopped {
-        Ok(d) => *d,
-        // The load fails only with a task's failure (RunError is not Clone).
-        Err(RunError::Task(why)) => return Err(RunError::Task(why.clone())),
-        Err(e) => return Err(RunError::Task(e.to_string())),
-    };
+    let stopped = l.stopped.clone().map_err(RunError::Task)?;
     let mut r = collect_all(
         scenario,
         env,
