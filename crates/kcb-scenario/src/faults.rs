@@ -9,18 +9,21 @@
 use std::time::Duration;
 
 use serde::{Serialize, Serializer};
+use strum::{EnumString, IntoStaticStr, VariantNames};
 
 use super::{ser_duration, ser_opt_duration};
 
 mod check;
-mod kinds;
+pub(crate) mod kinds;
 
 pub(crate) use check::{faults, Context};
 
 /// The name of every fault kind a scenario may write (`kind = "..."`), in the order the
 /// documentation lists them.
 pub fn kind_names() -> impl Iterator<Item = &'static str> {
-    kinds::KINDS.iter().map(|(name, _)| *name)
+    <kinds::Kind as strum::VariantNames>::VARIANTS
+        .iter()
+        .copied()
 }
 
 /// One `[[faults]]` entry, validated.
@@ -210,8 +213,9 @@ impl FaultKind {
 }
 
 /// The service a throttle or a latency fault acts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, EnumString, VariantNames, IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum FaultService {
     /// Amazon Kinesis Data Streams.
     Kinesis,

@@ -1,7 +1,7 @@
 //! Scenario files: TOML in, a validated [`Scenario`] out, before anything touches the network.
 //!
-//! `raw` mirrors the file (`deny_unknown_fields`), `validate` fills defaults and checks every
-//! range, `faults` checks the `[[faults]]` entries, `expect` reads the `[expect]` table, `error`
+//! `raw` mirrors the file (`deny_unknown_fields`; each named option an enum, each duration
+//! parsed as it is read), `validate` fills defaults and checks every range, `faults` checks the `[[faults]]` entries, `expect` reads the `[expect]` table, `error`
 //! says which file, line and field is wrong.
 //! The format is documented field by field in `scenarios/README.md`.
 
@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Serialize, Serializer};
+use strum::{EnumString, IntoStaticStr, VariantNames};
 
 pub use error::{FieldPath, ScenarioError, Segment};
 pub use expect::{Cmp, Expectation, FaultMetric, Metric};
@@ -133,8 +134,9 @@ impl Scenario {
 }
 
 /// Which clock drives the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, EnumString, VariantNames, IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum ClockMode {
     /// Wall-clock time (runs are capped at 1 h).
     Real,
@@ -156,8 +158,9 @@ pub struct StreamSpec {
 }
 
 /// Kinesis capacity mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, EnumString, VariantNames, IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum StreamMode {
     /// A fixed shard count.
     Provisioned,
@@ -309,8 +312,9 @@ pub struct FirehoseSpec {
 }
 
 /// A Firehose delivery stream's encryption at rest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, EnumString, VariantNames, IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum FirehoseKeyChoice {
     /// Off: the baseline other Firehose paths are measured against.
     None,
@@ -321,8 +325,9 @@ pub enum FirehoseKeyChoice {
 }
 
 /// A Firehose destination's server-side encryption.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, EnumString, VariantNames, IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum DestinationSse {
     /// Objects not encrypted by a KMS key.
     None,
@@ -364,34 +369,44 @@ pub enum EnvelopeFormat {
 }
 
 /// The implementation of the compact format's AEAD.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, EnumString, VariantNames, IntoStaticStr)]
 pub enum AeadBackendChoice {
     /// aws-lc-rs (AWS-LC), the default.
     #[serde(rename = "aws-lc-rs")]
+    #[strum(serialize = "aws-lc-rs")]
     AwsLcRs,
     /// RustCrypto's `aes-gcm` and `chacha20poly1305`.
     #[serde(rename = "rustcrypto")]
+    #[strum(serialize = "rustcrypto")]
     RustCrypto,
 }
 
 /// The AWS Encryption SDK algorithm suites the envelope path writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, EnumString, VariantNames, IntoStaticStr)]
 pub enum EsdkSuiteChoice {
     /// `0x0578`, the ESDK's default: key commitment and an ECDSA P-384 signature.
     #[serde(rename = "aes-256-gcm-hkdf-sha512-commit-key-ecdsa-p384")]
+    #[strum(
+        to_string = "aes-256-gcm-hkdf-sha512-commit-key-ecdsa-p384",
+        serialize = "0x0578"
+    )]
     CommitKeyEcdsaP384,
     /// `0x0478`: key commitment, no signature.
     #[serde(rename = "aes-256-gcm-hkdf-sha512-commit-key")]
+    #[strum(to_string = "aes-256-gcm-hkdf-sha512-commit-key", serialize = "0x0478")]
     CommitKey,
 }
 
 /// The AEAD cipher of the envelope path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, EnumString, VariantNames, IntoStaticStr)]
 pub enum Aead {
     /// AES-256-GCM (the AWS Encryption SDK's family).
+    #[serde(rename = "aes-256-gcm")]
+    #[strum(serialize = "aes-256-gcm")]
     Aes256Gcm,
     /// ChaCha20-Poly1305.
+    #[serde(rename = "chacha20-poly1305")]
+    #[strum(serialize = "chacha20-poly1305")]
     Chacha20Poly1305,
 }
 
@@ -421,8 +436,9 @@ pub struct SseKmsSpec {
 }
 
 /// The KMS key of an SSE-KMS stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, EnumString, VariantNames, IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum SseKey {
     /// A key the user creates and owns.
     CustomerManaged,
@@ -827,6 +843,9 @@ mod tests {
             (with("\"10s\"", "\"25h\"\nclock = \"virtual\""), "x.toml:2: duration", "<= 24h"),
             (with("\"10s\"", "\"10s\"\nwarmup = \"10s\""), "x.toml:3: warmup", "less than duration (10s)"),
             (with("\"10s\"", "\"10s\"\nclock = \"wall\""), "x.toml:3: clock", "one of \"real\", \"virtual\""),
+            (with("\"10s\"", "\"10s\"\nclock = 5"), "x.toml:3: clock", "expected one of \"real\", \"virtual\""),
+            (plus("[[paths]]\nkind = 3\n"), "x.toml:9: paths[1].kind", "expected one of \"plaintext\", \"envelope\", \"sse-kms\", \"firehose\""),
+            (plus("[[paths]]\nkind = \"sse-kms\"\nreuse_period = \"5 fortnights\"\n"), "x.toml:10: paths[1].reuse_period", "like \"250ms\""),
             (with("\"10s\"", "\"10s\"\nseed = -1"), "x.toml:3: seed", "between 0 and"),
             (with("\"10s\"", "\"10s\"\ndrain_timeout = \"2h\""), "x.toml:3: drain_timeout", "between 1ms and 1h"),
             (plus("bogus = 1\n"), "x.toml:8: paths[0].bogus", "expected one of `kind`, `name`"),

@@ -1,14 +1,84 @@
 //! Serde types mirroring the scenario TOML exactly as written.
 //!
-//! Every table denies unknown fields. Numbers are read as `i64`/`f64` and enumerations as
-//! strings so that `validate` can say what would be valid instead of serde's generic message;
-//! durations stay strings until `validate` parses them. Nothing here has defaults applied.
+//! Every table denies unknown fields. A named option (`clock = "real"`) is read as [`Named`]
+//! of its enum, so an unknown name and a wrong type both say what would be valid, at the
+//! value's line; a duration is parsed as it is read. Numbers are read as `i64`/`f64` so that
+//! `validate` can check their ranges. Nothing here has defaults applied.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::marker::PhantomData;
+use std::str::FromStr;
+use std::time::Duration;
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use strum::{EnumString, IntoStaticStr, VariantNames};
+
+use crate::faults::kinds::{Kind as FaultKindName, Principal, ReshardName};
+use crate::{
+    Aead, AeadBackendChoice, ClockMode, DestinationSse, EsdkSuiteChoice, FaultService, StreamMode,
+    TargetKind, TenantKey,
+};
+
+/// One of an enum's names as written, e.g. `clock = "virtual"`: strum's `EnumString` parses it
+/// and its `VariantNames` say what would be valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Named<T>(pub T);
+
+/// `"a", "b", "c"`: the names `T` is written as, for a message.
+pub(crate) fn names<T: VariantNames>() -> String {
+    let quoted: Vec<String> = T::VARIANTS.iter().map(|n| format!("{n:?}")).collect();
+    quoted.join(", ")
+}
+
+/// A `[[paths]]` entry's `kind`, before its settings are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, VariantNames, IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
+pub(crate) enum PathKind {
+    Plaintext,
+    Envelope,
+    SseKms,
+    Firehose,
+}
+
+/// `[workload] api`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, VariantNames)]
+#[strum(serialize_all = "kebab-case")]
+pub(crate) enum ApiName {
+    PutRecord,
+    PutRecords,
+}
+
+/// An envelope path's `format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, VariantNames)]
+#[strum(serialize_all = "kebab-case")]
+pub(crate) enum FormatName {
+    Esdk,
+    Compact,
+}
+
+impl<'de, T: FromStr + VariantNames> Deserialize<'de> for Named<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(NamedVisitor(PhantomData))
+    }
+}
+
+struct NamedVisitor<T>(PhantomData<T>);
+
+impl<T: FromStr + VariantNames> Visitor<'_> for NamedVisitor<T> {
+    type Value = Named<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "one of {}", names::<T>())
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Named<T>, E> {
+        T::from_str(v)
+            .map(Named)
+            .map_err(|_| E::custom(format!("must be one of {} (got {v:?})", names::<T>())))
+    }
+}
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -26,7 +96,7 @@ pub(crate) struct RawScenario {
     /// ("2026-12-03T02:00:00Z").
     pub start_at: Option<String>,
     /// "real" or "virtual".
-    pub clock: Option<String>,
+    pub clock: Option<Named<ClockMode>>,
     /// Time consumers get to read everything after load stops, e.g. "10s".
     pub drain_timeout: Option<RawDuration>,
     /// `[stream]`.
@@ -61,7 +131,7 @@ pub(crate) struct RawTenants {
     /// Tenants; each path runs once per tenant.
     pub count: i64,
     /// "per-tenant" (default) or "shared": one key per tenant, or one for all.
-    pub key: Option<String>,
+    pub key: Option<Named<TenantKey>>,
     /// One weight per tenant: the tenants' load (`count` x `rate_per_sec`) split in these
     /// proportions.
     pub weights: Option<Vec<i64>>,
@@ -72,7 +142,7 @@ pub(crate) struct RawTenants {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawTarget {
     /// "embedded" (default) or "aws".
-    pub kind: Option<String>,
+    pub kind: Option<Named<TargetKind>>,
     /// AWS region, e.g. "eu-west-1" (default: the AWS configuration's).
     pub region: Option<String>,
     /// An endpoint in place of AWS's (LocalStack, moto, `serve`).
@@ -102,7 +172,7 @@ pub(crate) struct RawStream {
     /// Shard count (provisioned mode only).
     pub shards: Option<i64>,
     /// "provisioned" or "on-demand".
-    pub mode: Option<String>,
+    pub mode: Option<Named<StreamMode>>,
     /// The embedded service only: how long records are kept, e.g. "1m".
     pub retention: Option<RawDuration>,
 }
@@ -116,7 +186,7 @@ pub(crate) struct RawWorkload {
     /// Plaintext record size(s) in bytes.
     pub record_size: RawSize,
     /// "put-record" or "put-records".
-    pub api: Option<String>,
+    pub api: Option<Named<ApiName>>,
     /// `[workload.batch]`, only with api = "put-records".
     pub batch: Option<RawBatch>,
     /// Producer tasks per path.
@@ -189,19 +259,19 @@ enum RawSizeDist {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPath {
     /// "plaintext", "envelope", "sse-kms" or "firehose".
-    pub kind: String,
+    pub kind: Named<PathKind>,
     /// Unique path name; defaults to the kind.
     pub name: Option<String>,
     /// envelope: "esdk" (default) or "compact".
-    pub format: Option<String>,
+    pub format: Option<Named<FormatName>>,
     /// envelope, format esdk: the ESDK algorithm suite, by name or hex id.
-    pub suite: Option<String>,
+    pub suite: Option<Named<EsdkSuiteChoice>>,
     /// envelope, format esdk: plaintext bytes per frame.
     pub frame_length: Option<i64>,
     /// envelope, format compact: "aes-256-gcm" or "chacha20-poly1305".
-    pub aead: Option<String>,
+    pub aead: Option<Named<Aead>>,
     /// envelope, format compact: the AEAD's implementation, "aws-lc-rs" or "rustcrypto".
-    pub aead_backend: Option<String>,
+    pub aead_backend: Option<Named<AeadBackendChoice>>,
     /// envelope: encryption context (bound as AAD and sent to KMS).
     pub encryption_context: Option<BTreeMap<String, String>>,
     /// envelope: data-key cache.
@@ -215,7 +285,7 @@ pub(crate) struct RawPath {
     pub reuse_period: Option<RawDuration>,
     /// firehose: the destination bucket's encryption, "none", "aws-managed" or
     /// "customer-managed".
-    pub destination_sse: Option<String>,
+    pub destination_sse: Option<Named<DestinationSse>>,
     /// firehose: buffering hint, MiB (1 to 128).
     pub buffer_size_mib: Option<i64>,
     /// firehose: buffering hint, e.g. "60s" (0s to 900s).
@@ -226,7 +296,7 @@ pub(crate) struct RawPath {
     /// firehose: the IAM role ARN Firehose delivers as (required off the embedded service).
     pub delivery_role: Option<String>,
     /// With `[tenants]`: "per-tenant" or "shared", overriding `[tenants] key` for this path.
-    pub tenant_key: Option<String>,
+    pub tenant_key: Option<Named<TenantKey>>,
 }
 
 /// `[paths.cache]` / `cache = { ... }`.
@@ -276,7 +346,7 @@ pub(crate) struct RawOutput {
 pub(crate) struct RawFault {
     /// "deny", "throttle", "disable-key", "schedule-key-deletion", "delete-key", "latency" or
     /// "reshard".
-    pub kind: String,
+    pub kind: Named<FaultKindName>,
     /// Unique fault name; defaults to "<kind>-<index>".
     pub name: Option<String>,
     /// When the fault starts, since the start of the load, e.g. "5s".
@@ -289,11 +359,11 @@ pub(crate) struct RawFault {
     /// With `[tenants]`: the tenants (1-based) whose copies of those paths it applies to.
     pub tenants: Option<Vec<i64>>,
     /// deny, key-policy: "producer", "consumer", "admin" or "resharder".
-    pub principal: Option<String>,
+    pub principal: Option<Named<Principal>>,
     /// deny, key-policy: IAM actions, e.g. "kms:GenerateDataKey".
     pub actions: Option<Vec<String>>,
     /// throttle, latency: "kinesis" or "kms".
-    pub service: Option<String>,
+    pub service: Option<Named<FaultService>>,
     /// throttle, latency: API operations, e.g. "PutRecord".
     pub operations: Option<Vec<String>>,
     /// throttle: share of calls refused, in (0, 1].
@@ -315,7 +385,7 @@ pub(crate) struct RawFault {
     /// latency: the delay added to each matching call.
     pub delay: Option<RawDelay>,
     /// reshard: "split", "merge" or "update-shard-count".
-    pub action: Option<String>,
+    pub action: Option<Named<ReshardName>>,
     /// key-policy: the Sid of the key policy statement removed while the fault lasts.
     pub remove: Option<String>,
     /// reshard (update-shard-count): the open shards after it.
@@ -379,7 +449,7 @@ impl<'de> Visitor<'de> for DelayVisitor {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDelay, E> {
-        Ok(RawDelay::Fixed(RawDuration(v.to_owned())))
+        DurationVisitor.visit_str(v).map(RawDelay::Fixed)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawDelay, A::Error> {
@@ -403,9 +473,15 @@ pub(crate) struct RawRetry {
     pub max_backoff: Option<RawDuration>,
 }
 
-/// A duration as written, e.g. "30s"; `validate` parses it with humantime.
+/// A duration as written, e.g. "30s", parsed by humantime as it is read: a bad one is refused
+/// at its own line; `validate` checks the range and quotes `text` back.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct RawDuration(pub String);
+pub(crate) struct RawDuration {
+    /// As written.
+    pub text: String,
+    /// Parsed.
+    pub value: Duration,
+}
 
 impl<'de> Deserialize<'de> for RawDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -423,7 +499,15 @@ impl Visitor<'_> for DurationVisitor {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDuration, E> {
-        Ok(RawDuration(v.to_owned()))
+        match humantime::parse_duration(v.trim()) {
+            Ok(value) => Ok(RawDuration {
+                text: v.to_owned(),
+                value,
+            }),
+            Err(e) => Err(E::custom(format!(
+                "{e}; write a number and a unit, like \"250ms\", \"30s\", \"5m\" or \"1h\" (got {v:?})"
+            ))),
+        }
     }
 }
 

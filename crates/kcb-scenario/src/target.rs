@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use strum::{EnumString, IntoStaticStr, VariantNames};
 
 use super::error::{FieldPath, Problem};
 use super::raw::{RawRole, RawTarget};
@@ -15,8 +16,11 @@ type R<T> = Result<T, Problem>;
 pub const ROLES: [&str; 4] = ["admin", "producer", "consumer", "resharder"];
 
 /// Where the run goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, EnumString, VariantNames, IntoStaticStr,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum TargetKind {
     /// The embedded Kinesis + KMS service (or `--endpoint-url` with the harness's principals).
     #[default]
@@ -57,16 +61,7 @@ pub struct TargetSpec {
 
 /// Validate `[target]`.
 pub(crate) fn target(field: &FieldPath, raw: &RawTarget) -> R<TargetSpec> {
-    let kind = match raw.kind.as_deref() {
-        None | Some("embedded") => TargetKind::Embedded,
-        Some("aws") => TargetKind::Aws,
-        Some(other) => {
-            return Err(Problem::new(
-                &field.key("kind"),
-                format!("must be one of \"embedded\", \"aws\" (got {other:?})"),
-            ))
-        }
-    };
+    let kind = raw.kind.map_or(TargetKind::Embedded, |k| k.0);
     let region = raw
         .region
         .as_deref()

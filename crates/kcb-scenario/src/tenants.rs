@@ -4,10 +4,10 @@
 //! the copies back by path.
 
 use serde::Serialize;
+use strum::{EnumString, IntoStaticStr, VariantNames};
 
 use super::error::{FieldPath, Problem};
 use super::raw::{RawPath, RawTenants};
-use super::validate::choice;
 use super::validate::MAX_RATE_PER_SEC as MAX_RATE;
 use super::{DestinationSse, FirehoseKeyChoice, PathSpec, Protection, SseKey};
 
@@ -29,8 +29,9 @@ const MAX_GROUP_NAME: usize = 64 - "-t64".len();
 pub const TENANT_CONTEXT_KEY: &str = "tenant";
 
 /// Whose KMS key a tenant's copy of a path uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, EnumString, VariantNames, IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum TenantKey {
     /// One CMK per tenant: a key's fault reaches that tenant only.
     PerTenant,
@@ -41,17 +42,9 @@ pub enum TenantKey {
 impl TenantKey {
     /// As written in TOML.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PerTenant => "per-tenant",
-            Self::Shared => "shared",
-        }
+        self.into()
     }
 }
-
-const TENANT_KEYS: &[(&str, TenantKey)] = &[
-    ("per-tenant", TenantKey::PerTenant),
-    ("shared", TenantKey::Shared),
-];
 
 /// `[tenants]`, validated.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -116,10 +109,7 @@ pub(super) fn tenants(field: &FieldPath, raw: &RawTenants, rate: f64) -> R<Tenan
                 ),
             )
         })?;
-    let key = match raw.key.as_deref() {
-        Some(k) => choice(&field.key("key"), k, TENANT_KEYS)?,
-        None => TenantKey::PerTenant,
-    };
+    let key = raw.key.map_or(TenantKey::PerTenant, |k| k.0);
     let weights = match &raw.weights {
         Some(w) => weights(&field.key("weights"), w, count, rate)?,
         None => Vec::new(),
@@ -214,7 +204,7 @@ pub(super) fn expand(
             return Err(Problem::new(&here.key("key"), msg));
         }
         let key = match (&r.tenant_key, creates_key(&p)) {
-            (Some(k), true) => Some(choice(&here.key("tenant_key"), k, TENANT_KEYS)?),
+            (Some(k), true) => Some(k.0),
             (Some(_), false) => {
                 let msg = format!(
                     "path {:?} has no key the run creates, so there is none for its tenants to share or to have each: tenant_key applies to envelope paths, sse-kms paths with key = \"customer-managed\" and firehose paths under a customer-managed key",

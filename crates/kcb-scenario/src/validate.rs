@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use super::error::{FieldPath, Problem};
 use super::raw::{
-    RawBatch, RawCache, RawDuration, RawPath, RawRetry, RawScenario, RawSize, RawStream,
-    RawWorkload,
+    names, ApiName, FormatName, PathKind, RawBatch, RawCache, RawDuration, RawPath, RawRetry,
+    RawScenario, RawSize, RawStream, RawWorkload,
 };
 use super::{
     expect, faults, Aead, AeadBackendChoice, CacheSpec, ClockMode, DestinationSse, EnvelopeFormat,
@@ -98,55 +98,8 @@ const INTERVAL: Durs = durs(Duration::from_millis(100), MINUTE, SEC);
 /// The name of `[control] plaintext_twin`'s path (the result's readers know it by it).
 pub use kcb_result::result::TWIN;
 
-const CLOCKS: &[(&str, ClockMode)] = &[("real", ClockMode::Real), ("virtual", ClockMode::Virtual)];
-const MODES: &[(&str, StreamMode)] = &[
-    ("provisioned", StreamMode::Provisioned),
-    ("on-demand", StreamMode::OnDemand),
-];
-const APIS: &[(&str, bool)] = &[("put-record", false), ("put-records", true)];
-const AEADS: &[(&str, Aead)] = &[
-    ("aes-256-gcm", Aead::Aes256Gcm),
-    ("chacha20-poly1305", Aead::Chacha20Poly1305),
-];
-const AEAD_BACKENDS: &[(&str, AeadBackendChoice)] = &[
-    ("aws-lc-rs", AeadBackendChoice::AwsLcRs),
-    ("rustcrypto", AeadBackendChoice::RustCrypto),
-];
-const FORMATS: &[(&str, bool)] = &[("esdk", true), ("compact", false)];
-const SUITES: &[(&str, EsdkSuiteChoice)] = &[
-    (
-        "aes-256-gcm-hkdf-sha512-commit-key-ecdsa-p384",
-        EsdkSuiteChoice::CommitKeyEcdsaP384,
-    ),
-    (
-        "aes-256-gcm-hkdf-sha512-commit-key",
-        EsdkSuiteChoice::CommitKey,
-    ),
-    ("0x0578", EsdkSuiteChoice::CommitKeyEcdsaP384),
-    ("0x0478", EsdkSuiteChoice::CommitKey),
-];
 /// Plaintext bytes per ESDK frame: the ESDK's range and default.
 const FRAME_LENGTH: Ints = ints(1, i32::MAX as i64, 4096, " bytes");
-const KEYS: &[(&str, SseKey)] = &[
-    ("customer-managed", SseKey::CustomerManaged),
-    ("aws-managed", SseKey::AwsManaged),
-];
-const KINDS: &[(&str, Kind)] = &[
-    ("plaintext", Kind::Plaintext),
-    ("envelope", Kind::Envelope),
-    ("sse-kms", Kind::SseKms),
-    ("firehose", Kind::Firehose),
-];
-const FIREHOSE_KEYS: &[(&str, FirehoseKeyChoice)] = &[
-    ("none", FirehoseKeyChoice::None),
-    ("aws-owned", FirehoseKeyChoice::AwsOwned),
-    ("customer-managed", FirehoseKeyChoice::CustomerManaged),
-];
-const DESTINATION_SSE: &[(&str, DestinationSse)] = &[
-    ("none", DestinationSse::None),
-    ("aws-managed", DestinationSse::AwsManaged),
-    ("customer-managed", DestinationSse::CustomerManaged),
-];
 /// Firehose's buffering hints: their ranges, and AWS's defaults.
 const BUFFER_MIB: Ints = ints(1, 128, 5, " MiB");
 const BUFFER_INTERVAL: Durs = durs(
@@ -155,21 +108,9 @@ const BUFFER_INTERVAL: Durs = durs(
     Duration::from_secs(300),
 );
 
-/// A path kind before its settings are read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Plaintext,
-    Envelope,
-    SseKms,
-    Firehose,
-}
-
-impl Kind {
+impl PathKind {
     fn name(self) -> &'static str {
-        KINDS
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map_or("?", |(n, _)| n)
+        self.into()
     }
 }
 
@@ -178,7 +119,7 @@ pub(crate) fn scenario(raw: RawScenario, source: &Path, text: &str) -> R<Scenari
     let root = FieldPath::root();
     let at = |key: &str| root.key(key);
     let name = scenario_name(&at("name"), &raw.name)?;
-    let clock = choice_or(&at("clock"), raw.clock.as_deref(), CLOCKS, ClockMode::Real)?;
+    let clock = raw.clock.map_or(ClockMode::Real, |c| c.0);
     let duration = run_duration(&at("duration"), &raw.duration, clock)?;
     let warmup = raw
         .warmup
@@ -299,7 +240,7 @@ fn scenario_name(field: &FieldPath, name: &str) -> R<String> {
 }
 
 fn run_duration(field: &FieldPath, raw: &RawDuration, clock: ClockMode) -> R<Duration> {
-    let d = dur(field, raw)?;
+    let d = raw.value;
     let (max, limit) = match clock {
         ClockMode::Real => (
             HOUR,
@@ -310,19 +251,19 @@ fn run_duration(field: &FieldPath, raw: &RawDuration, clock: ClockMode) -> R<Dur
     if d.is_zero() || d > max {
         return Err(Problem::new(
             field,
-            format!("must be > 0 and <= {limit} (got {:?})", raw.0),
+            format!("must be > 0 and <= {limit} (got {:?})", raw.text),
         ));
     }
     Ok(d)
 }
 
 fn warmup(field: &FieldPath, raw: &RawDuration, duration: Duration) -> R<Duration> {
-    let w = dur(field, raw)?;
+    let w = raw.value;
     if w >= duration {
         let limit = humantime::format_duration(duration);
         let msg = format!(
             "must be less than duration ({limit}); \"0s\" for none (got {:?})",
-            raw.0
+            raw.text
         );
         return Err(Problem::new(field, msg));
     }
@@ -330,12 +271,7 @@ fn warmup(field: &FieldPath, raw: &RawDuration, duration: Duration) -> R<Duratio
 }
 
 fn stream(field: &FieldPath, raw: &RawStream) -> R<StreamSpec> {
-    let mode = choice_or(
-        &field.key("mode"),
-        raw.mode.as_deref(),
-        MODES,
-        StreamMode::Provisioned,
-    )?;
+    let mode = raw.mode.map_or(StreamMode::Provisioned, |m| m.0);
     let shards = match (mode, raw.shards) {
         (StreamMode::Provisioned, n) => SHARDS.get(&field.key("shards"), n)?,
         (StreamMode::OnDemand, None) => ON_DEMAND_SHARDS,
@@ -368,7 +304,7 @@ fn workload(field: &FieldPath, raw: &RawWorkload) -> R<WorkloadSpec> {
     Ok(WorkloadSpec {
         rate_per_sec: rate,
         record_size: record_size(&at("record_size"), &raw.record_size)?,
-        api: put_api(field, raw.api.as_deref(), raw.batch.as_ref())?,
+        api: put_api(field, raw.api.map(|a| a.0), raw.batch.as_ref())?,
         producers: PRODUCERS.get(&at("producers"), raw.producers)?,
         consumers: CONSUMERS.get(&at("consumers"), raw.consumers)?,
         partition_keys: PARTITION_KEYS.get(&at("partition_keys"), raw.partition_keys)?,
@@ -432,8 +368,8 @@ fn size_list(field: &FieldPath, sizes: &[i64]) -> R<SizeSpec> {
     Ok(SizeSpec::List(checked.collect::<R<Vec<u64>>>()?))
 }
 
-fn put_api(workload: &FieldPath, api: Option<&str>, batch: Option<&RawBatch>) -> R<PutApi> {
-    let batched = choice_or(&workload.key("api"), api, APIS, false)?;
+fn put_api(workload: &FieldPath, api: Option<ApiName>, batch: Option<&RawBatch>) -> R<PutApi> {
+    let batched = api == Some(ApiName::PutRecords);
     let field = workload.key("batch");
     let at = |key: &str| field.key(key);
     match (batched, batch) {
@@ -506,19 +442,19 @@ fn plaintext_twin(field: &FieldPath, paths: &mut Vec<PathSpec>) -> R<()> {
 }
 
 fn path(field: &FieldPath, p: &RawPath) -> R<PathSpec> {
-    let kind = choice(&field.key("kind"), &p.kind, KINDS)?;
+    let kind = p.kind.0;
     reject_foreign_keys(field, p, kind)?;
     let name = match &p.name {
         Some(n) => path_name(&field.key("name"), n)?,
         None => kind.name().to_owned(),
     };
     let protection = match kind {
-        Kind::Plaintext => Protection::Plaintext,
-        Kind::Envelope => Protection::Envelope(envelope(field, p)?),
-        Kind::SseKms => Protection::SseKms(sse_kms(field, p)?),
-        Kind::Firehose => Protection::Firehose(firehose(field, p)?),
+        PathKind::Plaintext => Protection::Plaintext,
+        PathKind::Envelope => Protection::Envelope(envelope(field, p)?),
+        PathKind::SseKms => Protection::SseKms(sse_kms(field, p)?),
+        PathKind::Firehose => Protection::Firehose(firehose(field, p)?),
     };
-    if kind == Kind::Firehose && p.stream.is_some() {
+    if kind == PathKind::Firehose && p.stream.is_some() {
         let msg = "not a setting of kind \"firehose\": the run makes the path's delivery stream (name an existing `bucket` to deliver into)";
         return Err(Problem::new(&field.key("stream"), msg));
     }
@@ -528,10 +464,10 @@ fn path(field: &FieldPath, p: &RawPath) -> R<PathSpec> {
         .map(|s| stream_name(&field.key("stream"), s))
         .transpose()?;
     let key = match (kind, p.key.as_deref()) {
-        (_, None)
-        | (Kind::SseKms, Some("customer-managed" | "aws-managed"))
-        | (Kind::Firehose, Some("none" | "aws-owned" | "customer-managed")) => None,
-        (Kind::Plaintext, Some(_)) => {
+        (_, None) => None,
+        (PathKind::SseKms, Some(k)) if k.parse::<SseKey>().is_ok() => None,
+        (PathKind::Firehose, Some(k)) if k.parse::<FirehoseKeyChoice>().is_ok() => None,
+        (PathKind::Plaintext, Some(_)) => {
             let msg = "not a setting of kind \"plaintext\" (it belongs to kinds \"envelope\" and \"sse-kms\")";
             return Err(Problem::new(&field.key("key"), msg));
         }
@@ -561,7 +497,7 @@ fn stream_name(field: &FieldPath, name: &str) -> R<String> {
 
 /// An existing KMS key: its ARN (`arn:aws:kms:<region>:<account>:key/<id>` or `...:alias/<name>`)
 /// or an alias (`alias/<name>`, not AWS's own `alias/aws/...`).
-fn existing_key(field: &FieldPath, key: &str, kind: Kind) -> R<String> {
+fn existing_key(field: &FieldPath, key: &str, kind: PathKind) -> R<String> {
     let arn_ok = key.starts_with("arn:aws")
         && key.split(':').nth(2) == Some("kms")
         && (key.contains(":key/") || key.contains(":alias/"));
@@ -569,12 +505,16 @@ fn existing_key(field: &FieldPath, key: &str, kind: Kind) -> R<String> {
     if (arn_ok || alias_ok) && !key.contains("alias/aws/") {
         return Ok(key.to_owned());
     }
-    let named = if kind == Kind::Firehose {
-        "one of \"none\", \"aws-owned\", \"customer-managed\" (the run creates a key), or an existing key's ARN or alias"
-    } else if kind == Kind::SseKms {
-        "one of \"customer-managed\", \"aws-managed\" (the run creates a key; alias/aws/kinesis), or an existing key's ARN or alias"
-    } else {
-        "an existing key's ARN (arn:aws:kms:<region>:<account>:key/<id>) or alias (alias/<name>); leave it out and the run creates a key"
+    let named = match kind {
+        PathKind::Firehose => format!(
+            "one of {} (the run creates a key), or an existing key's ARN or alias",
+            names::<FirehoseKeyChoice>()
+        ),
+        PathKind::SseKms => format!(
+            "one of {} (the run creates a key; alias/aws/kinesis), or an existing key's ARN or alias",
+            names::<SseKey>()
+        ),
+        _ => "an existing key's ARN (arn:aws:kms:<region>:<account>:key/<id>) or alias (alias/<name>); leave it out and the run creates a key".to_owned(),
     };
     Err(Problem::new(
         field,
@@ -583,47 +523,51 @@ fn existing_key(field: &FieldPath, key: &str, kind: Kind) -> R<String> {
 }
 
 /// Keys that belong to one kind only: name, whether it is set, the kind it belongs to.
-fn kind_keys(p: &RawPath) -> [(&'static str, bool, Kind); 13] {
+fn kind_keys(p: &RawPath) -> [(&'static str, bool, PathKind); 13] {
     [
-        ("format", p.format.is_some(), Kind::Envelope),
-        ("suite", p.suite.is_some(), Kind::Envelope),
-        ("frame_length", p.frame_length.is_some(), Kind::Envelope),
-        ("aead", p.aead.is_some(), Kind::Envelope),
-        ("aead_backend", p.aead_backend.is_some(), Kind::Envelope),
+        ("format", p.format.is_some(), PathKind::Envelope),
+        ("suite", p.suite.is_some(), PathKind::Envelope),
+        ("frame_length", p.frame_length.is_some(), PathKind::Envelope),
+        ("aead", p.aead.is_some(), PathKind::Envelope),
+        ("aead_backend", p.aead_backend.is_some(), PathKind::Envelope),
         (
             "encryption_context",
             p.encryption_context.is_some(),
-            Kind::Envelope,
+            PathKind::Envelope,
         ),
-        ("cache", p.cache.is_some(), Kind::Envelope),
-        ("reuse_period", p.reuse_period.is_some(), Kind::SseKms),
+        ("cache", p.cache.is_some(), PathKind::Envelope),
+        ("reuse_period", p.reuse_period.is_some(), PathKind::SseKms),
         (
             "destination_sse",
             p.destination_sse.is_some(),
-            Kind::Firehose,
+            PathKind::Firehose,
         ),
         (
             "buffer_size_mib",
             p.buffer_size_mib.is_some(),
-            Kind::Firehose,
+            PathKind::Firehose,
         ),
         (
             "buffer_interval",
             p.buffer_interval.is_some(),
-            Kind::Firehose,
+            PathKind::Firehose,
         ),
-        ("bucket", p.bucket.is_some(), Kind::Firehose),
-        ("delivery_role", p.delivery_role.is_some(), Kind::Firehose),
+        ("bucket", p.bucket.is_some(), PathKind::Firehose),
+        (
+            "delivery_role",
+            p.delivery_role.is_some(),
+            PathKind::Firehose,
+        ),
     ]
 }
 
-fn reject_foreign_keys(field: &FieldPath, p: &RawPath, kind: Kind) -> R<()> {
+fn reject_foreign_keys(field: &FieldPath, p: &RawPath, kind: PathKind) -> R<()> {
     let keys = kind_keys(p);
     let Some((key, _, owner)) = keys.iter().find(|(_, set, owner)| *set && *owner != kind) else {
         return Ok(());
     };
     let mut valid = vec!["kind", "name", "stream"];
-    if kind != Kind::Plaintext {
+    if kind != PathKind::Plaintext {
         valid.push("key");
     }
     valid.extend(keys.iter().filter(|k| k.2 == kind).map(|k| k.0));
@@ -663,26 +607,19 @@ fn envelope(field: &FieldPath, p: &RawPath) -> R<EnvelopeSpec> {
 /// `format` and the settings that belong to it: `suite` and `frame_length` for "esdk",
 /// `aead` and `aead_backend` for "compact".
 fn envelope_format(field: &FieldPath, p: &RawPath) -> R<EnvelopeFormat> {
-    let esdk = choice_or(&field.key("format"), p.format.as_deref(), FORMATS, true)?;
+    let esdk = p.format.is_none_or(|f| f.0 == FormatName::Esdk);
     if esdk {
         if p.aead.is_some() {
             let msg = "not a setting of format \"esdk\" (ESDK suites use AES-256-GCM); set format = \"compact\" to choose the cipher, or choose an ESDK suite with suite = \"aes-256-gcm-hkdf-sha512-commit-key-ecdsa-p384\" or \"aes-256-gcm-hkdf-sha512-commit-key\"";
             return Err(Problem::new(&field.key("aead"), msg));
         }
-        if let Some(backend) = p.aead_backend.as_deref() {
-            if choice(&field.key("aead_backend"), backend, AEAD_BACKENDS)?
-                != AeadBackendChoice::AwsLcRs
-            {
+        if let Some(backend) = p.aead_backend {
+            if backend.0 != AeadBackendChoice::AwsLcRs {
                 let msg = "format \"esdk\" seals with aws-lc-rs only; valid: \"aws-lc-rs\", or set format = \"compact\" to use \"rustcrypto\"";
                 return Err(Problem::new(&field.key("aead_backend"), msg));
             }
         }
-        let suite = choice_or(
-            &field.key("suite"),
-            p.suite.as_deref(),
-            SUITES,
-            EsdkSuiteChoice::CommitKeyEcdsaP384,
-        )?;
+        let suite = p.suite.map_or(EsdkSuiteChoice::CommitKeyEcdsaP384, |s| s.0);
         let frame_length = FRAME_LENGTH.get(&field.key("frame_length"), p.frame_length)?;
         return Ok(EnvelopeFormat::Esdk {
             suite,
@@ -698,18 +635,8 @@ fn envelope_format(field: &FieldPath, p: &RawPath) -> R<EnvelopeFormat> {
             return Err(Problem::new(&field.key(key), msg));
         }
     }
-    let aead = choice_or(
-        &field.key("aead"),
-        p.aead.as_deref(),
-        AEADS,
-        Aead::Aes256Gcm,
-    )?;
-    let aead_backend = choice_or(
-        &field.key("aead_backend"),
-        p.aead_backend.as_deref(),
-        AEAD_BACKENDS,
-        AeadBackendChoice::AwsLcRs,
-    )?;
+    let aead = p.aead.map_or(Aead::Aes256Gcm, |a| a.0);
+    let aead_backend = p.aead_backend.map_or(AeadBackendChoice::AwsLcRs, |b| b.0);
     Ok(EnvelopeFormat::Compact { aead, aead_backend })
 }
 
@@ -758,12 +685,9 @@ fn cache(field: &FieldPath, c: &RawCache) -> R<CacheSpec> {
 
 fn sse_kms(field: &FieldPath, p: &RawPath) -> R<SseKmsSpec> {
     // Anything but the two names is an existing customer-managed key, checked by `path`.
-    let named = p
-        .key
-        .as_deref()
-        .filter(|k| KEYS.iter().any(|(n, _)| n == k));
+    let named = p.key.as_deref().and_then(|k| k.parse::<SseKey>().ok());
     Ok(SseKmsSpec {
-        key: choice_or(&field.key("key"), named, KEYS, SseKey::CustomerManaged)?,
+        key: named.unwrap_or(SseKey::CustomerManaged),
         reuse_period: REUSE.get(&field.key("reuse_period"), p.reuse_period.as_ref())?,
     })
 }
@@ -773,15 +697,11 @@ fn firehose(field: &FieldPath, p: &RawPath) -> R<FirehoseSpec> {
     let named = p
         .key
         .as_deref()
-        .filter(|k| FIREHOSE_KEYS.iter().any(|(n, _)| n == k));
+        .and_then(|k| k.parse::<FirehoseKeyChoice>().ok());
     let key = match (named, &p.key) {
+        (Some(k), _) => k,
         (None, Some(_)) => FirehoseKeyChoice::CustomerManaged,
-        _ => choice_or(
-            &field.key("key"),
-            named,
-            FIREHOSE_KEYS,
-            FirehoseKeyChoice::AwsOwned,
-        )?,
+        (None, None) => FirehoseKeyChoice::AwsOwned,
     };
     let bucket = p
         .bucket
@@ -821,12 +741,7 @@ fn firehose(field: &FieldPath, p: &RawPath) -> R<FirehoseSpec> {
         .transpose()?;
     Ok(FirehoseSpec {
         key,
-        destination_sse: choice_or(
-            &field.key("destination_sse"),
-            p.destination_sse.as_deref(),
-            DESTINATION_SSE,
-            DestinationSse::None,
-        )?,
+        destination_sse: p.destination_sse.map_or(DestinationSse::None, |d| d.0),
         buffer_size_mib: BUFFER_MIB.get::<u32>(&field.key("buffer_size_mib"), p.buffer_size_mib)?,
         buffer_interval: BUFFER_INTERVAL
             .get(&field.key("buffer_interval"), p.buffer_interval.as_ref())?,
@@ -882,12 +797,12 @@ impl Ints {
 impl Durs {
     /// The parsed duration if it is in range.
     fn check(&self, field: &FieldPath, raw: &RawDuration) -> R<Duration> {
-        let d = dur(field, raw)?;
+        let d = raw.value;
         if d < self.lo || d > self.hi {
             let (lo, hi) = (fmt_dur(self.lo), fmt_dur(self.hi));
             return Err(Problem::new(
                 field,
-                format!("must be between {lo} and {hi} (got {:?})", raw.0),
+                format!("must be between {lo} and {hi} (got {:?})", raw.text),
             ));
         }
         Ok(d)
@@ -907,36 +822,4 @@ pub(super) fn fmt_dur(d: Duration) -> String {
     } else {
         humantime::format_duration(d).to_string()
     }
-}
-
-/// A humantime duration string, e.g. "250ms", "30s", "5m", "1h 30m".
-pub(super) fn dur(field: &FieldPath, raw: &RawDuration) -> R<Duration> {
-    humantime::parse_duration(raw.0.trim()).map_err(|e| {
-        let msg = format!(
-            "{e}; write a number and a unit, like \"250ms\", \"30s\", \"5m\" or \"1h\" (got {:?})",
-            raw.0
-        );
-        Problem::new(field, msg)
-    })
-}
-
-/// One of the named options, e.g. `clock = "real"`.
-pub(super) fn choice<T: Copy>(field: &FieldPath, got: &str, options: &[(&str, T)]) -> R<T> {
-    if let Some((_, value)) = options.iter().find(|(name, _)| *name == got) {
-        return Ok(*value);
-    }
-    let names: Vec<String> = options.iter().map(|(n, _)| format!("{n:?}")).collect();
-    Err(Problem::new(
-        field,
-        format!("must be one of {} (got {got:?})", names.join(", ")),
-    ))
-}
-
-fn choice_or<T: Copy>(
-    field: &FieldPath,
-    got: Option<&str>,
-    options: &[(&str, T)],
-    default: T,
-) -> R<T> {
-    got.map_or(Ok(default), |g| choice(field, g, options))
 }

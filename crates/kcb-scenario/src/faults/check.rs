@@ -8,7 +8,7 @@ use super::FaultSpec;
 use crate::error::{FieldPath, Problem};
 use crate::raw::{RawDuration, RawFault};
 use crate::tenants::fault_tenants;
-use crate::validate::{choice, dur, fmt_dur, path_name};
+use crate::validate::{fmt_dur, path_name};
 use crate::{
     DestinationSse, FirehoseKeyChoice, KmsSpec, PathSpec, Protection, SseKey, TenantsSpec,
 };
@@ -94,7 +94,7 @@ pub(crate) fn faults(field: &FieldPath, raw: &[RawFault], cx: &Context<'_>) -> R
 
 fn fault(field: &FieldPath, index: usize, f: &RawFault, cx: &Context<'_>) -> R<FaultSpec> {
     let at = |key: &str| field.key(key);
-    let kind = choice(&at("kind"), &f.kind, kinds::KINDS)?;
+    let kind = f.kind.0;
     let shape = kinds::shape(field, kind, f)?;
     reject_foreign_keys(field, f, shape)?;
     let name = match &f.name {
@@ -185,12 +185,12 @@ fn reject_foreign_keys(field: &FieldPath, f: &RawFault, shape: Shape) -> R<()> {
 }
 
 fn start(field: &FieldPath, raw: &RawDuration, load_end: Duration) -> R<Duration> {
-    let d = dur(field, raw)?;
+    let d = raw.value;
     if d >= load_end {
         let msg = format!(
             "must be before the load ends at {} (warmup + duration) (got {:?})",
             fmt_dur(load_end),
-            raw.0
+            raw.text
         );
         return Err(Problem::new(field, msg));
     }
@@ -198,7 +198,7 @@ fn start(field: &FieldPath, raw: &RawDuration, load_end: Duration) -> R<Duration
 }
 
 fn length(field: &FieldPath, raw: &RawDuration) -> R<Duration> {
-    let d = dur(field, raw)?;
+    let d = raw.value;
     if d.is_zero() {
         let msg = "must be > 0; leave `for` out for a fault that lasts to the end of the run";
         return Err(Problem::new(field, msg));

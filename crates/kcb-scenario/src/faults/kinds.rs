@@ -8,17 +8,22 @@ use std::time::Duration;
 use super::check::{required, Reach, R};
 use super::{DelaySpec, FaultKind, FaultService, KeyPolicyChange, ReshardAction};
 use crate::error::{FieldPath, Problem};
-use crate::raw::{RawDelay, RawDuration, RawFault};
-use crate::validate::{choice, dur, fmt_dur, ints, Ints};
+use crate::raw::{names, RawDelay, RawDuration, RawFault};
+use crate::validate::{fmt_dur, ints, Ints};
 use crate::KmsSpec;
+use strum::{EnumString, IntoStaticStr, VariantNames};
 
-const PRINCIPALS: &[(&str, &str)] = &[
-    ("producer", "producer"),
-    ("consumer", "consumer"),
-    ("admin", "admin"),
-    ("resharder", "resharder"),
-    ("delivery", "delivery"),
-];
+/// A deny's or a key policy's `principal`: the harness's roles, and Firehose's delivery role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, VariantNames, IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
+pub(crate) enum Principal {
+    Producer,
+    Consumer,
+    Admin,
+    Resharder,
+    Delivery,
+}
+
 const KINESIS_THROTTLE_OPS: &[&str] = &["PutRecord", "PutRecords", "GetRecords"];
 const KMS_OPS: &[&str] = &["GenerateDataKey", "Decrypt", "Encrypt"];
 const KINESIS_LATENCY_OPS: &[&str] = &[
@@ -33,9 +38,10 @@ const WAITING_DAYS: Ints = ints(7, 30, 7, " days");
 const MAX_DELAY: Duration = Duration::from_secs(60);
 const MIB: f64 = 1024.0 * 1024.0;
 
-/// A fault kind as written in `kind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Kind {
+/// A fault kind as written in `kind`, in the order the documentation lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, VariantNames, IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
+pub(crate) enum Kind {
     Deny,
     Throttle,
     DisableKey,
@@ -48,29 +54,16 @@ pub(super) enum Kind {
     Reshard,
 }
 
-pub(super) const KINDS: &[(&str, Kind)] = &[
-    ("deny", Kind::Deny),
-    ("throttle", Kind::Throttle),
-    ("disable-key", Kind::DisableKey),
-    ("schedule-key-deletion", Kind::ScheduleKeyDeletion),
-    ("delete-key", Kind::DeleteKey),
-    ("rotate-key", Kind::RotateKey),
-    ("revoke-grant", Kind::RevokeGrant),
-    ("key-policy", Kind::KeyPolicy),
-    ("latency", Kind::Latency),
-    ("reshard", Kind::Reshard),
-];
-const ACTIONS: &[(&str, &str)] = &[
-    ("split", "split"),
-    ("merge", "merge"),
-    ("update-shard-count", "update-shard-count"),
-];
-const TARGET_SHARDS: Ints = ints(1, 500, 1, " shards");
-pub(super) const SERVICES: &[(&str, FaultService)] = &[
-    ("kinesis", FaultService::Kinesis),
-    ("kms", FaultService::Kms),
-];
+/// A reshard's `action`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, VariantNames, IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
+pub(crate) enum ReshardName {
+    Split,
+    Merge,
+    UpdateShardCount,
+}
 
+const TARGET_SHARDS: Ints = ints(1, 500, 1, " shards");
 /// A kind, with a throttle's service: what decides which keys are valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Shape {
@@ -115,7 +108,7 @@ impl Shape {
 /// The kind, refined by `service` where the kind has one.
 pub(super) fn shape(field: &FieldPath, kind: Kind, f: &RawFault) -> R<Shape> {
     let service = || -> R<FaultService> {
-        let Some(s) = f.service.as_deref() else {
+        let Some(s) = f.service else {
             let msg = format!(
                 "required for kind {:?}: \"kinesis\" or \"kms\"",
                 if kind == Kind::Throttle {
@@ -126,7 +119,7 @@ pub(super) fn shape(field: &FieldPath, kind: Kind, f: &RawFault) -> R<Shape> {
             );
             return Err(Problem::new(&field.key("service"), msg));
         };
-        choice(&field.key("service"), s, SERVICES)
+        Ok(s.0)
     };
     Ok(match kind {
         Kind::Deny => Shape::Deny,
@@ -240,10 +233,10 @@ fn reshard(field: &FieldPath, f: &RawFault) -> R<FaultKind> {
         "reshard",
         "\"split\", \"merge\" or \"update-shard-count\"",
     )?;
-    let action = match choice(&at, action, ACTIONS)? {
-        "split" => ReshardAction::Split,
-        "merge" => ReshardAction::Merge,
-        _ => ReshardAction::UpdateShardCount {
+    let action = match action.0 {
+        ReshardName::Split => ReshardAction::Split,
+        ReshardName::Merge => ReshardAction::Merge,
+        ReshardName::UpdateShardCount => ReshardAction::UpdateShardCount {
             target_shards: {
                 let t = field.key("target_shards");
                 let n = required(
@@ -266,15 +259,14 @@ fn reshard(field: &FieldPath, f: &RawFault) -> R<FaultKind> {
 }
 
 pub(super) fn deny(field: &FieldPath, f: &RawFault) -> R<(FaultKind, Reach)> {
-    let names: Vec<String> = PRINCIPALS.iter().map(|(n, _)| format!("{n:?}")).collect();
     let at = field.key("principal");
     let principal = required(
         &at,
         f.principal.as_ref(),
         "deny",
-        &format!("one of {}", names.join(", ")),
+        &format!("one of {}", names::<Principal>()),
     )?;
-    let principal = choice(&at, principal, PRINCIPALS)?.to_owned();
+    let principal = <&str>::from(principal.0).to_owned();
     let at = field.key("actions");
     let usage =
         "\"*\" or \"service:Action\" with service kinesis or kms and an action of letters, \
@@ -511,7 +503,7 @@ pub(super) fn schedule(
         None => None,
         Some(raw) => {
             let field = at("cancel_after");
-            let c = dur(&field, raw)?;
+            let c = raw.value;
             let problem = if c.is_zero() {
                 Some("must be > 0".to_owned())
             } else if length.is_some_and(|l| c >= l) {
@@ -525,7 +517,7 @@ pub(super) fn schedule(
                 None
             };
             if let Some(p) = problem {
-                return Err(Problem::new(&field, format!("{p} (got {:?})", raw.0)));
+                return Err(Problem::new(&field, format!("{p} (got {:?})", raw.text)));
             }
             Some(c)
         }
@@ -546,11 +538,13 @@ pub(super) fn schedule(
 }
 
 pub(super) fn latency(field: &FieldPath, f: &RawFault) -> R<(FaultKind, Reach)> {
-    let service = choice(
-        &field.key("service"),
-        f.service.as_deref().unwrap_or(""),
-        SERVICES,
-    )?;
+    let Some(service) = f.service.map(|s| s.0) else {
+        let msg = format!(
+            "required for kind \"latency\": one of {}",
+            names::<FaultService>()
+        );
+        return Err(Problem::new(&field.key("service"), msg));
+    };
     let (valid, reach) = match service {
         FaultService::Kinesis => (KINESIS_LATENCY_OPS, Reach::Any),
         FaultService::Kms => (KMS_OPS, Reach::Kms),
@@ -575,7 +569,7 @@ fn delay(field: &FieldPath, raw: &RawDelay) -> R<DelaySpec> {
             let min = delay_bound(&at("min"), &u.min, true)?;
             let max = delay_bound(&at("max"), &u.max, false)?;
             if max < min {
-                let msg = format!("must be >= min ({}) (got {:?})", fmt_dur(min), u.max.0);
+                let msg = format!("must be >= min ({}) (got {:?})", fmt_dur(min), u.max.text);
                 return Err(Problem::new(&at("max"), msg));
             }
             Ok(DelaySpec::Uniform { min, max })
@@ -595,10 +589,10 @@ fn delay(field: &FieldPath, raw: &RawDelay) -> R<DelaySpec> {
 
 /// A delay in 0..=1m (`> 0` unless `zero_ok`).
 fn delay_bound(field: &FieldPath, raw: &RawDuration, zero_ok: bool) -> R<Duration> {
-    let d = dur(field, raw)?;
+    let d = raw.value;
     if (d.is_zero() && !zero_ok) || d > MAX_DELAY {
         let lo = if zero_ok { ">= 0" } else { "> 0" };
-        let msg = format!("must be {lo} and <= 1m (got {:?})", raw.0);
+        let msg = format!("must be {lo} and <= 1m (got {:?})", raw.text);
         return Err(Problem::new(field, msg));
     }
     Ok(d)
