@@ -11,8 +11,8 @@ use std::sync::Arc;
 use super::target_args::TargetArgs;
 use crate::backend::{Observation, Principal, Role, TransportLog};
 use crate::clock::SystemClock;
+use crate::driver::cleanup::{self, Selector};
 use crate::exit::Exit;
-use crate::runner::cleanup::{self, Selector};
 use crate::runner::target;
 
 /// Arguments of `cleanup`.

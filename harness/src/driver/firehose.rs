@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::cleanup::{matches, outcome, Found, Leftovers, Selector};
 use super::keys::{existing_key, own_key, run_tags, slug};
 use super::{
     poll_ready, Destination, Driver, DriverError, PathCx, Provisioned, Throttling,
@@ -331,5 +332,86 @@ impl Driver for FirehoseDriver {
         if let Err(e) = removed {
             tracing::warn!(bucket = %d.bucket, error = %e, "could not remove the run's objects");
         }
+    }
+}
+
+/// Firehose's part of `cleanup`: the delivery streams earlier runs left, and what they
+/// delivered.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FirehoseLeftovers;
+
+#[async_trait]
+impl Leftovers for FirehoseLeftovers {
+    async fn leftovers(
+        &self,
+        admin: &Principal,
+        sel: &Selector,
+        dry_run: bool,
+        found: &mut Vec<Found>,
+    ) -> Result<(), BackendError> {
+        let names = match admin.firehose.list().await {
+            Ok(names) => names,
+            Err(e) => {
+                tracing::info!(error = %e, "cannot list delivery streams; none removed");
+                return Ok(());
+            }
+        };
+        for name in names {
+            let Ok(tags) = admin.firehose.tags(&name).await else {
+                continue;
+            };
+            let tags: std::collections::BTreeMap<String, String> = tags.into_iter().collect();
+            if !matches(sel, &name, &tags) {
+                continue;
+            }
+            let destination = admin
+                .firehose
+                .describe(&name)
+                .await
+                .ok()
+                .and_then(|d| d.destination);
+            let r = if dry_run {
+                Ok(())
+            } else {
+                admin.firehose.delete(&name).await
+            };
+            found.push(Found {
+                kind: "delivery stream",
+                name: name.clone(),
+                outcome: outcome(dry_run, "deleted", r),
+            });
+            let Some((bucket_arn, prefix, _)) = destination else {
+                continue;
+            };
+            let bucket = bucket_arn.trim_start_matches("arn:aws:s3:::").to_string();
+            if bucket == name.to_ascii_lowercase() {
+                let r = if dry_run {
+                    Ok(())
+                } else {
+                    admin.s3.empty_and_delete_bucket(&bucket).await.map(|_| ())
+                };
+                found.push(Found {
+                    kind: "bucket",
+                    name: bucket,
+                    outcome: outcome(dry_run, "emptied and deleted", r),
+                });
+            } else if !prefix.is_empty() {
+                let r = if dry_run {
+                    Ok(())
+                } else {
+                    admin
+                        .s3
+                        .delete_objects_under(&bucket, &prefix)
+                        .await
+                        .map(|_| ())
+                };
+                found.push(Found {
+                    kind: "objects",
+                    name: format!("s3://{bucket}/{prefix}"),
+                    outcome: outcome(dry_run, "deleted", r),
+                });
+            }
+        }
+        Ok(())
     }
 }

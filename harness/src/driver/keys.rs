@@ -1,6 +1,7 @@
 //! What every driver shares: the names a run gives its resources, their tags, and the key a
 //! path creates (tagged and aliased as its destination) or names (checked, never changed).
 
+use super::cleanup::{matches, outcome, Found, Selector};
 use crate::backend::{BackendError, KmsApi, Principal};
 use crate::scenario::{PathSpec, Scenario};
 
@@ -120,4 +121,65 @@ pub(crate) async fn own_key(
             Ok((Some(arn), true, alias))
         }
     }
+}
+
+/// The keys earlier runs left: scheduled for deletion (7 days, the shortest), their aliases
+/// deleted.
+pub(crate) async fn leftovers(
+    admin: &Principal,
+    sel: &Selector,
+    dry_run: bool,
+    found: &mut Vec<Found>,
+) -> Result<(), BackendError> {
+    let aliases = admin.kms.list_aliases().await?;
+    for id in admin.kms.list_keys().await? {
+        let Ok(tags) = admin.kms.key_tags(&id).await else {
+            continue; // AWS-managed and others' keys may not be readable
+        };
+        let mine: Vec<&String> = aliases
+            .iter()
+            .filter(|(_, target)| *target == id)
+            .map(|(a, _)| a)
+            .collect();
+        let name = mine
+            .iter()
+            .find_map(|a| a.strip_prefix("alias/"))
+            .unwrap_or(&id)
+            .to_owned();
+        if !matches(sel, &name, &tags) {
+            continue;
+        }
+        let info = admin.kms.describe_key(&id).await?;
+        if info.state == "PendingDeletion" {
+            found.push(Found {
+                kind: "key",
+                name: info.arn,
+                outcome: "already pending deletion".into(),
+            });
+        } else {
+            let r = if dry_run {
+                Ok(())
+            } else {
+                admin.kms.schedule_key_deletion(&id, 7).await
+            };
+            found.push(Found {
+                kind: "key",
+                name: info.arn,
+                outcome: outcome(dry_run, "scheduled for deletion in 7 days", r),
+            });
+        }
+        for alias in mine {
+            let r = if dry_run {
+                Ok(())
+            } else {
+                admin.kms.delete_alias(alias).await
+            };
+            found.push(Found {
+                kind: "alias",
+                name: alias.clone(),
+                outcome: outcome(dry_run, "deleted", r),
+            });
+        }
+    }
+    Ok(())
 }

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::cleanup::{matches, outcome, Found, Leftovers, Selector};
 use super::keys::{existing_key, own_key, run_tags};
+use super::CREATED_BY;
 use super::{
     poll_ready, Driver, DriverError, PathCx, Provisioned, Throttling, TransportService, Waiting,
 };
@@ -276,4 +278,52 @@ pub async fn wait_for(
         },
     )
     .await
+}
+
+#[async_trait]
+impl Leftovers for KinesisDriver {
+    /// The streams earlier runs left.
+    async fn leftovers(
+        &self,
+        admin: &Principal,
+        sel: &Selector,
+        dry_run: bool,
+        found: &mut Vec<Found>,
+    ) -> Result<(), BackendError> {
+        for stream in admin.kinesis.list_streams().await? {
+            if let Selector::Prefix(p) = sel {
+                if !stream.starts_with(p.as_str()) {
+                    continue;
+                }
+            }
+            let tags = match admin.kinesis.list_tags(&stream).await {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::info!(stream, error = %e, "cannot read the stream's tags; leaving it");
+                    continue;
+                }
+            };
+            if !matches(sel, &stream, &tags) {
+                if matches!(sel, Selector::Prefix(_)) {
+                    found.push(Found {
+                        kind: "stream",
+                        name: stream,
+                        outcome: format!("skipped: not tagged {}={}", CREATED_BY.0, CREATED_BY.1),
+                    });
+                }
+                continue;
+            }
+            let r = if dry_run {
+                Ok(())
+            } else {
+                admin.kinesis.delete_stream(&stream).await
+            };
+            found.push(Found {
+                kind: "stream",
+                name: stream,
+                outcome: outcome(dry_run, "deleted", r),
+            });
+        }
+        Ok(())
+    }
 }

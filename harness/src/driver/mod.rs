@@ -13,10 +13,12 @@
 //! - the fault targets it offers ([`Driver::throttling`]);
 //! - its cost inputs: the service's own account of delivery ([`Driver::delivery`]) and which
 //!   path is the reference its overhead is measured against ([`Driver::is_reference`]);
-//! - teardown of what it made ([`Driver::teardown`]).
+//! - teardown of what it made ([`Driver::teardown`]), and what earlier runs left of its
+//!   resources, for `cleanup` ([`cleanup::Leftovers`], one per service: [`every_service`]).
 //!
 //! The key a path creates, its tags and alias are shared by every driver (`keys.rs`).
 
+pub mod cleanup;
 pub mod firehose;
 mod keys;
 pub mod kinesis;
@@ -247,6 +249,12 @@ pub fn for_path(spec: &PathSpec) -> Arc<dyn Driver> {
             Arc::new(kinesis::KinesisDriver)
         }
     }
+}
+
+/// Every service's driver, as `cleanup` asks each for what earlier runs left of its resources
+/// (a new service adds its own here).
+pub fn every_service() -> [&'static dyn cleanup::Leftovers; 2] {
+    [&kinesis::KinesisDriver, &firehose::FirehoseLeftovers]
 }
 
 /// Poll `ready` every 100 ms until it says yes (at most 5 minutes on the clock); the last state

@@ -2,7 +2,6 @@
 //! drain the consumers, collect a `RunResult`, tear down.
 
 pub mod budget;
-pub mod cleanup;
 pub mod collect;
 pub mod expect;
 pub mod lanes;
