@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use super::cleanup::{matches, outcome, Found, Leftovers, Selector};
 use super::keys::{existing_key, own_key, run_tags, slug};
 use super::{
-    poll_ready, Destination, Driver, DriverError, PathCx, Provisioned, Throttling,
+    poll_ready, Destination, Driver, DriverError, Logged, PathCx, Provisioned, Throttling,
     TransportService, Waiting,
 };
 use crate::backend::sink::firehose::{FirehoseSink, S3Source};
@@ -273,12 +273,23 @@ impl Driver for FirehoseDriver {
     }
 
     /// The delivery stream (its own encryption) and the bucket (the destination's SSE-KMS).
-    fn logged_resources(&self, _svc: &Service, p: &Provisioned) -> Vec<String> {
-        let mut arns = vec![p.stream_arn.clone().unwrap_or_default()];
+    fn logged_resources(&self, _svc: &Service, p: &Provisioned) -> Vec<Logged> {
+        let mut arns = vec![Logged {
+            arn: p.stream_arn.clone().unwrap_or_default(),
+            via: None,
+        }];
         if let Some(d) = &p.destination {
-            arns.push(crate::emulator::s3::bucket_arn(&d.bucket));
+            arns.push(Logged {
+                arn: crate::emulator::s3::bucket_arn(&d.bucket),
+                via: Some("s3"),
+            });
         }
         arns
+    }
+
+    /// The whole run: a delivery, and the KMS calls it makes, may fall after the load.
+    fn kms_window(&self, _spec: &PathSpec, _load: Duration, run_length: Duration) -> Duration {
+        run_length
     }
 
     fn is_reference(&self, spec: &PathSpec) -> bool {

@@ -12,7 +12,8 @@ use super::cleanup::{matches, outcome, Found, Leftovers, Selector};
 use super::keys::{existing_key, own_key, run_tags};
 use super::CREATED_BY;
 use super::{
-    poll_ready, Driver, DriverError, PathCx, Provisioned, Throttling, TransportService, Waiting,
+    poll_ready, Driver, DriverError, Logged, PathCx, Provisioned, Throttling, TransportService,
+    Waiting,
 };
 use crate::backend::sink::kinesis::{KinesisSink, KinesisSource};
 use crate::backend::sink::{Sink, Source};
@@ -169,8 +170,30 @@ impl Driver for KinesisDriver {
         Arc::new(KinesisSource::new(consumer.kinesis.clone(), &p.stream).starting_at(from))
     }
 
-    fn logged_resources(&self, svc: &Service, p: &Provisioned) -> Vec<String> {
-        vec![svc.control().stream_arn(&p.stream)]
+    fn logged_resources(&self, svc: &Service, p: &Provisioned) -> Vec<Logged> {
+        vec![Logged {
+            arn: svc.control().stream_arn(&p.stream),
+            via: Some("kinesis"),
+        }]
+    }
+
+    /// An envelope path's cache age (per record without one: the load), an sse-kms path's
+    /// reuse period; a plaintext path makes no calls (the whole run).
+    fn kms_window(
+        &self,
+        spec: &PathSpec,
+        measured_load: Duration,
+        run_length: Duration,
+    ) -> Duration {
+        match &spec.protection {
+            Protection::Envelope(e) => e
+                .cache
+                .as_ref()
+                .and_then(|c| c.max_age)
+                .unwrap_or(measured_load),
+            Protection::SseKms(s) => s.reuse_period,
+            Protection::Plaintext | Protection::Firehose(_) => run_length,
+        }
     }
 
     fn is_reference(&self, spec: &PathSpec) -> bool {

@@ -38,6 +38,16 @@ use crate::scenario::{PathSpec, Protection, Scenario};
 
 pub use keys::{create_key, existing_key, run_tags, stream_name, CREATED_BY};
 
+/// A resource the service's KMS calls name in its log (its ARN), and how the KMS-call table
+/// names a principal's calls made through it (`producer (via kinesis)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logged {
+    /// Its ARN, as the log gives it.
+    pub arn: String,
+    /// The service that called KMS on the principal's behalf, if the table names it.
+    pub via: Option<&'static str>,
+}
+
 /// What provisioning made, or found, for one path.
 #[derive(Debug, Clone)]
 pub struct Provisioned {
@@ -223,7 +233,17 @@ pub trait Driver: Send + Sync + Debug {
 
     /// The resources the service's KMS calls for this path name, as its log (CloudTrail's
     /// encryption context) gives them.
-    fn logged_resources(&self, svc: &Service, p: &Provisioned) -> Vec<String>;
+    fn logged_resources(&self, svc: &Service, p: &Provisioned) -> Vec<Logged>;
+
+    /// The window this path's KMS calls are counted in (`measured_load`: the scenario's
+    /// duration; `run_length`: the whole run, drain included): how often the path asks KMS
+    /// for a data key at most, so "calls per window" is the figure to compare.
+    fn kms_window(
+        &self,
+        spec: &PathSpec,
+        measured_load: Duration,
+        run_length: Duration,
+    ) -> Duration;
 
     /// Whether `spec` (a path of this service) is the reference this service's paths are
     /// measured against: the same service without encryption.

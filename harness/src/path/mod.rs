@@ -8,8 +8,15 @@ use std::time::Duration;
 
 pub use envelope_path::{Calibration, CryptoTotals, EnvelopePath, RecordFormat};
 
-use crate::backend::{BackendError, ErrorClass};
+use crate::backend::{BackendError, ErrorClass, Principal};
 use crate::result::PathKind;
+use crate::scenario::{
+    Aead, AeadBackendChoice, EnvelopeFormat, EsdkSuiteChoice, PathSpec, Protection,
+};
+use envelope::cache::CacheLimits;
+use envelope::esdk::EsdkSuite;
+use envelope::format::Suite;
+use envelope::AeadBackend;
 
 /// Why a record read back could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,6 +56,56 @@ pub enum Path {
 }
 
 impl Path {
+    /// The protection `spec` asks for, under `key` (an envelope path's), with the producer's
+    /// and the consumer's clients.
+    pub fn for_spec(
+        spec: &PathSpec,
+        key: Option<&str>,
+        producer: &Principal,
+        consumer: &Principal,
+    ) -> Path {
+        match &spec.protection {
+            Protection::Plaintext => Path::Plaintext,
+            Protection::SseKms(_) => Path::SseKms,
+            Protection::Firehose(_) => Path::Firehose,
+            Protection::Envelope(e) => {
+                let format = match e.format {
+                    EnvelopeFormat::Esdk {
+                        suite,
+                        frame_length,
+                    } => RecordFormat::Esdk {
+                        suite: esdk_suite_of(suite),
+                        frame_length,
+                    },
+                    EnvelopeFormat::Compact { aead, aead_backend } => RecordFormat::Compact(
+                        match aead {
+                            Aead::Aes256Gcm => Suite::Aes256Gcm,
+                            Aead::Chacha20Poly1305 => Suite::ChaCha20Poly1305,
+                        },
+                        match aead_backend {
+                            AeadBackendChoice::AwsLcRs => AeadBackend::AwsLc,
+                            AeadBackendChoice::RustCrypto => AeadBackend::RustCrypto,
+                        },
+                    ),
+                };
+                let cache = e.cache.as_ref().map(|c| CacheLimits {
+                    max_age: c.max_age,
+                    max_messages: c.max_messages,
+                    max_bytes: c.max_bytes,
+                    capacity: c.capacity as usize,
+                });
+                Path::Envelope(Box::new(EnvelopePath::new(
+                    format,
+                    key.unwrap_or_default().to_string(),
+                    e.encryption_context.clone(),
+                    cache,
+                    producer.kms.clone(),
+                    consumer.kms.clone(),
+                )))
+            }
+        }
+    }
+
     /// The kind of protection.
     pub fn kind(&self) -> PathKind {
         match self {
@@ -108,5 +165,13 @@ impl Path {
             Path::Plaintext | Path::SseKms | Path::Firehose => Some(limit),
             Path::Envelope(e) => e.max_plaintext_within(limit),
         }
+    }
+}
+
+/// The ESDK suite a scenario's choice names.
+pub fn esdk_suite_of(choice: EsdkSuiteChoice) -> EsdkSuite {
+    match choice {
+        EsdkSuiteChoice::CommitKey => EsdkSuite::Commit,
+        EsdkSuiteChoice::CommitKeyEcdsaP384 => EsdkSuite::CommitSign,
     }
 }

@@ -4,12 +4,14 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use crate::driver::{Driver, Logged};
 use crate::emulator::kms::KmsCallEvent;
 use crate::metrics::kms_calls::{KmsCallLog, KmsCalls, Span};
 use crate::metrics::latency::Overhead;
 use crate::metrics::resample::{self, Overheads};
 use crate::metrics::IntervalSeries;
 use crate::path::envelope::esdk::EsdkSuite;
+use crate::path::esdk_suite_of;
 use crate::result::{
     AeadBackendName, Attempts, CacheSettings, Cipher, CryptoCalibration, CryptoCost,
     EnvelopeSettings, FaultResult, FirehoseSettings, Inflation, KmsCallsResult, PathResources,
@@ -17,29 +19,9 @@ use crate::result::{
     KINESIS_MAX_RECORD_BYTES,
 };
 use crate::scenario::{
-    Aead, AeadBackendChoice, EnvelopeFormat, EnvelopeSpec, EsdkSuiteChoice, PathSpec, Protection,
-    SseKey,
+    Aead, AeadBackendChoice, EnvelopeFormat, EnvelopeSpec, PathSpec, Protection, SseKey,
 };
 use crate::workload::{sizes, PathRun};
-
-/// The window KMS calls are counted in: the envelope cache's max age, the SSE reuse period; for
-/// an envelope path that asks KMS per record (no cache, or one without an age limit), the
-/// measured load (`measured_load`, the scenario's duration), so its rate is the load's and not
-/// diluted by the drain after it; else the whole run (`run_length`: a Firehose delivery may
-/// fall after the load).
-pub fn kms_window(spec: &PathSpec, measured_load: Duration, run_length: Duration) -> Duration {
-    let w = match &spec.protection {
-        Protection::Envelope(e) => Some(
-            e.cache
-                .as_ref()
-                .and_then(|c| c.max_age)
-                .unwrap_or(measured_load),
-        ),
-        Protection::SseKms(s) => Some(s.reuse_period),
-        Protection::Plaintext | Protection::Firehose(_) => None,
-    };
-    w.unwrap_or(run_length).max(Duration::from_millis(1))
-}
 
 /// The path's settings as the result carries them.
 pub fn settings(spec: &PathSpec) -> PathSettings {
@@ -136,21 +118,16 @@ pub fn esdk_suite(e: &EnvelopeSpec) -> Option<EsdkSuite> {
     }
 }
 
-/// The ESDK suite a scenario's choice names.
-pub fn esdk_suite_of(choice: EsdkSuiteChoice) -> EsdkSuite {
-    match choice {
-        EsdkSuiteChoice::CommitKey => EsdkSuite::Commit,
-        EsdkSuiteChoice::CommitKeyEcdsaP384 => EsdkSuite::CommitSign,
-    }
-}
-
-/// How a path's KMS calls are counted: its window, the warm-up, the run's length, the quota.
-pub fn span(spec: &PathSpec, run: &PathRun, length: Duration) -> Span {
+/// How a path's KMS calls are counted: its window (its driver's), the warm-up, the run's
+/// length, the quota.
+pub fn span(driver: &dyn Driver, spec: &PathSpec, run: &PathRun, length: Duration) -> Span {
     // The rate is the load's: windows end with it (calls in the drain after it still count
     // in the totals, in windows of their own), so a long drain does not dilute it.
     let load_end = run.scenario.warmup + run.scenario.duration;
     Span {
-        window: kms_window(spec, run.scenario.duration, length),
+        window: driver
+            .kms_window(spec, run.scenario.duration, length)
+            .max(Duration::from_millis(1)),
         warmup: run.scenario.warmup,
         length: length.min(load_end),
         quota_per_sec: run.scenario.kms.quota_per_sec as f64,
@@ -175,7 +152,7 @@ fn client_calls(run: &PathRun, span: Span) -> KmsCalls {
 pub fn service_calls(
     events: &[KmsCallEvent],
     run: &PathRun,
-    arns: &[String],
+    logged: &[Logged],
     key: Option<&str>,
     context: Option<u64>,
     span: Span,
@@ -188,19 +165,19 @@ pub fn service_calls(
     // encryption context.
     let context_matches = |e: &KmsCallEvent| context.is_none_or(|c| e.context == c);
     for e in events.iter().filter(|e| e.at >= start) {
-        let ours = match &e.via_stream {
-            Some(s) => arns.contains(s),
-            None => key_matches(e) && e.principal != "admin" && context_matches(e),
+        let via = match &e.via_stream {
+            Some(s) => match logged.iter().find(|l| &l.arn == s) {
+                Some(l) => Some(l.via),
+                None => continue,
+            },
+            None if key_matches(e) && e.principal != "admin" && context_matches(e) => None,
+            None => continue,
         };
-        if ours {
-            let who = match e.via_stream.as_deref() {
-                Some(s) if s.starts_with("arn:aws:s3:") => format!("{} (via s3)", e.principal),
-                Some(s) if s.contains(":firehose:") => e.principal.clone(),
-                Some(_) => format!("{} (via kinesis)", e.principal),
-                None => e.principal.clone(),
-            };
-            log.record(&e.op, &who, &e.key_id, e.at - start);
-        }
+        let who = match via.flatten() {
+            Some(service) => format!("{} (via {service})", e.principal),
+            None => e.principal.clone(),
+        };
+        log.record(&e.op, &who, &e.key_id, e.at - start);
     }
     log.report(span)
 }
@@ -294,6 +271,8 @@ pub struct Collected<'a> {
     pub service: Option<KmsCalls>,
     /// Measured run length (load and drain).
     pub length: Duration,
+    /// How its KMS calls are counted (`span`).
+    pub span: Span,
 }
 
 /// Resamples of a run's overhead interval.
@@ -333,7 +312,7 @@ fn overhead_with_intervals(
 /// Build the path's result; `plaintext` is the plaintext path's run, if one ran.
 pub fn path_result(c: Collected<'_>, plaintext: Option<&PathRun>) -> PathResult {
     let run = c.run;
-    let client = client_calls(run, span(c.spec, run, c.length));
+    let client = client_calls(run, c.span);
     let put = run.put_latency.summary();
     let e2e = run.e2e_latency.summary();
     // Every path but the plaintext reference itself (a plaintext twin included: its overhead

@@ -392,7 +392,7 @@ fn path_runs(
                 Principal::for_role(&env.target, &env.credentials, role, obs)
             };
             let (producer, consumer) = (role(Role::Producer), role(Role::Consumer));
-            let path = setup::make_path(spec, p.key.as_deref(), &producer, &consumer);
+            let path = crate::path::Path::for_spec(spec, p.key.as_deref(), &producer, &consumer);
             let calibration = path.calibrate(&calibration_sizes(scenario), CALIBRATION_BUDGET);
             Arc::new(PathRun {
                 name: spec.name.clone(),
@@ -666,18 +666,16 @@ fn collect_all(
         .zip(made)
         .zip(drivers)
         .map(|(((run, spec), p), driver)| {
+            let span = collect::span(driver.as_ref(), spec, run, length);
             let service = match (&events, &env.service) {
-                (Some(ev), Some(svc)) => {
-                    let span = collect::span(spec, run, length);
-                    Some(collect::service_calls(
-                        ev,
-                        run,
-                        &driver.logged_resources(svc, p),
-                        p.key.as_deref(),
-                        collect::tenant_context(spec),
-                        span,
-                    ))
-                }
+                (Some(ev), Some(svc)) => Some(collect::service_calls(
+                    ev,
+                    run,
+                    &driver.logged_resources(svc, p),
+                    p.key.as_deref(),
+                    collect::tenant_context(spec),
+                    span,
+                )),
                 _ => None,
             };
             let c = collect::Collected {
@@ -685,6 +683,7 @@ fn collect_all(
                 spec,
                 service,
                 length,
+                span,
             };
             let mut r = collect::path_result(c, reference(driver).as_deref());
             r.resources = collect::resources(p);

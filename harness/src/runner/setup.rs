@@ -1,7 +1,7 @@
 //! Before the load: each path's driver provisions its destination and key (or checks the
 //! existing ones a path names). After it: what the run made removed by the drivers, and on a
 //! non-embedded endpoint the keys it made scheduled for deletion (never any other key or
-//! stream). Between: each path's [`Path`], the protection its records go through.
+//! stream). (Each path's protection, its `Path`, is `path::Path::for_spec`.)
 
 use std::sync::Arc;
 
@@ -9,62 +9,6 @@ pub use crate::driver::kinesis::wait_for;
 pub use crate::driver::{
     existing_key, run_tags, stream_name, Destination, Driver, Provisioned, CREATED_BY,
 };
-
-use crate::backend::Principal;
-use crate::path::envelope::cache::CacheLimits;
-use crate::path::envelope::format::Suite;
-use crate::path::envelope::AeadBackend;
-use crate::path::{EnvelopePath, Path, RecordFormat};
-use crate::scenario::{Aead, AeadBackendChoice, EnvelopeFormat, PathSpec, Protection};
-
-/// The path object for a spec, with its clients.
-pub fn make_path(
-    spec: &PathSpec,
-    key: Option<&str>,
-    producer: &Principal,
-    consumer: &Principal,
-) -> Path {
-    match &spec.protection {
-        Protection::Plaintext => Path::Plaintext,
-        Protection::SseKms(_) => Path::SseKms,
-        Protection::Firehose(_) => Path::Firehose,
-        Protection::Envelope(e) => {
-            let format = match e.format {
-                EnvelopeFormat::Esdk {
-                    suite,
-                    frame_length,
-                } => RecordFormat::Esdk {
-                    suite: super::collect::esdk_suite_of(suite),
-                    frame_length,
-                },
-                EnvelopeFormat::Compact { aead, aead_backend } => RecordFormat::Compact(
-                    match aead {
-                        Aead::Aes256Gcm => Suite::Aes256Gcm,
-                        Aead::Chacha20Poly1305 => Suite::ChaCha20Poly1305,
-                    },
-                    match aead_backend {
-                        AeadBackendChoice::AwsLcRs => AeadBackend::AwsLc,
-                        AeadBackendChoice::RustCrypto => AeadBackend::RustCrypto,
-                    },
-                ),
-            };
-            let cache = e.cache.as_ref().map(|c| CacheLimits {
-                max_age: c.max_age,
-                max_messages: c.max_messages,
-                max_bytes: c.max_bytes,
-                capacity: c.capacity as usize,
-            });
-            Path::Envelope(Box::new(EnvelopePath::new(
-                format,
-                key.unwrap_or_default().to_string(),
-                e.encryption_context.clone(),
-                cache,
-                producer.kms.clone(),
-                consumer.kms.clone(),
-            )))
-        }
-    }
-}
 
 /// Remove what the run made, each path's by its driver; on a non-embedded endpoint also
 /// schedule the deletion of the keys the harness created (7 days, the shortest waiting period).

@@ -151,10 +151,26 @@ async fn every_driver_provisions_puts_reads_back_describes_and_tears_down() {
             driver
                 .logged_resources(&w.svc, &p)
                 .iter()
-                .all(|r| r.starts_with("arn:aws:")),
+                .all(|r| r.arn.starts_with("arn:aws:")),
             "{}",
             spec.name
         );
+        let logged = driver.logged_resources(&w.svc, &p);
+        let arn = p.stream_arn.as_deref().expect("the destination's ARN");
+        assert!(
+            logged.iter().any(|l| l.arn == arn),
+            "{}: its destination {arn} is among {logged:?}",
+            spec.name
+        );
+        // The window its KMS calls are counted in: the reuse period (sse-kms, 5 min by
+        // default), the load (an envelope path without a cache asks per record), else the run.
+        let (load, run) = (Duration::from_secs(10), Duration::from_secs(17));
+        let window = match spec.name.as_str() {
+            "sse-kms" => Duration::from_secs(300),
+            "envelope" => load,
+            _ => run,
+        };
+        assert_eq!(driver.kms_window(spec, load, run), window, "{}", spec.name);
         assert_eq!(
             driver.is_reference(spec),
             matches!(spec.name.as_str(), "plaintext" | "fh-plain"),
