@@ -4,7 +4,7 @@
 pub mod consumer;
 pub mod context;
 pub mod pacer;
-pub mod payload;
+pub use kcb_drivers::payload;
 pub mod producer;
 pub mod retry;
 pub mod share;

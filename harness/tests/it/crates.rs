@@ -17,6 +17,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("kcb-readers", &["kcb-replay", "kcb-result"]),
     ("kcb-scenario", &["kcb-result"]),
     (
+        "kcb-drivers",
+        &["kcb-replay", "kcb-emulator", "kcb-result", "kcb-scenario"],
+    ),
+    (
         "kinesis-crypto-bench",
         &[
             "kcb-replay",
@@ -25,12 +29,18 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "kcb-emulator",
             "kcb-readers",
             "kcb-scenario",
+            "kcb-drivers",
         ],
     ),
 ];
 
 /// Every workspace crate's name and its workspace dependencies, read from the manifests.
 fn workspace_crates() -> BTreeMap<String, BTreeSet<String>> {
+    dependencies(|k| k.starts_with("kcb-"))
+}
+
+/// Every workspace crate's name and those of its (normal) dependencies `keep` keeps.
+fn dependencies(keep: impl Fn(&str) -> bool) -> BTreeMap<String, BTreeSet<String>> {
     let root = repo();
     let mut manifests = vec![root.join("harness/Cargo.toml")];
     for entry in std::fs::read_dir(root.join("crates")).expect("crates/") {
@@ -48,12 +58,7 @@ fn workspace_crates() -> BTreeMap<String, BTreeSet<String>> {
             let deps = doc
                 .get("dependencies")
                 .and_then(|d| d.as_table())
-                .map(|d| {
-                    d.keys()
-                        .filter(|k| k.starts_with("kcb-"))
-                        .cloned()
-                        .collect()
-                })
+                .map(|d| d.keys().filter(|k| keep(k)).cloned().collect())
                 .unwrap_or_default();
             (name, deps)
         })
@@ -87,6 +92,25 @@ fn the_architecture_page_names_every_crate() {
         assert!(
             page.contains(&format!("`{name}`")),
             "docs/architecture.md does not name the crate `{name}`"
+        );
+    }
+}
+
+/// The drivers' crate is the only place the AWS SDK's clients appear: no other crate may even
+/// depend on an SDK client or `aws-config` (the emulator answers them; it plugs into their
+/// HTTP layer, `aws-smithy-runtime-api`, as an in-process connector, and uses no client).
+#[test]
+fn only_the_drivers_depend_on_the_aws_sdk() {
+    let sdk = |k: &str| k.starts_with("aws-sdk-") || k == "aws-config";
+    let crates = dependencies(sdk);
+    assert!(
+        !crates["kcb-drivers"].is_empty(),
+        "the drivers use the SDK clients"
+    );
+    for (name, deps) in crates.iter().filter(|(n, _)| *n != "kcb-drivers") {
+        assert!(
+            deps.is_empty(),
+            "{name} depends on {deps:?}: SDK types belong in kcb-drivers' backend (docs/architecture.md)"
         );
     }
 }

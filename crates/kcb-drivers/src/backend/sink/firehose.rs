@@ -13,7 +13,7 @@ use super::{
     EntryFailure, OutRecord, Partition, Position, PutAck, ReadRecord, Sink, SinkInfo, Source,
 };
 use crate::backend::{BackendError, FirehoseApi, S3Api};
-use crate::workload::payload;
+use crate::payload;
 
 /// The one partition a Firehose path's source has.
 pub const PARTITION: &str = "firehose";
