@@ -207,7 +207,8 @@ fn main() -> ExitCode {
                 Some(at) if !share.is_whole() => runner::workers::run_tag(&s, at),
                 _ => runner::run_tag(&s),
             };
-            let place = runner::target::choose(&s.target, &flags, &tag);
+            let place = runner::target::choose(&s.target, &flags, &tag)
+                .only(&runner::target::roles_used(&s));
             if !flags.roles.is_empty() && !matches!(place, runner::target::Where::Aws(_)) {
                 eprintln!("error: --role: roles have their own credentials only with --target aws (or [target] kind = \"aws\"); without it the harness's principals sign");
                 return Exit::BadInput.into();

@@ -64,7 +64,8 @@ pub fn run(args: &CleanupArgs) -> ExitCode {
             return Exit::BadInput.into();
         }
     };
-    let place = target::choose(&Default::default(), &flags, "cleanup");
+    // Only the admin acts: the other roles need no credentials.
+    let place = target::choose(&Default::default(), &flags, "cleanup").only(&[Role::Admin].into());
     let rt = match crate::runner::runtime(false) {
         Ok(rt) => rt,
         Err(e) => {

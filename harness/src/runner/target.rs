@@ -1,18 +1,21 @@
 //! Before a run's first request: where it goes (the scenario's `[target]`, overridden by the
 //! command line), whether its faults may run there (destructive faults act only on keys the
 //! run creates, and off the embedded service only with `--allow-destructive`), and who each
-//! role is (STS GetCallerIdentity, printed, and checked against `--expect-account`).
+//! role the scenario gives work is (STS GetCallerIdentity, printed, and checked against
+//! `--expect-account`); a role it gives none is neither resolved nor identified.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::backend::aws::AwsSetup;
+use crate::backend::credentials::UNUSED;
 use crate::backend::{BackendError, TransportLog};
 use crate::backend::{Credentials, Identity, Observation, Principal, Role, RoleSource, Target};
 use crate::clock::SharedClock;
 use crate::fault::world::DenyRoles;
 use crate::result::{RoleResult, TargetResult};
 use crate::scenario::{
-    FaultKind, Protection, RoleCredentials, Scenario, SseKey, TargetKind, TargetSpec,
+    FaultKind, KeyPolicyChange, Protection, RoleCredentials, Scenario, SseKey, TargetKind,
+    TargetSpec,
 };
 
 /// The command line's say over the target (each overrides the scenario's `[target]`).
@@ -90,7 +93,44 @@ pub fn choose(t: &TargetSpec, flags: &TargetFlags, run_tag: &str) -> Where {
         region: flags.region.clone().or_else(|| t.region.clone()),
         roles,
         session_name: session_name(run_tag),
+        unused: Default::default(),
     })
+}
+
+impl Where {
+    /// The same place, with only the roles in `used` given credentials: on AWS the others
+    /// are neither resolved nor identified (elsewhere every role is a named principal).
+    pub fn only(self, used: &BTreeSet<Role>) -> Where {
+        match self {
+            Where::Aws(mut setup) => {
+                setup.unused = Role::ALL
+                    .into_iter()
+                    .filter(|r| !used.contains(r))
+                    .collect();
+                Where::Aws(setup)
+            }
+            other => other,
+        }
+    }
+}
+
+/// The roles a scenario gives work: the admin (provisioning, faults, teardown), the producer
+/// and the consumer (every path is put into and read back), and the resharder only for a
+/// reshard fault (or a deny or key-policy fault that names it).
+pub fn roles_used(scenario: &Scenario) -> BTreeSet<Role> {
+    let mut used: BTreeSet<Role> = [Role::Admin, Role::Producer, Role::Consumer].into();
+    for f in &scenario.faults {
+        let named = match &f.kind {
+            FaultKind::Reshard { .. } => Some(Role::Resharder),
+            FaultKind::Deny { principal, .. }
+            | FaultKind::KeyPolicy {
+                change: KeyPolicyChange::Deny { principal, .. },
+            } => Role::from_name(principal),
+            _ => None,
+        };
+        used.extend(named);
+    }
+    used
 }
 
 /// The endpoint the AWS configuration names in place of AWS's own: `AWS_ENDPOINT_URL`, as the
@@ -224,9 +264,17 @@ pub async fn identify(
     let mut roles = Vec::new();
     let mut account: Option<String> = None;
     for role in Role::ALL {
+        let source = credentials.of(role).describe();
+        if credentials.of(role).is_unused() {
+            roles.push(RoleResult {
+                role: role.name().to_owned(),
+                source,
+                arn: None,
+            });
+            continue;
+        }
         let obs = Observation::plain(role.name(), TransportLog::new(), clock.clone());
         let p = Principal::for_role(target, credentials, role, obs);
-        let source = credentials.of(role).describe();
         let id: Result<Identity, BackendError> = p.sts.caller_identity().await;
         let arn = match id {
             Ok(id) => {
@@ -381,7 +429,11 @@ pub fn describe(t: &TargetResult) -> String {
         s.push_str(&format!(
             "\n  {:<10} {}  ({})",
             r.role,
-            r.arn.as_deref().unwrap_or("identity unknown"),
+            r.arn.as_deref().unwrap_or(if r.source == UNUSED {
+                "not identified"
+            } else {
+                "identity unknown"
+            }),
             r.source
         ));
     }

@@ -16,6 +16,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::Duration;
 
+use kcb::backend::credentials::UNUSED;
 use kcb::clock::SystemClock;
 use kcb::emulator::server::Running;
 use kcb::emulator::Service;
@@ -109,8 +110,8 @@ async fn profiles_and_an_assumed_role_sign_each_role_as_its_own_principal() {
     let url = running.endpoint_url();
     let mut cmd = binary(
         &d,
-        // The chain's credentials (the environment's): what the consumer's AssumeRole and the
-        // resharder (named nowhere) sign with.
+        // The chain's credentials (the environment's): what the consumer's AssumeRole signs
+        // with.
         &[
             ("AWS_ACCESS_KEY_ID", "resharder"),
             ("AWS_SECRET_ACCESS_KEY", "resharder-secret"),
@@ -157,10 +158,8 @@ async fn profiles_and_an_assumed_role_sign_each_role_as_its_own_principal() {
         arn("producer").0,
         format!("arn:aws:iam::{ACCOUNT}:user/producer")
     );
-    assert_eq!(
-        arn("resharder").0,
-        format!("arn:aws:iam::{ACCOUNT}:user/resharder")
-    );
+    // No reshard fault: the resharder has no work, so it is neither resolved nor identified.
+    assert_eq!(arn("resharder"), (String::new(), Value::from(UNUSED)));
     let consumer = arn("consumer").0;
     assert!(
         consumer.starts_with(&format!(
@@ -217,6 +216,78 @@ async fn profiles_and_an_assumed_role_sign_each_role_as_its_own_principal() {
             "{id}"
         );
     }
+}
+
+/// Profiles for the admin, the producer and the consumer, and no default chain at all (no keys
+/// in the environment, no default profile, no instance metadata): the resharder, which no fault
+/// gives work, needs none, and the run passes; with a reshard fault it would be identified, and
+/// its missing credentials would end the run before anything is created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_the_scenario_gives_no_work_needs_no_credentials() {
+    let (svc, running) = serve().await;
+    let d = dir("unused");
+    let roles = "[target]\nkind = \"aws\"\n\
+         [target.roles.admin]\nprofile = \"kcb-admin\"\n\
+         [target.roles.producer]\nprofile = \"kcb-producer\"\n\
+         [target.roles.consumer]\nprofile = \"kcb-consumer\"\n";
+    let url = running.endpoint_url();
+    let run = |body: String, out: PathBuf| {
+        let file = scenario(&d, &body);
+        let mut cmd = binary(&d, &[]);
+        cmd.arg("run")
+            .arg(&file)
+            .args([
+                "--endpoint-url",
+                &url,
+                "--region",
+                "us-east-1",
+                "--no-progress",
+                "--out",
+            ])
+            .arg(&out);
+        output(cmd)
+    };
+    let out = d.join("out");
+    let o = run(format!("{SHORT}{roles}"), out.clone()).await;
+    assert!(o.status.success(), "{}", text(&o));
+    let r = result(&out);
+    for x in r["target"]["roles"].as_array().unwrap() {
+        let role = x["role"].as_str().unwrap();
+        if role == "resharder" {
+            assert_eq!(
+                (&x["source"], &x["arn"]),
+                (&Value::from(UNUSED), &Value::Null)
+            );
+        } else {
+            assert_eq!(
+                x["arn"],
+                format!("arn:aws:iam::{ACCOUNT}:user/{role}"),
+                "{x}"
+            );
+        }
+    }
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("resharder  not identified"),
+        "{}",
+        text(&o)
+    );
+
+    // A reshard fault gives the resharder work: without credentials for it, nothing is made.
+    let streams = svc.control().snapshot().shard_limits.len();
+    let reshard = "[[faults]]\nkind = \"reshard\"\nat = \"1s\"\naction = \"split\"\n";
+    let o = run(format!("{SHORT}{reshard}{roles}"), d.join("out2")).await;
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("the resharder role (the default credential chain) cannot be identified"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        svc.control().snapshot().shard_limits.len(),
+        streams,
+        "nothing created"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,7 @@
 //! session named after the harness and the run). Nothing here sends a request: providers
 //! resolve lazily, and the run's first call (GetCallerIdentity, per role) is what proves them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_config::meta::region::ProvideRegion as _;
 use aws_config::profile::{ProfileFileCredentialsProvider, ProfileFileRegionProvider};
@@ -27,6 +27,9 @@ pub struct AwsSetup {
     pub roles: BTreeMap<Role, RoleSource>,
     /// The STS session name for assumed roles (`kinesis-crypto-bench-<run>`).
     pub session_name: String,
+    /// The roles the command gives no work: nothing is resolved for them (no chain is asked,
+    /// so none reaches for instance metadata) and they are not identified.
+    pub unused: BTreeSet<Role>,
 }
 
 /// Why the AWS configuration cannot be used.
@@ -87,6 +90,10 @@ pub async fn load(setup: &AwsSetup) -> Result<(Target, Credentials), AwsConfigEr
         .with_region(Some(aws_config::Region::new(region.clone())));
     let mut sources = BTreeMap::new();
     for role in Role::ALL {
+        if setup.unused.contains(&role) {
+            sources.insert(role, CredentialSource::Unused(role));
+            continue;
+        }
         let how = setup.roles.get(&role).cloned().unwrap_or(RoleSource::Chain);
         let provider = match &how {
             RoleSource::Chain => base.credentials_provider(),

@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials as SdkCredentials;
 use zeroize::Zeroizing;
 
@@ -106,6 +107,9 @@ pub enum CredentialSource {
         /// The SDK's provider for them.
         provider: SharedCredentialsProvider,
     },
+    /// None: the command gives this role no work, so nothing was resolved for it (and no
+    /// chain was asked); a request signed as it fails, naming the role.
+    Unused(Role),
 }
 
 impl PartialEq for CredentialSource {
@@ -125,6 +129,7 @@ impl PartialEq for CredentialSource {
                 CredentialSource::Resolved { how: a, .. },
                 CredentialSource::Resolved { how: b, .. },
             ) => a == b,
+            (CredentialSource::Unused(a), CredentialSource::Unused(b)) => a == b,
             _ => false,
         }
     }
@@ -143,6 +148,7 @@ impl fmt::Debug for CredentialSource {
             CredentialSource::Resolved { how, .. } => {
                 f.debug_struct("Resolved").field("how", how).finish()
             }
+            CredentialSource::Unused(role) => f.debug_tuple("Unused").field(role).finish(),
         }
     }
 }
@@ -168,7 +174,13 @@ impl CredentialSource {
                 format!("static access key {access_key_id}")
             }
             CredentialSource::Resolved { how, .. } => how.to_string(),
+            CredentialSource::Unused(_) => UNUSED.to_owned(),
         }
+    }
+
+    /// Whether the command gives this role no work (nothing resolved, nothing to identify).
+    pub fn is_unused(&self) -> bool {
+        matches!(self, CredentialSource::Unused(_))
     }
 
     /// The SDK's credentials provider for this source.
@@ -185,7 +197,27 @@ impl CredentialSource {
                 "kinesis-crypto-bench",
             )),
             CredentialSource::Resolved { provider, .. } => provider.clone(),
+            CredentialSource::Unused(role) => SharedCredentialsProvider::new(NoWork(*role)),
         }
+    }
+}
+
+/// How a role the command gives no work is described (in the result's `target.roles`).
+pub const UNUSED: &str = "unused: the scenario gives this role no work";
+
+/// The credentials of a role the command gives no work: every request signed as it fails.
+#[derive(Debug)]
+struct NoWork(Role);
+
+impl ProvideCredentials for NoWork {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::ready(Err(CredentialsError::not_loaded(format!(
+            "the {} role was given no work, so no credentials were resolved for it",
+            self.0
+        ))))
     }
 }
 
@@ -259,5 +291,9 @@ mod tests {
         assert!(!format!("{all:?}").contains("s3cr3t"));
         assert_eq!(Role::from_name("resharder"), Some(Role::Resharder));
         assert_eq!(Role::from_name("mallory"), None);
+        let unused = Credentials::named_principals()
+            .with(Role::Resharder, CredentialSource::Unused(Role::Resharder));
+        assert!(unused.of(Role::Resharder).is_unused() && !unused.of(Role::Admin).is_unused());
+        assert_eq!(unused.of(Role::Resharder).describe(), UNUSED);
     }
 }
