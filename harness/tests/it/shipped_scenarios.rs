@@ -91,6 +91,42 @@ fn every_shipped_scenario_runs_balances_and_matches_the_schema() {
         assert!(dir.join("latency.hlog").exists());
         assert!(dir.join("scenario.toml").exists());
     }
+    quickstart_report_shows_the_kms_calls(&out.join("quickstart"));
+}
+
+/// The quickstart's page: a KMS row per path with its calls after the warm-up and in it, and
+/// each encrypted path made some (the quickstart's fall in the warm-up: a table without its
+/// rows, or a plot reading "no KMS calls", hid them).
+fn quickstart_report_shows_the_kms_calls(run: &Path) {
+    let page = run.join("report");
+    let status = bin()
+        .args(["report", "--out"])
+        .arg(&page)
+        .arg(run.join("result.json"))
+        .status()
+        .expect("binary runs");
+    assert_eq!(status.code(), Some(0));
+    let html = std::fs::read_to_string(page.join("index.html")).expect("index.html");
+    let text = std::fs::read_to_string(run.join("result.json")).expect("result.json");
+    let r: serde_json::Value = serde_json::from_str(&text).expect("json");
+    for p in r["paths"].as_array().expect("paths") {
+        let (name, k) = (p["name"].as_str().expect("name"), &p["kms_calls"]);
+        let (total, warmup) = (
+            k["total"].as_u64().unwrap(),
+            k["warmup_calls"].as_u64().unwrap(),
+        );
+        if matches!(p["kind"].as_str(), Some("envelope" | "sse-kms")) {
+            assert!(total + warmup > 0, "{name} made KMS calls");
+        }
+        let row = format!(
+            "<tr><td>{name}</td><td class=\"num\">{total}</td><td class=\"num\">{warmup}</td>"
+        );
+        assert!(html.contains(&row), "{name}: no KMS row {row}");
+    }
+    assert!(
+        !html.contains(">no KMS calls<"),
+        "the KMS plot says the calls it has"
+    );
 }
 
 #[test]

@@ -487,4 +487,46 @@ mod tests {
         assert!(page.pngs.is_empty());
         assert_eq!(escape("<a&\"b\">"), "&lt;a&amp;&quot;b&quot;&gt;");
     }
+
+    /// A run shorter than one reuse window whose calls all fell in the warm-up (the
+    /// quickstart's): the KMS table still has a row per path with those calls, and the plot says
+    /// in words what happened instead of "no KMS calls".
+    #[test]
+    fn calls_only_in_the_warm_up_are_shown_not_hidden() {
+        let mut r = sample_run_result();
+        r.scenario.duration_secs = 10.0;
+        for p in &mut r.paths {
+            let k = &mut p.kms_calls;
+            k.warmup_calls = k.total.min(2);
+            k.total = 0;
+            k.per_window = vec![0];
+            k.window_secs = 300.0;
+        }
+        let callers: Vec<String> = r
+            .paths
+            .iter()
+            .filter(|p| p.kms_calls.warmup_calls > 0)
+            .map(|p| p.name.clone())
+            .collect();
+        assert!(!callers.is_empty(), "the sample has paths that call KMS");
+        let table = tables::kms(&r);
+        for p in &r.paths {
+            assert!(
+                table.contains(&format!("<td>{}</td>", escape(&p.name))),
+                "{}: {table}",
+                p.name
+            );
+        }
+        let windows = series::kms_windows(&r);
+        assert_eq!(
+            windows.iter().map(|w| w.path.clone()).collect::<Vec<_>>(),
+            callers
+        );
+        let svg = crate::report::plots::kms_windows_svg(&windows).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!svg.contains("no KMS calls<"), "{svg}");
+        assert!(
+            svg.contains("2 KMS calls in the warm-up, none after it; the measured 10 s is shorter than one 5 min window"),
+            "{svg}"
+        );
+    }
 }

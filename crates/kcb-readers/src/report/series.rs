@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use hdrhistogram::Histogram;
 
+use crate::format;
 use crate::metrics::hlog::{visit_hlog_intervals, LoggedInterval};
 use crate::metrics::LatencyHistogram;
 use crate::result::{ResultError, RunResult};
@@ -402,6 +403,35 @@ pub struct KmsWindows {
     pub window_secs: f64,
     /// Requests in window `i`.
     pub per_window: Vec<u64>,
+    /// Requests during the warm-up (before the first window).
+    pub warmup_calls: u64,
+    /// The measured length of the run, seconds.
+    pub measured_secs: f64,
+}
+
+impl KmsWindows {
+    /// When there are no bars to draw (no calls after the warm-up), what to say instead: the
+    /// warm-up's calls, and a measured run shorter than one window.
+    pub fn in_words(&self) -> Option<String> {
+        if self.per_window.iter().any(|&n| n > 0) {
+            return None;
+        }
+        let warmup = match self.warmup_calls {
+            0 => "no KMS calls".to_owned(),
+            1 => "1 KMS call in the warm-up".to_owned(),
+            n => format!("{} KMS calls in the warm-up", format::count(n)),
+        };
+        let shorter = if self.measured_secs < self.window_secs {
+            format!(
+                "; the measured {} is shorter than one {} window",
+                format::secs(self.measured_secs),
+                format::secs(self.window_secs)
+            )
+        } else {
+            String::new()
+        };
+        Some(format!("{warmup}, none after it{shorter}"))
+    }
 }
 
 /// One fault's blast radius on one path's tenants (plot 4b).
@@ -438,16 +468,19 @@ pub fn blast_panels(result: &RunResult) -> Vec<BlastPanel> {
         .collect()
 }
 
-/// Every path that made KMS requests, with its requests per window.
+/// Every path that made KMS requests, in the warm-up or after it, with its requests per
+/// window (a path whose calls all fell in the warm-up is said in words: `in_words`).
 pub fn kms_windows(result: &RunResult) -> Vec<KmsWindows> {
     result
         .paths
         .iter()
-        .filter(|p| p.kms_calls.total > 0 && !p.kms_calls.per_window.is_empty())
+        .filter(|p| p.kms_calls.total + p.kms_calls.warmup_calls > 0)
         .map(|p| KmsWindows {
             path: p.name.clone(),
             window_secs: p.kms_calls.window_secs,
             per_window: p.kms_calls.per_window.clone(),
+            warmup_calls: p.kms_calls.warmup_calls,
+            measured_secs: result.scenario.duration_secs,
         })
         .collect()
 }

@@ -103,6 +103,12 @@ fn overhead(p: &PathResult) -> String {
 
 fn kms_per_window(p: &PathResult) -> String {
     let k = &p.kms_calls;
+    if k.total == 0 && k.warmup_calls > 0 {
+        return format!(
+            "0 after the warm-up ({} in it)",
+            format::count(k.warmup_calls)
+        );
+    }
     if k.total == 0 {
         return "0".to_owned();
     }
@@ -234,5 +240,12 @@ mod tests {
             "- `deny-0` (deny, 5 s to 8 s): sse-kms first error after 1.50 ms, 300 errors (KMSAccessDeniedException 300), 0 acked, 300 failed during, recovered 4.00 ms after"
         ), "{text}");
         assert_eq!(md("a|b\nc"), "a\\|b c");
+        // Calls only in the warm-up are not a bare 0.
+        let mut warm = sample_run_result();
+        let p = warm.paths.iter_mut().find(|p| p.name == "envelope");
+        let k = &mut p.expect("the sample's envelope path").kms_calls;
+        (k.total, k.warmup_calls) = (0, 2);
+        let text = render_result(&warm);
+        assert!(text.contains("| 0 after the warm-up (2 in it) |"), "{text}");
     }
 }

@@ -183,12 +183,11 @@ pub(super) fn size_overhead(series: &[crate::report::series::SizeOverhead]) -> S
     table(&["path", "plaintext", "+p50"], &rows)
 }
 
-/// KMS calls per path that made any.
+/// KMS calls, a row per path: its calls after the warm-up and in it, and who counted them.
 pub(super) fn kms(r: &RunResult) -> String {
     let rows: Vec<Vec<String>> = r
         .paths
         .iter()
-        .filter(|p| p.kms_calls.total > 0)
         .map(|p| {
             let k = &p.kms_calls;
             let ops: Vec<String> = k

@@ -367,6 +367,10 @@ pub(super) fn kms_windows<DB: DrawingBackend>(
     }
     let inner = root.titled(caption, CAPTION).map_err(e)?;
     for (area, w) in inner.split_evenly((windows.len(), 1)).iter().zip(windows) {
+        if let Some(words) = w.in_words() {
+            nothing(area, &w.path, &words)?;
+            continue;
+        }
         let colour = tags.series(&w.path);
         let n = w.per_window.len();
         let top = w.per_window.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.2;
