@@ -16,6 +16,28 @@ pub fn us(us: u64) -> String {
     format!("{} s", sig3(us as f64 / 1_000_000.0))
 }
 
+/// The fewest samples whose largest value bounds the `q` quantile from above with 97.5 %
+/// confidence (`1 - q^n >= 0.975`): with fewer, a distribution-free 95 % interval of that
+/// percentile has no upper end (at p99 the largest of 52 calls is only a guess), so the
+/// percentile is not printed. p50: 6, p99: 368, p99.9: 3,688.
+pub fn min_samples(q: f64) -> u64 {
+    (0.025f64.ln() / q.ln()).ceil() as u64
+}
+
+/// `text`, or why a percentile `q` (named `name`, e.g. "p99") of `count` samples (`noun`,
+/// e.g. "calls") is not given: "needs ≥ 368 calls (52 made)".
+pub fn enough(text: String, q: f64, count: u64, noun: &str) -> String {
+    let need = min_samples(q);
+    if count >= need {
+        return text;
+    }
+    format!(
+        "needs ≥ {} {noun} ({} made)",
+        self::count(need),
+        self::count(count)
+    )
+}
+
 /// A signed latency difference of `us` microseconds: "+270 µs", "-1.05 ms", "0 µs".
 pub fn signed_us(us: i64) -> String {
     let magnitude = self::us(us.unsigned_abs());
@@ -202,6 +224,20 @@ pub const INTERRUPTED: &str = "INTERRUPTED: the run was stopped early (Ctrl-C or
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn min_samples_is_the_fewest_whose_largest_bounds_the_quantile() {
+        for q in [0.5, 0.9, 0.99, 0.999] {
+            let n = min_samples(q);
+            let covered = |n: u64| 1.0 - q.powi(n as i32) >= 0.975;
+            assert!(covered(n) && !covered(n - 1), "q {q}: n {n}");
+        }
+        assert_eq!(enough("400 µs".into(), 0.99, 368, "calls"), "400 µs");
+        assert_eq!(
+            enough("400 µs".into(), 0.99, 52, "calls"),
+            "needs ≥ 368 calls (52 made)"
+        );
+    }
 
     #[test]
     fn binary_sizes() {

@@ -308,10 +308,13 @@ fn read_table(r: &RunResult, out: &mut String) {
 /// The read-side row of a path, for the console and the HTML page alike: name, get p50 and
 /// p99, their overheads over plaintext, and the CPU time to open one record.
 pub(crate) fn read_side_cells(p: &PathResult) -> Vec<String> {
+    // A percentile of too few calls for its interval is not printed: it says how many it needs.
+    let calls = p.get_latency_us.count;
+    let enough = |q: f64, text: String| format::enough(text, q, calls, "calls");
     let (d50, d99) = match p.get_overhead_vs_plaintext_us {
         Some(o) => (
-            format::overhead(o.p50, o.p50_ci),
-            format::overhead(o.p99, o.p99_ci),
+            enough(0.5, format::overhead(o.p50, o.p50_ci)),
+            enough(0.99, format::overhead(o.p99, o.p99_ci)),
         ),
         None => ("-".to_owned(), "-".to_owned()),
     };
@@ -323,8 +326,8 @@ pub(crate) fn read_side_cells(p: &PathResult) -> Vec<String> {
     };
     vec![
         p.name.clone(),
-        format::us(p.get_latency_us.p50),
-        format::us(p.get_latency_us.p99),
+        enough(0.5, format::us(p.get_latency_us.p50)),
+        enough(0.99, format::us(p.get_latency_us.p99)),
         d50,
         d99,
         open,
@@ -623,6 +626,20 @@ FAIL  sse-kms   kms calls per 10 s <= 1         -
         let text = render(&r);
         assert!(text.contains("Expectations: none"));
         assert!(text.contains("path       kind") || text.contains("path  kind"));
+    }
+
+    /// 52 GetRecords calls (a short run's): p50 and its overhead are printed, p99 and its
+    /// overhead say how many calls they need instead of a number.
+    #[test]
+    fn a_read_side_percentile_of_too_few_calls_says_what_it_needs() {
+        let mut r = sample_run_result();
+        let p = &mut r.paths[1];
+        p.get_latency_us.count = 52;
+        let cells = read_side_cells(p);
+        assert_eq!(cells[1], format::us(p.get_latency_us.p50));
+        assert_eq!(cells[2], "needs ≥ 368 calls (52 made)");
+        assert_eq!(cells[4], "needs ≥ 368 calls (52 made)");
+        assert!(!cells[3].starts_with("needs"), "{cells:?}");
     }
 
     #[test]
