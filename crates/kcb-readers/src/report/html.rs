@@ -348,7 +348,7 @@ fn run_section(b: &mut Builder<'_>, slug_: &str, run: &ReportRun) -> Result<(), 
             b.html,
             "<p class=\"meta\">Noise floor of this run (A/A, {} over plaintext): {}. An overhead inside it cannot be told from noise.</p>",
             crate::result::TWIN,
-            escape(&format::noise_floor(o))
+            escape(&format::noise_floor(o, r.noise_floor_records()))
         );
     }
     let overheads = series::overheads(r);

@@ -64,7 +64,7 @@ pub fn render_result(r: &RunResult) -> String {
             out,
             "Noise floor (A/A, {} over plaintext): {}\n",
             crate::result::TWIN,
-            md(&format::noise_floor(o))
+            md(&format::noise_floor(o, r.noise_floor_records()))
         );
     }
     let workers = super::workers::lines(r);

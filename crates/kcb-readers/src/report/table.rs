@@ -279,7 +279,7 @@ fn noise_floor_line(r: &RunResult, out: &mut String) {
             out,
             "Noise floor (A/A: {} over plaintext): {}",
             crate::result::TWIN,
-            format::noise_floor(o)
+            format::noise_floor(o, r.noise_floor_records())
         );
     }
 }

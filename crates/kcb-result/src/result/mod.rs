@@ -839,6 +839,17 @@ impl RunResult {
     pub fn path(&self, name: &str) -> Option<&PathResult> {
         self.paths.iter().find(|p| p.name == name)
     }
+
+    /// The records the noise floor's two plaintext paths each put (the fewer of the two): what
+    /// its percentiles are read from.
+    pub fn noise_floor_records(&self) -> u64 {
+        self.paths
+            .iter()
+            .filter(|p| p.kind == PathKind::Plaintext)
+            .map(|p| p.put_latency_us.count)
+            .min()
+            .unwrap_or(0)
+    }
 }
 
 /// `time` as RFC 3339 in UTC with millisecond precision, e.g. "2025-01-31T12:00:00.250Z".
