@@ -65,8 +65,8 @@ pub fn overhead(us: i64, ci: Option<[i64; 2]>) -> String {
 }
 
 /// A run's A/A noise floor, p50 / p99 / p99.9: "p50 within noise (±20 µs), p99 ...", each
-/// percentile only where the `records` the two plaintext paths put each are enough for it
-/// (`min_samples`): "p99.9 needs ≥ 3,688 records (2,400 made)".
+/// percentile only where the `records` the two plaintext paths measured are enough for it
+/// (`min_samples`): "p99.9 needs ≥ 3,688 records (2,000 made)".
 pub fn noise_floor(o: &crate::metrics::Overhead, records: u64) -> String {
     let at =
         |q: f64, us: i64, ci: Option<[i64; 2]>| enough(overhead(us, ci), q, records, "records");
@@ -241,7 +241,7 @@ mod tests {
             enough("400 µs".into(), 0.99, 52, "calls"),
             "needs ≥ 368 calls (52 made)"
         );
-        // The quickstart's A/A pair: 2,400 records each, too few for p99.9.
+        // The quickstart's A/A pair: 2,000 measured records each, too few for p99.9.
         let o = crate::metrics::Overhead {
             p50: 1,
             p99: -8,
@@ -251,8 +251,8 @@ mod tests {
             p999_ci: Some([-3_140, -105]),
         };
         assert_eq!(
-            noise_floor(&o, 2_400),
-            "p50 within noise (±3 µs), p99 within noise (±102 µs), p99.9 needs ≥ 3,688 records (2,400 made)"
+            noise_floor(&o, 2_000),
+            "p50 within noise (±3 µs), p99 within noise (±102 µs), p99.9 needs ≥ 3,688 records (2,000 made)"
         );
         assert!(noise_floor(&o, 3_688).ends_with("p99.9 -1.96 ms [-3.14 ms, -105 µs]"));
     }
