@@ -51,21 +51,21 @@ fn text(o: &Output) -> String {
 }
 
 /// `run FILE --target aws --endpoint-url URL --region us-east-1 --no-progress EXTRA...` with the
-/// environment's credentials `key` / `secret`.
+/// environment's credentials `key` / `secret`, or (`None`) none at all.
 async fn run_aws(
     d: &Path,
     file: &Path,
     url: &str,
-    (key, secret): (&str, &str),
+    creds: Option<(&str, &str)>,
     extra: &[&str],
 ) -> Output {
-    let mut cmd = binary(
-        d,
-        &[
+    let env: Vec<(&str, &str)> = creds.map_or_else(Vec::new, |(key, secret)| {
+        vec![
             ("AWS_ACCESS_KEY_ID", key),
             ("AWS_SECRET_ACCESS_KEY", secret),
-        ],
-    );
+        ]
+    });
+    let mut cmd = binary(d, &env);
     cmd.arg("run").arg(file).args([
         "--target",
         "aws",
@@ -231,21 +231,15 @@ async fn a_role_the_scenario_gives_no_work_needs_no_credentials() {
          [target.roles.producer]\nprofile = \"kcb-producer\"\n\
          [target.roles.consumer]\nprofile = \"kcb-consumer\"\n";
     let url = running.endpoint_url();
+    // No credentials in the environment, no default profile, no instance metadata.
     let run = |body: String, out: PathBuf| {
         let file = scenario(&d, &body);
-        let mut cmd = binary(&d, &[]);
-        cmd.arg("run")
-            .arg(&file)
-            .args([
-                "--endpoint-url",
-                &url,
-                "--region",
-                "us-east-1",
-                "--no-progress",
-                "--out",
-            ])
-            .arg(&out);
-        output(cmd)
+        let url = url.clone();
+        let d = d.clone();
+        async move {
+            let out = out.to_string_lossy().into_owned();
+            run_aws(&d, &file, &url, None, &["--out", &out]).await
+        }
     };
     let out = d.join("out");
     let o = run(format!("{SHORT}{roles}"), out.clone()).await;
@@ -301,7 +295,7 @@ async fn another_account_is_refused_before_anything_is_created() {
         &d,
         &file,
         &url,
-        admin,
+        Some(admin),
         &["--expect-account", "999999999999"],
     )
     .await;
@@ -318,7 +312,7 @@ async fn another_account_is_refused_before_anything_is_created() {
 
     // Bad credentials end the run in one line, not a retry storm.
     let before = svc.control().requests();
-    let o = run_aws(&d, &file, &url, ("mallory", "nope"), &[]).await;
+    let o = run_aws(&d, &file, &url, Some(("mallory", "nope")), &[]).await;
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("InvalidClientTokenId"), "{stderr}");
@@ -332,7 +326,7 @@ async fn another_account_is_refused_before_anything_is_created() {
     let nowhere = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let started = std::time::Instant::now();
-    let o = run_aws(&d, &file, &nowhere, admin, &[]).await;
+    let o = run_aws(&d, &file, &nowhere, Some(admin), &[]).await;
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("cannot be identified"), "{stderr}");
@@ -611,7 +605,7 @@ async fn a_deny_off_the_embedded_service_is_an_inline_policy_on_the_assumed_role
         &d,
         &file,
         &url,
-        ("admin", "admin-secret"),
+        Some(("admin", "admin-secret")),
         &[
             "--role",
             "producer=profile:kcb-producer",
