@@ -6,7 +6,9 @@
 #   1. schedule lag p50 and p99 (how late a send leaves after its intended instant);
 #   2. a known latency (100 µs, 1 ms, 10 ms) added to every PutRecord of one of two plaintext
 #      paths, read back as that path's p50 overhead;
-#   3. the A/A difference (plaintext-twin over plaintext) at p50 and p99;
+#   3. the A/A difference (plaintext-twin over plaintext) at p50 and p99, and how often its 95 %
+#      interval excludes zero, put side (PutRecord) and read side (GetRecords): an interval
+#      that covers as it says excludes zero in about 1 run of 20;
 #   4. the spread (max - min) of the envelope path's p50 overhead over the repeated runs;
 #   5. the machine's own stalls: gaps in a thread that does nothing but read the clock for 5 s
 #      (a virtual machine's host takes its cores away now and then; no send can be on time
@@ -105,6 +107,16 @@ a50 = statistics.median(abs(x) for x in aa50)
 a99 = statistics.median(abs(x) for x in aa99)
 row("A/A difference p50 (|median|)", f"{a50:.0f} µs", "<= 10 µs", a50 <= 10)
 row("A/A difference p99 (|median|)", f"{a99:.0f} µs", "<= 50 µs", a99 <= 50)
+# The A/A intervals: how many runs' 95 % intervals exclude zero (an interval that is not there,
+# because the run made too few calls for it, is counted apart).
+allowed = max(1, round(runs / 10))
+for side, key in (("put", "overhead_vs_plaintext_us"), ("read", "get_overhead_vs_plaintext_us")):
+    for q in ("p50", "p99"):
+        cis = [(path(r, "plaintext-twin").get(key) or {}).get(f"{q}_ci") for r in qs]
+        made = [c for c in cis if c]
+        out_ = sum(1 for lo, hi in made if lo > 0 or hi < 0)
+        got = f"{out_} of {len(made)}" + (f" ({runs - len(made)} without)" if len(made) < runs else "")
+        row(f"A/A {side} {q}: 95 % intervals excluding 0", got, f"<= {allowed} of {runs}", out_ <= allowed)
 env = [path(r, "envelope")["overhead_vs_plaintext_us"]["p50"] for r in qs]
 spread = max(env) - min(env)
 row(f"envelope overhead p50 spread over {runs} runs", f"{spread:.0f} µs", "<= 20 µs", spread <= 20)

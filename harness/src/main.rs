@@ -58,6 +58,11 @@ enum Command {
         /// before its first request.
         #[arg(long)]
         allow_destructive: bool,
+        /// With --target aws: do not wait for CloudTrail to count the KMS calls services make
+        /// for the run (Kinesis under SSE-KMS, Firehose, S3); those paths' calls then read
+        /// "not counted".
+        #[arg(long)]
+        no_cloudtrail: bool,
         /// Never draw a progress bar.
         #[arg(long)]
         no_progress: bool,
@@ -126,6 +131,10 @@ enum Command {
         /// and 2 MiB read a second) or `off` (never throttle: for timing the service itself).
         #[arg(long, default_value = "aws", value_parser = ["aws", "off"])]
         shard_limits: String,
+        /// How long after a KMS call CloudTrail's LookupEvents first returns it (AWS: minutes
+        /// on average; here none unless given, e.g. 30s).
+        #[arg(long, default_value = "0s")]
+        cloudtrail_delay: humantime::Duration,
     },
 }
 
@@ -150,6 +159,7 @@ fn main() -> ExitCode {
             where_to,
             expect_account,
             allow_destructive,
+            no_cloudtrail,
             no_progress,
             keep,
             worker,
@@ -225,6 +235,7 @@ fn main() -> ExitCode {
                 run_tag: Some(tag),
                 worker: share,
                 start_at,
+                no_cloudtrail,
                 ..Default::default()
             };
             match run(s, out, output.is_json(), place, options) {
@@ -252,10 +263,15 @@ fn main() -> ExitCode {
             kms_quota,
             sse_reuse_period,
             shard_limits,
+            cloudtrail_delay,
         } => match serve(
             SocketAddr::new(host, port),
-            kms_quota,
-            sse_reuse_period.into(),
+            ServiceConfig {
+                kms_quota_per_sec: kms_quota,
+                sse_reuse_period: sse_reuse_period.into(),
+                cloudtrail_delay: cloudtrail_delay.into(),
+                ..ServiceConfig::default()
+            },
             shard_limits == "off",
         ) {
             Ok(()) => ExitCode::SUCCESS,
@@ -415,23 +431,21 @@ async fn on_signals(interrupt: Arc<kcb::interrupt::Interrupt>, cleanup: String) 
     }
 }
 
-fn serve(
-    addr: SocketAddr,
-    kms_quota: f64,
-    reuse: std::time::Duration,
-    no_shard_limits: bool,
-) -> anyhow::Result<()> {
+fn serve(addr: SocketAddr, mut config: ServiceConfig, no_shard_limits: bool) -> anyhow::Result<()> {
     let rt = runner::runtime(false).context("cannot start the async runtime")?;
     rt.block_on(async move {
-        let mut config = ServiceConfig { kms_quota_per_sec: kms_quota, sse_reuse_period: reuse, ..ServiceConfig::default() };
         if no_shard_limits {
             config.shard_limits = kcb::probe::unlimited();
         }
+        let config_delay = config.cloudtrail_delay;
         let service = Service::new(config, Arc::new(SystemClock));
         let running = server::start(service, addr).await?;
         println!("kinesis-crypto-bench embedded Kinesis + KMS listening on {}", running.endpoint_url());
         if no_shard_limits {
             println!("shard limits: off (streams never throttle)");
+        }
+        if !config_delay.is_zero() {
+            println!("CloudTrail: LookupEvents returns a KMS call {} after it", humantime::format_duration(config_delay));
         }
         println!("region: us-east-1   SigV4 required; principals (access key id / secret access key):");
         for p in ["admin", "producer", "consumer", "resharder"] {

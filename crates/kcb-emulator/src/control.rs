@@ -251,6 +251,11 @@ impl<'a> Control<'a> {
         self.inner.config.write().encryption_update_delay = delay;
     }
 
+    /// Change how long after a KMS call CloudTrail's `LookupEvents` first returns it.
+    pub fn set_cloudtrail_delay(&self, delay: Duration) {
+        self.inner.config.write().cloudtrail_delay = delay;
+    }
+
     /// Change the length of a KMS "day" (deletion waiting periods).
     pub fn set_kms_day(&self, day: Duration) {
         self.inner.config.write().kms_day = day;

@@ -104,6 +104,7 @@ const ADMIN_ACTIONS: &[&str] = &[
     "s3:DeleteBucket",
     "s3:ListBucket",
     "s3:DeleteObject",
+    "cloudtrail:LookupEvents",
 ];
 
 /// Actions of the default [`RESHARDER`] principal.

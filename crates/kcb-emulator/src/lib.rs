@@ -2,6 +2,7 @@
 //! through the real SDK clients or on a loopback port. It knows nothing of scenarios.
 
 pub mod bucket;
+pub mod cloudtrail;
 pub mod control;
 pub mod firehose;
 pub mod iam;

@@ -37,6 +37,9 @@ pub struct ServiceConfig {
     pub verify_signatures: bool,
     /// Per-shard limits of new streams.
     pub shard_limits: ShardLimits,
+    /// How long after a KMS call CloudTrail's `LookupEvents` first returns it (AWS: minutes;
+    /// here none unless set).
+    pub cloudtrail_delay: Duration,
 }
 
 impl Default for ServiceConfig {
@@ -50,6 +53,7 @@ impl Default for ServiceConfig {
             encryption_update_delay: Duration::from_millis(500),
             verify_signatures: true,
             shard_limits: ShardLimits::default(),
+            cloudtrail_delay: Duration::ZERO,
         }
     }
 }
@@ -81,6 +85,8 @@ pub struct Inner {
     pub(crate) requests: std::sync::atomic::AtomicU64,
     /// Inline role policies IAM PutRolePolicy put.
     pub(crate) inline_policies: Mutex<super::iam_api::InlinePolicies>,
+    /// CloudTrail's LookupEvents quota (2 requests a second per account and Region).
+    pub(crate) cloudtrail_quota: Mutex<super::bucket::TokenBucket>,
 }
 
 /// Latency added to each KMS operation the service performs (direct or on a caller's behalf):
@@ -315,6 +321,9 @@ impl Service {
                 sessions: Mutex::new(Sessions::default()),
                 requests: std::sync::atomic::AtomicU64::new(0),
                 inline_policies: Mutex::new(Default::default()),
+                cloudtrail_quota: Mutex::new(super::bucket::TokenBucket::per_second(
+                    super::cloudtrail::LOOKUPS_PER_SEC,
+                )),
             }),
         }
     }
@@ -393,6 +402,7 @@ impl Service {
             )
         })?;
         let caller = self.authenticate(&parts, &body).map_err(auth_error)?;
+        super::kms::request_caller(&caller.principal, &caller.arn);
         let ctx = Ctx {
             svc: &self.inner,
             principal: &caller.principal,
@@ -402,6 +412,7 @@ impl Service {
             "Kinesis_20131202" => super::kinesis::ops::handle(op, &body, &ctx),
             "TrentService" => super::kms::ops::handle(op, &body, &ctx),
             "Firehose_20150804" => super::firehose::ops::handle(op, &body, &ctx),
+            "CloudTrail_20131101" => super::cloudtrail::handle(op, &body, &ctx),
             _ => Err(ApiError::new(
                 "UnknownOperationException",
                 format!("unknown target {target}"),
@@ -436,13 +447,16 @@ impl Service {
             body,
         };
         match caller {
-            Ok(caller) => super::s3::ops::handle(
-                &self.inner,
-                &caller.principal,
-                req,
-                self.inner.clock.now(),
-                &id,
-            ),
+            Ok(caller) => {
+                super::kms::request_caller(&caller.principal, &caller.arn);
+                super::s3::ops::handle(
+                    &self.inner,
+                    &caller.principal,
+                    req,
+                    self.inner.clock.now(),
+                    &id,
+                )
+            }
             Err(e) => http::Response::builder()
                 .status(e.status)
                 .header("content-type", "application/xml")

@@ -422,6 +422,10 @@ pub struct CacheSpec {
     pub max_bytes: Option<u64>,
     /// Cache entries (1..=100,000).
     pub capacity: u32,
+    /// Sends that miss while a KMS call for the cache is in flight wait for its key (one
+    /// call), instead of each making its own as the AWS Encryption SDK's caching CMM does
+    /// (the default, false).
+    pub single_flight: bool,
 }
 
 /// Kinesis server-side encryption settings.
@@ -774,6 +778,7 @@ mod tests {
             max_messages: None,
             max_bytes: Some(1),
             capacity: 100,
+            single_flight: false,
         };
         assert_eq!(env.cache, Some(cache));
         let sse = SseKmsSpec {
@@ -866,6 +871,8 @@ mod tests {
             (plus("[[paths]]\nkind = \"firehose\"\nstream = \"s\"\n"), "x.toml:10: paths[1].stream", "the run makes the path's delivery stream"),
             (plus("[[paths]]\nkind = \"sse-kms\"\nbuffer_size_mib = 1\n"), "x.toml:10: paths[1].buffer_size_mib", "belongs to kind \"firehose\""),
             (plus("[[paths]]\nkind = \"plaintext\"\n"), "x.toml:8: paths[1].name", "unique `name`"),
+            (plus("[target]\ncloudtrail_wait = \"5m\"\n"), "x.toml:9: target.cloudtrail_wait", "only with kind = \"aws\""),
+            (plus("[target]\nkind = \"aws\"\ncloudtrail_wait = \"3h\"\n"), "x.toml:10: target.cloudtrail_wait", "between 1s and 2h"),
             (plus("[control]\nplaintext_twin = true\n[[paths]]\nkind = \"envelope\"\nname = \"plaintext-twin\"\n"), "x.toml:9: control.plaintext_twin", "already is; rename that path"),
             (with("kind = \"plaintext\"", "kind = \"envelope\"\n[control]\nplaintext_twin = true"), "x.toml:9: control.plaintext_twin", "add a [[paths]] entry with kind = \"plaintext\""),
             (plus("[output]\ninterval = \"10ms\"\n"), "x.toml:9: output.interval", "between 100ms and 1m"),

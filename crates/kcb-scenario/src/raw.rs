@@ -151,6 +151,8 @@ pub(crate) struct RawTarget {
     pub expect_account: Option<String>,
     /// `[target.roles.<role>]`: each role's credentials.
     pub roles: Option<BTreeMap<String, RawRole>>,
+    /// How long after the load the run waits for CloudTrail to deliver its KMS events.
+    pub cloudtrail_wait: Option<RawDuration>,
 }
 
 /// `[target.roles.<role>]`: a profile, or a role to assume.
@@ -311,6 +313,8 @@ pub(crate) struct RawCache {
     pub max_bytes: Option<i64>,
     /// Cache entries.
     pub capacity: Option<i64>,
+    /// Misses wait for one KMS call in flight instead of each making its own.
+    pub single_flight: Option<bool>,
 }
 
 /// `[kms]`.

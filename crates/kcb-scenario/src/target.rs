@@ -3,6 +3,7 @@
 //! a role to assume). Pure data: nothing is resolved or contacted here.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::Serialize;
 use strum::{EnumString, IntoStaticStr, VariantNames};
@@ -45,7 +46,7 @@ pub enum RoleCredentials {
 }
 
 /// `[target]`, validated.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TargetSpec {
     /// Where the run goes.
     pub kind: TargetKind,
@@ -57,7 +58,34 @@ pub struct TargetSpec {
     pub expect_account: Option<String>,
     /// Each named role's credentials, by role name (the rest use the default chain).
     pub roles: BTreeMap<String, RoleCredentials>,
+    /// On AWS, how long after the load the run waits at most for CloudTrail to deliver the
+    /// KMS events it counts the services' calls from.
+    pub cloudtrail_wait: Duration,
 }
+
+impl Default for TargetSpec {
+    fn default() -> Self {
+        Self {
+            kind: TargetKind::default(),
+            region: None,
+            endpoint_url: None,
+            expect_account: None,
+            roles: BTreeMap::new(),
+            cloudtrail_wait: DEFAULT_CLOUDTRAIL_WAIT,
+        }
+    }
+}
+
+/// CloudTrail delivers an event about 5 minutes after the call on average, with no bound
+/// (CloudTrail user guide): a run waits three times that at most, and stops sooner once a
+/// call it made after the load has been delivered.
+pub const DEFAULT_CLOUDTRAIL_WAIT: Duration = Duration::from_secs(15 * 60);
+/// `cloudtrail_wait`'s range and default.
+const CLOUDTRAIL_WAIT: super::validate::Durs = super::validate::durs(
+    Duration::from_secs(1),
+    Duration::from_secs(2 * 3600),
+    DEFAULT_CLOUDTRAIL_WAIT,
+);
 
 /// Validate `[target]`.
 pub(crate) fn target(field: &FieldPath, raw: &RawTarget) -> R<TargetSpec> {
@@ -88,8 +116,18 @@ pub(crate) fn target(field: &FieldPath, raw: &RawTarget) -> R<TargetSpec> {
         }
         roles.insert(name.clone(), role(&at, r)?);
     }
-    if kind == TargetKind::Embedded && (!roles.is_empty() || region.is_some()) {
-        let key = if roles.is_empty() { "region" } else { "roles" };
+    let cloudtrail_wait =
+        CLOUDTRAIL_WAIT.get(&field.key("cloudtrail_wait"), raw.cloudtrail_wait.as_ref())?;
+    if kind == TargetKind::Embedded
+        && (!roles.is_empty() || region.is_some() || raw.cloudtrail_wait.is_some())
+    {
+        let key = if !roles.is_empty() {
+            "roles"
+        } else if region.is_some() {
+            "region"
+        } else {
+            "cloudtrail_wait"
+        };
         return Err(Problem::new(
             &field.key(key),
             "only with kind = \"aws\" (the embedded service has one region and signs as the harness's principals); set kind = \"aws\" or remove it",
@@ -101,6 +139,7 @@ pub(crate) fn target(field: &FieldPath, raw: &RawTarget) -> R<TargetSpec> {
         endpoint_url,
         expect_account,
         roles,
+        cloudtrail_wait,
     })
 }
 

@@ -71,14 +71,14 @@ pub(super) const fn ints(lo: i64, hi: i64, default: i64, unit: &'static str) -> 
 }
 
 /// A duration field's valid range (inclusive) and default.
-struct Durs {
+pub(super) struct Durs {
     lo: Duration,
     hi: Duration,
     default: Duration,
 }
 
 /// A duration field's rule: `lo..=hi` and the default when absent.
-const fn durs(lo: Duration, hi: Duration, default: Duration) -> Durs {
+pub(super) const fn durs(lo: Duration, hi: Duration, default: Duration) -> Durs {
     Durs { lo, hi, default }
 }
 
@@ -680,6 +680,7 @@ fn cache(field: &FieldPath, c: &RawCache) -> R<CacheSpec> {
         max_messages,
         max_bytes,
         capacity,
+        single_flight: c.single_flight.unwrap_or(false),
     })
 }
 
@@ -809,7 +810,7 @@ impl Durs {
     }
 
     /// `raw` checked, or the default when the key is absent.
-    fn get(&self, field: &FieldPath, raw: Option<&RawDuration>) -> R<Duration> {
+    pub(super) fn get(&self, field: &FieldPath, raw: Option<&RawDuration>) -> R<Duration> {
         raw.map_or(Ok(self.default), |r| self.check(field, r))
     }
 }

@@ -86,7 +86,25 @@ fn kms_result(parts: &[&PathResult]) -> KmsCallsResult {
     let keys = parts
         .first()
         .map_or(0, |p| p.kms_calls.customer_managed_keys);
-    KmsCallsResult::new(kms_calls(&client), service.map(|s| kms_calls(&s)), keys)
+    let mut merged = KmsCallsResult::new(kms_calls(&client), service.map(|s| kms_calls(&s)), keys);
+    // The parts' source, when they agree (a worker's CloudTrail count is never summed: workers
+    // do not look it up); one part not counted leaves the whole not counted.
+    if let Some(first) = parts.first() {
+        if parts
+            .iter()
+            .all(|p| p.kms_calls.counted_by == first.kms_calls.counted_by)
+        {
+            merged.counted_by = first.kms_calls.counted_by.clone();
+        }
+    }
+    if let Some(why) = parts.iter().find_map(|p| p.kms_calls.not_counted.clone()) {
+        merged = merged.uncounted(why);
+    }
+    merged.cache_concurrent_misses = parts
+        .iter()
+        .filter_map(|p| p.kms_calls.cache_concurrent_misses)
+        .reduce(|a, b| a + b);
+    merged
 }
 
 fn ledger(parts: &[&PathResult]) -> Ledger {

@@ -7,6 +7,7 @@
 //! encryption materials (each record without a cache; each cached data key with one) and adds
 //! its public key to the encryption context before asking KMS for the data key, so KMS binds it.
 
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -84,10 +85,45 @@ pub struct EnvelopePath {
     /// The first encrypted data key, which fixes every record's length from then on.
     first_edk: Mutex<Option<EncryptedDataKey>>,
     crypto: Mutex<CryptoTotals>,
-    /// With a cache, one KMS fetch at a time per direction: producers (or consumers) that miss
-    /// together wait for the first one's key instead of each calling KMS.
+    /// With a single-flight cache, one KMS fetch at a time per direction: producers (or
+    /// consumers) that miss together wait for the first one's key instead of each calling KMS.
+    single_flight: bool,
     fetching_encrypt: tokio::sync::Mutex<()>,
     fetching_decrypt: tokio::sync::Mutex<()>,
+    /// KMS fetches for the cache in flight, per direction.
+    in_flight: [AtomicU32; 2],
+    /// Cache misses that met a fetch in flight: single-flight, those that then found its key
+    /// (a call saved); otherwise those that made a call of their own (a call it would save).
+    concurrent_misses: AtomicU64,
+}
+
+/// One KMS fetch for the cache in flight, until dropped; says whether another was already.
+struct Fetching<'a>(&'a AtomicU32);
+
+impl<'a> Fetching<'a> {
+    fn start(count: &'a AtomicU32) -> (Self, bool) {
+        let before = count.fetch_add(1, Ordering::Relaxed);
+        (Self(count), before > 0)
+    }
+}
+
+impl Drop for Fetching<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// What a miss holds while it fetches: its place among the fetches in flight and, single-flight,
+/// its turn.
+struct Fetch<'a> {
+    _fetching: Fetching<'a>,
+    _turn: Option<tokio::sync::MutexGuard<'a, ()>>,
+}
+
+/// A cache's answer: its entry, or the fetch to make.
+enum Cached<'a, T> {
+    Hit(T),
+    Miss(Fetch<'a>),
 }
 
 /// CPU time spent sealing and opening records (the record format and its AEAD; KMS calls
@@ -160,9 +196,30 @@ impl EnvelopePath {
             decrypt_cache: cache.map(|l| Mutex::new(DecryptCache::new(l))),
             first_edk: Mutex::new(None),
             crypto: Mutex::new(CryptoTotals::default()),
+            single_flight: false,
             fetching_encrypt: tokio::sync::Mutex::new(()),
             fetching_decrypt: tokio::sync::Mutex::new(()),
+            in_flight: [AtomicU32::new(0), AtomicU32::new(0)],
+            concurrent_misses: AtomicU64::new(0),
         }
+    }
+
+    /// With a cache: misses wait for one KMS call in flight (`true`), or each makes its own,
+    /// as the AWS Encryption SDK's caching CMM does (`false`, the default).
+    pub fn single_flight(mut self, on: bool) -> Self {
+        self.single_flight = on;
+        self
+    }
+
+    /// Whether the path has a data-key cache.
+    pub fn cached(&self) -> bool {
+        self.encrypt_cache.is_some()
+    }
+
+    /// Cache misses that met a KMS call for the cache in flight: single-flight, the calls it
+    /// saved; otherwise, the calls it would save.
+    pub fn concurrent_misses(&self) -> u64 {
+        self.concurrent_misses.load(Ordering::Relaxed)
     }
 
     /// AEAD time and bytes so far.
@@ -328,18 +385,44 @@ impl EnvelopePath {
         }
     }
 
-    async fn materials(&self, len: u64, now: Duration) -> Result<Arc<Materials>, BackendError> {
-        let _single = match &self.encrypt_cache {
-            Some(cache) => {
-                if let Some(k) = cache.lock().get(&self.context, len, now) {
-                    return Ok(k);
-                }
-                let guard = self.fetching_encrypt.lock().await;
-                if let Some(k) = cache.lock().get(&self.context, len, now) {
-                    return Ok(k);
-                }
-                Some(guard)
+    /// A look in a cache (`direction` 0: the producers', 1: the consumers'): its entry, or, on
+    /// a miss, the fetch this caller is to make. Single-flight, a miss first waits its turn and
+    /// looks again (an entry then is a call saved); otherwise a miss that meets a fetch in
+    /// flight is a call single-flight would save.
+    async fn miss<T>(&self, direction: usize, get: impl Fn() -> Option<T>) -> Cached<'_, T> {
+        if let Some(hit) = get() {
+            return Cached::Hit(hit);
+        }
+        let (fetching, met) = Fetching::start(&self.in_flight[direction]);
+        let turn = if self.single_flight {
+            let lock = [&self.fetching_encrypt, &self.fetching_decrypt][direction];
+            let turn = lock.lock().await;
+            if let Some(hit) = get() {
+                self.concurrent_misses.fetch_add(1, Ordering::Relaxed);
+                return Cached::Hit(hit);
             }
+            Some(turn)
+        } else {
+            if met {
+                self.concurrent_misses.fetch_add(1, Ordering::Relaxed);
+            }
+            None
+        };
+        Cached::Miss(Fetch {
+            _fetching: fetching,
+            _turn: turn,
+        })
+    }
+
+    async fn materials(&self, len: u64, now: Duration) -> Result<Arc<Materials>, BackendError> {
+        let _fetch = match &self.encrypt_cache {
+            Some(cache) => match self
+                .miss(0, || cache.lock().get(&self.context, len, now))
+                .await
+            {
+                Cached::Hit(k) => return Ok(k),
+                Cached::Miss(fetch) => Some(fetch),
+            },
             None => None,
         };
         let signer = if self.signs() {
@@ -398,17 +481,14 @@ impl EnvelopePath {
         context: &EncryptionContext,
         now: Duration,
     ) -> Result<Arc<Zeroizing<[u8; 32]>>, OpenError> {
-        let _single = match &self.decrypt_cache {
-            Some(cache) => {
-                if let Some(k) = cache.lock().get(&edk.ciphertext, now) {
-                    return Ok(k);
-                }
-                let guard = self.fetching_decrypt.lock().await;
-                if let Some(k) = cache.lock().get(&edk.ciphertext, now) {
-                    return Ok(k);
-                }
-                Some(guard)
-            }
+        let _fetch = match &self.decrypt_cache {
+            Some(cache) => match self
+                .miss(1, || cache.lock().get(&edk.ciphertext, now))
+                .await
+            {
+                Cached::Hit(k) => return Ok(k),
+                Cached::Miss(fetch) => Some(fetch),
+            },
             None => None,
         };
         let key = self

@@ -94,15 +94,28 @@ impl Path {
                     max_bytes: c.max_bytes,
                     capacity: c.capacity as usize,
                 });
-                Path::Envelope(Box::new(EnvelopePath::new(
-                    format,
-                    key.unwrap_or_default().to_string(),
-                    e.encryption_context.clone(),
-                    cache,
-                    producer.kms.clone(),
-                    consumer.kms.clone(),
-                )))
+                let single_flight = e.cache.as_ref().is_some_and(|c| c.single_flight);
+                Path::Envelope(Box::new(
+                    EnvelopePath::new(
+                        format,
+                        key.unwrap_or_default().to_string(),
+                        e.encryption_context.clone(),
+                        cache,
+                        producer.kms.clone(),
+                        consumer.kms.clone(),
+                    )
+                    .single_flight(single_flight),
+                ))
             }
+        }
+    }
+
+    /// An envelope path with a data-key cache: its misses that met a KMS call in flight
+    /// ([`EnvelopePath::concurrent_misses`]); `None` without a cache.
+    pub fn cache_concurrent_misses(&self) -> Option<u64> {
+        match self {
+            Path::Envelope(e) if e.cached() => Some(e.concurrent_misses()),
+            _ => None,
         }
     }
 

@@ -66,6 +66,7 @@ pub fn settings(spec: &PathSpec) -> PathSettings {
                 max_messages: c.max_messages,
                 max_bytes: c.max_bytes,
                 capacity: c.capacity,
+                single_flight: c.single_flight,
             }),
         }),
         Protection::SseKms(s) => PathSettings::SseKms(SseSettings {
@@ -147,18 +148,34 @@ fn client_calls(run: &PathRun, span: Span) -> KmsCalls {
     log.report(span)
 }
 
+/// Whose KMS log a run's events come from.
+#[derive(Debug, Clone, Copy)]
+pub struct LogSource<'a> {
+    /// The admin as the log names it: its calls are the run's administration, not a path's.
+    pub admin: &'a str,
+    /// The log's times are whole seconds (CloudTrail's): a call in the second the load
+    /// started in is the load's.
+    pub whole_seconds: bool,
+}
+
 /// The service's own count of the calls this path caused: on its stream's behalf, or direct on
-/// its key, from the run's start.
+/// its key (`key`, with the path's encryption `context` where several paths share it) by
+/// anyone but the admin, from the run's start.
 pub fn service_calls(
     events: &[KmsCallEvent],
     run: &PathRun,
     logged: &[Logged],
-    key: Option<&str>,
-    context: Option<u64>,
+    (key, context): (Option<&str>, Option<u64>),
+    source: LogSource<'_>,
     span: Span,
 ) -> KmsCalls {
     let log = KmsCallLog::new();
-    let start = run.clock.start();
+    let admin = source.admin;
+    let start = if source.whole_seconds {
+        Duration::from_secs(run.clock.start().as_secs())
+    } else {
+        run.clock.start()
+    };
     let key_matches =
         |e: &KmsCallEvent| key.is_some_and(|k| !e.key_id.is_empty() && k.ends_with(&e.key_id));
     // A key several paths share (tenants): each path's own calls are those made with its
@@ -170,14 +187,14 @@ pub fn service_calls(
                 Some(l) => Some(l.via),
                 None => continue,
             },
-            None if key_matches(e) && e.principal != "admin" && context_matches(e) => None,
+            None if key_matches(e) && e.principal != admin && context_matches(e) => None,
             None => continue,
         };
         let who = match via.flatten() {
             Some(service) => format!("{} (via {service})", e.principal),
             None => e.principal.clone(),
         };
-        log.record(&e.op, &who, &e.key_id, e.at - start);
+        log.record(&e.op, &who, &e.key_id, e.at.saturating_sub(start));
     }
     log.report(span)
 }
@@ -343,7 +360,10 @@ pub fn path_result(c: Collected<'_>, plaintext: Option<&PathRun>) -> PathResult 
         overhead_vs_plaintext_us: overhead,
         get_latency_us: get.map(|g| g.summary()).unwrap_or_default(),
         get_overhead_vs_plaintext_us: get_overhead,
-        kms_calls: KmsCallsResult::new(client, c.service, billed_keys(c.spec)),
+        kms_calls: KmsCallsResult {
+            cache_concurrent_misses: run.path.cache_concurrent_misses(),
+            ..KmsCallsResult::new(client, c.service, billed_keys(c.spec))
+        },
         inflation: inflation(run),
         errors: run.errors.lock().clone(),
         attempts: attempts(run),

@@ -22,8 +22,9 @@ pub fn measure(metric: &Metric, p: &PathResult, run: &RunResult) -> Option<f64> 
         Metric::E2eP99Us => p.e2e_latency_us.p99 as f64,
         Metric::OverheadP50Us => p.overhead_vs_plaintext_us.as_ref()?.p50 as f64,
         Metric::OverheadP99Us => p.overhead_vs_plaintext_us.as_ref()?.p99 as f64,
-        Metric::KmsCallsPerWindow => p.kms_calls.calls_per_window,
-        Metric::KmsCallsTotal => p.kms_calls.total as f64,
+        // Calls that could not be counted are not measured (never 0).
+        Metric::KmsCallsPerWindow => counted(p)?.calls_per_window,
+        Metric::KmsCallsTotal => counted(p)?.total as f64,
         Metric::InflationRatio => p.inflation.ratio,
         Metric::OverheadBytes => p.inflation.overhead_bytes,
         Metric::ErrorsTotal => p.errors.values().sum::<u64>() as f64,
@@ -47,6 +48,11 @@ pub fn measure(metric: &Metric, p: &PathResult, run: &RunResult) -> Option<f64> 
             }
         }
     })
+}
+
+/// A path's KMS calls, if they could be counted.
+fn counted(p: &PathResult) -> Option<&crate::result::KmsCallsResult> {
+    p.kms_calls.not_counted.is_none().then_some(&p.kms_calls)
 }
 
 /// Evaluate every expectation on every path it applies to. A metric with no value fails on a

@@ -9,6 +9,7 @@ pub mod output;
 mod phases;
 pub mod setup;
 pub mod target;
+pub mod trail;
 pub mod workers;
 
 use std::collections::{BTreeMap, HashMap};
@@ -100,6 +101,9 @@ pub struct RunEnv {
     pub worker: WorkerShare,
     /// The common start every worker waits for (`--start-at`, or the scenario's `start_at`).
     pub start_at: Option<SystemTime>,
+    /// Whether the services' KMS calls are counted from CloudTrail (on AWS), and how long the
+    /// run waits for them.
+    pub cloudtrail: trail::CloudTrail,
 }
 
 /// How a run is carried out, beyond its scenario and target.
@@ -127,6 +131,8 @@ pub struct RunOptions {
     pub worker: WorkerShare,
     /// The common start to wait for (`--start-at`; else the scenario's `start_at`).
     pub start_at: Option<SystemTime>,
+    /// On AWS, do not look the services' KMS calls up in CloudTrail (`--no-cloudtrail`).
+    pub no_cloudtrail: bool,
 }
 
 impl RunEnv {
@@ -185,6 +191,12 @@ pub async fn run_scenario_with(
         Arc::new(crate::clock::SystemClock)
     };
     let mut credentials = Credentials::named_principals();
+    let cloudtrail = match (&options.aws, options.no_cloudtrail) {
+        (None, _) => trail::CloudTrail::Off,
+        (Some(_), true) => trail::CloudTrail::Skipped,
+        (Some(_), false) if !options.worker.is_whole() => trail::CloudTrail::Worker,
+        (Some(_), false) => trail::CloudTrail::Wait(scenario.target.cloudtrail_wait),
+    };
     let (target, service) = match (options.aws, endpoint) {
         (Some(setup), _) => {
             let (target, creds) = crate::backend::aws::load(&setup)
@@ -232,6 +244,7 @@ pub async fn run_scenario_with(
             run_tag: tag,
             worker: options.worker,
             start_at,
+            cloudtrail,
         },
     )
     .await
@@ -627,7 +640,15 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
     let made = phases::provision(&scenario, &env).await?;
     let start = phases::start(&scenario, &env, &made).await;
     let loaded = phases::load(&scenario, &env, &made, &start, targeted.denies).await;
-    let result = phases::collect(&scenario, &env, &made, &start, &loaded, began, targeted.who);
+    let trail = phases::trail(&env, &start, &targeted.who).await;
+    let result = phases::collect(
+        &scenario,
+        &env,
+        (&made, &start, &loaded),
+        trail,
+        began,
+        targeted.who,
+    );
     let kept = phases::teardown(&env, made).await;
     Ok(RunOutput {
         result: result?,
@@ -639,6 +660,46 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
     })
 }
 
+/// The KMS log a run's service calls are counted from.
+enum ServiceLog {
+    /// Read: its events, the admin as it names it, whether it was CloudTrail's.
+    Read {
+        events: Vec<crate::emulator::kms::KmsCallEvent>,
+        admin: String,
+        cloudtrail: bool,
+    },
+    /// Not read, and why: a path a service calls KMS for is not counted.
+    Unread(String),
+}
+
+/// The embedded service's KMS log, CloudTrail's, or why there is none.
+fn service_log(env: &RunEnv, trail: Option<trail::Trail>) -> ServiceLog {
+    if let Some(svc) = &env.service {
+        return ServiceLog::Read {
+            events: svc.control().kms_calls(),
+            admin: crate::emulator::iam::ADMIN.to_owned(),
+            cloudtrail: false,
+        };
+    }
+    match (trail, env.cloudtrail) {
+        (Some(trail::Trail::Counted { events, admin, .. }), _) => ServiceLog::Read {
+            events,
+            admin,
+            cloudtrail: true,
+        },
+        (Some(trail::Trail::NotCounted(why)), _) => ServiceLog::Unread(why),
+        (None, trail::CloudTrail::Skipped) => {
+            ServiceLog::Unread("CloudTrail was not looked up (--no-cloudtrail)".into())
+        }
+        (None, trail::CloudTrail::Worker) => ServiceLog::Unread(
+            "a worker of a run split across machines does not look CloudTrail up (its count is the whole run's)".into(),
+        ),
+        (None, _) => ServiceLog::Unread(
+            "the endpoint's own KMS log is not read (only the embedded service's, and CloudTrail's with --target aws)".into(),
+        ),
+    }
+}
+
 fn collect_all(
     scenario: &Scenario,
     env: &RunEnv,
@@ -646,9 +707,9 @@ fn collect_all(
     (drivers, made): (&[Arc<dyn Driver>], &[Provisioned]),
     length: Duration,
     (started, wall): (SystemTime, Duration),
-    target: crate::result::TargetResult,
+    (target, trail): (crate::result::TargetResult, Option<trail::Trail>),
 ) -> RunResult {
-    let events = env.service.as_ref().map(|s| s.control().kms_calls());
+    let log = service_log(env, trail);
     // A path's reference: the first path of its service without encryption (its driver says
     // which that is).
     let reference = |d: &Arc<dyn Driver>| {
@@ -667,16 +728,23 @@ fn collect_all(
         .zip(drivers)
         .map(|(((run, spec), p), driver)| {
             let span = collect::span(driver.as_ref(), spec, run, length);
-            let service = match (&events, &env.service) {
-                (Some(ev), Some(svc)) => Some(collect::service_calls(
-                    ev,
+            let service = match &log {
+                ServiceLog::Read {
+                    events,
+                    admin,
+                    cloudtrail,
+                } => Some(collect::service_calls(
+                    events,
                     run,
-                    &driver.logged_resources(svc, p),
-                    p.key.as_deref(),
-                    collect::tenant_context(spec),
+                    &driver.logged_resources(p),
+                    (p.key.as_deref(), collect::tenant_context(spec)),
+                    collect::LogSource {
+                        admin,
+                        whole_seconds: *cloudtrail,
+                    },
                     span,
                 )),
-                _ => None,
+                ServiceLog::Unread(_) => None,
             };
             let c = collect::Collected {
                 run,
@@ -686,6 +754,17 @@ fn collect_all(
                 span,
             };
             let mut r = collect::path_result(c, reference(driver).as_deref());
+            match &log {
+                ServiceLog::Read {
+                    cloudtrail: true, ..
+                } => {
+                    r.kms_calls = r.kms_calls.from_cloudtrail();
+                }
+                ServiceLog::Unread(why) if driver.service_calls_kms(spec) => {
+                    r.kms_calls = r.kms_calls.uncounted(why.clone());
+                }
+                _ => {}
+            }
             r.resources = collect::resources(p);
             r.firehose = run
                 .delayed_after

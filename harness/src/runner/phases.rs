@@ -178,14 +178,46 @@ pub(super) async fn load(
     }
 }
 
+/// CloudTrail (on AWS): the KMS calls services made for the run, once AWS has delivered them;
+/// `None` where the run does not look (the embedded service has its own log).
+pub(super) async fn trail(
+    env: &RunEnv,
+    s: &Started,
+    who: &TargetResult,
+) -> Option<super::trail::Trail> {
+    let super::trail::CloudTrail::Wait(wait) = env.cloudtrail else {
+        return None;
+    };
+    eprintln!(
+        "counting the services' KMS calls from CloudTrail: waiting up to {} for AWS to deliver them ([target] cloudtrail_wait; --no-cloudtrail skips it)",
+        humantime::format_duration(wait)
+    );
+    let trail = super::trail::count(&env.admin(), who, s.load_started, wait).await;
+    match &trail {
+        super::trail::Trail::Counted {
+            events,
+            waited,
+            lookups,
+            ..
+        } => eprintln!(
+            "CloudTrail: {} KMS events from the load's start, delivered after {:.0} s ({lookups} lookups)",
+            events.len(),
+            waited.as_secs_f64()
+        ),
+        super::trail::Trail::NotCounted(why) => {
+            eprintln!("CloudTrail: the services' KMS calls are not counted: {why}");
+        }
+    }
+    Some(trail)
+}
+
 /// Collect: the result of a load that ran (its faults, tenants, noise floor, worker's account,
 /// expectations).
 pub(super) fn collect(
     scenario: &Scenario,
     env: &RunEnv,
-    m: &Made,
-    s: &Started,
-    l: &Loaded,
+    (m, s, l): (&Made, &Started, &Loaded),
+    trail: Option<super::trail::Trail>,
     (started, wall): (SystemTime, Instant),
     who: TargetResult,
 ) -> Result<RunResult, RunError> {
@@ -197,7 +229,7 @@ pub(super) fn collect(
         (&m.drivers, &m.made),
         l.length,
         (started, wall.elapsed()),
-        who,
+        (who, trail),
     );
     r.faults = super::collect::faults(scenario, &l.runs, &l.applied, l.length, stopped, &r.paths);
     r.tenants = result::tenants(&r.paths);

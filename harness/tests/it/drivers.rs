@@ -149,13 +149,13 @@ async fn every_driver_provisions_puts_reads_back_describes_and_tears_down() {
         // What its KMS calls name in the service's log, and the reference it is measured against.
         assert!(
             driver
-                .logged_resources(&w.svc, &p)
+                .logged_resources(&p)
                 .iter()
                 .all(|r| r.arn.starts_with("arn:aws:")),
             "{}",
             spec.name
         );
-        let logged = driver.logged_resources(&w.svc, &p);
+        let logged = driver.logged_resources(&p);
         let arn = p.stream_arn.as_deref().expect("the destination's ARN");
         assert!(
             logged.iter().any(|l| l.arn == arn),

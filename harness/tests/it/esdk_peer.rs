@@ -18,6 +18,7 @@ use kcb::backend::{Principal, Start, Target, TransportLog};
 use kcb::clock::SystemClock;
 use kcb::emulator::server;
 use kcb::emulator::{Service, ServiceConfig};
+use kcb::path::envelope::cache::CacheLimits;
 use kcb::path::envelope::esdk::EsdkSuite;
 use kcb::path::{EnvelopePath, RecordFormat};
 use serde_json::Value;
@@ -59,6 +60,8 @@ struct Peer {
     python: PathBuf,
     endpoint: String,
     key_arn: String,
+    /// The service `endpoint` serves (its KMS log, its injected latencies).
+    svc: Service,
 }
 
 impl Peer {
@@ -142,7 +145,7 @@ async fn world() -> Option<(server::Running, [Principal; 3], Peer)> {
         ..Default::default()
     };
     let svc = Service::new(config, Arc::new(SystemClock));
-    let running = server::start(svc, "127.0.0.1:0".parse().unwrap())
+    let running = server::start(svc.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .expect("listen on loopback");
     let target = Target::Endpoint {
@@ -161,6 +164,7 @@ async fn world() -> Option<(server::Running, [Principal; 3], Peer)> {
         python,
         endpoint: running.endpoint_url(),
         key_arn: key.arn,
+        svc,
     };
     Some((running, roles, peer))
 }
@@ -453,6 +457,7 @@ async fn a_scenario_run_against_serve_is_decrypted_record_by_record_by_the_pytho
             key_arn,
             python: peer.python.clone(),
             endpoint: peer.endpoint.clone(),
+            svc: peer.svc.clone(),
         };
         let id = kcb::path::envelope::esdk::EsdkSuite::parse(suite)
             .expect("suite")
@@ -487,4 +492,87 @@ async fn a_scenario_run_against_serve_is_decrypted_record_by_record_by_the_pytho
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Threads (or sends) that miss a cold data-key cache together.
+const CONCURRENT_MISSES: usize = 8;
+
+/// The AWS Encryption SDK's caching CMM (Python, `CachingCryptoMaterialsManager` over a
+/// `LocalCryptoMaterialsCache`) is not single-flight: 8 threads released together on a cold
+/// cache, while each GenerateDataKey takes 300 ms, make 8 data keys, and one more message on the
+/// warm cache none. The harness's envelope path with a cache makes the same 8 by default (7 of its
+/// misses met a call in flight: the calls single-flight would save) and, with `single_flight`,
+/// one (the other 7 waited for it), counted in the service's own log both times.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_misses_make_as_many_data_keys_as_the_python_esdks_caching_cmm() {
+    let Some((_running, [_admin, producer, consumer], peer)) = world().await else {
+        return;
+    };
+    let _slow = peer
+        .svc
+        .control()
+        .add_kms_delay(Arc::new(|op: &str, _key: &str| {
+            if op == "GenerateDataKey" {
+                Duration::from_millis(300)
+            } else {
+                Duration::ZERO
+            }
+        }));
+    let data_keys = || {
+        peer.svc
+            .control()
+            .kms_calls()
+            .iter()
+            .filter(|c| c.op == "GenerateDataKey")
+            .count()
+    };
+    let before = data_keys();
+    let threads = CONCURRENT_MISSES.to_string();
+    let out = peer.run(
+        "cached-encrypt",
+        "producer",
+        0x0578,
+        &["--threads", &threads],
+    );
+    assert_eq!(out[0]["messages"], CONCURRENT_MISSES + 1, "{out:?}");
+    let python = data_keys() - before;
+    assert_eq!(python, CONCURRENT_MISSES, "the Python ESDK's caching CMM");
+
+    for single_flight in [false, true] {
+        let path = EnvelopePath::new(
+            RecordFormat::Esdk {
+                suite: EsdkSuite::CommitSign,
+                frame_length: 4096,
+            },
+            peer.key_arn.clone(),
+            [("purpose".to_string(), "kcb".to_string())].into(),
+            Some(CacheLimits {
+                max_age: Some(Duration::from_secs(300)),
+                max_messages: None,
+                max_bytes: None,
+                capacity: 100,
+            }),
+            producer.kms.clone(),
+            consumer.kms.clone(),
+        )
+        .single_flight(single_flight);
+        let before = data_keys();
+        let payload = vec![0u8; 1024];
+        let sealed = futures_util::future::join_all(
+            (0..CONCURRENT_MISSES).map(|_| path.seal(&payload, Duration::ZERO)),
+        )
+        .await;
+        assert!(sealed.iter().all(Result::is_ok), "{sealed:?}");
+        path.seal(&payload, Duration::from_secs(1))
+            .await
+            .expect("a message on the warm cache");
+        let made = data_keys() - before;
+        let expected = if single_flight { 1 } else { python };
+        assert_eq!(made, expected, "single_flight = {single_flight}");
+        assert_eq!(
+            path.concurrent_misses(),
+            (CONCURRENT_MISSES - 1) as u64,
+            "single_flight = {single_flight}"
+        );
+    }
 }

@@ -10,6 +10,7 @@ mod audit;
 mod aws_target;
 mod boto3_peer;
 mod calls;
+mod cloudtrail;
 mod crates;
 mod docs;
 mod drivers;

@@ -458,3 +458,56 @@ fn a_slow_put_never_holds_back_the_next_send_up_to_max_in_flight() {
     assert!(c.put_latency_us.max > 3_000_000, "{:?}", c.put_latency_us);
     assert!(c.schedule_lag_us.p99 > 1_000_000, "{:?}", c.schedule_lag_us);
 }
+
+/// A data-key cache whose KMS calls take 100 ms, at 100 records/s: every refill, the ten or so
+/// sends that miss while the first call is in flight each make a call of their own by default,
+/// as the AWS Encryption SDK's caching CMM does, and wait for the first one's key with
+/// `single_flight`. Both paths refill as often; the default's GenerateDataKey calls are its
+/// refills plus its concurrent misses, the single-flight path's its refills alone.
+#[test]
+fn concurrent_misses_each_call_kms_unless_the_cache_is_single_flight() {
+    let r = run(r#"
+        name = "misses"
+        duration = "10s"
+        warmup = "0s"
+        seed = 22
+        clock = "virtual"
+        [workload]
+        rate_per_sec = 100
+        record_size = 256
+        [[paths]]
+        kind = "envelope"
+        name = "esdk-like"
+        cache = { max_age = "2s" }
+        [[paths]]
+        kind = "envelope"
+        name = "single-flight"
+        cache = { max_age = "2s", single_flight = true }
+        [[faults]]
+        kind = "latency"
+        service = "kms"
+        operations = ["GenerateDataKey"]
+        delay = "100ms"
+        at = "0s"
+    "#);
+    let calls = |p: &PathResult| {
+        op(p, "GenerateDataKey")
+            + p.kms_calls
+                .warmup_by_operation
+                .get("GenerateDataKey")
+                .copied()
+                .unwrap_or(0)
+    };
+    let (esdk, single) = (path(&r, "esdk-like"), path(&r, "single-flight"));
+    let esdk_misses = esdk.kms_calls.cache_concurrent_misses.expect("a cache");
+    let single_misses = single.kms_calls.cache_concurrent_misses.expect("a cache");
+    assert!(esdk_misses >= 5, "{:?}", esdk.kms_calls);
+    assert!(single_misses >= 5, "{:?}", single.kms_calls);
+    // Refills: one each 2 s of the 10 s load.
+    let refills = calls(single);
+    assert!((5..=6).contains(&refills), "{:?}", single.kms_calls);
+    assert_eq!(calls(esdk), refills + esdk_misses, "{:?}", esdk.kms_calls);
+    // The console says what single-flight would save.
+    let text = kcb::report::table::render(&r);
+    assert!(text.contains("single_flight = true would save"), "{text}");
+}

@@ -31,7 +31,9 @@ kind = "plaintext"
 
 [[paths]]
 kind = "envelope"
-cache = { max_age = "5m", max_messages = 100000 }
+# Single-flight: one data key a cache whatever the sends that miss together (a cold start
+# on a loaded machine has many), so three caches make exactly three times one's calls.
+cache = { max_age = "5m", max_messages = 100000, single_flight = true }
 
 [[paths]]
 name = "firehose"

@@ -113,6 +113,8 @@ pub struct Clients {
     pub firehose: aws_sdk_firehose::Client,
     /// S3 (a Firehose destination).
     pub s3: aws_sdk_s3::Client,
+    /// CloudTrail (the KMS calls services made for the run, as AWS logged them).
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
 }
 
 /// What the observing transport of a set of clients records into and applies.
@@ -158,71 +160,35 @@ pub fn build(target: &Target, source: &CredentialSource, obs: Observation) -> Cl
         .connect_timeout(Duration::from_secs(5))
         .operation_attempt_timeout(Duration::from_secs(10))
         .build();
-    let mut kinesis = aws_sdk_kinesis::Config::builder()
-        .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
-        .stalled_stream_protection(stalled.clone())
-        .region(aws_sdk_kinesis::config::Region::new(region.clone()))
-        .credentials_provider(creds.clone())
-        .http_client(http.clone())
-        .retry_config(RetryConfig::disabled())
-        .timeout_config(timeouts.clone());
-    let mut kms = aws_sdk_kms::Config::builder()
-        .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
-        .stalled_stream_protection(stalled.clone())
-        .region(aws_sdk_kms::config::Region::new(region.clone()))
-        .credentials_provider(creds.clone())
-        .http_client(http.clone())
-        .retry_config(RetryConfig::disabled())
-        .timeout_config(timeouts.clone());
-    let mut sts = aws_sdk_sts::Config::builder()
-        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-        .stalled_stream_protection(stalled.clone())
-        .region(aws_sdk_sts::config::Region::new(region.clone()))
-        .credentials_provider(creds.clone())
-        .http_client(http.clone())
-        .retry_config(RetryConfig::disabled())
-        .timeout_config(timeouts.clone());
-    let mut firehose = aws_sdk_firehose::Config::builder()
-        .behavior_version(aws_sdk_firehose::config::BehaviorVersion::latest())
-        .stalled_stream_protection(stalled.clone())
-        .region(aws_sdk_firehose::config::Region::new(region.clone()))
-        .credentials_provider(creds.clone())
-        .http_client(http.clone())
-        .retry_config(RetryConfig::disabled())
-        .timeout_config(timeouts.clone());
+    // Every client alike: the region, the credentials, the observing transport, the SDK's
+    // retries off, the timeouts; each then pointed at the endpoint, if any.
+    macro_rules! config {
+        ($sdk:ident) => {{
+            let mut c = $sdk::Config::builder()
+                .behavior_version($sdk::config::BehaviorVersion::latest())
+                .stalled_stream_protection(stalled.clone())
+                .region($sdk::config::Region::new(region.clone()))
+                .credentials_provider(creds.clone())
+                .http_client(http.clone())
+                .retry_config(RetryConfig::disabled())
+                .timeout_config(timeouts.clone());
+            c.set_endpoint_url(url.clone());
+            c
+        }};
+    }
     // Path-style off AWS (an endpoint's host is no bucket's); checksums only where an
     // operation requires them, so a PutObject's body goes whole, not aws-chunked.
-    let mut s3 = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .stalled_stream_protection(stalled.clone())
-        .region(aws_sdk_s3::config::Region::new(region.clone()))
-        .credentials_provider(creds.clone())
-        .http_client(http.clone())
-        .retry_config(RetryConfig::disabled())
-        .timeout_config(timeouts.clone())
+    let s3 = config!(aws_sdk_s3)
         .force_path_style(url.is_some())
         .request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired)
         .response_checksum_validation(aws_sdk_s3::config::ResponseChecksumValidation::WhenRequired);
-    let mut iam = aws_sdk_iam::Config::builder()
-        .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
-        .stalled_stream_protection(stalled.clone())
-        .region(aws_sdk_iam::config::Region::new(region))
-        .credentials_provider(creds)
-        .http_client(http)
-        .retry_config(RetryConfig::disabled())
-        .timeout_config(timeouts);
-    kinesis.set_endpoint_url(url.clone());
-    kms.set_endpoint_url(url.clone());
-    sts.set_endpoint_url(url.clone());
-    firehose.set_endpoint_url(url.clone());
-    s3.set_endpoint_url(url.clone());
-    iam.set_endpoint_url(url);
     Clients {
-        kinesis: aws_sdk_kinesis::Client::from_conf(kinesis.build()),
-        kms: aws_sdk_kms::Client::from_conf(kms.build()),
-        sts: aws_sdk_sts::Client::from_conf(sts.build()),
-        iam: aws_sdk_iam::Client::from_conf(iam.build()),
-        firehose: aws_sdk_firehose::Client::from_conf(firehose.build()),
+        kinesis: aws_sdk_kinesis::Client::from_conf(config!(aws_sdk_kinesis).build()),
+        kms: aws_sdk_kms::Client::from_conf(config!(aws_sdk_kms).build()),
+        sts: aws_sdk_sts::Client::from_conf(config!(aws_sdk_sts).build()),
+        iam: aws_sdk_iam::Client::from_conf(config!(aws_sdk_iam).build()),
+        firehose: aws_sdk_firehose::Client::from_conf(config!(aws_sdk_firehose).build()),
         s3: aws_sdk_s3::Client::from_conf(s3.build()),
+        cloudtrail: aws_sdk_cloudtrail::Client::from_conf(config!(aws_sdk_cloudtrail).build()),
     }
 }

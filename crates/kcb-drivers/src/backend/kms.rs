@@ -187,6 +187,18 @@ impl KmsApi {
         Ok(ids)
     }
 
+    /// One ListKeys request of one key: a call CloudTrail logs like any other, so that, once it
+    /// appears there, the calls before it have most likely been delivered too.
+    pub async fn mark(&self) -> Result<(), BackendError> {
+        self.client
+            .list_keys()
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("ListKeys", e))?;
+        Ok(())
+    }
+
     /// CreateKey (symmetric) with resource tags.
     pub async fn create_key_tagged(
         &self,

@@ -3,6 +3,7 @@
 pub mod aws;
 pub mod clients;
 pub mod clock_offset;
+pub mod cloudtrail;
 pub mod credentials;
 pub mod error;
 pub mod faults;
@@ -18,6 +19,7 @@ pub mod transport;
 use std::sync::Arc;
 
 pub use clients::{Clients, Observation, Target};
+pub use cloudtrail::{CloudTrailApi, TrailEvent};
 pub use credentials::{CredentialSource, Credentials, Role, RoleSource};
 pub use error::{BackendError, ErrorClass};
 pub use faults::TransportFaults;
@@ -49,6 +51,8 @@ pub struct Principal {
     pub firehose: FirehoseApi,
     /// S3.
     pub s3: S3Api,
+    /// CloudTrail.
+    pub cloudtrail: CloudTrailApi,
 }
 
 impl Principal {
@@ -91,6 +95,7 @@ impl Principal {
             iam: IamApi::new(c.iam),
             firehose: FirehoseApi::new(c.firehose),
             s3: S3Api::new(c.s3),
+            cloudtrail: CloudTrailApi::new(c.cloudtrail),
         }
     }
 }

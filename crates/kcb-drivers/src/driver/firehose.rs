@@ -273,7 +273,14 @@ impl Driver for FirehoseDriver {
     }
 
     /// The delivery stream (its own encryption) and the bucket (the destination's SSE-KMS).
-    fn logged_resources(&self, _svc: &Service, p: &Provisioned) -> Vec<Logged> {
+    /// A customer-managed key on the delivery stream (Firehose's own data keys), or SSE-KMS
+    /// on the destination (S3's, for Firehose's writes and the reads back).
+    fn service_calls_kms(&self, _spec: &PathSpec) -> bool {
+        self.spec.key == FirehoseKeyChoice::CustomerManaged
+            || self.spec.destination_sse != DestinationSse::None
+    }
+
+    fn logged_resources(&self, p: &Provisioned) -> Vec<Logged> {
         let mut arns = vec![Logged {
             arn: p.stream_arn.clone().unwrap_or_default(),
             via: None,

@@ -18,7 +18,6 @@ use super::{
 use crate::backend::sink::kinesis::{KinesisSink, KinesisSource};
 use crate::backend::sink::{Sink, Source};
 use crate::backend::{BackendError, Principal, StreamInfo};
-use crate::emulator::Service;
 use crate::scenario::{PathSpec, Protection, SseKey, StreamMode};
 
 /// The key Kinesis encrypts under when an sse-kms path asks for the AWS-managed one.
@@ -170,11 +169,16 @@ impl Driver for KinesisDriver {
         Arc::new(KinesisSource::new(consumer.kinesis.clone(), &p.stream).starting_at(from))
     }
 
-    fn logged_resources(&self, svc: &Service, p: &Provisioned) -> Vec<Logged> {
+    fn logged_resources(&self, p: &Provisioned) -> Vec<Logged> {
         vec![Logged {
-            arn: svc.control().stream_arn(&p.stream),
+            arn: p.stream_arn.clone().unwrap_or_default(),
             via: Some("kinesis"),
         }]
+    }
+
+    /// Under SSE-KMS, Kinesis asks KMS for the stream's data keys.
+    fn service_calls_kms(&self, spec: &PathSpec) -> bool {
+        matches!(spec.protection, Protection::SseKms(_))
     }
 
     /// An envelope path's cache age (per record without one: the load), an sse-kms path's

@@ -233,7 +233,11 @@ pub trait Driver: Send + Sync + Debug {
 
     /// The resources the service's KMS calls for this path name, as its log (CloudTrail's
     /// encryption context) gives them.
-    fn logged_resources(&self, svc: &Service, p: &Provisioned) -> Vec<Logged>;
+    fn logged_resources(&self, p: &Provisioned) -> Vec<Logged>;
+
+    /// Whether the service calls KMS for this path itself (calls its client never sees, that
+    /// only the service's log counts).
+    fn service_calls_kms(&self, spec: &PathSpec) -> bool;
 
     /// The window this path's KMS calls are counted in (`measured_load`: the scenario's
     /// duration; `run_length`: the whole run, drain included): how often the path asks KMS

@@ -37,6 +37,11 @@ pub struct KmsCallEvent {
     /// [`context_fingerprint`] of the request's encryption context (0: none), as CloudTrail
     /// logs each call's encryption context: it tells apart callers of one key.
     pub context: u64,
+    /// The request's encryption context as CloudTrail logs it (`requestParameters`).
+    pub encryption_context: BTreeMap<String, String>,
+    /// The caller's ARN as CloudTrail's `userIdentity.arn` names it (a user, or a role
+    /// session); empty for a service acting on its own (Firehose under its grant).
+    pub arn: String,
 }
 
 /// A fingerprint of an encryption context, the `aws-crypto-` pairs left out (the AWS
@@ -61,14 +66,37 @@ pub fn context_fingerprint(context: &BTreeMap<String, String>) -> u64 {
 }
 
 thread_local! {
+    /// The principal (name, ARN) whose request is being handled on this thread, so each KMS
+    /// call it causes is logged under the ARN it signed as (a user, or an assumed role's
+    /// session), as CloudTrail logs it.
+    static REQUEST_CALLER: std::cell::RefCell<Option<(String, String)>> = const { std::cell::RefCell::new(None) };
     /// KMS operations the request being handled on this thread has made (the service handles
     /// each request synchronously on one thread), so injected KMS latency can be charged to it.
     static REQUEST_KMS_OPS: std::cell::RefCell<Vec<(String, String)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Forget the KMS operations recorded on this thread; call before handling a request.
+/// Forget the KMS operations recorded on this thread, and who called; call before handling a
+/// request.
 pub fn begin_request() {
     REQUEST_KMS_OPS.with(|ops| ops.borrow_mut().clear());
+    REQUEST_CALLER.with(|c| c.borrow_mut().take());
+}
+
+/// The request on this thread was signed by `principal` as `arn`.
+pub fn request_caller(principal: &str, arn: &str) {
+    REQUEST_CALLER.with(|c| *c.borrow_mut() = Some((principal.to_owned(), arn.to_owned())));
+}
+
+/// The ARN CloudTrail names `principal` by: the one its request on this thread signed as,
+/// else its user's; none for a service acting on its own.
+fn caller_arn(account: &str, principal: &str) -> String {
+    if principal.ends_with(".amazonaws.com") {
+        return String::new();
+    }
+    REQUEST_CALLER.with(|c| match &*c.borrow() {
+        Some((name, arn)) if name == principal => arn.clone(),
+        _ => format!("arn:aws:iam::{account}:user/{principal}"),
+    })
 }
 
 /// The KMS operations (operation, key id) made on this thread since [`begin_request`].
@@ -181,7 +209,7 @@ impl Kms {
     /// Log a call that [`Kms::admit`] admitted and that needed no cryptography (key
     /// administration), so every request is counted.
     pub fn log_admitted(&mut self, op: &str, key_id: &str, caller: Caller<'_>, now: Duration) {
-        self.log(op, key_id, caller, now, (true, 0));
+        self.log(op, key_id, caller, now, (true, &BTreeMap::new()));
     }
 
     fn log(
@@ -190,9 +218,10 @@ impl Kms {
         key_id: &str,
         caller: Caller<'_>,
         now: Duration,
-        (ok, context): (bool, u64),
+        (ok, context): (bool, &BTreeMap<String, String>),
     ) {
         REQUEST_KMS_OPS.with(|ops| ops.borrow_mut().push((op.to_string(), key_id.to_string())));
+        let arn = caller_arn(self.store.account(), caller.principal);
         self.calls.push(KmsCallEvent {
             op: op.to_string(),
             key_id: key_id.to_string(),
@@ -200,7 +229,9 @@ impl Kms {
             via_stream: caller.via_stream.map(str::to_string),
             at: now,
             ok,
-            context,
+            context: context_fingerprint(context),
+            encryption_context: context.clone(),
+            arn,
         });
     }
 
@@ -214,10 +245,10 @@ impl Kms {
         authorize: Authorize<'_>,
         now: Duration,
     ) -> Result<String, KmsFailure> {
-        self.admit_with(op, key_ref, caller, authorize, now, 0)
+        self.admit_with(op, key_ref, caller, authorize, now, &BTreeMap::new())
     }
 
-    /// [`Kms::admit`] for a request made with an encryption context (its fingerprint).
+    /// [`Kms::admit`] for a request made with an encryption context.
     fn admit_with(
         &mut self,
         op: &str,
@@ -225,7 +256,7 @@ impl Kms {
         caller: Caller<'_>,
         authorize: Authorize<'_>,
         now: Duration,
-        context: u64,
+        context: &BTreeMap<String, String>,
     ) -> Result<String, KmsFailure> {
         let result = self.admit_inner(op, key_ref, caller, authorize, now);
         if result.is_err() {
@@ -300,12 +331,17 @@ impl Kms {
         authorize: Authorize<'_>,
         now: Duration,
     ) -> Result<GeneratedKey, KmsFailure> {
-        let fp = context_fingerprint(context);
-        let id = self.admit_with("GenerateDataKey", key_ref, caller, authorize, now, fp)?;
+        let id = self.admit_with("GenerateDataKey", key_ref, caller, authorize, now, context)?;
         let mut plaintext = Zeroizing::new(vec![0u8; bytes]);
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, plaintext.as_mut_slice());
         let sealed = self.store.seal(&id, &plaintext, context, now);
-        self.log("GenerateDataKey", &id, caller, now, (sealed.is_ok(), fp));
+        self.log(
+            "GenerateDataKey",
+            &id,
+            caller,
+            now,
+            (sealed.is_ok(), context),
+        );
         let (blob, key_arn) = sealed?;
         Ok(GeneratedKey {
             plaintext,
@@ -324,10 +360,9 @@ impl Kms {
         authorize: Authorize<'_>,
         now: Duration,
     ) -> Result<(Vec<u8>, String), KmsFailure> {
-        let fp = context_fingerprint(context);
-        let id = self.admit_with("Encrypt", key_ref, caller, authorize, now, fp)?;
+        let id = self.admit_with("Encrypt", key_ref, caller, authorize, now, context)?;
         let sealed = self.store.seal(&id, plaintext, context, now);
-        self.log("Encrypt", &id, caller, now, (sealed.is_ok(), fp));
+        self.log("Encrypt", &id, caller, now, (sealed.is_ok(), context));
         sealed
     }
 
@@ -340,17 +375,16 @@ impl Kms {
         authorize: Authorize<'_>,
         now: Duration,
     ) -> Result<(Zeroizing<Vec<u8>>, String), KmsFailure> {
-        let fp = context_fingerprint(context);
         let key_id = match KeyStore::blob_key_id(blob) {
             Ok(id) => id,
             Err(e) => {
-                self.log("Decrypt", "", caller, now, (false, fp));
+                self.log("Decrypt", "", caller, now, (false, context));
                 return Err(e);
             }
         };
-        let id = self.admit_with("Decrypt", &key_id, caller, authorize, now, fp)?;
+        let id = self.admit_with("Decrypt", &key_id, caller, authorize, now, context)?;
         let opened = self.store.open(blob, context, now);
-        self.log("Decrypt", &id, caller, now, (opened.is_ok(), fp));
+        self.log("Decrypt", &id, caller, now, (opened.is_ok(), context));
         opened
     }
 }

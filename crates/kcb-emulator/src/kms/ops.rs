@@ -184,7 +184,13 @@ fn list_keys(ctx: &Ctx<'_>) -> OpResult {
         ))
         .direct());
     }
-    let kms = ctx.svc.kms.lock();
+    let mut kms = ctx.svc.kms.lock();
+    // Logged as CloudTrail logs it (a run's marker after its load is one).
+    let caller = Caller {
+        principal: ctx.principal,
+        via_stream: None,
+    };
+    kms.log_admitted("ListKeys", "", caller, ctx.now);
     let mut keys: Vec<&Key> = kms.store.keys().collect();
     keys.sort_by_key(|k| (k.created, k.id.clone()));
     let keys: Vec<Value> = keys

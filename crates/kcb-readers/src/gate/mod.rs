@@ -509,6 +509,19 @@ fn overheads(
 }
 
 fn kms_row(bp: &PathResult, cp: &PathResult, threshold: u64) -> Row {
+    if let Some(why) = cp
+        .kms_calls
+        .not_counted
+        .as_ref()
+        .or(bp.kms_calls.not_counted.as_ref())
+    {
+        return skipped(
+            Metric::KmsCallsPerWindow,
+            &cp.name,
+            threshold as f64,
+            format!("not counted: {why}"),
+        );
+    }
     let (bw, cw) = (bp.kms_calls.window_secs, cp.kms_calls.window_secs);
     let note = (bp.kms_calls.calls_per_window + cp.kms_calls.calls_per_window > 0.0
         && (bw - cw).abs() > 0.01 * bw.max(cw))

@@ -23,6 +23,7 @@ fn envelope(cache: Option<(Option<f64>, Option<u64>, Option<u64>)>) -> PathSetti
             max_messages,
             max_bytes,
             capacity: 100,
+            single_flight: false,
         }),
     })
 }

@@ -529,4 +529,23 @@ mod tests {
             "{svg}"
         );
     }
+
+    /// Calls a service made that nobody could count: the row says why, no figure, and the plot
+    /// leaves the path out rather than draw a 0.
+    #[test]
+    fn calls_not_counted_say_why_instead_of_a_number() {
+        let mut r = sample_run_result();
+        let sse = r
+            .paths
+            .iter_mut()
+            .find(|p| p.name == "sse-kms")
+            .expect("the sample's sse-kms path");
+        sse.kms_calls.not_counted = Some("AccessDeniedException: no LookupEvents".into());
+        let table = tables::kms(&r);
+        assert!(
+            table.contains("<td>not counted: AccessDeniedException: no LookupEvents</td>"),
+            "{table}"
+        );
+        assert!(series::kms_windows(&r).iter().all(|w| w.path != "sse-kms"));
+    }
 }

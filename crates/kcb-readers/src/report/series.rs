@@ -474,7 +474,9 @@ pub fn kms_windows(result: &RunResult) -> Vec<KmsWindows> {
     result
         .paths
         .iter()
+        // A count that could not be made is no zero to plot (the table says why).
         .filter(|p| p.kms_calls.total + p.kms_calls.warmup_calls > 0)
+        .filter(|p| p.kms_calls.not_counted.is_none())
         .map(|p| KmsWindows {
             path: p.name.clone(),
             window_secs: p.kms_calls.window_secs,

@@ -103,6 +103,9 @@ fn overhead(p: &PathResult) -> String {
 
 fn kms_per_window(p: &PathResult) -> String {
     let k = &p.kms_calls;
+    if let Some(why) = &k.not_counted {
+        return format!("not counted: {}", why.split(':').next().unwrap_or(why));
+    }
     if k.total == 0 && k.warmup_calls > 0 {
         return format!(
             "0 after the warm-up ({} in it)",
@@ -247,5 +250,15 @@ mod tests {
         (k.total, k.warmup_calls) = (0, 2);
         let text = render_result(&warm);
         assert!(text.contains("| 0 after the warm-up (2 in it) |"), "{text}");
+        // Calls nobody could count are not a 0 either.
+        let mut denied = sample_run_result();
+        let p = denied.paths.iter_mut().find(|p| p.name == "sse-kms");
+        let k = &mut p.expect("the sample's sse-kms path").kms_calls;
+        k.not_counted = Some("AccessDeniedException: not authorized".into());
+        let text = render_result(&denied);
+        assert!(
+            text.contains("| not counted: AccessDeniedException |"),
+            "{text}"
+        );
     }
 }

@@ -334,6 +334,22 @@ pub(crate) fn read_side_cells(p: &PathResult) -> Vec<String> {
     ]
 }
 
+/// What a data-key cache's concurrent misses cost or saved, in words; `None` when there were
+/// none.
+pub fn concurrent_misses(p: &PathResult) -> Option<String> {
+    let n = p.kms_calls.cache_concurrent_misses.filter(|n| *n > 0)?;
+    let single_flight = match &p.settings {
+        crate::result::PathSettings::Envelope(e) => e.cache.as_ref()?.single_flight,
+        _ => return None,
+    };
+    let calls = format::count(n);
+    Some(if single_flight {
+        format!("{calls} data-key cache misses waited for a KMS call already in flight (single_flight: {calls} calls saved)")
+    } else {
+        format!("{calls} data-key cache misses met a KMS call already in flight and made their own, as the AWS Encryption SDK's caching CMM does (single_flight = true would save {calls} calls)")
+    })
+}
+
 fn kms_size_table(r: &RunResult, out: &mut String) {
     let _ = writeln!(out, "\nKMS calls and record size");
     let mut t = Table::new(&[
@@ -350,26 +366,36 @@ fn kms_size_table(r: &RunResult, out: &mut String) {
     ]);
     for p in &r.paths {
         let k = &p.kms_calls;
+        // A count that could not be made reads so, once, where the count would be.
+        let (total, warmup, per_window, usd) = match &k.not_counted {
+            Some(why) => (
+                format!("not counted: {}", why.split(':').next().unwrap_or(why)),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+            ),
+            None => (
+                format::count(k.total),
+                format::count(k.warmup_calls),
+                if k.window_secs > 0.0 {
+                    format!(
+                        "{} per {}",
+                        format::number(k.calls_per_window),
+                        format::secs(k.window_secs)
+                    )
+                } else {
+                    format::number(k.calls_per_window)
+                },
+                format::usd(k.monthly_cost_usd),
+            ),
+        };
         t.row(vec![
             p.name.clone(),
-            format::count(k.total),
-            format::count(k.warmup_calls),
-            if k.window_secs > 0.0 {
-                format!(
-                    "{} per {}",
-                    format::number(k.calls_per_window),
-                    format::secs(k.window_secs)
-                )
-            } else {
-                format::number(k.calls_per_window)
-            },
-            format::usd(k.monthly_cost_usd),
-            if k.service.is_some() {
-                "service"
-            } else {
-                "client"
-            }
-            .to_owned(),
+            total,
+            warmup,
+            per_window,
+            usd,
+            k.counted_by.clone(),
             format::bytes(p.inflation.record_bytes.round().max(0.0) as u64),
             format!("{:.2}x", p.inflation.ratio),
             format::bytes(p.inflation.max_plaintext_that_fits),
@@ -377,11 +403,19 @@ fn kms_size_table(r: &RunResult, out: &mut String) {
         ]);
     }
     t.render_into(out);
+    for p in &r.paths {
+        if let Some(why) = &p.kms_calls.not_counted {
+            let _ = writeln!(out, "  {}: KMS calls not counted: {why}", p.name);
+        }
+        if let Some(line) = concurrent_misses(p) {
+            let _ = writeln!(out, "  {}: {line}", p.name);
+        }
+    }
     // Where each month's figure comes from: requests at a rate that holds, and key-months.
     for p in r
         .paths
         .iter()
-        .filter(|p| p.kms_calls.monthly_cost_usd > 0.0)
+        .filter(|p| p.kms_calls.monthly_cost_usd > 0.0 && p.kms_calls.not_counted.is_none())
     {
         let k = &p.kms_calls;
         let _ = writeln!(

@@ -46,7 +46,10 @@ pub use workers::{MergedWorkers, WorkerResult};
 /// `blast_radius` (all optional).
 /// 9: a worker's `worker` (its share, start and clock) and a merged result's `workers` (both
 /// null otherwise).
-pub const SCHEMA_VERSION: u32 = 9;
+/// 10: a path's `kms_calls` say who counted them (`counted_by`: service, cloudtrail, client)
+/// and, when they could not be, why (`not_counted`); a data-key cache says whether it is
+/// `single_flight` (every earlier one was) and `kms_calls.cache_concurrent_misses`.
+pub const SCHEMA_VERSION: u32 = 10;
 
 /// Largest Kinesis record (partition key + data blob), bytes: 1 MiB.
 pub const KINESIS_MAX_RECORD_BYTES: u64 = 1_048_576;
@@ -592,9 +595,22 @@ pub struct KmsCallsResult {
     pub quota_share: f64,
     /// Requests counted by the harness's own KMS client.
     pub client: KmsCalls,
-    /// Requests counted by the KMS service (including those Kinesis makes under SSE-KMS),
-    /// when known.
+    /// Requests counted by the KMS service's own log (including those Kinesis makes under
+    /// SSE-KMS): the embedded service's, or CloudTrail's on AWS; when known.
     pub service: Option<KmsCalls>,
+    /// Who counted the figures above: `service` (the embedded service's log), `cloudtrail`
+    /// (AWS's log of the account's KMS calls), `client` (the harness's own KMS client, which
+    /// never sees the calls a service makes for the path).
+    pub counted_by: String,
+    /// Why the calls this path caused could not be counted (CloudTrail denied, unreachable,
+    /// not yet delivered, or not looked up), when a service makes calls for it that the client
+    /// never sees: the figures above are then not its calls, and readers say so instead.
+    pub not_counted: Option<String>,
+    /// An envelope path with a data-key cache: misses that met a KMS call for the cache
+    /// already in flight. With `single_flight` each waited for that call's key (calls saved);
+    /// without, as the AWS Encryption SDK's caching CMM does, each made a call of its own
+    /// (calls single-flight would save). Null without a cache.
+    pub cache_concurrent_misses: Option<u64>,
 }
 
 impl KmsCallsResult {
@@ -621,9 +637,29 @@ impl KmsCallsResult {
             key_cost_usd_per_month: key_cost,
             monthly_cost_usd: top.monthly_cost_usd + key_cost,
             quota_share: top.quota_share,
+            counted_by: if service.is_some() {
+                "service"
+            } else {
+                "client"
+            }
+            .into(),
             client,
             service,
+            not_counted: None,
+            cache_concurrent_misses: None,
         }
+    }
+
+    /// These figures are CloudTrail's (the service's count came from AWS's log).
+    pub fn from_cloudtrail(mut self) -> KmsCallsResult {
+        self.counted_by = "cloudtrail".into();
+        self
+    }
+
+    /// The path's calls could not be counted, for `why`.
+    pub fn uncounted(mut self, why: String) -> KmsCallsResult {
+        self.not_counted = Some(why);
+        self
     }
 }
 

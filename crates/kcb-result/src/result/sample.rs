@@ -169,6 +169,7 @@ pub fn sample_run_result() -> RunResult {
                         max_messages: None,
                         max_bytes: None,
                         capacity: 10,
+                        single_flight: false,
                     }),
                 }),
                 put_latency_us: env_put,

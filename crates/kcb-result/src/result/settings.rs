@@ -190,6 +190,9 @@ pub struct CacheSettings {
     pub max_bytes: Option<u64>,
     /// Cache entries.
     pub capacity: u32,
+    /// Misses wait for one KMS call in flight (true), or each makes its own, as the AWS
+    /// Encryption SDK's caching CMM does (false).
+    pub single_flight: bool,
 }
 
 /// SSE-KMS settings.

@@ -94,6 +94,38 @@ pub fn upgrade(value: &mut Value, version: u64) -> Result<(), String> {
             obj.entry("workers").or_insert(Value::Null);
         }
     }
+    if version <= 9 {
+        // Version 10 says who counted a path's KMS calls: the service's log where there was
+        // one, else the client.
+        for k in value
+            .get_mut("paths")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.get_mut("kms_calls"))
+            .filter_map(Value::as_object_mut)
+        {
+            let by = if k.get("service").is_some_and(|s| !s.is_null()) {
+                "service"
+            } else {
+                "client"
+            };
+            k.entry("counted_by").or_insert(Value::from(by));
+            k.entry("not_counted").or_insert(Value::Null);
+            k.entry("cache_concurrent_misses").or_insert(Value::Null);
+        }
+        // Every earlier data-key cache was single-flight.
+        for c in value
+            .get_mut("paths")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.pointer_mut("/settings/cache"))
+            .filter_map(Value::as_object_mut)
+        {
+            c.entry("single_flight").or_insert(Value::Bool(true));
+        }
+    }
     if version <= 7 {
         // Version 8 adds what [tenants] runs write; nothing earlier had tenants.
         if let Some(obj) = value.as_object_mut() {

@@ -190,16 +190,25 @@ pub(super) fn kms(r: &RunResult) -> String {
         .iter()
         .map(|p| {
             let k = &p.kms_calls;
+            if let Some(why) = &k.not_counted {
+                let dash = || "-".to_owned();
+                return vec![
+                    p.name.clone(),
+                    format!("not counted: {why}"),
+                    dash(),
+                    dash(),
+                    format::secs(k.window_secs),
+                    dash(),
+                    dash(),
+                    dash(),
+                    k.counted_by.clone(),
+                ];
+            }
             let ops: Vec<String> = k
                 .by_operation
                 .iter()
                 .map(|(n, c)| format!("{n} {c}"))
                 .collect();
-            let counted_by = if k.service.is_some() {
-                "service"
-            } else {
-                "client"
-            };
             vec![
                 p.name.clone(),
                 format::count(k.total),
@@ -214,7 +223,7 @@ pub(super) fn kms(r: &RunResult) -> String {
                     k.cost_basis,
                     format::usd(k.key_cost_usd_per_month)
                 ),
-                counted_by.to_owned(),
+                k.counted_by.clone(),
             ]
         })
         .collect();
