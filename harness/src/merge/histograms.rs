@@ -130,7 +130,9 @@ impl Merged {
         if !self.tags.contains_key(tag) || !self.tags.contains_key(plain_tag) {
             return None;
         }
-        let point = Overhead::between(&self.summary(tag), &self.summary(plain_tag));
+        let (ours, theirs) = (self.summary(tag), self.summary(plain_tag));
+        let point = Overhead::between(&ours, &theirs);
+        let samples = ours.count.min(theirs.count);
         let keys = |t: &str| {
             self.tags
                 .get(t)
@@ -147,7 +149,7 @@ impl Merged {
         Some(match Overheads::new(&path, &plain, 5_000) {
             Some(o) => {
                 let (_, ci) = resample::overhead_intervals(&o, OVERHEAD_RESAMPLES, 0.95, seed);
-                point.with_intervals(ci)
+                point.with_intervals(ci).enough_for(samples)
             }
             None => point,
         })

@@ -309,7 +309,9 @@ fn overhead_with_intervals(
     plain_series: &IntervalSeries,
     length: Duration,
 ) -> Overhead {
-    let point = Overhead::between(&series.summary(), &plain_series.summary());
+    let (ours, theirs) = (series.summary(), plain_series.summary());
+    let point = Overhead::between(&ours, &theirs);
+    let samples = ours.count.min(theirs.count);
     let (first, last) = (
         series.index_of(run.scenario.warmup),
         series.index_of(length),
@@ -320,7 +322,7 @@ fn overhead_with_intervals(
         Some(o) => {
             let seed = crate::seed::derive(run.scenario.seed, &run.name, 0x0ae4);
             let (_, ci) = resample::overhead_intervals(&o, OVERHEAD_RESAMPLES, 0.95, seed);
-            point.with_intervals(ci)
+            point.with_intervals(ci).enough_for(samples)
         }
         None => point,
     }

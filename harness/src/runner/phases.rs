@@ -192,7 +192,8 @@ pub(super) async fn trail(
         "counting the services' KMS calls from CloudTrail: waiting up to {} for AWS to deliver them ([target] cloudtrail_wait; --no-cloudtrail skips it)",
         humantime::format_duration(wait)
     );
-    let trail = super::trail::count(&env.admin(), who, s.load_started, wait).await;
+    let trail =
+        super::trail::count(&env.admin(), who, (s.load_started, wait), &env.interrupt).await;
     match &trail {
         super::trail::Trail::Counted {
             events,

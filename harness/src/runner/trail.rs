@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::backend::{BackendError, Principal, TrailEvent};
 use crate::emulator::kms::{context_fingerprint, KmsCallEvent};
+use crate::interrupt::Interrupt;
 use crate::result::TargetResult;
 
 /// Whether and how long a run waits for CloudTrail.
@@ -58,16 +59,26 @@ fn settle_interval(marker_after: Duration, poll: Duration) -> Duration {
     (marker_after * 2).clamp(Duration::from_secs(1), poll.max(Duration::from_secs(1)))
 }
 
+/// Sleep `d`, or less if the run is interrupted (Ctrl-C): whether it was.
+async fn pause_for(d: Duration, stop: &Interrupt) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(d) => stop.is_set(),
+        () = stop.wait() => true,
+    }
+}
+
 /// Count the run's KMS calls from CloudTrail as `admin` (whose ARN `who` gives), from `from`
-/// (the load's start), waiting at most `wait`: first for the marker (looking only around it,
-/// 1 s after the call, then twice as long each time up to the poll interval), then for two
-/// whole lookups of the run that agree.
+/// (the load's start), waiting at most `wait` (or until `stop`): first for the marker (looking
+/// only around it, 1 s after the call, then twice as long each time up to the poll interval),
+/// then for two whole lookups of the run that agree.
 pub async fn count(
     admin: &Principal,
     who: &TargetResult,
-    from: SystemTime,
-    wait: Duration,
+    (from, wait): (SystemTime, Duration),
+    stop: &Interrupt,
 ) -> Trail {
+    let interrupted =
+        || Trail::NotCounted("the run was interrupted while waiting for CloudTrail".into());
     let admin_arn = who
         .roles
         .iter()
@@ -113,7 +124,9 @@ pub async fn count(
         if waited >= wait {
             return out_of_time(false);
         }
-        tokio::time::sleep(pause.min(wait - waited)).await;
+        if pause_for(pause.min(wait - waited), stop).await {
+            return interrupted();
+        }
         pause = (pause * 2).min(poll);
     };
     // The whole run, until two lookups agree.
@@ -141,7 +154,9 @@ pub async fn count(
             return out_of_time(true);
         }
         last = Some(events.len());
-        tokio::time::sleep(settle_interval(marker_after, poll).min(wait - waited)).await;
+        if pause_for(settle_interval(marker_after, poll).min(wait - waited), stop).await {
+            return interrupted();
+        }
     }
 }
 

@@ -250,6 +250,21 @@ impl Overhead {
         }
     }
 
+    /// The same without the intervals of the percentiles that `count` samples (the fewer of
+    /// the two sides') are too few for ([`crate::format::min_samples`]: 6 for p50, 368 for
+    /// p99, 3,688 for p99.9). From fewer, the percentile is near the largest sample, and a
+    /// bootstrap of it mostly redraws that one value: its interval would not cover as it says.
+    pub fn enough_for(self, count: u64) -> Overhead {
+        let keep =
+            |q: f64, ci: Option<[i64; 2]>| ci.filter(|_| count >= crate::format::min_samples(q));
+        Overhead {
+            p50_ci: keep(0.50, self.p50_ci),
+            p99_ci: keep(0.99, self.p99_ci),
+            p999_ci: keep(0.999, self.p999_ci),
+            ..self
+        }
+    }
+
     /// Whether the p50's interval holds zero (the overhead cannot be told from noise).
     pub fn p50_within_noise(&self) -> bool {
         within(self.p50_ci)
@@ -391,5 +406,22 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(Overhead::between(&huge, &plain).p50, i64::MAX);
+    }
+
+    /// 52 calls give a p50 interval, not a p99 one (368 needed); 2,000 records give p99's,
+    /// not p99.9's (3,688).
+    #[test]
+    fn intervals_need_enough_samples_for_their_percentile() {
+        let o = Overhead::between(&LatencySummary::default(), &LatencySummary::default())
+            .with_intervals([(-1.0, 1.0), (-2.0, 2.0), (-3.0, 3.0)]);
+        let few = o.enough_for(52);
+        assert_eq!(
+            (few.p50_ci, few.p99_ci, few.p999_ci),
+            (Some([-1, 1]), None, None)
+        );
+        let some = o.enough_for(2_000);
+        assert_eq!((some.p99_ci, some.p999_ci), (Some([-2, 2]), None));
+        assert_eq!(o.enough_for(3_688), o);
+        assert_eq!(o.enough_for(5).p50_ci, None);
     }
 }
