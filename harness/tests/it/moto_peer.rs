@@ -51,9 +51,9 @@ fn scenario() -> String {
     });
     assert_eq!(paths.len(), 2, "quickstart's plaintext and envelope paths");
     // Against moto a cold start's sends miss the cache together for a long while (each of its
-    // KMS calls takes milliseconds), and each would make a data key of its own, as the AWS
+    // KMS calls takes milliseconds), and each makes a data key of its own, as the AWS
     // Encryption SDK's caching CMM does; this test is of the ledger, so the cache is
-    // single-flight and the quickstart's expectation of 2 calls a window holds.
+    // single-flight: one data key.
     for p in paths.iter_mut() {
         if let Some(cache) = p.get_mut("cache").and_then(toml::Value::as_table_mut) {
             cache.insert("single_flight".into(), true.into());
