@@ -86,6 +86,7 @@ pub async fn count(
         .and_then(|r| r.arn.clone())
         .unwrap_or_default();
     let began = Instant::now();
+    let deadline = began + wait;
     if let Err(e) = admin.kms.mark().await {
         return Trail::NotCounted(format!("the marker call (ListKeys) failed: {}", short(&e)));
     }
@@ -111,7 +112,7 @@ pub async fn count(
             marked_at - Duration::from_secs(60),
             SystemTime::now() + Duration::from_secs(60),
         );
-        match admin.cloudtrail.kms_events(window.0, window.1).await {
+        match admin.cloudtrail.kms_events(window, deadline).await {
             Ok((events, n)) => {
                 lookups += n;
                 if events.iter().any(is_marker) {
@@ -134,7 +135,7 @@ pub async fn count(
     let mut last: Option<usize> = None;
     loop {
         let to = SystemTime::now() + Duration::from_secs(60);
-        let events = match admin.cloudtrail.kms_events(since, to).await {
+        let events = match admin.cloudtrail.kms_events((since, to), deadline).await {
             Ok((events, n)) => {
                 lookups += n;
                 events

@@ -210,3 +210,48 @@ async fn calls_cloudtrail_cannot_count_read_not_counted_never_zero() {
         "{k}"
     );
 }
+
+/// CloudTrail gives 100 events a second at most (50 a lookup, 2 lookups a second): a run whose
+/// KMS events take longer than `cloudtrail_wait` to read stops reading at the bound and says
+/// so, and the envelope path, whose calls its own client sees, keeps the client's count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_cloudtrail_stops_at_the_wait_and_says_so() {
+    let (_svc, running) = common::loopback().await;
+    let d = dir("bounded");
+    let body = "name = \"trail-bounded\"\nduration = \"2s\"\nwarmup = \"0s\"\nseed = 6\ndrain_timeout = \"10s\"\n\
+         [workload]\nrate_per_sec = 100\nrecord_size = 200\n\
+         [[paths]]\nkind = \"plaintext\"\n[[paths]]\nkind = \"envelope\"\n[[paths]]\nkind = \"sse-kms\"\n\
+         [target]\nkind = \"aws\"\ncloudtrail_wait = \"2s\"\n\
+         [target.roles.admin]\nprofile = \"kcb-admin\"\n\
+         [target.roles.producer]\nprofile = \"kcb-producer\"\n\
+         [target.roles.consumer]\nprofile = \"kcb-consumer\"\n";
+    let file = d.join("s.toml");
+    std::fs::write(&file, body).expect("scenario");
+    let out = d.join("out");
+    let mut cmd = binary(&d, &[]);
+    cmd.arg("run")
+        .arg(&file)
+        .args([
+            "--endpoint-url",
+            &running.endpoint_url(),
+            "--no-progress",
+            "--out",
+        ])
+        .arg(&out);
+    let o = output(cmd).await;
+    assert!(o.status.success(), "{}", text(&o));
+    let r: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("result.json")).expect("result.json"),
+    )
+    .expect("json");
+    let sse = &path(&r, "sse-kms")["kms_calls"];
+    let why = sse["not_counted"].as_str().unwrap_or_default();
+    assert!(why.starts_with("TooManyEvents"), "{sse}");
+    let envelope = &path(&r, "envelope")["kms_calls"];
+    assert_eq!(envelope["counted_by"], "client", "{envelope}");
+    assert_eq!(envelope["not_counted"], Value::Null);
+    assert!(
+        calls(path(&r, "envelope"))["GenerateDataKey"] >= 150,
+        "{envelope}"
+    );
+}

@@ -54,11 +54,12 @@ impl CloudTrailApi {
 
     /// Every KMS event CloudTrail holds from `from` to `to` (inclusive, whole seconds), every
     /// page, lookups at least [`LOOKUP_SPACING`] apart; a throttled lookup is tried again.
-    /// Also returns the lookups made.
+    /// Also returns the lookups made. Paging stops at `until` (50 events a lookup, 2 lookups a
+    /// second: 100 events a second at most), with `TooManyEvents`.
     pub async fn kms_events(
         &self,
-        from: SystemTime,
-        to: SystemTime,
+        (from, to): (SystemTime, SystemTime),
+        until: std::time::Instant,
     ) -> Result<(Vec<TrailEvent>, u32), BackendError> {
         let attribute = LookupAttribute::builder()
             .attribute_key(LookupAttributeKey::EventSource)
@@ -107,6 +108,16 @@ impl CloudTrailApi {
             token = page.next_token().map(str::to_owned);
             if token.is_none() {
                 return Ok((events, lookups));
+            }
+            if std::time::Instant::now() >= until {
+                return Err(BackendError::new(
+                    "LookupEvents",
+                    "TooManyEvents",
+                    format!(
+                        "{} KMS events read in {lookups} lookups and more left when the wait ended (CloudTrail gives 100 a second at most)",
+                        events.len()
+                    ),
+                ));
             }
         }
     }
