@@ -59,12 +59,13 @@ fn scenario(d: &Path) -> PathBuf {
     f
 }
 
-async fn run(d: &Path, url: &str, extra: &[&str]) -> (Output, Value) {
+/// `run FILE --endpoint-url URL --no-progress --out D/out EXTRA...`: its output and result.
+async fn run_file(d: &Path, file: &Path, url: &str, extra: &[&str]) -> (Output, Value) {
     let out = d.join("out");
     let _ = std::fs::remove_dir_all(&out);
     let mut cmd = binary(d, &[]);
     cmd.arg("run")
-        .arg(scenario(d))
+        .arg(file)
         .args(["--endpoint-url", url, "--no-progress", "--out"])
         .arg(&out)
         .args(extra);
@@ -74,6 +75,10 @@ async fn run(d: &Path, url: &str, extra: &[&str]) -> (Output, Value) {
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or(Value::Null);
     (o, r)
+}
+
+async fn run(d: &Path, url: &str, extra: &[&str]) -> (Output, Value) {
+    run_file(d, &scenario(d), url, extra).await
 }
 
 fn path<'a>(r: &'a Value, kind: &str) -> &'a Value {
@@ -227,23 +232,8 @@ async fn reading_cloudtrail_stops_at_the_wait_and_says_so() {
          [target.roles.consumer]\nprofile = \"kcb-consumer\"\n";
     let file = d.join("s.toml");
     std::fs::write(&file, body).expect("scenario");
-    let out = d.join("out");
-    let mut cmd = binary(&d, &[]);
-    cmd.arg("run")
-        .arg(&file)
-        .args([
-            "--endpoint-url",
-            &running.endpoint_url(),
-            "--no-progress",
-            "--out",
-        ])
-        .arg(&out);
-    let o = output(cmd).await;
+    let (o, r) = run_file(&d, &file, &running.endpoint_url(), &[]).await;
     assert!(o.status.success(), "{}", text(&o));
-    let r: Value = serde_json::from_str(
-        &std::fs::read_to_string(out.join("result.json")).expect("result.json"),
-    )
-    .expect("json");
     let sse = &path(&r, "sse-kms")["kms_calls"];
     let why = sse["not_counted"].as_str().unwrap_or_default();
     assert!(why.starts_with("TooManyEvents"), "{sse}");
