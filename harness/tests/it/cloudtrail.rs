@@ -7,10 +7,11 @@
 
 use crate::common;
 use crate::common::aws_binary as binary;
+use crate::common::{output, text};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use kcb::emulator::iam::Statement;
@@ -19,25 +20,7 @@ use serde_json::Value;
 const ACCOUNT: &str = "111122223333";
 
 fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kcb-trail-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("mkdir");
-    d
-}
-
-async fn output(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().expect("the binary runs"))
-        .await
-        .expect("join")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    common::fresh_dir("trail", name)
 }
 
 /// A plaintext, an sse-kms and a Firehose path under a customer-managed key, each role its

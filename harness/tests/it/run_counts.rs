@@ -25,6 +25,16 @@ fn op(p: &PathResult, op: &str) -> u64 {
     p.kms_calls.by_operation.get(op).copied().unwrap_or(0)
 }
 
+/// `op` calls of the whole run, the warm-up's included.
+fn op_all(p: &PathResult, name: &str) -> u64 {
+    op(p, name)
+        + p.kms_calls
+            .warmup_by_operation
+            .get(name)
+            .copied()
+            .unwrap_or(0)
+}
+
 #[test]
 fn one_simulated_hour_of_sse_makes_twelve_generate_data_key_calls() {
     let r = run(r#"
@@ -490,14 +500,7 @@ fn concurrent_misses_each_call_kms_unless_the_cache_is_single_flight() {
         delay = "100ms"
         at = "0s"
     "#);
-    let calls = |p: &PathResult| {
-        op(p, "GenerateDataKey")
-            + p.kms_calls
-                .warmup_by_operation
-                .get("GenerateDataKey")
-                .copied()
-                .unwrap_or(0)
-    };
+    let calls = |p: &PathResult| op_all(p, "GenerateDataKey");
     let (esdk, single) = (path(&r, "esdk-like"), path(&r, "single-flight"));
     let esdk_misses = esdk.kms_calls.cache_concurrent_misses.expect("a cache");
     let single_misses = single.kms_calls.cache_concurrent_misses.expect("a cache");

@@ -48,6 +48,32 @@ pub fn aws_files(d: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf
     (config, credentials)
 }
 
+/// A fresh, empty directory for one test: `kcb-<prefix>-<name>-<pid>` in the temporary directory.
+pub fn fresh_dir(prefix: &str, name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("kcb-{prefix}-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("mkdir");
+    d
+}
+
+/// Run a command of the binary off the test's runtime threads (a loopback `serve` in the same
+/// process answers it meanwhile): its output.
+pub async fn output(mut cmd: std::process::Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || cmd.output().expect("the binary runs"))
+        .await
+        .expect("join")
+}
+
+/// A command's status, stdout and stderr, for an assertion's message.
+pub fn text(o: &std::process::Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
 /// The binary with an environment that holds only what the test gives it of AWS's.
 pub fn aws_binary(d: &std::path::Path, env: &[(&str, &str)]) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"));
