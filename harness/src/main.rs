@@ -63,6 +63,10 @@ enum Command {
         /// "not counted".
         #[arg(long)]
         no_cloudtrail: bool,
+        /// Refuse, before any request, a scenario whose rates pass a stream's shards, a
+        /// Firehose stream's direct-put quota or the KMS request quota (without it: a warning).
+        #[arg(long)]
+        strict: bool,
         /// Never draw a progress bar.
         #[arg(long)]
         no_progress: bool,
@@ -160,6 +164,7 @@ fn main() -> ExitCode {
             expect_account,
             allow_destructive,
             no_cloudtrail,
+            strict,
             no_progress,
             keep,
             worker,
@@ -236,6 +241,7 @@ fn main() -> ExitCode {
                 worker: share,
                 start_at,
                 no_cloudtrail,
+                strict,
                 ..Default::default()
             };
             match run(s, out, output.is_json(), place, options) {

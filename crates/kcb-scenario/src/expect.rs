@@ -15,6 +15,7 @@ use toml::Value;
 
 use super::error::{FieldPath, Problem};
 use super::FaultSpec;
+use kcb_result::result::generator::MIN_RATE_RATIO;
 
 /// A metric an expectation can test. Units are in the name (`_us` = microseconds).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -57,6 +58,12 @@ pub enum Metric {
     OverheadBytes,
     /// Errors returned by any call, retried or not (errors).
     ErrorsTotal,
+    /// How late sends started against the schedule, 99th percentile (µs).
+    ScheduleLagP99Us,
+    /// `schedule_kept`: the generator kept its schedule on the path (lag p99 within the bound
+    /// and at least [`MIN_RATE_RATIO`] of the intended rate sent). Written `schedule_kept =
+    /// true | false | "<duration>"` at the top of `[expect]`; on unless a scenario turns it off.
+    ScheduleKept,
     /// `errors.<Name>`: errors with this AWS error name (`[A-Za-z]+`, e.g.
     /// `KMSAccessDeniedException`) returned to the path's calls, retried or not (errors).
     Errors(String),
@@ -71,7 +78,7 @@ pub enum Metric {
 
 impl Metric {
     /// Every metric without a name part, in the order reports list them.
-    pub const ALL: [Metric; 19] = [
+    pub const ALL: [Metric; 20] = [
         Self::Lost,
         Self::Duplicated,
         Self::Corrupted,
@@ -91,6 +98,7 @@ impl Metric {
         Self::InflationRatio,
         Self::OverheadBytes,
         Self::ErrorsTotal,
+        Self::ScheduleLagP99Us,
     ];
 
     /// The name as written in TOML: `lost`, `errors.KMSDisabledException`,
@@ -116,6 +124,8 @@ impl Metric {
             Self::InflationRatio => "inflation_ratio",
             Self::OverheadBytes => "overhead_bytes",
             Self::ErrorsTotal => "errors_total",
+            Self::ScheduleLagP99Us => "schedule_lag_p99_us",
+            Self::ScheduleKept => "schedule_kept",
             Self::Errors(name) => return Cow::Owned(format!("errors.{name}")),
             Self::Fault { fault, measure } => {
                 return Cow::Owned(format!("fault.{fault}.{}", measure.name()))
@@ -138,7 +148,60 @@ impl Metric {
             let fault = fault.to_owned();
             return Some(Self::Fault { fault, measure });
         }
+        if name == Self::ScheduleKept.name() {
+            return Some(Self::ScheduleKept);
+        }
         Self::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+/// The schedule lag p99 a kept schedule allows unless `[expect] schedule_kept` names another.
+pub const DEFAULT_SCHEDULE_LAG_P99: Duration = Duration::from_millis(10);
+
+/// The key that turns the schedule check off, on, or sets its bound.
+const SCHEDULE_KEPT: &str = "schedule_kept";
+
+/// Bounds of `schedule_kept`'s duration.
+const SCHEDULE_LAG_RANGE: (Duration, Duration) =
+    (Duration::from_micros(100), Duration::from_secs(3600));
+
+/// The `schedule_kept` check with a lag p99 bound of `bound`; `default` marks the one a
+/// scenario gets without saying.
+pub fn schedule_kept(bound: Duration, default: bool) -> Expectation {
+    let text = format!(
+        "schedule_kept: schedule lag p99 <= {} and >= {:.0} % of the intended rate{}",
+        humantime::format_duration(bound),
+        MIN_RATE_RATIO * 100.0,
+        if default { " (default)" } else { "" }
+    );
+    Expectation {
+        scope: None,
+        metric: Metric::ScheduleKept,
+        cmp: Cmp::Le,
+        threshold: bound.as_micros() as f64,
+        text,
+    }
+}
+
+/// `schedule_kept = true | false | "<duration>"`: the check, or None when turned off.
+fn schedule_kept_entry(field: &FieldPath, value: &Value) -> R<Option<Expectation>> {
+    let usage = "write schedule_kept = true (schedule lag p99 <= 10ms, the default), a duration such as \"5ms\" (the lag p99 it allows, 100us to 1h), or false (not checked: the run still says when it fell behind)";
+    match value {
+        Value::Boolean(true) => Ok(Some(schedule_kept(DEFAULT_SCHEDULE_LAG_P99, false))),
+        Value::Boolean(false) => Ok(None),
+        Value::String(s) => {
+            let d = humantime::parse_duration(s.trim())
+                .map_err(|e| Problem::new(field, format!("{usage} (got {s:?}: {e})")))?;
+            let (lo, hi) = SCHEDULE_LAG_RANGE;
+            if d < lo || d > hi {
+                return Err(Problem::new(field, format!("{usage} (got {s:?})")));
+            }
+            Ok(Some(schedule_kept(d, false)))
+        }
+        other => Err(Problem::new(
+            field,
+            format!("{usage} (got {})", other.type_str()),
+        )),
     }
 }
 
@@ -298,12 +361,18 @@ pub(crate) fn expectations(
     known: &Known<'_>,
 ) -> R<Vec<Expectation>> {
     let mut out = Vec::new();
+    let mut schedule = Some(schedule_kept(DEFAULT_SCHEDULE_LAG_P99, true));
     for (key, value) in table {
         let here = field.key(key);
         match value {
+            _ if key == SCHEDULE_KEPT => schedule = schedule_kept_entry(&here, value)?,
             Value::Table(sub) if known.paths.contains(&key.as_str()) => {
                 for (metric_key, v) in sub {
                     let at = here.key(metric_key);
+                    if metric_key == SCHEDULE_KEPT {
+                        let msg = "schedule_kept is checked on every path: set it at the top of [expect], not under a path";
+                        return Err(Problem::new(&at, msg));
+                    }
                     flatten(&at, Some(key), metric_key.clone(), v, known, &mut out)?;
                 }
             }
@@ -314,6 +383,7 @@ pub(crate) fn expectations(
             _ => out.push(entry(&here, None, key, value, known)?),
         }
     }
+    out.extend(schedule);
     out.sort_by(|a, b| (&a.scope, &a.metric).cmp(&(&b.scope, &b.metric)));
     Ok(out)
 }
@@ -409,7 +479,8 @@ fn metric(
     if let Some(rest) = name.strip_prefix("fault.") {
         return fault_metric(field, rest, scope, known);
     }
-    Metric::from_name(name).ok_or_else(|| {
+    let plain = Metric::from_name(name).filter(|m| *m != Metric::ScheduleKept);
+    plain.ok_or_else(|| {
         let valid: Vec<Cow<'_, str>> = Metric::ALL.iter().map(Metric::name).collect();
         let what = if name == key {
             format!("unknown metric `{name}`")
@@ -596,7 +667,60 @@ mod tests {
             load_end: Duration::from_secs(10),
             tenants: false,
         };
-        expectations(&FieldPath::root().key("expect"), &table, &known)
+        expectations(&FieldPath::root().key("expect"), &table, &known).map(|all| {
+            all.into_iter()
+                .filter(|e| e.metric != Metric::ScheduleKept)
+                .collect()
+        })
+    }
+
+    /// The `schedule_kept` check a table makes, if any.
+    fn schedule(text: &str) -> R<Option<Expectation>> {
+        let table: toml::Table = toml::from_str(text).expect("test TOML parses");
+        let known = Known {
+            paths: &["plaintext", "sse-kms"],
+            faults: &[],
+            load_end: Duration::from_secs(10),
+            tenants: false,
+        };
+        let all = expectations(&FieldPath::root().key("expect"), &table, &known)?;
+        Ok(all.into_iter().find(|e| e.metric == Metric::ScheduleKept))
+    }
+
+    #[test]
+    fn schedule_kept_is_on_unless_turned_off_and_takes_a_bound() {
+        let default = schedule("max_lost = 0")
+            .expect("valid")
+            .expect("on by default");
+        assert_eq!((default.cmp, default.threshold), (Cmp::Le, 10_000.0));
+        assert!(default.text.ends_with("(default)"), "{}", default.text);
+        let on = schedule("schedule_kept = true")
+            .expect("valid")
+            .expect("on");
+        assert_eq!(on.threshold, 10_000.0);
+        assert!(!on.text.ends_with("(default)"));
+        let tight = schedule("schedule_kept = \"2ms\"")
+            .expect("valid")
+            .expect("on");
+        assert_eq!(tight.threshold, 2_000.0);
+        assert_eq!(schedule("schedule_kept = false").expect("valid"), None);
+        for bad in [
+            "schedule_kept = 5",
+            "schedule_kept = \"fast\"",
+            "schedule_kept = \"2h\"",
+        ] {
+            let p = schedule(bad).expect_err(bad);
+            assert_eq!(p.field.to_string(), "expect.schedule_kept", "{bad}");
+            assert!(
+                p.message.contains("write schedule_kept = true"),
+                "{}",
+                p.message
+            );
+        }
+        let p = schedule("[sse-kms]\nschedule_kept = true").expect_err("per path");
+        assert!(p.message.contains("every path"), "{}", p.message);
+        let p = schedule("max_schedule_kept = 1").expect_err("not a bound");
+        assert!(p.message.contains("unknown metric"), "{}", p.message);
     }
 
     fn problem(text: &str) -> Problem {

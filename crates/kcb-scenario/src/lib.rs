@@ -25,7 +25,7 @@ use serde::{Serialize, Serializer};
 use strum::{EnumString, IntoStaticStr, VariantNames};
 
 pub use error::{FieldPath, ScenarioError, Segment};
-pub use expect::{Cmp, Expectation, FaultMetric, Metric};
+pub use expect::{Cmp, Expectation, FaultMetric, Metric, DEFAULT_SCHEDULE_LAG_P99};
 pub use faults::{
     kind_names as fault_kind_names, DelaySpec, FaultKind, FaultService, FaultSpec, KeyPolicyChange,
     ReshardAction,
@@ -183,9 +183,24 @@ pub struct WorkloadSpec {
     pub consumers: u32,
     /// Distinct partition keys (1..=100,000).
     pub partition_keys: u32,
-    /// Sends a producer may have in flight at once (1..=1,024): the load is open loop up to
-    /// it; past it the producer waits, and the wait shows as schedule lag.
-    pub max_in_flight: u32,
+    /// Sends a producer may have in flight at once: the load is open loop up to it; past it
+    /// the producer waits, and the wait shows as schedule lag.
+    pub max_in_flight: InFlightSpec,
+}
+
+/// The most sends a producer may have in flight, and the ceiling of an "auto" window.
+pub const MAX_IN_FLIGHT: u32 = 1024;
+
+/// How many sends a producer may have in flight at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InFlightSpec {
+    /// Each producer sizes its window from its intended send rate and the send latency it
+    /// observes (Little's law, twice over for headroom), up to [`MAX_IN_FLIGHT`]: the same
+    /// scenario keeps its schedule on the embedded service and against AWS.
+    Auto,
+    /// At most this many (1..=[`MAX_IN_FLIGHT`]).
+    Fixed(u32),
 }
 
 /// Plaintext record sizes in bytes, each in `MIN_RECORD_BYTES..=MAX_RECORD_BYTES`.
@@ -670,7 +685,8 @@ mod tests {
         let len = readme[start..].find("```").expect("block end");
         let s = parse(&readme[start..start + len], Path::new("README.md"));
         let s = s.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((s.paths.len(), s.expect.len()), (3, 4));
+        // Its four checks and the default schedule_kept.
+        assert_eq!((s.paths.len(), s.expect.len()), (3, 5));
     }
 
     #[test]
@@ -752,7 +768,10 @@ mod tests {
             (Duration::from_millis(10), Duration::from_secs(1))
         );
         assert_eq!(s.paths[0].name, "plaintext");
-        assert!(s.expect.is_empty());
+        // No [expect]: only the schedule check every run has.
+        let metrics: Vec<&Metric> = s.expect.iter().map(|e| &e.metric).collect();
+        assert_eq!(metrics, [&Metric::ScheduleKept]);
+        assert_eq!(s.workload.max_in_flight, InFlightSpec::Auto);
     }
 
     #[test]

@@ -197,8 +197,48 @@ pub(crate) struct RawWorkload {
     pub consumers: Option<i64>,
     /// Distinct partition keys.
     pub partition_keys: Option<i64>,
-    /// Sends in flight per producer.
-    pub max_in_flight: Option<i64>,
+    /// Sends in flight per producer: a number or "auto".
+    pub max_in_flight: Option<RawInFlight>,
+}
+
+/// `max_in_flight`: a number of sends, or "auto".
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum RawInFlight {
+    /// `max_in_flight = "auto"`.
+    Auto,
+    /// `max_in_flight = 16`.
+    Fixed(i64),
+}
+
+impl<'de> Deserialize<'de> for RawInFlight {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(InFlightVisitor)
+    }
+}
+
+struct InFlightVisitor;
+
+impl Visitor<'_> for InFlightVisitor {
+    type Value = RawInFlight;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"auto\" or a number of sends (1 to 1024)")
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawInFlight, E> {
+        Ok(RawInFlight::Fixed(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawInFlight, E> {
+        Ok(RawInFlight::Fixed(i64::try_from(v).unwrap_or(i64::MAX)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawInFlight, E> {
+        match v {
+            "auto" => Ok(RawInFlight::Auto),
+            _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+        }
+    }
 }
 
 /// `[workload.batch]`: how PutRecords batches are closed.

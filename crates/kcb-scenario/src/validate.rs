@@ -9,14 +9,14 @@ use std::time::Duration;
 
 use super::error::{FieldPath, Problem};
 use super::raw::{
-    names, ApiName, FormatName, PathKind, RawBatch, RawCache, RawDuration, RawPath, RawRetry,
-    RawScenario, RawSize, RawStream, RawWorkload,
+    names, ApiName, FormatName, PathKind, RawBatch, RawCache, RawDuration, RawInFlight, RawPath,
+    RawRetry, RawScenario, RawSize, RawStream, RawWorkload,
 };
 use super::{
     expect, faults, Aead, AeadBackendChoice, CacheSpec, ClockMode, DestinationSse, EnvelopeFormat,
-    EnvelopeSpec, EsdkSuiteChoice, FirehoseKeyChoice, FirehoseSpec, KmsSpec, OutputSpec, PathSpec,
-    Protection, PutApi, RetrySpec, Scenario, SizeSpec, SseKey, SseKmsSpec, StreamMode, StreamSpec,
-    WorkloadSpec, MAX_RECORD_BYTES, MIN_RECORD_BYTES,
+    EnvelopeSpec, EsdkSuiteChoice, FirehoseKeyChoice, FirehoseSpec, InFlightSpec, KmsSpec,
+    OutputSpec, PathSpec, Protection, PutApi, RetrySpec, Scenario, SizeSpec, SseKey, SseKmsSpec,
+    StreamMode, StreamSpec, WorkloadSpec, MAX_RECORD_BYTES, MIN_RECORD_BYTES,
 };
 
 type R<T> = Result<T, Problem>;
@@ -45,7 +45,7 @@ const SHARDS: Ints = ints(1, 64, 1, " shards");
 const PRODUCERS: Ints = ints(1, 64, 1, " producers");
 const CONSUMERS: Ints = ints(1, 16, 1, " consumers");
 const PARTITION_KEYS: Ints = ints(1, 100_000, 64, " keys");
-const MAX_IN_FLIGHT: Ints = ints(1, 1024, 16, " sends");
+const MAX_IN_FLIGHT: Ints = ints(1, crate::MAX_IN_FLIGHT as i64, 16, " sends, or \"auto\"");
 const RECORD_BYTES: Ints = ints(
     MIN_RECORD_BYTES as i64,
     MAX_RECORD_BYTES as i64,
@@ -182,7 +182,10 @@ pub(crate) fn scenario(raw: RawScenario, source: &Path, text: &str) -> R<Scenari
     };
     let expect = match &raw.expect {
         Some(table) => expect::expectations(&at("expect"), table, &known)?,
-        None => Vec::new(),
+        None => vec![expect::schedule_kept(
+            expect::DEFAULT_SCHEDULE_LAG_P99,
+            true,
+        )],
     };
     let target = match &raw.target {
         Some(t) => super::target::target(&at("target"), t)?,
@@ -308,7 +311,12 @@ fn workload(field: &FieldPath, raw: &RawWorkload) -> R<WorkloadSpec> {
         producers: PRODUCERS.get(&at("producers"), raw.producers)?,
         consumers: CONSUMERS.get(&at("consumers"), raw.consumers)?,
         partition_keys: PARTITION_KEYS.get(&at("partition_keys"), raw.partition_keys)?,
-        max_in_flight: MAX_IN_FLIGHT.get(&at("max_in_flight"), raw.max_in_flight)?,
+        max_in_flight: match raw.max_in_flight {
+            None | Some(RawInFlight::Auto) => InFlightSpec::Auto,
+            Some(RawInFlight::Fixed(n)) => {
+                InFlightSpec::Fixed(MAX_IN_FLIGHT.check(&at("max_in_flight"), n)?)
+            }
+        },
     })
 }
 

@@ -43,6 +43,10 @@ pub struct GateArgs {
     /// Largest rise in mean bytes added per record that passes (default 0).
     #[arg(long)]
     pub threshold_inflation_bytes: Option<f64>,
+    /// Judge latency overheads even when the baseline or the current run fell behind its
+    /// schedule (without it the gate refuses them and fails).
+    #[arg(long)]
+    pub allow_behind_schedule: bool,
     /// Save the current result as baseline NAME (reports/baselines/NAME.json) and exit 0.
     #[arg(long, value_name = "NAME")]
     pub save_baseline: Option<String>,
@@ -110,7 +114,9 @@ fn config(args: &GateArgs) -> Result<GateConfig, GateError> {
         Some(p) => format!("{} or flags", p.display()),
         None => "flags".to_owned(),
     };
-    GateConfig::from_file(&file.overridden_by(&flags), &origin)
+    let mut config = GateConfig::from_file(&file.overridden_by(&flags), &origin)?;
+    config.allow_behind_schedule = args.allow_behind_schedule;
+    Ok(config)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::metrics::kms_calls::{monthly_cost_usd, monthly_requests, KmsCalls};
 use crate::metrics::{Ledger, TimelinePoint};
 use crate::result::{
     Attempts, BlastRadius, CryptoCost, FaultPathResult, FaultResult, Inflation, KmsCallsResult,
-    PathKind, PathResult, PathSettings,
+    PathGenerator, PathKind, PathResult, PathSettings, RunResult,
 };
 
 fn add_maps(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
@@ -220,8 +220,51 @@ pub fn path(parts: &[&PathResult], merged: &Merged, plain: Option<&str>, seed: u
         ledger: ledger(parts),
         timeline: timeline(parts),
         crypto: crypto(parts),
+        generator: generator(parts),
         ..first.clone()
     }
+}
+
+/// The path's generator over every worker: rates, records and waits summed, the window's
+/// largest; kept only if every worker kept its share (each judged its own schedule).
+fn generator(parts: &[&PathResult]) -> Option<PathGenerator> {
+    let gs: Vec<&PathGenerator> = parts
+        .iter()
+        .map(|p| p.generator.as_ref())
+        .collect::<Option<_>>()?;
+    let behind: Vec<String> = gs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| Some(format!("worker {}: {}", i + 1, g.behind.as_ref()?)))
+        .collect();
+    Some(PathGenerator {
+        intended_rate_per_sec: gs.iter().map(|g| g.intended_rate_per_sec).sum(),
+        achieved_rate_per_sec: gs.iter().map(|g| g.achieved_rate_per_sec).sum(),
+        records: gs.iter().map(|g| g.records).sum(),
+        lag_growth_us_per_sec: max_opt(gs.iter().map(|g| g.lag_growth_us_per_sec)),
+        in_flight_high_water: gs.iter().map(|g| g.in_flight_high_water).max().unwrap_or(0),
+        in_flight_limit: gs.iter().map(|g| g.in_flight_limit).max().unwrap_or(0),
+        window_waits: gs.iter().map(|g| g.window_waits).sum(),
+        kept: gs.iter().all(|g| g.kept),
+        behind: (!behind.is_empty()).then(|| behind.join("; ")),
+        ..gs[0].clone()
+    })
+}
+
+/// The run's generator over every worker: kept if every path was; the CPU each used is in its
+/// own result (the machines differ).
+pub fn run_generator(
+    parts: &[&RunResult],
+    paths: &[PathResult],
+) -> Option<crate::result::GeneratorResult> {
+    let first = parts.first()?.generator.as_ref()?;
+    Some(crate::result::GeneratorResult {
+        kept: paths
+            .iter()
+            .all(|p| p.generator.as_ref().is_some_and(|g| g.kept)),
+        cpu_cores_used: None,
+        ..first.clone()
+    })
 }
 
 fn min_opt(v: impl Iterator<Item = Option<f64>>) -> Option<f64> {

@@ -201,6 +201,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunResult, MergeError> {
             sources: parts.iter().map(|p| p.dir.display().to_string()).collect(),
             notes: combine::notes(&paths, count, scenario.output.interval),
         }),
+        generator: combine::run_generator(
+            &parts.iter().map(|p| &p.result).collect::<Vec<_>>(),
+            &paths,
+        ),
         paths,
         expectations: Vec::new(),
         schema_version: crate::result::SCHEMA_VERSION,

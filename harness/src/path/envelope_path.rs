@@ -176,6 +176,45 @@ impl std::fmt::Debug for EnvelopePath {
     }
 }
 
+/// Bytes of the record `format` writes for `plaintext_len` bytes with `context` bound and `edk`
+/// as its one encrypted data key.
+pub fn record_len(
+    format: RecordFormat,
+    context: &EncryptionContext,
+    edk: &EncryptedDataKey,
+    plaintext_len: u64,
+) -> u64 {
+    let keys = std::slice::from_ref(edk);
+    match format {
+        RecordFormat::Compact(..) => plaintext_len + format::overhead_bytes(context, keys) as u64,
+        RecordFormat::Esdk {
+            suite,
+            frame_length,
+        } => esdk::message_len(
+            suite,
+            frame_length,
+            &esdk::sized_context(suite, context),
+            keys,
+            plaintext_len,
+        ),
+    }
+}
+
+/// The sizes of a data key as KMS wraps it, for estimates made before the first call: a
+/// 75-character key ARN (`arn:aws:kms:<region>:<account>:key/<uuid>` in a nine-character
+/// region such as us-east-1) and the `CiphertextBlob` KMS returns for a 32-byte data key under
+/// a symmetric key (the embedded service pads its blobs to the same length).
+pub const STAND_IN_KEY: (usize, usize) = (75, crate::emulator::kms::keys::AWS_DATA_KEY_BLOB_BYTES);
+
+/// A stand-in encrypted data key of [`STAND_IN_KEY`]'s sizes.
+pub fn stand_in_key() -> EncryptedDataKey {
+    EncryptedDataKey {
+        provider_id: KMS_PROVIDER_ID.to_owned(),
+        key_id: "k".repeat(STAND_IN_KEY.0),
+        ciphertext: vec![0; STAND_IN_KEY.1],
+    }
+}
+
 impl EnvelopePath {
     /// An envelope path sealing under KMS key `key_id` with `context` bound.
     pub fn new(
@@ -310,22 +349,7 @@ impl EnvelopePath {
     }
 
     fn len_with(&self, edk: &EncryptedDataKey, plaintext_len: u64) -> u64 {
-        let keys = std::slice::from_ref(edk);
-        match self.format {
-            RecordFormat::Compact(..) => {
-                plaintext_len + format::overhead_bytes(&self.context, keys) as u64
-            }
-            RecordFormat::Esdk {
-                suite,
-                frame_length,
-            } => esdk::message_len(
-                suite,
-                frame_length,
-                &esdk::sized_context(suite, &self.context),
-                keys,
-                plaintext_len,
-            ),
-        }
+        record_len(self.format, &self.context, edk, plaintext_len)
     }
 
     /// The largest plaintext whose record is at most `limit` bytes (once the first data key has

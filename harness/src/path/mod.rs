@@ -55,6 +55,44 @@ pub enum Path {
     Firehose,
 }
 
+/// The record format an envelope path writes.
+fn record_format(e: &crate::scenario::EnvelopeSpec) -> RecordFormat {
+    match e.format {
+        EnvelopeFormat::Esdk {
+            suite,
+            frame_length,
+        } => RecordFormat::Esdk {
+            suite: esdk_suite_of(suite),
+            frame_length,
+        },
+        EnvelopeFormat::Compact { aead, aead_backend } => RecordFormat::Compact(
+            match aead {
+                Aead::Aes256Gcm => Suite::Aes256Gcm,
+                Aead::Chacha20Poly1305 => Suite::ChaCha20Poly1305,
+            },
+            match aead_backend {
+                AeadBackendChoice::AwsLcRs => AeadBackend::AwsLc,
+                AeadBackendChoice::RustCrypto => AeadBackend::RustCrypto,
+            },
+        ),
+    }
+}
+
+/// Bytes of the record that carries `plaintext_len` bytes on the path `spec` describes, before
+/// any request: from the format's arithmetic, an envelope path's data key taken as KMS wraps
+/// one (see [`envelope_path::STAND_IN_KEY`]). Within a few bytes of what the run will put.
+pub fn estimated_record_len(spec: &PathSpec, plaintext_len: u64) -> u64 {
+    match &spec.protection {
+        Protection::Envelope(e) => envelope_path::record_len(
+            record_format(e),
+            &e.encryption_context,
+            &envelope_path::stand_in_key(),
+            plaintext_len,
+        ),
+        _ => plaintext_len,
+    }
+}
+
 impl Path {
     /// The protection `spec` asks for, under `key` (an envelope path's), with the producer's
     /// and the consumer's clients.
@@ -69,25 +107,7 @@ impl Path {
             Protection::SseKms(_) => Path::SseKms,
             Protection::Firehose(_) => Path::Firehose,
             Protection::Envelope(e) => {
-                let format = match e.format {
-                    EnvelopeFormat::Esdk {
-                        suite,
-                        frame_length,
-                    } => RecordFormat::Esdk {
-                        suite: esdk_suite_of(suite),
-                        frame_length,
-                    },
-                    EnvelopeFormat::Compact { aead, aead_backend } => RecordFormat::Compact(
-                        match aead {
-                            Aead::Aes256Gcm => Suite::Aes256Gcm,
-                            Aead::Chacha20Poly1305 => Suite::ChaCha20Poly1305,
-                        },
-                        match aead_backend {
-                            AeadBackendChoice::AwsLcRs => AeadBackend::AwsLc,
-                            AeadBackendChoice::RustCrypto => AeadBackend::RustCrypto,
-                        },
-                    ),
-                };
+                let format = record_format(e);
                 let cache = e.cache.as_ref().map(|c| CacheLimits {
                     max_age: c.max_age,
                     max_messages: c.max_messages,

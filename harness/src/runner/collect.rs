@@ -12,10 +12,11 @@ use crate::metrics::resample::{self, Overheads};
 use crate::metrics::IntervalSeries;
 use crate::path::envelope::esdk::EsdkSuite;
 use crate::path::esdk_suite_of;
+use crate::result::generator::{self, Schedule};
 use crate::result::{
     AeadBackendName, Attempts, CacheSettings, Cipher, CryptoCalibration, CryptoCost,
-    EnvelopeSettings, FaultResult, FirehoseSettings, Inflation, KmsCallsResult, PathResources,
-    PathResult, PathSettings, RecordFormat, SizeInflation, SseKeyKind, SseSettings,
+    EnvelopeSettings, FaultResult, FirehoseSettings, Inflation, KmsCallsResult, PathGenerator,
+    PathResources, PathResult, PathSettings, RecordFormat, SizeInflation, SseKeyKind, SseSettings,
     KINESIS_MAX_RECORD_BYTES,
 };
 use crate::scenario::{
@@ -389,6 +390,7 @@ pub fn path_result(c: Collected<'_>, plaintext: Option<&PathRun>) -> PathResult 
         },
         resources: PathResources::default(),
         firehose: None,
+        generator: Some(generator(run, c.spec)),
         tenant: c.spec.tenant.as_ref().map(|t| crate::result::PathTenant {
             group: t.group.clone(),
             index: t.index,
@@ -396,6 +398,47 @@ pub fn path_result(c: Collected<'_>, plaintext: Option<&PathRun>) -> PathResult 
             rate_per_sec: t.rate_per_sec,
         }),
     }
+}
+
+/// The schedule lag p99 a kept schedule allows: `[expect] schedule_kept`'s, or the default
+/// where the scenario turned the check off (the verdict is still made and shown).
+pub fn schedule_bound(scenario: &crate::scenario::Scenario) -> Duration {
+    scenario
+        .expect
+        .iter()
+        .find(|e| e.metric == crate::scenario::Metric::ScheduleKept)
+        .map_or(crate::scenario::DEFAULT_SCHEDULE_LAG_P99, |e| {
+            Duration::from_micros(e.threshold as u64)
+        })
+}
+
+/// How the path's producers kept their schedule, in this process.
+fn generator(run: &PathRun, spec: &PathSpec) -> PathGenerator {
+    let s = &run.scenario;
+    let schedule = Schedule {
+        rate_per_sec: s.rate_of(spec) / f64::from(run.worker.count.max(1)),
+    };
+    let counts = run.sends.counts();
+    // Each interval's median lag, by when the sends started, over the measured period.
+    let (first, last) = (
+        run.lag.index_of(s.warmup),
+        run.lag
+            .index_of(s.warmup + s.duration + Duration::from_secs_f64(counts.last_lag_secs)),
+    );
+    let step = run.lag.interval().as_secs_f64();
+    let points: Vec<(f64, f64)> = (first..=last)
+        .filter_map(|i| {
+            let h = run.lag.histogram_at(i)?;
+            Some((i as f64 * step, h.value_at_quantile(0.5) as f64))
+        })
+        .collect();
+    PathGenerator::judge(
+        schedule,
+        counts,
+        (&run.lag.summary(), generator::slope(&points)),
+        schedule_bound(s).as_micros() as u64,
+        s.workload.max_in_flight == crate::scenario::InFlightSpec::Auto,
+    )
 }
 
 /// The encryption context that tells a tenant's own KMS calls from its path's other tenants'

@@ -28,6 +28,11 @@ pub fn measure(metric: &Metric, p: &PathResult, run: &RunResult) -> Option<f64> 
         Metric::InflationRatio => p.inflation.ratio,
         Metric::OverheadBytes => p.inflation.overhead_bytes,
         Metric::ErrorsTotal => p.errors.values().sum::<u64>() as f64,
+        Metric::ScheduleLagP99Us | Metric::ScheduleKept => {
+            // Judged only where the generator was (never on an older or merged-away result).
+            p.generator.as_ref()?;
+            p.schedule_lag_us.p99 as f64
+        }
         Metric::Errors(name) => p.errors.get(name).copied().unwrap_or(0) as f64,
         Metric::Fault { fault, measure } => {
             let f = run.faults.iter().find(|f| &f.name == fault)?;
@@ -73,7 +78,11 @@ pub fn evaluate(expect: &[Expectation], run: &RunResult) -> Vec<ExpectationResul
                 text: e.text.clone(),
                 path: p.name.clone(),
                 measured,
-                passed: measured.is_some_and(|m| e.cmp.holds(m, e.threshold)),
+                passed: match e.metric {
+                    // Kept: the lag within the bound *and* the rate sent (the path's verdict).
+                    Metric::ScheduleKept => p.generator.as_ref().is_some_and(|g| g.kept),
+                    _ => measured.is_some_and(|m| e.cmp.holds(m, e.threshold)),
+                },
             });
         }
     }

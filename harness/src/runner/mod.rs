@@ -2,6 +2,7 @@
 //! drain the consumers, collect a `RunResult`, tear down.
 
 pub mod budget;
+pub mod capacity;
 pub mod collect;
 pub mod expect;
 pub mod lanes;
@@ -92,6 +93,9 @@ pub struct RunEnv {
     pub interrupt: Arc<crate::interrupt::Interrupt>,
     /// Let key faults change the keys this run creates off the embedded service.
     pub allow_destructive: bool,
+    /// Refuse a scenario whose rates pass a stream's, Firehose's or KMS's limits (`--strict`)
+    /// instead of warning.
+    pub strict: bool,
     /// Refuse any other account.
     pub expect_account: Option<String>,
     /// The run's tag: the last part of its resources' names, its `kcb-run` tag, its STS
@@ -122,6 +126,9 @@ pub struct RunOptions {
     /// Let key faults change the keys this run creates off the embedded service
     /// (`--allow-destructive`).
     pub allow_destructive: bool,
+    /// Refuse a scenario whose rates pass a stream's, Firehose's or KMS's limits (`--strict`)
+    /// instead of warning.
+    pub strict: bool,
     /// Refuse to run in any account but this one (`--expect-account`, or `[target]
     /// expect_account`).
     pub expect_account: Option<String>,
@@ -240,6 +247,7 @@ pub async fn run_scenario_with(
             keep: options.keep,
             interrupt: options.interrupt,
             allow_destructive: options.allow_destructive,
+            strict: options.strict,
             expect_account,
             run_tag: tag,
             worker: options.worker,
@@ -424,6 +432,7 @@ fn path_runs(
                 put_latency: IntervalSeries::new(scenario.output.interval),
                 e2e_latency: IntervalSeries::new(scenario.output.interval),
                 lag: IntervalSeries::new(scenario.output.interval),
+                sends: Default::default(),
                 errors: Mutex::new(BTreeMap::new()),
                 attempts: Attempts::default(),
                 sizes: Mutex::new(BTreeMap::new()),
@@ -647,7 +656,7 @@ pub async fn run(scenario: Arc<Scenario>, env: RunEnv) -> Result<RunOutput, RunE
         (&made, &start, &loaded),
         trail,
         began,
-        targeted.who,
+        (targeted.who, targeted.capacity),
     );
     let kept = phases::teardown(&env, made).await;
     Ok(RunOutput {
@@ -806,5 +815,6 @@ fn collect_all(
         tenants: None,
         worker: None,
         workers: None,
+        generator: None,
     }
 }

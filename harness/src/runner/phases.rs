@@ -24,6 +24,8 @@ pub(super) struct Targeted {
     pub who: TargetResult,
     /// Where a deny fault goes off the embedded service.
     pub denies: DenyRoles,
+    /// The limits the scenario's rates pass (warned about before the load).
+    pub capacity: Vec<String>,
 }
 
 /// The target: what it refuses (before any request), the memory the run would need, who each
@@ -36,6 +38,14 @@ pub(super) async fn target(scenario: &Scenario, env: &RunEnv) -> Result<Targeted
         let budget = budget::estimate(scenario, env.target.is_embedded());
         for warning in budget::check(&budget, available) {
             eprintln!("{warning}");
+        }
+    }
+    let capacity = super::capacity::check(scenario, env.target.region(), env.target.is_embedded());
+    if env.strict {
+        refused.extend(capacity.iter().map(|c| format!("{c} (--strict)")));
+    } else {
+        for c in &capacity {
+            eprintln!("warning: {c}");
         }
     }
     if !refused.is_empty() {
@@ -61,7 +71,11 @@ pub(super) async fn target(scenario: &Scenario, env: &RunEnv) -> Result<Targeted
         svc.control()
             .set_kms_quota(scenario.kms.quota_per_sec as f64);
     }
-    Ok(Targeted { who, denies })
+    Ok(Targeted {
+        who,
+        denies,
+        capacity,
+    })
 }
 
 /// What provisioning made (or found): each path's driver and its resources.
@@ -151,6 +165,8 @@ pub(super) struct Loaded {
     pub length: Duration,
     /// The fault engine's account of what it applied.
     pub applied: Vec<crate::fault::Applied>,
+    /// The process's CPU time over the load's wall time (drain included): cores busy.
+    pub cpu_cores: Option<f64>,
 }
 
 /// The load: each path's producers and consumers on the paired schedule, the fault plan beside
@@ -165,7 +181,11 @@ pub(super) async fn load(
     let runs = path_runs(scenario, env, &m.drivers, &m.made, &s.clock);
     let engine = engine(scenario, env, &runs, (&m.drivers, &m.made), denies);
     let bar = progress_bar(scenario, &s.clock, env.progress);
+    let (cpu, wall) = (cpu_time::ProcessTime::try_now().ok(), Instant::now());
     let stopped = super::load(&runs, scenario, &engine, env.service.clone()).await;
+    let cpu_cores = cpu
+        .and_then(|c| c.try_elapsed().ok())
+        .map(|used| used.as_secs_f64() / wall.elapsed().as_secs_f64().max(1e-9));
     if let Some((bar, task)) = bar {
         task.abort();
         bar.finish_and_clear();
@@ -175,6 +195,7 @@ pub(super) async fn load(
         stopped,
         length: s.clock.elapsed(),
         applied: engine.applied(),
+        cpu_cores,
     }
 }
 
@@ -220,7 +241,7 @@ pub(super) fn collect(
     (m, s, l): (&Made, &Started, &Loaded),
     trail: Option<super::trail::Trail>,
     (started, wall): (SystemTime, Instant),
-    who: TargetResult,
+    (who, capacity): (TargetResult, Vec<String>),
 ) -> Result<RunResult, RunError> {
     let stopped = l.stopped.clone().map_err(RunError::Task)?;
     let mut r = collect_all(
@@ -240,8 +261,33 @@ pub(super) fn collect(
         .and_then(|p| p.overhead_vs_plaintext_us);
     r.interrupted = env.interrupt.is_set();
     r.worker = workers::account(env, s.lag, m.dates.date());
+    r.generator = Some(generator(scenario, &r, l.cpu_cores, capacity));
     r.expectations = expect::evaluate(&scenario.expect, &r);
     Ok(r)
+}
+
+/// The run's generator: the bound its paths were judged by, whether all kept it, the CPU used.
+fn generator(
+    scenario: &Scenario,
+    r: &RunResult,
+    cpu_cores_used: Option<f64>,
+    capacity_warnings: Vec<String>,
+) -> result::GeneratorResult {
+    result::GeneratorResult {
+        max_lag_p99_us: super::collect::schedule_bound(scenario).as_micros() as u64,
+        min_rate_ratio: result::generator::MIN_RATE_RATIO,
+        checked: scenario
+            .expect
+            .iter()
+            .any(|e| e.metric == crate::scenario::Metric::ScheduleKept),
+        kept: r
+            .paths
+            .iter()
+            .all(|p| p.generator.as_ref().is_none_or(|g| g.kept)),
+        cpu_cores_used,
+        cpus: r.machine.cpus,
+        capacity_warnings,
+    }
 }
 
 /// Teardown: each driver removes what it made (and the keys the run created are scheduled for

@@ -132,6 +132,44 @@ impl Attempts {
     }
 }
 
+/// What a path's producers count about their schedule, for the generator's verdict.
+#[derive(Debug, Default)]
+pub struct SendCounters {
+    records: AtomicU64,
+    last_lag_us: AtomicU64,
+    high_water: AtomicU64,
+    limit: AtomicU64,
+    window_waits: AtomicU64,
+}
+
+impl SendCounters {
+    /// A producer started `records` measured sends, the last of them `last_lag` late.
+    pub fn started(&self, records: u64, last_lag: Duration) {
+        self.records.fetch_add(records, Ordering::Relaxed);
+        self.last_lag_us
+            .fetch_max(last_lag.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// A producer's window: the most sends it had in flight, its largest size, and how often
+    /// a send waited for it.
+    pub fn window(&self, high_water: u64, limit: u64, waits: u64) {
+        self.high_water.fetch_max(high_water, Ordering::Relaxed);
+        self.limit.fetch_max(limit, Ordering::Relaxed);
+        self.window_waits.fetch_add(waits, Ordering::Relaxed);
+    }
+
+    /// What the path's producers counted.
+    pub fn counts(&self) -> crate::result::generator::SendCounts {
+        crate::result::generator::SendCounts {
+            records: self.records.load(Ordering::Relaxed),
+            last_lag_secs: self.last_lag_us.load(Ordering::Relaxed) as f64 / 1e6,
+            high_water: self.high_water.load(Ordering::Relaxed),
+            limit: self.limit.load(Ordering::Relaxed),
+            window_waits: self.window_waits.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// Sums over every sealed record.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SealTotals {
@@ -170,6 +208,8 @@ pub struct PathRun {
     pub e2e_latency: IntervalSeries,
     /// How late sends started against the schedule, µs.
     pub lag: IntervalSeries,
+    /// What the producers counted of their sends and windows.
+    pub sends: SendCounters,
     /// Errors by AWS name.
     pub errors: Mutex<BTreeMap<String, u64>>,
     /// Call counters.

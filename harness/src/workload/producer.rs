@@ -11,12 +11,12 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::context::{Attempts, PathRun, RunClock, Stopwatch};
+use super::context::{Attempts, PathRun, RunClock, SendCounters, Stopwatch};
 use super::pacer::Pacer;
 use super::{payload, sizes};
 use crate::backend::Role;
 use crate::backend::{BackendError, ErrorClass, OutRecord, PutAck};
-use crate::scenario::PutApi;
+use crate::scenario::{InFlightSpec, PutApi, MAX_IN_FLIGHT};
 
 /// A record sealed and waiting to be put.
 struct Pending {
@@ -33,27 +33,107 @@ pub fn seed_for(seed: u64, path: &str, k: u64) -> u64 {
     crate::seed::derive(seed, path, k)
 }
 
-type Send = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + std::marker::Send>>;
+type Send = std::pin::Pin<Box<dyn std::future::Future<Output = u64> + std::marker::Send>>;
+
+/// The in-flight window's floor under "auto", and its start: today's fixed default.
+const AUTO_FLOOR: usize = 16;
+
+/// How many sends may be in flight: fixed, or sized from the producer's intended send rate
+/// and the send latency it observes (Little's law: in flight = rate × latency, here twice
+/// over for headroom), up to the ceiling.
+enum Window {
+    Fixed(usize),
+    Auto {
+        limit: usize,
+        /// Intended sends a second of this producer.
+        sends_per_sec: f64,
+        /// Mean send duration, seconds (exponentially weighted; 0 until a send ends).
+        mean_secs: f64,
+    },
+}
 
 /// A producer's sends in flight, driven by the producer's own task while it waits for its next
-/// instant: the schedule never waits for a send to finish (open loop) unless `[workload]
-/// max_in_flight` of them are, and a send starts on the thread that reached its instant, with
-/// no hand-over to another task or worker. (With PutRecords a record is sealed before it joins
-/// a batch, by the producer itself: while a seal waits for KMS, the sends in flight wait too.)
+/// instant: the schedule never waits for a send to finish (open loop) unless its window is
+/// full, and a send starts on the thread that reached its instant, with no hand-over to
+/// another task or worker. (With PutRecords a record is sealed before it joins a batch, by the
+/// producer itself: while a seal waits for KMS, the sends in flight wait too.)
 struct InFlight {
     sends: FuturesUnordered<Send>,
-    limit: usize,
+    window: Window,
+    clock: RunClock,
+    /// Each send in flight: its number and when it started (in launch order: the first is the
+    /// oldest).
+    started: std::collections::BTreeMap<u64, Duration>,
     seed: u64,
     launched: u64,
+    high_water: usize,
+    largest_limit: usize,
+    waits: u64,
 }
 
 impl InFlight {
-    fn new(limit: u32, seed: u64) -> Self {
+    fn new(spec: InFlightSpec, sends_per_sec: f64, clock: RunClock, seed: u64) -> Self {
+        let window = match spec {
+            InFlightSpec::Fixed(n) => Window::Fixed(n.max(1) as usize),
+            InFlightSpec::Auto => Window::Auto {
+                limit: AUTO_FLOOR,
+                sends_per_sec,
+                mean_secs: 0.0,
+            },
+        };
+        let largest_limit = match window {
+            Window::Fixed(n) => n,
+            Window::Auto { limit, .. } => limit,
+        };
         Self {
             sends: FuturesUnordered::new(),
-            limit: limit.max(1) as usize,
+            window,
+            clock,
+            started: Default::default(),
             seed,
             launched: 0,
+            high_water: 0,
+            largest_limit,
+            waits: 0,
+        }
+    }
+
+    /// The window now: under "auto", resized from the latency so far, the oldest send in
+    /// flight counting as at least its age.
+    fn limit(&mut self) -> usize {
+        let oldest = self
+            .started
+            .values()
+            .next()
+            .map(|at| self.clock.elapsed().saturating_sub(*at).as_secs_f64());
+        match &mut self.window {
+            Window::Fixed(n) => *n,
+            Window::Auto {
+                limit,
+                sends_per_sec,
+                mean_secs,
+            } => {
+                let latency = mean_secs.max(oldest.unwrap_or(0.0));
+                let want = (2.0 * *sends_per_sec * latency).ceil() as usize + 1;
+                *limit = want.clamp(AUTO_FLOOR, MAX_IN_FLIGHT as usize).max(*limit);
+                self.largest_limit = self.largest_limit.max(*limit);
+                *limit
+            }
+        }
+    }
+
+    /// A send ended: forget it, and learn its duration.
+    fn ended(&mut self, id: u64) {
+        let Some(at) = self.started.remove(&id) else {
+            return;
+        };
+        if let Window::Auto { mean_secs, .. } = &mut self.window {
+            let took = self.clock.elapsed().saturating_sub(at).as_secs_f64();
+            *mean_secs = if *mean_secs == 0.0 {
+                took
+            } else {
+                0.9 * *mean_secs + 0.1 * took
+            };
         }
     }
 
@@ -64,12 +144,22 @@ impl InFlight {
         F: FnOnce(ChaCha8Rng) -> Fut,
         Fut: std::future::Future<Output = ()> + std::marker::Send + 'static,
     {
-        while self.sends.len() >= self.limit {
-            self.sends.next().await;
+        if self.sends.len() >= self.limit() {
+            self.waits += 1;
+            while self.sends.len() >= self.limit() {
+                if let Some(id) = self.sends.next().await {
+                    self.ended(id);
+                }
+            }
         }
-        let rng = ChaCha8Rng::seed_from_u64(crate::seed::derive(self.seed, "send", self.launched));
+        let id = self.launched;
+        let rng = ChaCha8Rng::seed_from_u64(crate::seed::derive(self.seed, "send", id));
         self.launched += 1;
-        let mut send: Send = Box::pin(send(rng));
+        let fut = send(rng);
+        let mut send: Send = Box::pin(async move {
+            fut.await;
+            id
+        });
         // Go as far as it can now: with nothing to wait for, the call is made here and then.
         let waker = futures_util::task::noop_waker();
         let ready = send
@@ -77,26 +167,53 @@ impl InFlight {
             .poll(&mut std::task::Context::from_waker(&waker))
             .is_ready();
         if !ready {
+            self.started.insert(id, self.clock.elapsed());
             self.sends.push(send);
         }
+        self.high_water = self.high_water.max(self.sends.len().max(1));
     }
 
     /// Wait until `at` (since the run's start), driving the sends in flight meanwhile.
-    async fn wait_until(&mut self, clock: &RunClock, at: Duration) {
+    async fn wait_until(&mut self, at: Duration) {
+        let clock = self.clock.clone();
         let sleep = clock.sleep_until(at);
         tokio::pin!(sleep);
         loop {
             tokio::select! {
                 biased;
                 _ = &mut sleep => return,
-                Some(()) = self.sends.next(), if !self.sends.is_empty() => {}
+                Some(id) = self.sends.next(), if !self.sends.is_empty() => self.ended(id),
             }
         }
     }
 
-    /// Wait for every send in flight.
-    async fn finish(mut self) {
-        while self.sends.next().await.is_some() {}
+    /// Wait for every send in flight, and hand the window's account to `counts`.
+    async fn finish(mut self, counts: &SendCounters) {
+        while let Some(id) = self.sends.next().await {
+            self.ended(id);
+        }
+        counts.window(
+            self.high_water as u64,
+            self.largest_limit as u64,
+            self.waits,
+        );
+    }
+}
+
+/// Intended sends a second of one producer: its records a second, over the records a batch
+/// holds (with PutRecords, as many as arrive within the linger, at most a batch's worth).
+fn sends_per_sec(records_per_sec: f64, api: &PutApi) -> f64 {
+    match api {
+        PutApi::PutRecord => records_per_sec,
+        PutApi::PutRecords {
+            max_records,
+            linger,
+            ..
+        } => {
+            let per_batch =
+                (records_per_sec * linger.as_secs_f64()).clamp(1.0, *max_records as f64);
+            records_per_sec / per_batch
+        }
     }
 }
 
@@ -124,7 +241,13 @@ pub async fn run(run: Arc<PathRun>, k: u64, n: u64) {
     let seed = seed_for(s.seed, &run.name, k);
     let size_label = sizes::size_label(&run.name);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut sends = InFlight::new(s.workload.max_in_flight, seed);
+    let mut sends = InFlight::new(
+        s.workload.max_in_flight,
+        sends_per_sec(rate / n as f64, &s.workload.api),
+        run.clock.clone(),
+        seed,
+    );
+    let (mut measured, mut last_lag) = (0u64, Duration::ZERO);
     let (max_records, max_bytes, linger) = match s.workload.api {
         PutApi::PutRecord => (1usize, u64::MAX, Duration::ZERO),
         PutApi::PutRecords {
@@ -143,18 +266,20 @@ pub async fn run(run: Arc<PathRun>, k: u64, n: u64) {
         if let Some(first) = batch.first() {
             let deadline = first.intended + linger;
             if deadline <= due {
-                sends.wait_until(&run.clock, deadline).await;
+                sends.wait_until(deadline).await;
                 launch_batch(&run, &mut batch, &mut sends).await;
             }
         }
         // Ctrl-C stops the load at once, not at the next instant (sends in flight go on).
         tokio::select! {
-            _ = sends.wait_until(&run.clock, due) => {}
+            _ = sends.wait_until(due) => {}
             _ = run.interrupt.wait() => break,
         }
         if run.measured(due) {
             let now = run.clock.elapsed();
-            run.lag.record(now, now.saturating_sub(due));
+            last_lag = now.saturating_sub(due);
+            run.lag.record(now, last_lag);
+            measured += 1;
         }
         // Drawn from the record's own seed: the same size for the same id however the
         // schedule is split among producers and workers.
@@ -186,10 +311,11 @@ pub async fn run(run: Arc<PathRun>, k: u64, n: u64) {
         }
     }
     if let Some(first) = batch.first() {
-        sends.wait_until(&run.clock, first.intended + linger).await;
+        sends.wait_until(first.intended + linger).await;
         launch_batch(&run, &mut batch, &mut sends).await;
     }
-    sends.finish().await;
+    run.sends.started(measured, last_lag);
+    sends.finish(&run.sends).await;
     run.producers_left.fetch_sub(1, Ordering::SeqCst);
 }
 

@@ -142,6 +142,7 @@ fn identical_scenarios_run_twice_pass() {
         threshold_kms_calls: None,
         threshold_inflation_bytes: None,
         save_baseline: None,
+        allow_behind_schedule: false,
     };
     assert_eq!(kcb::cli::gate::run(&args), ExitCode::SUCCESS);
     let _ = std::fs::remove_dir_all(&dir);
@@ -177,6 +178,7 @@ fn injected_200us_on_envelope_put_fails_exactly_its_p50_overhead() {
         threshold_kms_calls: None,
         threshold_inflation_bytes: None,
         save_baseline: None,
+        allow_behind_schedule: false,
     };
     assert_eq!(kcb::cli::gate::run(&args), ExitCode::from(1));
     let _ = std::fs::remove_dir_all(&dir);
@@ -195,6 +197,7 @@ fn unusable_input_exits_2() {
         threshold_kms_calls: None,
         threshold_inflation_bytes: None,
         save_baseline: None,
+        allow_behind_schedule: false,
     };
     // A missing file.
     let missing = dir.join("missing.json");

@@ -23,6 +23,7 @@ mod firehose_delivery;
 mod firehose_ops;
 mod firehose_runs;
 mod gate;
+mod generator;
 mod hlog_peer;
 mod interrupt;
 mod kinesis_ops;

@@ -426,7 +426,8 @@ fn crypto_is_costed_record_by_record_and_calibrated_before_the_load() {
 }
 
 /// 100 records/s while every PutRecord takes 30 ms: three sends' worth of time per interval.
-fn slow_puts(max_in_flight: u32) -> String {
+/// `max_in_flight` as the scenario writes it (`16`, `"auto"`).
+fn slow_puts(max_in_flight: &str) -> String {
     format!(
         r#"
         name = "open-loop"
@@ -452,21 +453,87 @@ fn slow_puts(max_in_flight: u32) -> String {
 #[test]
 fn a_slow_put_never_holds_back_the_next_send_up_to_max_in_flight() {
     // Open loop: three or four sends in flight at once, each 30 ms, none waiting for another.
-    let open = run(&slow_puts(16));
+    let open = run(&slow_puts("16"));
     let p = path(&open, "plaintext");
     assert_eq!(p.ledger.acked, 500, "{:?}", p.ledger);
     assert!(p.put_latency_us.p50 >= 30_000, "{:?}", p.put_latency_us);
     assert!(p.put_latency_us.max < 60_000, "{:?}", p.put_latency_us);
     assert!(p.schedule_lag_us.max < 1_000, "{:?}", p.schedule_lag_us);
+    let g = p.generator.as_ref().expect("judged");
+    assert!(g.kept, "{g:?}");
+    assert!((3..=16).contains(&g.in_flight_high_water), "{g:?}");
+    assert_eq!((g.window_waits, g.in_flight_limit), (0, 16), "{g:?}");
     // One send at a time: each record waits for the one before. By the end of the load (when
     // the fault is lifted) only about 5 s / 30 ms = 166 records have gone, the 166th intended
     // at 1.66 s, so the backlog reaches about 3.3 s. The wait shows as schedule lag, and
     // latency still counts from the intended time.
-    let closed = run(&slow_puts(1));
+    let closed = run(&slow_puts("1"));
     let c = path(&closed, "plaintext");
     assert_eq!(c.ledger.acked, 500, "{:?}", c.ledger);
     assert!(c.put_latency_us.max > 3_000_000, "{:?}", c.put_latency_us);
     assert!(c.schedule_lag_us.p99 > 1_000_000, "{:?}", c.schedule_lag_us);
+}
+
+/// A service slower than the in-flight window allows: the run says it fell behind (the rate
+/// it sent, the window full), and the default `schedule_kept` fails it; with "auto" the window
+/// grows to what the latency needs and the same scenario keeps its schedule.
+#[test]
+fn a_window_too_small_for_the_service_is_behind_schedule_and_auto_keeps_it() {
+    let closed = run(&slow_puts("1"));
+    let g = path(&closed, "plaintext")
+        .generator
+        .clone()
+        .expect("judged");
+    assert!(!g.kept, "{g:?}");
+    assert_eq!((g.in_flight_mode.as_str(), g.in_flight_limit), ("fixed", 1));
+    // While the fault lasts (5 s) one 30 ms send at a time: about 166 sends each waited for the
+    // one before. Once it is lifted the backlog goes at once, so the rate over the whole load
+    // is nearly kept: the lag's p99 (3.3 s) is what shows the generator fell behind.
+    assert!((150..=180).contains(&g.window_waits), "{g:?}");
+    assert!(
+        g.behind
+            .as_deref()
+            .unwrap_or("")
+            .contains("schedule lag p99"),
+        "{g:?}"
+    );
+    let growth = g.lag_growth_us_per_sec.expect("a growth");
+    assert!(growth > 100_000.0, "{growth}");
+    let failed: Vec<_> = closed
+        .expectations
+        .iter()
+        .filter(|e| !e.passed)
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(failed.len(), 1, "{:?}", closed.expectations);
+    assert!(failed[0].starts_with("schedule_kept"), "{failed:?}");
+    assert!(closed
+        .generator
+        .as_ref()
+        .is_some_and(|g| !g.kept && g.checked));
+
+    let auto = run(&slow_puts("\"auto\""));
+    let a = path(&auto, "plaintext");
+    let g = a.generator.clone().expect("judged");
+    assert!(g.kept, "{g:?} {:?}", a.schedule_lag_us);
+    assert_eq!(g.in_flight_mode, "auto");
+    assert!(a.schedule_lag_us.max < 1_000, "{:?}", a.schedule_lag_us);
+    assert!(
+        auto.expectations.iter().all(|e| e.passed),
+        "{:?}",
+        auto.expectations
+    );
+
+    // Turned off, the run still says it fell behind, but does not fail for it.
+    let off = run(&format!(
+        "{}\n[expect]\nschedule_kept = false\n",
+        slow_puts("1")
+    ));
+    assert!(off
+        .generator
+        .as_ref()
+        .is_some_and(|g| !g.kept && !g.checked));
+    assert!(off.expectations.is_empty(), "{:?}", off.expectations);
 }
 
 /// A data-key cache whose KMS calls take 100 ms, at 100 records/s: every refill, the ten or so

@@ -121,6 +121,9 @@ pub struct GateConfig {
     pub thresholds: Thresholds,
     /// Bootstrap settings.
     pub bootstrap: BootstrapConfig,
+    /// Judge latency overheads even when a run fell behind its schedule
+    /// (`--allow-behind-schedule`); the report then says it did.
+    pub allow_behind_schedule: bool,
 }
 
 impl Default for GateConfig {
@@ -138,6 +141,7 @@ impl Default for GateConfig {
                 confidence: DEFAULT_CONFIDENCE,
                 seed: DEFAULT_SEED,
             },
+            allow_behind_schedule: false,
         }
     }
 }
@@ -205,6 +209,7 @@ impl GateConfig {
                 confidence,
                 seed: file.seed.unwrap_or(d.bootstrap.seed),
             },
+            allow_behind_schedule: false,
         })
     }
 }

@@ -189,6 +189,10 @@ pub enum Verdict {
     Improved,
     /// Could not be compared (the row's note says why).
     Skipped,
+    /// Not judged, and the gate fails: a run fell behind its schedule, so its latencies are
+    /// the generator's backlog as much as the service's (`--allow-behind-schedule` judges
+    /// them anyway).
+    Refused,
 }
 
 /// How the change was judged.
@@ -254,9 +258,15 @@ impl GateReport {
         self.rows.iter().any(|r| r.verdict == Verdict::Regressed)
     }
 
-    /// The exit status: [`Exit::Failed`] when a metric regressed, else [`Exit::Ok`].
+    /// Whether a row was refused (a run fell behind its schedule).
+    pub fn refused(&self) -> bool {
+        self.rows.iter().any(|r| r.verdict == Verdict::Refused)
+    }
+
+    /// The exit status: [`Exit::Failed`] when a metric regressed or was refused, else
+    /// [`Exit::Ok`].
     pub fn exit_code(&self) -> Exit {
-        if self.regressed() {
+        if self.regressed() || self.refused() {
             Exit::Failed
         } else {
             Exit::Ok
@@ -292,6 +302,19 @@ pub fn compare(baseline: &GateRun, current: &GateRun, cfg: &GateConfig) -> GateR
             ));
         }
     }
+    let behind: Vec<String> = [("baseline", b), ("current", c)]
+        .into_iter()
+        .filter(|(_, r)| crate::report::generator::behind(r))
+        .map(|(which, _)| format!("the {which} run fell behind its schedule"))
+        .collect();
+    let refusal = (!behind.is_empty()).then(|| behind.join(" and "));
+    if let Some(why) = &refusal {
+        notes.push(if cfg.allow_behind_schedule {
+            format!("{why}: its latency overheads are judged anyway (--allow-behind-schedule), though they include the generator's backlog")
+        } else {
+            format!("{why}: its latencies include the generator's backlog, so the latency overheads are not judged and the gate fails (--allow-behind-schedule judges them anyway)")
+        });
+    }
     let mut rows = Vec::new();
     for cp in &c.paths {
         let Some(bp) = b.path(&cp.name) else {
@@ -302,7 +325,14 @@ pub fn compare(baseline: &GateRun, current: &GateRun, cfg: &GateConfig) -> GateR
             continue;
         };
         if cp.kind != crate::result::PathKind::Plaintext {
-            rows.extend(overhead_rows(baseline, current, bp, cp, cfg));
+            let judged = overhead_rows(baseline, current, bp, cp, cfg);
+            rows.extend(judged.into_iter().map(|mut r| {
+                if let (Some(why), false) = (&refusal, cfg.allow_behind_schedule) {
+                    r.verdict = Verdict::Refused;
+                    r.note = Some(format!("refused: {why}"));
+                }
+                r
+            }));
         }
         rows.push(kms_row(bp, cp, cfg.thresholds.kms_calls));
         rows.push(inflation_row(bp, cp, cfg.thresholds.inflation_bytes));

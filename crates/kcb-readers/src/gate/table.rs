@@ -76,7 +76,17 @@ pub fn render(report: &GateReport) -> String {
         .map(|r| format!("{} {}", r.path, r.metric.label()))
         .collect();
     out.push('\n');
-    if regressed.is_empty() {
+    if report.refused() {
+        let _ = writeln!(
+            out,
+            "gate: FAIL, refused: a run fell behind its schedule, so its latency overheads cannot be judged (see the notes){}",
+            if regressed.is_empty() {
+                String::new()
+            } else {
+                format!("; regressed: {}", regressed.join(", "))
+            }
+        );
+    } else if regressed.is_empty() {
         out.push_str("gate: pass (no metric regressed beyond its threshold and noise)\n");
     } else {
         let _ = writeln!(out, "gate: FAIL, regressed: {}", regressed.join(", "));
@@ -107,6 +117,7 @@ fn cells(r: &Row) -> [String; 8] {
         Verdict::Regressed => "REGRESSED",
         Verdict::Improved => "improved",
         Verdict::Skipped => "skipped",
+        Verdict::Refused => "REFUSED",
     };
     let threshold = format!("+{}", with_unit(text(r.threshold), unit));
     [

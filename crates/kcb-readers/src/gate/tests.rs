@@ -386,3 +386,48 @@ fn render_has_every_column() {
     assert!(text.contains("kms calls/window  sse-kms"), "{text}");
     assert!(text.contains("gate: pass"), "{text}");
 }
+
+/// `a` with its first path fallen behind its schedule.
+fn behind(mut a: GateRun) -> GateRun {
+    if let Some(g) = a.result.paths[0].generator.as_mut() {
+        g.kept = false;
+    }
+    if let Some(g) = a.result.generator.as_mut() {
+        g.kept = false;
+    }
+    a
+}
+
+#[test]
+fn a_run_behind_its_schedule_is_refused_unless_allowed_and_then_said() {
+    let a = run("a.json", &latencies(0, 1));
+    let late = behind(run("b.json", &latencies(0, 1)));
+    for (base, cur) in [(&a, &late), (&late, &a)] {
+        let report = compare(base, cur, &cfg());
+        let text = render(&report);
+        assert_eq!(report.exit_code(), Exit::Failed, "{text}");
+        let refused: Vec<_> = report
+            .rows
+            .iter()
+            .filter(|r| r.verdict == Verdict::Refused)
+            .map(|r| r.metric)
+            .collect();
+        // The latency overheads of envelope and sse-kms; counts and bytes are still judged.
+        assert_eq!(refused.len(), 4, "{text}");
+        assert!(refused
+            .iter()
+            .all(|m| matches!(m, Metric::OverheadP50 | Metric::OverheadP99)));
+        assert!(text.contains("gate: FAIL, refused"), "{text}");
+    }
+    let allowed = GateConfig {
+        allow_behind_schedule: true,
+        ..cfg()
+    };
+    let report = compare(&a, &late, &allowed);
+    let text = render(&report);
+    assert_eq!(report.exit_code(), Exit::Ok, "{text}");
+    assert!(
+        text.contains("judged anyway (--allow-behind-schedule)"),
+        "{text}"
+    );
+}

@@ -297,6 +297,23 @@ fn run_section(b: &mut Builder<'_>, slug_: &str, run: &ReportRun) -> Result<(), 
             escape(format::ROLES_NOT_SEPARATED)
         );
     }
+    let behind = super::generator::behind_lines(r);
+    if let Some((head, rest)) = behind.split_first() {
+        let _ = write!(
+            b.html,
+            "<div class=\"behind\" style=\"border:2px solid #b00;padding:0.5em\"><p><strong>{}</strong></p><ul>",
+            escape(head)
+        );
+        for l in rest {
+            let _ = write!(b.html, "<li>{}</li>", escape(l.trim()));
+        }
+        b.html.push_str("</ul></div>");
+    } else if let Some(l) = super::generator::kept_line(r) {
+        let _ = write!(b.html, "<p class=\"meta\">{}</p>", escape(&l));
+    }
+    for note in super::generator::lag_notes(r) {
+        let _ = write!(b.html, "<p class=\"meta\">note: {}</p>", escape(&note));
+    }
     if let Some(note) = &run.hlog_note {
         let _ = write!(
             b.html,

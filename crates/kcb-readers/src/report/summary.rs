@@ -41,6 +41,16 @@ pub fn render_result(r: &RunResult) -> String {
     if !r.target.roles_separated {
         let _ = writeln!(out, "**{}**\n", md(format::ROLES_NOT_SEPARATED));
     }
+    let behind = super::generator::behind_lines(r);
+    if let Some((head, rest)) = behind.split_first() {
+        let _ = writeln!(out, "**{}**\n", md(head));
+        for l in rest {
+            let _ = writeln!(out, "- {}", md(l.trim()));
+        }
+        out.push('\n');
+    } else if let Some(l) = super::generator::kept_line(r) {
+        let _ = writeln!(out, "{}\n", md(&l));
+    }
     out.push_str(
         "| path | put p50 | put p99 | overhead p50 / p99 | KMS calls/window | inflation | lost / corrupted / unreadable |\n\
          | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",

@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+pub mod generator;
 pub mod schema;
 mod settings;
 mod tenants;
@@ -26,6 +27,7 @@ mod sample;
 pub use sample::sample_run_result;
 
 pub use crate::metrics::{KmsCalls, LatencySummary, Ledger, Overhead, TimelinePoint};
+pub use generator::{GeneratorResult, PathGenerator};
 pub use settings::{
     AeadBackendName, CacheSettings, Cipher, EnvelopeSettings, FirehoseSettings, PathKind,
     PathSettings, RecordFormat, SseKeyKind, SseSettings,
@@ -49,7 +51,9 @@ pub use workers::{MergedWorkers, WorkerResult};
 /// 10: a path's `kms_calls` say who counted them (`counted_by`: service, cloudtrail, client)
 /// and, when they could not be, why (`not_counted`); a data-key cache says whether it is
 /// `single_flight` (every earlier one was) and `kms_calls.cache_concurrent_misses`.
-pub const SCHEMA_VERSION: u32 = 10;
+/// 11: how the generator kept its schedule: the run's `generator` and each path's (null in
+/// every earlier result: not judged).
+pub const SCHEMA_VERSION: u32 = 11;
 
 /// Largest Kinesis record (partition key + data blob), bytes: 1 MiB.
 pub const KINESIS_MAX_RECORD_BYTES: u64 = 1_048_576;
@@ -157,6 +161,10 @@ pub struct RunResult {
     /// A merged result (`merge`): the workers it combines (schema 9; null otherwise).
     #[serde(default)]
     pub workers: Option<MergedWorkers>,
+    /// How the load generator kept its schedule, and the CPU it used (schema 11; null in
+    /// earlier results).
+    #[serde(default)]
+    pub generator: Option<GeneratorResult>,
 }
 
 /// Where a run went and who it acted as, from STS GetCallerIdentity (schema 5).
@@ -402,6 +410,9 @@ pub struct PathResult {
     /// With `[tenants]`: the tenant this path is the copy for (schema 8).
     #[serde(default)]
     pub tenant: Option<PathTenant>,
+    /// How the generator kept this path's schedule (schema 11; null in earlier results).
+    #[serde(default)]
+    pub generator: Option<PathGenerator>,
 }
 
 /// A Firehose path's deliveries.

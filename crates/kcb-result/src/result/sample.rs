@@ -3,6 +3,22 @@
 
 use super::*;
 
+/// A path whose generator kept its schedule: 100 records/s over 60 s.
+fn kept() -> PathGenerator {
+    PathGenerator {
+        intended_rate_per_sec: 100.0,
+        achieved_rate_per_sec: 100.0,
+        records: 6_000,
+        lag_growth_us_per_sec: Some(0.0),
+        in_flight_high_water: 2,
+        in_flight_limit: 16,
+        in_flight_mode: "auto".to_owned(),
+        window_waits: 0,
+        kept: true,
+        behind: None,
+    }
+}
+
 /// A fully populated result with three paths, for tests here and in the report.
 pub fn sample_run_result() -> RunResult {
     fn lat(
@@ -152,6 +168,7 @@ pub fn sample_run_result() -> RunResult {
                 resources: PathResources::default(),
                 firehose: None,
                 tenant: None,
+                generator: Some(kept()),
             },
             PathResult {
                 name: "envelope".to_owned(),
@@ -231,6 +248,7 @@ pub fn sample_run_result() -> RunResult {
                 resources: PathResources::default(),
                 firehose: None,
                 tenant: None,
+                generator: Some(kept()),
             },
             PathResult {
                 name: "sse-kms".to_owned(),
@@ -287,6 +305,7 @@ pub fn sample_run_result() -> RunResult {
                 resources: PathResources::default(),
                 firehose: None,
                 tenant: None,
+                generator: Some(kept()),
             },
         ],
         expectations: vec![
@@ -343,5 +362,14 @@ pub fn sample_run_result() -> RunResult {
         tenants: None,
         worker: None,
         workers: None,
+        generator: Some(GeneratorResult {
+            max_lag_p99_us: 10_000,
+            min_rate_ratio: super::generator::MIN_RATE_RATIO,
+            checked: true,
+            kept: true,
+            cpu_cores_used: Some(0.42),
+            cpus: 2,
+            capacity_warnings: Vec::new(),
+        }),
     }
 }

@@ -126,6 +126,21 @@ pub fn upgrade(value: &mut Value, version: u64) -> Result<(), String> {
             c.entry("single_flight").or_insert(Value::Bool(true));
         }
     }
+    if version <= 10 {
+        // Version 11 judges the generator's schedule; nothing earlier did.
+        if let Some(obj) = value.as_object_mut() {
+            obj.entry("generator").or_insert(Value::Null);
+        }
+        for p in value
+            .get_mut("paths")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object_mut)
+        {
+            p.entry("generator").or_insert(Value::Null);
+        }
+    }
     if version <= 7 {
         // Version 8 adds what [tenants] runs write; nothing earlier had tenants.
         if let Some(obj) = value.as_object_mut() {
