@@ -57,8 +57,9 @@ enum Window {
 /// full, and a PutRecord starts on the thread that reached its instant, with no hand-over to
 /// another task or worker. A PutRecords batch is a task of its own on the real clock: in
 /// process its call runs for milliseconds, and inline it held every instant due meanwhile
-/// (`scripts/generator.sh`: no rate kept at 4,686 records/s inline, 20,395 as tasks). (With PutRecords a record is sealed before it joins a batch, by the
-/// producer itself: while a seal waits for KMS, the sends in flight wait too.)
+/// (`scripts/generator.sh`; the figures are in `docs/performance.md`). (With PutRecords a
+/// record is sealed before it joins a batch, by the producer itself: while a seal waits for
+/// KMS, the sends in flight wait too.)
 struct InFlight {
     sends: FuturesUnordered<Send>,
     window: Window,
