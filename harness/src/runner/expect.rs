@@ -28,10 +28,15 @@ pub fn measure(metric: &Metric, p: &PathResult, run: &RunResult) -> Option<f64> 
         Metric::InflationRatio => p.inflation.ratio,
         Metric::OverheadBytes => p.inflation.overhead_bytes,
         Metric::ErrorsTotal => p.errors.values().sum::<u64>() as f64,
-        Metric::ScheduleLagP99Us | Metric::ScheduleKept => {
-            // Judged only where the generator was (never on an older or merged-away result).
+        // Judged only where the generator was (never on an older result).
+        Metric::ScheduleLagP99Us => {
             p.generator.as_ref()?;
             p.schedule_lag_us.p99 as f64
+        }
+        // The lag percentile the verdict judged (the median with too few sends for a p99).
+        Metric::ScheduleKept => {
+            p.generator.as_ref()?;
+            crate::result::generator::judged_lag(&p.schedule_lag_us).1 as f64
         }
         Metric::Errors(name) => p.errors.get(name).copied().unwrap_or(0) as f64,
         Metric::Fault { fault, measure } => {

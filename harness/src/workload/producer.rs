@@ -72,7 +72,6 @@ struct InFlight {
     /// Sends are PutRecords batches: on the real clock each is a task of its own.
     batches: bool,
     high_water: usize,
-    largest_limit: usize,
     waits: u64,
 }
 
@@ -93,10 +92,6 @@ impl InFlight {
                 mean_secs: 0.0,
             },
         };
-        let largest_limit = match window {
-            Window::Fixed(n) => n,
-            Window::Auto { limit, .. } => limit,
-        };
         Self {
             sends: FuturesUnordered::new(),
             window,
@@ -106,33 +101,37 @@ impl InFlight {
             launched: 0,
             batches: matches!(api, PutApi::PutRecords { .. }),
             high_water: 0,
-            largest_limit,
             waits: 0,
         }
     }
 
-    /// The window now: under "auto", resized from the latency so far, the oldest send in
-    /// flight counting as at least its age.
-    fn limit(&mut self) -> usize {
-        let oldest = self
-            .started
-            .values()
-            .next()
-            .map(|at| self.clock.elapsed().saturating_sub(*at).as_secs_f64());
-        match &mut self.window {
-            Window::Fixed(n) => *n,
-            Window::Auto {
-                limit,
-                sends_per_sec,
-                mean_secs,
-            } => {
-                let latency = mean_secs.max(oldest.unwrap_or(0.0));
-                let want = (2.0 * *sends_per_sec * latency).ceil() as usize + 1;
-                *limit = want.clamp(AUTO_FLOOR, MAX_IN_FLIGHT as usize).max(*limit);
-                self.largest_limit = self.largest_limit.max(*limit);
-                *limit
-            }
+    /// The window as it stands (under "auto" it only grows, so this is also the largest).
+    fn limit(&self) -> usize {
+        match self.window {
+            Window::Fixed(n) => n,
+            Window::Auto { limit, .. } => limit,
         }
+    }
+
+    /// Whether the window is full: under "auto", only once resized from the latency so far,
+    /// the oldest send in flight counting as at least its age.
+    fn full(&mut self) -> bool {
+        if self.sends.len() < self.limit() {
+            return false;
+        }
+        let oldest = self.started.values().next().copied();
+        let now = self.clock.elapsed();
+        if let Window::Auto {
+            limit,
+            sends_per_sec,
+            mean_secs,
+        } = &mut self.window
+        {
+            let age = oldest.map_or(0.0, |at| now.saturating_sub(at).as_secs_f64());
+            let want = (2.0 * *sends_per_sec * mean_secs.max(age)).ceil() as usize + 1;
+            *limit = want.clamp(AUTO_FLOOR, MAX_IN_FLIGHT as usize).max(*limit);
+        }
+        self.sends.len() >= self.limit()
     }
 
     /// A send ended: forget it, and learn its duration.
@@ -157,9 +156,9 @@ impl InFlight {
         F: FnOnce(ChaCha8Rng) -> Fut,
         Fut: std::future::Future<Output = ()> + std::marker::Send + 'static,
     {
-        if self.sends.len() >= self.limit() {
+        if self.full() {
             self.waits += 1;
-            while self.sends.len() >= self.limit() {
+            while self.full() {
                 if let Some(id) = self.sends.next().await {
                     self.ended(id);
                 }
@@ -216,11 +215,7 @@ impl InFlight {
         while let Some(id) = self.sends.next().await {
             self.ended(id);
         }
-        counts.window(
-            self.high_water as u64,
-            self.largest_limit as u64,
-            self.waits,
-        );
+        counts.window(self.high_water as u64, self.limit() as u64, self.waits);
     }
 }
 

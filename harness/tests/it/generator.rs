@@ -10,33 +10,12 @@ fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_kinesis-crypto-bench"))
 }
 
-/// 100 records/s on the virtual clock while every PutRecord takes 30 ms, one send at a time:
-/// the window holds the schedule back.
-const BEHIND: &str = r#"
-name = "behind"
-duration = "3s"
-warmup = "0s"
-seed = 3
-clock = "virtual"
-[workload]
-rate_per_sec = 100
-record_size = 256
-max_in_flight = 1
-[[paths]]
-kind = "plaintext"
-[[faults]]
-kind = "latency"
-service = "kinesis"
-operations = ["PutRecord"]
-delay = "30ms"
-at = "0s"
-"#;
-
 #[test]
 fn a_run_behind_its_schedule_says_so_before_any_latency_and_exits_1() {
     let d = fresh_dir("generator", "behind");
     let file = d.join("behind.toml");
-    std::fs::write(&file, BEHIND).expect("scenario");
+    // One send at a time while every PutRecord takes 30 ms, at 100 records/s.
+    std::fs::write(&file, super::run_counts::slow_puts("1")).expect("scenario");
     let out = d.join("out");
     let o = binary()
         .args(["run", "--no-progress", "--out"])

@@ -427,7 +427,7 @@ fn crypto_is_costed_record_by_record_and_calibrated_before_the_load() {
 
 /// 100 records/s while every PutRecord takes 30 ms: three sends' worth of time per interval.
 /// `max_in_flight` as the scenario writes it (`16`, `"auto"`).
-fn slow_puts(max_in_flight: &str) -> String {
+pub(crate) fn slow_puts(max_in_flight: &str) -> String {
     format!(
         r#"
         name = "open-loop"

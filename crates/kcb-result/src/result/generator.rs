@@ -109,12 +109,7 @@ impl PathGenerator {
                 crate::format::percent(achieved / intended)
             ));
         }
-        // The p99 where there are sends enough for one; else the median.
-        let (name, value) = if lag.count >= crate::format::min_samples(0.99) {
-            ("p99", lag.p99)
-        } else {
-            ("p50", lag.p50)
-        };
+        let (name, value) = judged_lag(lag);
         if lag.count > 0 && value > bound_us {
             behind.push(format!(
                 "schedule lag {name} {} > {}",
@@ -134,6 +129,16 @@ impl PathGenerator {
             kept: behind.is_empty(),
             behind: (!behind.is_empty()).then(|| behind.join("; ")),
         }
+    }
+}
+
+/// The schedule lag percentile a verdict judges, by name and in µs: the p99 where there are
+/// sends enough for one ([`crate::format::min_samples`]), else the median.
+pub fn judged_lag(lag: &LatencySummary) -> (&'static str, u64) {
+    if lag.count >= crate::format::min_samples(0.99) {
+        ("p99", lag.p99)
+    } else {
+        ("p50", lag.p50)
     }
 }
 

@@ -128,33 +128,11 @@ pub fn upgrade(value: &mut Value, version: u64) -> Result<(), String> {
     }
     if version <= 10 {
         // Version 11 judges the generator's schedule; nothing earlier did.
-        if let Some(obj) = value.as_object_mut() {
-            obj.entry("generator").or_insert(Value::Null);
-        }
-        for p in value
-            .get_mut("paths")
-            .and_then(Value::as_array_mut)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_object_mut)
-        {
-            p.entry("generator").or_insert(Value::Null);
-        }
+        null_in_run_and_paths(value, "generator", "generator");
     }
     if version <= 7 {
         // Version 8 adds what [tenants] runs write; nothing earlier had tenants.
-        if let Some(obj) = value.as_object_mut() {
-            obj.entry("tenants").or_insert(Value::Null);
-        }
-        for p in value
-            .get_mut("paths")
-            .and_then(Value::as_array_mut)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_object_mut)
-        {
-            p.entry("tenant").or_insert(Value::Null);
-        }
+        null_in_run_and_paths(value, "tenants", "tenant");
         for f in value
             .get_mut("faults")
             .and_then(Value::as_array_mut)
@@ -170,6 +148,23 @@ pub fn upgrade(value: &mut Value, version: u64) -> Result<(), String> {
         *v = Value::from(super::SCHEMA_VERSION);
     }
     Ok(())
+}
+
+/// A null `run_key` on the run and `path_key` on each path, where absent: a section an older
+/// version never wrote.
+fn null_in_run_and_paths(value: &mut Value, run_key: &str, path_key: &str) {
+    if let Some(obj) = value.as_object_mut() {
+        obj.entry(run_key).or_insert(Value::Null);
+    }
+    for p in value
+        .get_mut("paths")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object_mut)
+    {
+        p.entry(path_key).or_insert(Value::Null);
+    }
 }
 
 fn from_v2(value: &mut Value) -> Result<(), String> {
