@@ -77,13 +77,7 @@ pub fn upgrade(value: &mut Value, version: u64) -> Result<(), String> {
     }
     if version <= 6 {
         // Version 7 adds Firehose paths; no earlier path was one.
-        for p in value
-            .get_mut("paths")
-            .and_then(Value::as_array_mut)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_object_mut)
-        {
+        for p in paths(value) {
             p.entry("firehose").or_insert(Value::Null);
         }
     }
@@ -156,15 +150,19 @@ fn null_in_run_and_paths(value: &mut Value, run_key: &str, path_key: &str) {
     if let Some(obj) = value.as_object_mut() {
         obj.entry(run_key).or_insert(Value::Null);
     }
-    for p in value
+    for p in paths(value) {
+        p.entry(path_key).or_insert(Value::Null);
+    }
+}
+
+/// Each path's object in a result.
+fn paths(value: &mut Value) -> impl Iterator<Item = &mut Map<String, Value>> {
+    value
         .get_mut("paths")
         .and_then(Value::as_array_mut)
         .into_iter()
         .flatten()
         .filter_map(Value::as_object_mut)
-    {
-        p.entry(path_key).or_insert(Value::Null);
-    }
 }
 
 fn from_v2(value: &mut Value) -> Result<(), String> {
