@@ -8,7 +8,7 @@
 pub use kcb_drivers::{backend, driver};
 pub use kcb_emulator as emulator;
 pub use kcb_emulator::keypolicy;
-pub use kcb_readers::{gate, plan, report};
+pub use kcb_readers::{bill, gate, plan, report};
 pub use kcb_replay::{clock, seed, ticker};
 pub use kcb_result::{exit, format, metrics, result};
 pub use kcb_scenario as scenario;

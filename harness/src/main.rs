@@ -67,6 +67,11 @@ enum Command {
         /// Firehose stream's direct-put quota or the KMS request quota (without it: a warning).
         #[arg(long)]
         strict: bool,
+        /// A price table for the run's bills (TOML, in the shape of
+        /// crates/kcb-readers/prices/us-east-1.toml): negotiated rates, or another region.
+        /// Without it: the shipped table of the run's region (us-east-1 only).
+        #[arg(long, value_name = "FILE")]
+        prices: Option<std::path::PathBuf>,
         /// Never draw a progress bar.
         #[arg(long)]
         no_progress: bool,
@@ -165,6 +170,7 @@ fn main() -> ExitCode {
             allow_destructive,
             no_cloudtrail,
             strict,
+            prices,
             no_progress,
             keep,
             worker,
@@ -176,6 +182,14 @@ fn main() -> ExitCode {
                     eprintln!("error: {e}");
                     return Exit::BadInput.into();
                 }
+            };
+            let prices = match prices.as_deref().map(kcb::bill::PriceTable::read) {
+                Some(Ok(t)) => Some((t, prices.unwrap_or_default().display().to_string())),
+                Some(Err(e)) => {
+                    eprintln!("error: --prices {e}");
+                    return Exit::BadInput.into();
+                }
+                None => None,
             };
             let mut flags = match where_to.flags() {
                 Ok(f) => f,
@@ -242,6 +256,7 @@ fn main() -> ExitCode {
                 start_at,
                 no_cloudtrail,
                 strict,
+                prices,
                 ..Default::default()
             };
             match run(s, out, output.is_json(), place, options) {

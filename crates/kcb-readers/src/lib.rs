@@ -7,6 +7,7 @@
 pub(crate) use kcb_replay::seed;
 pub(crate) use kcb_result::{exit, format, metrics, result};
 
+pub mod bill;
 pub mod gate;
 pub mod plan;
 pub mod report;

@@ -1,7 +1,8 @@
 //! `kinesis-crypto-bench gate CUR.json --baseline BASE.json [--gate-file GATE.toml]
 //! [--threshold-p50-us X] [--threshold-p99-us Y] [--threshold-kms-calls Z]
-//! [--threshold-inflation-bytes W] [--save-baseline NAME]`: compare a run with a baseline and
-//! fail when a metric regressed beyond its threshold and its noise.
+//! [--threshold-inflation-bytes W] [--max-cost-increase 5%|2.50] [--save-baseline NAME]`:
+//! compare a run with a baseline and fail when a metric regressed beyond its threshold and its
+//! noise, or a path's monthly bill rose more than `--max-cost-increase` (unset: not judged).
 //!
 //! Thresholds: defaults (p50 +50 µs, p99 +250 µs, KMS calls +0 per window, inflation +0 bytes),
 //! replaced by the gate file's keys, replaced by the flags. `--save-baseline NAME` copies the
@@ -43,6 +44,10 @@ pub struct GateArgs {
     /// Largest rise in mean bytes added per record that passes (default 0).
     #[arg(long)]
     pub threshold_inflation_bytes: Option<f64>,
+    /// Largest rise in a path's monthly bill (per capacity mode) that passes: dollars ("2.50")
+    /// or a percent of the baseline's bill ("5%"). Unset: bills are not judged.
+    #[arg(long, value_name = "LIMIT")]
+    pub max_cost_increase: Option<String>,
     /// Judge latency overheads even when the baseline or the current run fell behind its
     /// schedule (without it the gate refuses them and fails).
     #[arg(long)]
@@ -108,6 +113,7 @@ fn config(args: &GateArgs) -> Result<GateConfig, GateError> {
         threshold_p99_us: args.threshold_p99_us,
         threshold_kms_calls: args.threshold_kms_calls,
         threshold_inflation_bytes: args.threshold_inflation_bytes,
+        max_cost_increase: args.max_cost_increase.clone(),
         ..GateFile::default()
     };
     let origin = match &args.gate_file {

@@ -1,7 +1,8 @@
 //! `kinesis-crypto-bench plan RESULT.json --records-per-sec N --record-bytes B [--region R]
 //! [--consumers C] [--kms-quota-per-sec Q] [--tenants N [--tenant-key per-tenant|shared]]
-//! [--format markdown|json]`: what a measured run means
-//! at a planned load (shards, KMS requests and cost, client CPU, record fit), printed to stdout.
+//! [--efo-consumers N] [--prices FILE] [--format markdown|json]`: what a measured run means
+//! at a planned load (shards, KMS requests and cost, client CPU, record fit, and each path's
+//! monthly bill per capacity mode), printed to stdout.
 //!
 //! Exit codes: 0 printed; 2 the result cannot be read or a flag is out of range.
 
@@ -43,6 +44,15 @@ pub struct PlanArgs {
     /// run had them, else per-tenant).
     #[arg(long, value_enum)]
     pub tenant_key: Option<crate::plan::tenants::TenantKeyPlan>,
+    /// Enhanced fan-out consumers, each reading every record (billed per consumer-shard-hour
+    /// and GB retrieved), 0 to 20.
+    #[arg(long, default_value_t = 0)]
+    pub efo_consumers: u32,
+    /// A price table for the bills (TOML, in the shape of
+    /// crates/kcb-readers/prices/us-east-1.toml). Without it: the shipped table of --region
+    /// (us-east-1 when no region is given; only us-east-1 ships).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DocFormat::Markdown)]
     pub format: DocFormat,
@@ -58,6 +68,7 @@ pub fn run(args: &PlanArgs) -> ExitCode {
         kms_quota_per_sec: args.kms_quota_per_sec,
         tenants: args.tenants,
         tenant_key: args.tenant_key,
+        efo_consumers: args.efo_consumers,
     };
     if let Err(e) = input.validate() {
         eprintln!("error: {e}");
@@ -70,7 +81,18 @@ pub fn run(args: &PlanArgs) -> ExitCode {
             return Exit::BadInput.into();
         }
     };
-    let p = plan::plan(&result, &input);
+    let prices = match crate::bill::table_for(args.prices.as_deref(), plan::price_region(&input)) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: --prices {e}");
+            return Exit::BadInput.into();
+        }
+    };
+    let p = plan::plan_priced(
+        &result,
+        &input,
+        prices.as_ref().map(|(t, from)| (t, from.as_str())),
+    );
     match args.format {
         DocFormat::Markdown => print!("{}", plan::markdown(&p)),
         DocFormat::Json => match serde_json::to_string_pretty(&p) {

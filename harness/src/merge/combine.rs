@@ -221,8 +221,29 @@ pub fn path(parts: &[&PathResult], merged: &Merged, plain: Option<&str>, seed: u
         timeline: timeline(parts),
         crypto: crypto(parts),
         generator: generator(parts),
+        put_sizes: parts
+            .iter()
+            .map(|p| p.put_sizes)
+            .reduce(|a, b| Some(a?.merged(b?)))
+            .flatten(),
         ..first.clone()
     }
+}
+
+/// Bill the merged paths again with the prices the workers' bills used: the file they name if
+/// it is still there, else the shipped table of the region (none: the merged result says why).
+pub fn bill(r: &mut RunResult) {
+    let from = r.bill.as_ref().map(|b| b.prices_from.clone());
+    let file = from
+        .as_deref()
+        .filter(|f| !f.starts_with("shipped prices") && *f != "none")
+        .and_then(|f| crate::bill::PriceTable::read(std::path::Path::new(f)).ok())
+        .zip(from.clone());
+    let table = file.or_else(|| {
+        crate::bill::PriceTable::shipped(&r.target.region)
+            .map(|t| (t, format!("shipped prices for {}", r.target.region)))
+    });
+    crate::bill::bill_run(r, table.as_ref().map(|(t, f)| (t, f.as_str())));
 }
 
 /// The path's generator over every worker: rates, records and waits summed, the window's

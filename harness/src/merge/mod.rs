@@ -214,6 +214,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunResult, MergeError> {
         .path(crate::scenario::TWIN)
         .filter(|p| p.kind == PathKind::Plaintext)
         .and_then(|p| p.overhead_vs_plaintext_us);
+    combine::bill(&mut r);
     r.expectations = crate::runner::expect::evaluate(&scenario.expect, &r);
     let sized = (!sized.is_empty()).then_some((&sized, scenario.warmup));
     write(out, &r, &merged, sized, &parts[0])?;

@@ -391,6 +391,9 @@ pub fn path_result(c: Collected<'_>, plaintext: Option<&PathRun>) -> PathResult 
         resources: PathResources::default(),
         firehose: None,
         generator: Some(generator(run, c.spec)),
+        put_sizes: Some(run.sealed.lock().billed),
+        // Priced once every path is collected (`crate::bill::bill_run`).
+        bill: None,
         tenant: c.spec.tenant.as_ref().map(|t| crate::result::PathTenant {
             group: t.group.clone(),
             index: t.index,

@@ -108,6 +108,9 @@ pub struct RunEnv {
     /// Whether the services' KMS calls are counted from CloudTrail (on AWS), and how long the
     /// run waits for them.
     pub cloudtrail: trail::CloudTrail,
+    /// The prices the run's bills use (`--prices`) and where they came from; `None`: the
+    /// shipped table of the run's region, if there is one.
+    pub prices: Option<(crate::bill::PriceTable, String)>,
 }
 
 /// How a run is carried out, beyond its scenario and target.
@@ -138,6 +141,9 @@ pub struct RunOptions {
     pub worker: WorkerShare,
     /// The common start to wait for (`--start-at`; else the scenario's `start_at`).
     pub start_at: Option<SystemTime>,
+    /// The prices the run's bills use (`--prices`) and where they came from; `None`: the
+    /// shipped table of the run's region, if there is one.
+    pub prices: Option<(crate::bill::PriceTable, String)>,
     /// On AWS, do not look the services' KMS calls up in CloudTrail (`--no-cloudtrail`).
     pub no_cloudtrail: bool,
 }
@@ -253,6 +259,7 @@ pub async fn run_scenario_with(
             worker: options.worker,
             start_at,
             cloudtrail,
+            prices: options.prices,
         },
     )
     .await
@@ -816,5 +823,6 @@ fn collect_all(
         worker: None,
         workers: None,
         generator: None,
+        bill: None,
     }
 }

@@ -262,6 +262,10 @@ pub(super) fn collect(
     r.interrupted = env.interrupt.is_set();
     r.worker = workers::account(env, s.lag, m.dates.date());
     r.generator = Some(generator(scenario, &r, l.cpu_cores, capacity));
+    let shipped = crate::bill::PriceTable::shipped(&r.target.region)
+        .map(|t| (t, format!("shipped prices for {}", r.target.region)));
+    let prices = env.prices.as_ref().or(shipped.as_ref());
+    crate::bill::bill_run(&mut r, prices.map(|(t, from)| (t, from.as_str())));
     r.expectations = expect::evaluate(&scenario.expect, &r);
     Ok(r)
 }

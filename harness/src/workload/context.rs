@@ -179,6 +179,8 @@ pub struct SealTotals {
     pub plaintext_bytes: u64,
     /// Record (data blob) bytes.
     pub record_bytes: u64,
+    /// The records' data blobs as AWS's rounding rules count them, record by record.
+    pub billed: crate::result::PutSizes,
 }
 
 /// One path's run state.
@@ -314,13 +316,14 @@ impl PathRun {
         std::mem::take(&mut *self.checkpoints.lock())
     }
 
-    /// Note one sealed record's sizes.
+    /// Note one sealed record's sizes: its plaintext and its data blob.
     pub fn sealed_sizes(&self, plaintext: usize, record: usize) {
         self.sizes.lock().insert(plaintext as u64, record as u64);
         let mut t = self.sealed.lock();
         t.records += 1;
         t.plaintext_bytes += plaintext as u64;
         t.record_bytes += record as u64;
+        t.billed.add(record as u64);
     }
 
     /// Count one error by name, seen by `role`.

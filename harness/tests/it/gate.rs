@@ -143,6 +143,7 @@ fn identical_scenarios_run_twice_pass() {
         threshold_inflation_bytes: None,
         save_baseline: None,
         allow_behind_schedule: false,
+        max_cost_increase: None,
     };
     assert_eq!(kcb::cli::gate::run(&args), ExitCode::SUCCESS);
     let _ = std::fs::remove_dir_all(&dir);
@@ -179,6 +180,7 @@ fn injected_200us_on_envelope_put_fails_exactly_its_p50_overhead() {
         threshold_inflation_bytes: None,
         save_baseline: None,
         allow_behind_schedule: false,
+        max_cost_increase: None,
     };
     assert_eq!(kcb::cli::gate::run(&args), ExitCode::from(1));
     let _ = std::fs::remove_dir_all(&dir);
@@ -198,6 +200,7 @@ fn unusable_input_exits_2() {
         threshold_inflation_bytes: None,
         save_baseline: None,
         allow_behind_schedule: false,
+        max_cost_increase: None,
     };
     // A missing file.
     let missing = dir.join("missing.json");

@@ -34,6 +34,7 @@ fn input() -> PlanInput {
         kms_quota_per_sec: None,
         tenants: None,
         tenant_key: None,
+        efo_consumers: 0,
     }
 }
 
@@ -102,6 +103,8 @@ fn plan_command_exit_codes() {
         kms_quota_per_sec: None,
         tenants: None,
         tenant_key: None,
+        efo_consumers: 0,
+        prices: None,
         format: DocFormat::Json,
     };
     let good = golden_dir().join("plan-result.json");
@@ -109,9 +112,95 @@ fn plan_command_exit_codes() {
         kcb::cli::plan::run(&args(good.clone(), 100.0)),
         ExitCode::SUCCESS
     );
+    // A price table that is not one: exit 2, before anything is printed.
+    let dir = std::env::temp_dir().join(format!("kcb-plan-prices-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let bad = dir.join("prices.toml");
+    std::fs::write(&bad, "region = \"us-east-1\"\n").expect("write");
+    let with_bad_prices = PlanArgs {
+        prices: Some(bad),
+        ..args(good.clone(), 100.0)
+    };
+    assert_eq!(kcb::cli::plan::run(&with_bad_prices), ExitCode::from(2));
     assert_eq!(kcb::cli::plan::run(&args(good, 0.0)), ExitCode::from(2));
     assert_eq!(
         kcb::cli::plan::run(&args(golden_dir().join("no-such-result.json"), 100.0)),
         ExitCode::from(2)
     );
+}
+
+/// The bill of each planned path, by hand, at 5,000 records/s of 1,024 B in us-east-1 (the
+/// shipped prices): the run measured the envelope path's 1,024 B records at 1,317 B.
+#[test]
+fn plan_bills_each_path_per_mode_with_its_difference_over_plaintext() {
+    let input = PlanInput {
+        records_per_sec: 5_000.0,
+        region: Some("us-east-1".to_owned()),
+        consumers: 1,
+        ..input()
+    };
+    let p = plan(&result(), &input);
+    assert!(p.prices.missing.is_none(), "{:?}", p.prices.missing);
+    let json = serde_json::to_value(&p).expect("plan json");
+    let path = |name: &str| {
+        json["paths"]
+            .as_array()
+            .expect("paths")
+            .iter()
+            .find(|x| x["name"] == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+            .clone()
+    };
+    let mode = |name: &str, mode: &str| {
+        path(name)["bill"]["modes"]
+            .as_array()
+            .expect("modes")
+            .iter()
+            .find(|m| m["mode"] == mode)
+            .unwrap_or_else(|| panic!("{name}: no {mode}"))
+            .clone()
+    };
+    let item = |name: &str, m: &str, item: &str| {
+        mode(name, m)["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|i| i["item"] == item)
+            .unwrap_or_else(|| panic!("{name} {m}: no {item}"))["usd"]
+            .as_f64()
+            .expect("usd")
+    };
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-6 * b.abs().max(1.0);
+    // Provisioned: plaintext 5,000 × 1,024 = 5,120,000 B/s -> 5 shards (records: 5); envelope
+    // 5,000 × 1,317 = 6,585,000 B/s / 1,048,576 = 6.28 -> 7 shards: 3,600 and 5,040
+    // shard-hours at $0.015 = $54 and $75.60.
+    assert_eq!(mode("plaintext", "provisioned")["shards"], 5);
+    assert_eq!(mode("envelope", "provisioned")["shards"], 7);
+    assert!(close(item("plaintext", "provisioned", "shard-hours"), 54.0));
+    assert!(close(item("envelope", "provisioned", "shard-hours"), 75.6));
+    // On-demand Data-In: 12,960,000,000 records a month × 1 KB = 12,359.62 GB × $0.08 =
+    // $988.77; the envelope's 1,317 B records are billed 2 KB each: $1,977.54.
+    assert!(close(
+        item("plaintext", "on-demand", "Data-In"),
+        988.769_531_25
+    ));
+    assert!(close(
+        item("envelope", "on-demand", "Data-In"),
+        1_977.539_062_5
+    ));
+    // Each mode's difference over plaintext is its total less plaintext's, and provisioned is
+    // the cheaper mode at this load.
+    let env = path("envelope");
+    assert_eq!(env["bill"]["baseline"], "plaintext");
+    assert_eq!(env["bill"]["cheaper"], "provisioned");
+    for d in env["bill"]["differences"].as_array().expect("differences") {
+        let m = d["mode"].as_str().expect("mode");
+        let want = mode("envelope", m)["total_usd"].as_f64().unwrap()
+            - mode("plaintext", m)["total_usd"].as_f64().unwrap();
+        assert!(close(d["added_usd"].as_f64().unwrap(), want), "{m}");
+    }
+    assert!(env["bill"]["boundaries"][0]
+        .as_str()
+        .is_some_and(|b| b.contains("on-demand bills Data-In as 2 KB")));
+    assert!(path("plaintext")["bill"]["baseline"].is_null());
 }

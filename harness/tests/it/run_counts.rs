@@ -413,6 +413,7 @@ fn crypto_is_costed_record_by_record_and_calibrated_before_the_load() {
         kms_quota_per_sec: None,
         tenants: None,
         tenant_key: None,
+        efo_consumers: 0,
     };
     let plan = kcb::plan::plan(&r, &input);
     let cpu = plan
@@ -580,4 +581,47 @@ fn concurrent_misses_each_call_kms_unless_the_cache_is_single_flight() {
     // The console says what single-flight would save.
     let text = kcb::report::table::render(&r);
     assert!(text.contains("single_flight = true would save"), "{text}");
+}
+
+/// Records of 1,000 and 1,100 bytes straddle on-demand's 1 KB rounding: a run bills each as it
+/// was put (1 KB and 2 KB), not every record at the mean's 2 KB; and the path's bill prices
+/// exactly those units.
+#[test]
+fn sizes_straddling_a_kilobyte_are_billed_record_by_record() {
+    let r = run(r#"
+        name = "straddle"
+        duration = "60s"
+        seed = 5
+        clock = "virtual"
+        [workload]
+        rate_per_sec = 50
+        record_size = [1000, 1100]
+        [[paths]]
+        kind = "plaintext"
+    "#);
+    let p = path(&r, "plaintext");
+    let s = p.put_sizes.expect("put sizes");
+    assert_eq!(s.records, p.ledger.sent, "every record sealed is counted");
+    // bytes = 1,000 × n1000 + 1,100 × n1100, so n1100 = (bytes − 1,000 × records) / 100.
+    let n1100 = (s.bytes - 1_000 * s.records) / 100;
+    let n1000 = s.records - n1100;
+    assert!(n1000 > 0 && n1100 > 0, "{s:?}");
+    assert_eq!(s.on_demand_kb, n1000 + 2 * n1100, "{s:?}");
+    assert!(s.on_demand_kb < 2 * s.records, "not rounded at the mean");
+    // The bill's Data-In is those KB at the path's rate: 50 records/s × 2,592,000 s × (KB a
+    // record) × 1,024 B / 2^30 GB.
+    let bill = p.bill.as_ref().expect("us-east-1 prices ship");
+    let od = bill
+        .mode(kcb::result::BillMode::OnDemand)
+        .expect("on-demand");
+    let data_in = od
+        .item(kcb::result::BillService::Kinesis, "Data-In")
+        .expect("Data-In");
+    let want =
+        50.0 * 2_592_000.0 * (s.on_demand_kb as f64 / s.records as f64) * 1_024.0 / 1_073_741_824.0;
+    assert!(
+        (data_in.quantity - want).abs() < 1e-9 * want,
+        "{} vs {want}",
+        data_in.quantity
+    );
 }

@@ -75,23 +75,118 @@ fn every_shipped_scenario_runs_balances_and_matches_the_schema() {
     let out = tempdir("shipped");
     for f in &files {
         let dir = out.join(f.file_stem().expect("stem"));
-        let status = bin()
+        let out = bin()
             .args(["run", "--no-progress", "--out"])
             .arg(&dir)
             .arg(f)
-            .status()
+            .output()
             .expect("binary runs");
         assert_eq!(
-            status.code(),
+            out.status.code(),
             Some(0),
-            "{} did not pass its expectations",
-            f.display()
+            "{} did not pass its expectations:\n{}\n{}",
+            f.display(),
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| l.starts_with("FAIL")
+                    || l.contains("BEHIND")
+                    || l.starts_with("Expectations"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            String::from_utf8_lossy(&out.stderr)
         );
         check_result(&dir.join("result.json"), &v);
         assert!(dir.join("latency.hlog").exists());
         assert!(dir.join("scenario.toml").exists());
     }
     quickstart_report_shows_the_kms_calls(&out.join("quickstart"));
+    quickstart_bills_sealing_past_a_kilobyte(&out.join("quickstart"));
+}
+
+/// The quickstart's bill: each path billed in both modes with its difference over plaintext,
+/// the page's stacked bar, and its plan at 5,000 records/s of 1 KiB: the envelope path's
+/// records (1,024 B sealed past 1 KB) make on-demand Data-In twice plaintext's.
+fn quickstart_bills_sealing_past_a_kilobyte(run: &Path) {
+    let text = std::fs::read_to_string(run.join("result.json")).expect("result.json");
+    let r: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(r["bill"]["region"], "us-east-1");
+    assert!(r["bill"]["missing"].is_null(), "{}", r["bill"]);
+    for p in r["paths"].as_array().expect("paths") {
+        let modes = p["bill"]["modes"].as_array().expect("a bill per path");
+        assert_eq!(modes.len(), 2, "{}: provisioned and on-demand", p["name"]);
+        let base = if matches!(p["kind"].as_str(), Some("envelope" | "sse-kms")) {
+            serde_json::json!("plaintext")
+        } else {
+            serde_json::Value::Null
+        };
+        assert_eq!(p["bill"]["baseline"], base, "{}", p["name"]);
+    }
+    let html = std::fs::read_to_string(run.join("report").join("index.html")).expect("page");
+    assert!(
+        html.contains("data-plot=\"bill\""),
+        "the page stacks the bill"
+    );
+    let out = bin()
+        .args([
+            "plan",
+            "--records-per-sec",
+            "5000",
+            "--record-bytes",
+            "1024",
+            "--format",
+            "json",
+        ])
+        .arg(run.join("result.json"))
+        .output()
+        .expect("binary runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan json");
+    let data_in = |name: &str| -> f64 {
+        let path = plan["paths"]
+            .as_array()
+            .expect("paths")
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no {name}"));
+        let mode = path["bill"]["modes"]
+            .as_array()
+            .expect("modes")
+            .iter()
+            .find(|m| m["mode"] == "on-demand")
+            .expect("on-demand");
+        mode["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|i| i["item"] == "Data-In")
+            .expect("Data-In")["usd"]
+            .as_f64()
+            .expect("usd")
+    };
+    let (plain, env) = (data_in("plaintext"), data_in("envelope"));
+    assert!(plain > 0.0);
+    assert!((env - 2.0 * plain).abs() < 1e-6 * env, "{env} vs {plain}");
+    let envelope = plan["paths"]
+        .as_array()
+        .expect("paths")
+        .iter()
+        .find(|p| p["name"] == "envelope")
+        .expect("envelope");
+    let boundaries = envelope["bill"]["boundaries"]
+        .as_array()
+        .expect("boundaries");
+    assert!(
+        boundaries.iter().any(|b| b
+            .as_str()
+            .is_some_and(|b| b.starts_with("sealing takes 1,024 B records to ")
+                && b.contains("on-demand bills Data-In as 2 KB"))),
+        "{boundaries:?}"
+    );
 }
 
 /// The quickstart's page: a KMS row per path with its calls after the warm-up and in it, and

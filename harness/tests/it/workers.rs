@@ -141,6 +141,26 @@ fn three_workers_merged_count_what_one_machine_counts() {
             })
             .sum();
         assert_eq!(shares, p.ledger.sent, "the shares add up to the whole");
+        // The sizes billed add up too, and the merged path is billed again, as the whole was.
+        let (ms, ps) = (
+            m.put_sizes.expect("merged sizes"),
+            p.put_sizes.expect("sizes"),
+        );
+        assert_eq!((ms.records, ms.bytes), (ps.records, ps.bytes), "{}", p.name);
+        let total = |r: &kcb::result::PathResult| {
+            r.bill
+                .as_ref()
+                .map(|b| b.modes.iter().map(|m| m.total_usd).collect::<Vec<_>>())
+        };
+        assert!(total(m).is_some(), "{}: merged bill", p.name);
+        if p.kind == kcb::result::PathKind::Plaintext {
+            assert_eq!(
+                total(m),
+                total(p),
+                "{}: the same records, the same bill",
+                p.name
+            );
+        }
     }
     // One data-key cache: one GenerateDataKey; three workers, three caches: three.
     let gdk = |r: &RunResult| {

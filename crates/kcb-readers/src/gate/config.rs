@@ -11,6 +11,9 @@
 //! sample_size = 5000             # values drawn per histogram and resample, at most (100 ..= 1,000,000)
 //! confidence = 0.95              # of the interval on the change (0.5 < c < 1)
 //! seed = 7                       # of the bootstrap's random draws
+//! max_cost_increase = "5%"       # a path's monthly bill (per capacity mode) may rise this much:
+//!                                # dollars ("2.50", "$2.50") or a percent of the baseline's ("5%");
+//!                                # unset: bills are not judged
 //! ```
 
 use std::path::Path;
@@ -56,6 +59,48 @@ pub struct GateFile {
     pub confidence: Option<f64>,
     /// Seed of the bootstrap's random draws.
     pub seed: Option<u64>,
+    /// Largest rise in a path's monthly bill that passes: dollars ("2.50", "$2.50") or a
+    /// percent of the baseline's bill ("5%").
+    pub max_cost_increase: Option<String>,
+}
+
+/// How far a path's monthly bill may rise.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum CostLimit {
+    /// US dollars a month.
+    Usd(f64),
+    /// A share of the baseline's bill (0.05 = 5 %).
+    Share(f64),
+}
+
+impl CostLimit {
+    /// Read "2.50", "$2.50" or "5%"; the error says what would be valid.
+    pub fn parse(text: &str) -> Result<CostLimit, String> {
+        let t = text.trim();
+        let bad = || {
+            format!("must be dollars (\"2.50\", \"$2.50\") or a percent of the baseline's bill (\"5%\"), >= 0 (got {text:?})")
+        };
+        let number = |s: &str| {
+            s.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x >= 0.0)
+                .ok_or_else(bad)
+        };
+        match t.strip_suffix('%') {
+            Some(p) => number(p).map(|p| CostLimit::Share(p / 100.0)),
+            None => number(t.strip_prefix('$').unwrap_or(t)).map(CostLimit::Usd),
+        }
+    }
+
+    /// The rise in dollars that passes over a baseline bill of `baseline_usd`.
+    pub fn usd_over(self, baseline_usd: f64) -> f64 {
+        match self {
+            CostLimit::Usd(x) => x,
+            CostLimit::Share(s) => s * baseline_usd,
+        }
+    }
 }
 
 impl GateFile {
@@ -84,6 +129,7 @@ impl GateFile {
             sample_size: over.sample_size.or(self.sample_size),
             confidence: over.confidence.or(self.confidence),
             seed: over.seed.or(self.seed),
+            max_cost_increase: over.max_cost_increase.clone().or(self.max_cost_increase),
         }
     }
 }
@@ -99,6 +145,8 @@ pub struct Thresholds {
     pub kms_calls: u64,
     /// Mean bytes added per record.
     pub inflation_bytes: f64,
+    /// A path's monthly bill, per capacity mode (`None`: bills are not judged).
+    pub cost: Option<CostLimit>,
 }
 
 /// How the bootstrap resamples.
@@ -134,6 +182,7 @@ impl Default for GateConfig {
                 p99_us: DEFAULT_P99_US,
                 kms_calls: DEFAULT_KMS_CALLS,
                 inflation_bytes: DEFAULT_INFLATION_BYTES,
+                cost: None,
             },
             bootstrap: BootstrapConfig {
                 resamples: DEFAULT_RESAMPLES,
@@ -179,6 +228,12 @@ impl GateConfig {
                 file.threshold_inflation_bytes,
                 d.thresholds.inflation_bytes,
             )?,
+            cost: file
+                .max_cost_increase
+                .as_deref()
+                .map(CostLimit::parse)
+                .transpose()
+                .map_err(|m| bad("max_cost_increase", m))?,
         };
         let resamples = file.resamples.unwrap_or(d.bootstrap.resamples);
         if !(100..=100_000).contains(&resamples) {

@@ -154,6 +154,8 @@ pub enum Metric {
     KmsCallsPerWindow,
     /// Mean bytes added per record.
     InflationBytes,
+    /// A path's monthly bill in one capacity mode, US dollars.
+    MonthlyCost,
 }
 
 impl Metric {
@@ -164,6 +166,7 @@ impl Metric {
             Metric::OverheadP99 => "overhead p99",
             Metric::KmsCallsPerWindow => "kms calls/window",
             Metric::InflationBytes => "inflation",
+            Metric::MonthlyCost => "monthly bill",
         }
     }
 
@@ -173,6 +176,7 @@ impl Metric {
             Metric::OverheadP50 | Metric::OverheadP99 => "µs",
             Metric::KmsCallsPerWindow => "calls",
             Metric::InflationBytes => "B",
+            Metric::MonthlyCost => "USD",
         }
     }
 }
@@ -336,6 +340,9 @@ pub fn compare(baseline: &GateRun, current: &GateRun, cfg: &GateConfig) -> GateR
         }
         rows.push(kms_row(bp, cp, cfg.thresholds.kms_calls));
         rows.push(inflation_row(bp, cp, cfg.thresholds.inflation_bytes));
+        if let Some(limit) = cfg.thresholds.cost {
+            rows.extend(cost_rows(bp, cp, limit));
+        }
     }
     for bp in &b.paths {
         if c.path(&bp.name).is_none() {
@@ -577,6 +584,49 @@ fn inflation_row(bp: &PathResult, cp: &PathResult, threshold: f64) -> Row {
         threshold,
         None,
     )
+}
+
+/// A path's monthly bill, mode by mode: exact figures from each result's own bill, so a change
+/// that pushes records over a rounding boundary shows as dollars.
+fn cost_rows(bp: &PathResult, cp: &PathResult, limit: config::CostLimit) -> Vec<Row> {
+    let (Some(bb), Some(cb)) = (&bp.bill, &cp.bill) else {
+        return vec![skipped(
+            Metric::MonthlyCost,
+            &cp.name,
+            0.0,
+            "no bill in both results (a result before schema 12, or no price table for its region)"
+                .to_owned(),
+        )];
+    };
+    cb.modes
+        .iter()
+        .filter_map(|cm| {
+            let bm = bb.mode(cm.mode)?;
+            let threshold = limit.usd_over(bm.total_usd);
+            let note = [
+                (bb.records_per_sec != cb.records_per_sec).then(|| {
+                    format!(
+                        "billed at different rates ({} vs {} records/s)",
+                        crate::format::number(bb.records_per_sec),
+                        crate::format::number(cb.records_per_sec)
+                    )
+                }),
+                cb.incomplete.clone().or_else(|| bb.incomplete.clone()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>();
+            Some(row(
+                Metric::MonthlyCost,
+                &format!("{} ({})", cp.name, cm.mode.label()),
+                bm.total_usd,
+                cm.total_usd,
+                Evidence::Point,
+                threshold,
+                (!note.is_empty()).then(|| note.join("; ")),
+            ))
+        })
+        .collect()
 }
 
 #[cfg(test)]

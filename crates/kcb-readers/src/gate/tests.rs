@@ -431,3 +431,77 @@ fn a_run_behind_its_schedule_is_refused_unless_allowed_and_then_said() {
         "{text}"
     );
 }
+
+/// `run` with each path billed at us-east-1's prices, the envelope path's records `envelope`
+/// bytes each.
+fn billed(file: &str, envelope: u64) -> GateRun {
+    let mut a = run(file, &latencies(0, 1));
+    a.result.paths[1].put_sizes = Some(crate::result::PutSizes::of(envelope, 6_000));
+    let p = crate::bill::PriceTable::shipped("us-east-1").expect("us-east-1 ships");
+    crate::bill::bill_run(&mut a.result, Some((&p, "shipped prices for us-east-1")));
+    a
+}
+
+#[test]
+fn a_change_that_seals_records_past_a_kilobyte_boundary_fails_max_cost_increase() {
+    // Baseline envelope records 2,000 B (2 KB on-demand); current 2,100 B (3 KB). At the
+    // sample's 100 records/s: 259,200,000 records a month, 1 KB more each = 247.19 GB more
+    // Data-In × $0.08 = $19.78, plus 100 B more read each (24.14 GB × $0.04 = $0.97).
+    let (base, cur) = (billed("base.json", 2_000), billed("cur.json", 2_100));
+    let mut c = cfg();
+    c.thresholds.cost = Some(config::CostLimit::parse("5%").unwrap());
+    let r = compare(&base, &cur, &c);
+    let row = |path: &str| {
+        r.rows
+            .iter()
+            .find(|x| x.metric == Metric::MonthlyCost && x.path == path)
+            .unwrap_or_else(|| panic!("no {path} row in {:?}", r.rows))
+    };
+    let od = row("envelope (on-demand)");
+    assert_eq!(od.verdict, Verdict::Regressed, "{od:?}");
+    let change = od.change.unwrap();
+    assert!(
+        (change - (19.775_390_625 + 0.965_595_245_361_328_1)).abs() < 1e-6,
+        "{change}"
+    );
+    // Provisioned: 100 records/s of 2,100 B still fit one shard and one payload unit each.
+    assert_eq!(row("envelope (provisioned)").verdict, Verdict::Pass);
+    assert_eq!(row("plaintext (on-demand)").verdict, Verdict::Pass);
+    assert_eq!(r.exit_code(), Exit::Failed);
+    // $25 a month passes it; without the rule no bill is judged.
+    c.thresholds.cost = Some(config::CostLimit::parse("$25").unwrap());
+    assert_eq!(compare(&base, &cur, &c).exit_code(), Exit::Ok);
+    assert!(compare(&base, &cur, &cfg())
+        .rows
+        .iter()
+        .all(|x| x.metric != Metric::MonthlyCost));
+}
+
+#[test]
+fn cost_limits_read_dollars_and_percents_and_refuse_the_rest() {
+    assert_eq!(
+        config::CostLimit::parse("2.50"),
+        Ok(config::CostLimit::Usd(2.5))
+    );
+    assert_eq!(
+        config::CostLimit::parse("$3"),
+        Ok(config::CostLimit::Usd(3.0))
+    );
+    assert_eq!(
+        config::CostLimit::parse(" 5% "),
+        Ok(config::CostLimit::Share(0.05))
+    );
+    for bad in ["", "five", "-1", "%", "$-2"] {
+        let e = config::CostLimit::parse(bad).unwrap_err();
+        assert!(e.starts_with("must be dollars"), "{bad}: {e}");
+    }
+    let file = GateFile {
+        max_cost_increase: Some("lots".to_owned()),
+        ..GateFile::default()
+    };
+    let e = GateConfig::from_file(&file, "gate.toml").unwrap_err();
+    assert!(
+        e.to_string().contains("gate.toml: max_cost_increase"),
+        "{e}"
+    );
+}

@@ -147,6 +147,7 @@ pub fn markdown(plan: &Plan) -> String {
         }
     }
 
+    bill(plan, &mut out);
     if let Some(t) = &plan.tenants {
         tenants(t, &mut out);
     }
@@ -167,6 +168,93 @@ pub fn markdown(plan: &Plan) -> String {
         let _ = writeln!(out, "- {n}");
     }
     out
+}
+
+/// `## Monthly bill`: each path per capacity mode, line by line, and what encryption adds.
+fn bill(plan: &Plan, out: &mut String) {
+    use crate::result::BillService;
+    let p = &plan.prices;
+    out.push_str("\n## Monthly bill\n\n");
+    if let Some(why) = &p.missing {
+        let _ = writeln!(out, "Not made: {why}.");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{} prices{} ({}), {}.\n",
+        p.region,
+        p.prices_read_on
+            .as_deref()
+            .map(|d| format!(" read {d}"))
+            .unwrap_or_default(),
+        p.prices_from,
+        p.month
+    );
+    out.push_str("| path | mode | shards | Kinesis | KMS | Firehose | S3 | total $/month | over baseline |\n");
+    out.push_str("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for path in &plan.paths {
+        let Some(b) = &path.bill else { continue };
+        for m in &b.modes {
+            let cheaper = if b.cheaper == Some(m.mode) {
+                " (cheaper)"
+            } else {
+                ""
+            };
+            let services: Vec<String> = BillService::ALL
+                .iter()
+                .map(|s| {
+                    if m.items.iter().any(|i| i.service == *s) {
+                        usd(m.by_service(*s))
+                    } else {
+                        "-".to_owned()
+                    }
+                })
+                .collect();
+            let diff = b
+                .differences
+                .iter()
+                .find(|d| d.mode == m.mode)
+                .map_or("-".to_owned(), |d| {
+                    format!("{} ({})", usd(d.added_usd), percent(d.share_of_bill))
+                });
+            let _ = writeln!(
+                out,
+                "| {} | {}{cheaper} | {} | {} | {} |",
+                path.name,
+                m.mode.label(),
+                m.shards.map_or("-".to_owned(), count),
+                services.join(" | "),
+                format_args!("{} | {diff}", usd(m.total_usd))
+            );
+        }
+    }
+    out.push_str("\nLine by line:\n\n");
+    for path in &plan.paths {
+        let Some(b) = &path.bill else { continue };
+        for m in &b.modes {
+            for i in &m.items {
+                let _ = writeln!(
+                    out,
+                    "- {} {}, {} {}: {} × {} at {} = {} ({})",
+                    path.name,
+                    m.mode.label(),
+                    i.service.label(),
+                    i.item,
+                    number(i.quantity),
+                    i.unit,
+                    usd(i.unit_usd),
+                    usd(i.usd),
+                    i.how
+                );
+            }
+        }
+        for l in &b.boundaries {
+            let _ = writeln!(out, "- **{}**: {l}", path.name);
+        }
+    }
+    for n in &p.notes {
+        let _ = writeln!(out, "- {n}");
+    }
 }
 
 /// `## Tenants`: every path once per tenant, and the quota share as the count grows.

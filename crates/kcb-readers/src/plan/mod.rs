@@ -9,6 +9,7 @@
 //! the result and nothing else).
 
 pub mod advice;
+pub mod bill;
 pub mod firehose;
 pub mod kms;
 pub mod markdown;
@@ -63,7 +64,13 @@ pub struct PlanInput {
     /// The tenants' keys (`None`: each path's as the run had them, else a key per tenant).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_key: Option<tenants::TenantKeyPlan>,
+    /// Enhanced fan-out consumers, each reading every record, 0 to 20 (a stream's limit).
+    #[serde(default)]
+    pub efo_consumers: u32,
 }
+
+/// Most enhanced fan-out consumers a stream registers (facts file, "Enhanced fan-out").
+pub const MAX_EFO_CONSUMERS: u32 = 20;
 
 impl PlanInput {
     /// Check every field; the error names the flag.
@@ -80,6 +87,15 @@ impl PlanInput {
         }
         if self.consumers == 0 {
             return bad("--consumers", "must be >= 1 (got 0)".to_owned());
+        }
+        if self.efo_consumers > MAX_EFO_CONSUMERS {
+            return bad(
+                "--efo-consumers",
+                format!(
+                    "must be 0 to {MAX_EFO_CONSUMERS}, a stream's enhanced fan-out consumers (got {})",
+                    self.efo_consumers
+                ),
+            );
         }
         if let Some(t) = self.tenants {
             if !(1..=1_000_000).contains(&t) {
@@ -195,6 +211,9 @@ pub struct PathPlan {
     /// A Firehose path: delivery streams its direct-put quotas need (its `shards` do not apply).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_streams: Option<firehose::DeliveryStreams>,
+    /// What the path costs a month at the planned load, per capacity mode (null without a
+    /// price table: see the plan's `prices`).
+    pub bill: Option<bill::PlanBill>,
 }
 
 /// The capacity plan.
@@ -213,11 +232,31 @@ pub struct Plan {
     /// With tenants (`--tenants`, or a run with `[tenants]`): every path once per tenant.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tenants: Option<tenants::TenantsPlan>,
+    /// The prices the bills used (or why there are none), the month, and what they assume.
+    pub prices: crate::result::BillResult,
 }
 
-/// The plan for `input` from the measured `result`. Pure; never fails (validate the input
-/// with [`PlanInput::validate`] first: degenerate values give zeros, never a panic).
+/// The region whose prices a plan uses: `--region`, else us-east-1.
+pub fn price_region(input: &PlanInput) -> &str {
+    input.region.as_deref().unwrap_or("us-east-1")
+}
+
+/// The plan for `input` from the measured `result`, billed with the shipped prices of
+/// [`price_region`] (none shipped: no bills, and the plan says why).
 pub fn plan(result: &RunResult, input: &PlanInput) -> Plan {
+    let table = crate::bill::PriceTable::shipped(price_region(input));
+    let from = format!("shipped prices for {}", price_region(input));
+    plan_priced(result, input, table.as_ref().map(|t| (t, from.as_str())))
+}
+
+/// The plan for `input` from the measured `result`, billed with `prices` (a table and where it
+/// came from). Pure; never fails (validate the input with [`PlanInput::validate`] first:
+/// degenerate values give zeros, never a panic).
+pub fn plan_priced(
+    result: &RunResult,
+    input: &PlanInput,
+    prices: Option<(&crate::bill::PriceTable, &str)>,
+) -> Plan {
     let quota = kms::region_quota(input.region.as_deref(), input.kms_quota_per_sec);
     let n = input.records_per_sec;
     let b = input.record_bytes;
@@ -228,7 +267,7 @@ pub fn plan(result: &RunResult, input: &PlanInput) -> Plan {
         .iter()
         .filter(|p| p.tenant.as_ref().is_none_or(|t| t.index == 1))
         .collect();
-    let paths: Vec<PathPlan> = measured
+    let mut paths: Vec<PathPlan> = measured
         .iter()
         .map(|p| {
             let record = shards::record_size(p, b);
@@ -259,12 +298,17 @@ pub fn plan(result: &RunResult, input: &PlanInput) -> Plan {
                 cpu,
                 recommendations: Vec::new(),
                 delivery_streams,
+                bill: None,
             };
             plan.recommendations = advice::recommendations(&plan, p, input, &quota);
             plan
         })
         .collect();
+    if let Some((table, _)) = prices {
+        bill::bills(&mut paths, &measured, result, input, table);
+    }
     Plan {
+        prices: crate::bill::prices_used(prices, price_region(input), input.consumers),
         input: input.clone(),
         source: PlanSource {
             scenario: result.scenario.name.clone(),

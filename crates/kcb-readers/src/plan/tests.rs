@@ -165,6 +165,7 @@ pub(super) fn input(n: f64, b: u64, c: u32, region: Option<&str>) -> PlanInput {
         kms_quota_per_sec: None,
         tenants: None,
         tenant_key: None,
+        efo_consumers: 0,
     }
 }
 
@@ -562,6 +563,7 @@ fn input_is_validated() {
                 kms_quota_per_sec: Some(0.0),
                 tenants: None,
                 tenant_key: None,
+                efo_consumers: 0,
                 ..input(1.0, 1, 1, None)
             },
             "--kms-quota-per-sec",

@@ -423,6 +423,23 @@ fn run_section(b: &mut Builder<'_>, slug_: &str, run: &ReportRun) -> Result<(), 
         b.html
             .push_str(&tables::table(&super::table::FIREHOSE_HEAD, &firehose));
     }
+    if let Some(title) = super::bill::title(r) {
+        let _ = write!(b.html, "<h3>Monthly bill</h3><p>{}</p>", escape(&title));
+        let bars = super::bill::bars(r);
+        if !bars.is_empty() {
+            let mut numbers = tables::table(&super::bill::HEAD, &super::bill::rows(r));
+            for l in super::bill::headlines(r) {
+                let _ = write!(numbers, "<p>{}</p>", escape(&l));
+            }
+            b.figure(
+                slug_,
+                Plot::Bill(&bars),
+                "What each path would cost a month at its rate, per capacity mode, stacked by service.",
+                &numbers,
+                true,
+            )?;
+        }
+    }
     if r.tenants.is_some() {
         let _ = write!(
             b.html,

@@ -4,6 +4,7 @@
 //! every report writes latencies, bytes and dollars the same way.
 
 pub mod audit;
+pub mod bill;
 pub mod generator;
 pub mod history;
 pub mod html;

@@ -7,6 +7,7 @@
 //! (and anyone styling the page) can find a series by name rather than by colour.
 
 mod audit;
+mod bill;
 mod bitmap;
 mod blast;
 mod draw;
@@ -61,6 +62,8 @@ pub enum Plot<'a> {
     BlastRadius(&'a [BlastPanel]),
     /// 7: an audit's streams by protection, compliant and falling short stacked.
     Audit(&'a [ProtectionCount]),
+    /// 8: the monthly bill, a bar per path and capacity mode, stacked by service.
+    Bill(&'a [super::bill::BillBar]),
     /// 5 and 6: overhead p50, p99 and KMS calls per window across runs or nights.
     Trend {
         /// What the points are ("runs of nightly", "nights").
@@ -123,6 +126,7 @@ impl Plot<'_> {
             Plot::FaultTimeline(_) => "fault-timeline",
             Plot::BlastRadius(_) => "blast-radius",
             Plot::Audit(_) => "audit",
+            Plot::Bill(_) => "bill",
             Plot::Trend { .. } => "trend",
         }
     }
@@ -139,6 +143,14 @@ impl Plot<'_> {
             Plot::FaultTimeline(_) => (1000, 600),
             Plot::BlastRadius(p) => (760, 44 + 200 * p.len().max(1) as u32),
             Plot::Audit(_) => (640, 340),
+            Plot::Bill(b) => {
+                let widest = b.iter().map(|x| x.path.len()).max().unwrap_or(8) as u32;
+                let per_panel = b.len() / bill::modes(b).len().max(1);
+                (
+                    (140 + (40 + 8 * widest) * per_panel.max(1) as u32).max(560),
+                    44 + 300 * bill::modes(b).len().max(1) as u32,
+                )
+            }
             Plot::Trend { .. } => (760, 740),
         }
     }
@@ -159,6 +171,7 @@ impl Plot<'_> {
             Plot::FaultTimeline(t) => time::fault_timeline(root, tags, t),
             Plot::BlastRadius(p) => blast::blast_radius(root, tags, p),
             Plot::Audit(c) => audit::audit(root, tags, c),
+            Plot::Bill(b) => bill::bill(root, tags, b),
             Plot::Trend { title, points } => time::trend(root, tags, title, points),
         }?;
         root.present().map_err(|e| e.to_string())

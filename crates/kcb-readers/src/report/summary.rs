@@ -77,6 +77,7 @@ pub fn render_result(r: &RunResult) -> String {
             md(&format::noise_floor(o, r.noise_floor_records()))
         );
     }
+    out.push_str(&super::bill::markdown(r));
     let workers = super::workers::lines(r);
     if !workers.is_empty() {
         out.push_str("Workers:\n");

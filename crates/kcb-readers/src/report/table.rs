@@ -93,6 +93,7 @@ pub fn render(result: &RunResult) -> String {
     kms_size_table(result, &mut out);
     ledger_table(result, &mut out);
     firehose_table(result, &mut out);
+    super::bill::console(result, &mut out);
     faults_table(result, &mut out);
     super::tenant_tables::tenants(result, &mut out);
     super::tenant_tables::blast_radius(result, &mut out);

@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+pub mod bill;
 pub mod generator;
 pub mod schema;
 mod settings;
@@ -27,6 +28,10 @@ mod sample;
 pub use sample::sample_run_result;
 
 pub use crate::metrics::{KmsCalls, LatencySummary, Ledger, Overhead, TimelinePoint};
+pub use bill::{
+    BillMode, BillResult, BillService, ItemDifference, LineItem, ModeBill, ModeDifference,
+    PathBill, PutSizes,
+};
 pub use generator::{GeneratorResult, PathGenerator};
 pub use settings::{
     AeadBackendName, CacheSettings, Cipher, EnvelopeSettings, FirehoseSettings, PathKind,
@@ -53,7 +58,10 @@ pub use workers::{MergedWorkers, WorkerResult};
 /// `single_flight` (every earlier one was) and `kms_calls.cache_concurrent_misses`.
 /// 11: how the generator kept its schedule: the run's `generator` and each path's (null in
 /// every earlier result: not judged).
-pub const SCHEMA_VERSION: u32 = 11;
+/// 12: the bill: each path's `put_sizes` (its records as AWS rounds them) and `bill` (a month
+/// at its rate, line by line, per capacity mode, and what it adds over its baseline), and the
+/// run's `bill` (the prices used); null in every earlier result.
+pub const SCHEMA_VERSION: u32 = 12;
 
 /// Largest Kinesis record (partition key + data blob), bytes: 1 MiB.
 pub const KINESIS_MAX_RECORD_BYTES: u64 = 1_048_576;
@@ -165,6 +173,10 @@ pub struct RunResult {
     /// earlier results).
     #[serde(default)]
     pub generator: Option<GeneratorResult>,
+    /// The prices the paths' bills used, or why there are no bills (schema 12; null in
+    /// earlier results).
+    #[serde(default)]
+    pub bill: Option<BillResult>,
 }
 
 /// Where a run went and who it acted as, from STS GetCallerIdentity (schema 5).
@@ -413,6 +425,14 @@ pub struct PathResult {
     /// How the generator kept this path's schedule (schema 11; null in earlier results).
     #[serde(default)]
     pub generator: Option<PathGenerator>,
+    /// The records this path put, as AWS's rounding rules count them (schema 12; null in
+    /// earlier results).
+    #[serde(default)]
+    pub put_sizes: Option<PutSizes>,
+    /// What this path would cost a month at its rate (schema 12; null in earlier results, or
+    /// without a price table for the run's region).
+    #[serde(default)]
+    pub bill: Option<PathBill>,
 }
 
 /// A Firehose path's deliveries.

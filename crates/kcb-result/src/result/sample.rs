@@ -169,6 +169,8 @@ pub fn sample_run_result() -> RunResult {
                 firehose: None,
                 tenant: None,
                 generator: Some(kept()),
+                put_sizes: Some(PutSizes::of(1_024, 6_000)),
+                bill: None,
             },
             PathResult {
                 name: "envelope".to_owned(),
@@ -249,6 +251,8 @@ pub fn sample_run_result() -> RunResult {
                 firehose: None,
                 tenant: None,
                 generator: Some(kept()),
+                put_sizes: Some(PutSizes::of(1_617, 6_000)),
+                bill: None,
             },
             PathResult {
                 name: "sse-kms".to_owned(),
@@ -306,6 +310,8 @@ pub fn sample_run_result() -> RunResult {
                 firehose: None,
                 tenant: None,
                 generator: Some(kept()),
+                put_sizes: Some(PutSizes::of(1_024, 6_000)),
+                bill: None,
             },
         ],
         expectations: vec![
@@ -362,6 +368,7 @@ pub fn sample_run_result() -> RunResult {
         tenants: None,
         worker: None,
         workers: None,
+        bill: None,
         generator: Some(GeneratorResult {
             max_lag_p99_us: 10_000,
             min_rate_ratio: super::generator::MIN_RATE_RATIO,

@@ -120,6 +120,13 @@ pub fn upgrade(value: &mut Value, version: u64) -> Result<(), String> {
             c.entry("single_flight").or_insert(Value::Bool(true));
         }
     }
+    if version <= 11 {
+        // Version 12 bills each path; nothing earlier did.
+        null_in_run_and_paths(value, "bill", "bill");
+        for p in paths(value) {
+            p.entry("put_sizes").or_insert(Value::Null);
+        }
+    }
     if version <= 10 {
         // Version 11 judges the generator's schedule; nothing earlier did.
         null_in_run_and_paths(value, "generator", "generator");
