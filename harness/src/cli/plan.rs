@@ -23,9 +23,11 @@ pub struct PlanArgs {
     /// Records per second each path must carry.
     #[arg(long)]
     pub records_per_sec: f64,
-    /// Plaintext bytes per record.
-    #[arg(long)]
-    pub record_bytes: u64,
+    /// Plaintext bytes per record; a comma-separated list ("1000,1100") plans a spread of
+    /// sizes, as many records of each: the bill rounds each size on its own, the rest uses
+    /// their mean.
+    #[arg(long, value_delimiter = ',', required = true, num_args = 1..)]
+    pub record_bytes: Vec<u64>,
     /// AWS region whose KMS request quota applies (default: the 10,000/s most regions have).
     #[arg(long)]
     pub region: Option<String>,
@@ -60,9 +62,11 @@ pub struct PlanArgs {
 
 /// Run `plan`.
 pub fn run(args: &PlanArgs) -> ExitCode {
+    let (record_bytes, record_sizes) = PlanInput::sizes(&args.record_bytes);
     let input = PlanInput {
         records_per_sec: args.records_per_sec,
-        record_bytes: args.record_bytes,
+        record_bytes,
+        record_sizes,
         region: args.region.clone(),
         consumers: args.consumers,
         kms_quota_per_sec: args.kms_quota_per_sec,
@@ -110,7 +114,7 @@ pub fn run(args: &PlanArgs) -> ExitCode {
 mod tests {
     use clap::{Args, Command, FromArgMatches};
 
-    use super::{DocFormat, PlanArgs};
+    use super::{DocFormat, PlanArgs, PlanInput};
 
     fn parse(argv: &[&str]) -> Result<PlanArgs, clap::Error> {
         let m = PlanArgs::augment_args(Command::new("plan")).try_get_matches_from(argv)?;
@@ -130,8 +134,8 @@ mod tests {
         ]) {
             Ok(a) => {
                 assert_eq!(
-                    (a.records_per_sec, a.record_bytes, a.consumers),
-                    (5_000.0, 1_024, 1)
+                    (a.records_per_sec, a.record_bytes.as_slice(), a.consumers),
+                    (5_000.0, [1_024].as_slice(), 1)
                 );
                 assert_eq!((a.region, a.format), (None, DocFormat::Markdown));
             }
@@ -158,5 +162,23 @@ mod tests {
             Err(e) => panic!("{e}"),
         }
         assert!(parse(&["plan", "r.json", "--record-bytes", "1"]).is_err());
+        match parse(&[
+            "plan",
+            "r.json",
+            "--records-per-sec",
+            "1",
+            "--record-bytes",
+            "1000,1100,1201",
+        ]) {
+            Ok(a) => {
+                assert_eq!(a.record_bytes, vec![1_000, 1_100, 1_201]);
+                // The mean, rounded: 3,301 / 3 = 1,100.33 -> 1,100.
+                assert_eq!(
+                    PlanInput::sizes(&a.record_bytes),
+                    (1_100, vec![1_000, 1_100, 1_201])
+                );
+            }
+            Err(e) => panic!("{e}"),
+        }
     }
 }

@@ -29,6 +29,7 @@ fn input() -> PlanInput {
     PlanInput {
         records_per_sec: 8_000.0,
         record_bytes: 1_024,
+        record_sizes: Vec::new(),
         region: Some("eu-west-2".to_owned()),
         consumers: 2,
         kms_quota_per_sec: None,
@@ -97,7 +98,7 @@ fn plan_command_exit_codes() {
     let args = |result: PathBuf, n: f64| PlanArgs {
         result,
         records_per_sec: n,
-        record_bytes: 1_024,
+        record_bytes: vec![1_024],
         region: None,
         consumers: 1,
         kms_quota_per_sec: None,
@@ -203,4 +204,51 @@ fn plan_bills_each_path_per_mode_with_its_difference_over_plaintext() {
         .as_str()
         .is_some_and(|b| b.contains("on-demand bills Data-In as 2 KB")));
     assert!(path("plaintext")["bill"]["baseline"].is_null());
+}
+
+/// A spread of planned sizes is billed size by size: half the records 1,000 B (1 KB on-demand),
+/// half 1,100 B (2 KB): 1.5 KB a record, where the mean (1,050 B) would bill every record 2 KB.
+#[test]
+fn a_planned_spread_of_sizes_is_billed_size_by_size_not_at_its_mean() {
+    let (record_bytes, record_sizes) = PlanInput::sizes(&[1_000, 1_100]);
+    assert_eq!(
+        (record_bytes, record_sizes.as_slice()),
+        (1_050, [1_000, 1_100].as_slice())
+    );
+    let input = PlanInput {
+        records_per_sec: 5_000.0,
+        record_bytes,
+        record_sizes,
+        region: Some("us-east-1".to_owned()),
+        consumers: 1,
+        ..input()
+    };
+    let p = plan(&result(), &input);
+    let data_in = |name: &str| {
+        let path = p.paths.iter().find(|x| x.name == name).expect("path");
+        let bill = path.bill.as_ref().expect("bill");
+        let m = bill
+            .modes
+            .iter()
+            .find(|m| m.mode == kcb::result::BillMode::OnDemand)
+            .expect("on-demand");
+        (
+            m.item(kcb::result::BillService::Kinesis, "Data-In")
+                .expect("Data-In")
+                .quantity,
+            bill.boundaries.clone(),
+        )
+    };
+    // 5,000 × 2,592,000 × 1.5 KB × 1,024 / 2^30 = 18,539.43 GB.
+    let (plain, _) = data_in("plaintext");
+    assert!((plain - 18_539.428_710_937_5).abs() < 1e-6, "{plain}");
+    // The envelope's records (+293 B) are 1,293 B and 1,393 B: 2 KB each, 24,719.24 GB; only
+    // the 1,000 B records cross a boundary plaintext's do not.
+    let (env, boundaries) = data_in("envelope");
+    assert!((env - 24_719.238_281_25).abs() < 1e-6, "{env}");
+    assert_eq!(boundaries.len(), 1, "{boundaries:?}");
+    assert!(
+        boundaries[0].starts_with("sealing takes 1,000 B records to 1,293 B"),
+        "{boundaries:?}"
+    );
 }

@@ -408,6 +408,7 @@ fn crypto_is_costed_record_by_record_and_calibrated_before_the_load() {
     let input = kcb::plan::PlanInput {
         records_per_sec: 1_000.0,
         record_bytes: 4_000,
+        record_sizes: Vec::new(),
         region: None,
         consumers: 1,
         kms_quota_per_sec: None,

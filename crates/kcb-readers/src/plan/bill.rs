@@ -27,20 +27,23 @@ pub struct PlanBill {
     pub boundaries: Vec<String>,
 }
 
-/// The usage of `plan`'s path at the planned load.
+/// The usage of `plan`'s path at the planned load: its records at each planned size, sealed
+/// as the run measured the path.
 pub fn usage(
     plan: &PathPlan,
     path: &PathResult,
     result: &RunResult,
-    consumers: u32,
-    efo_consumers: u32,
-    rate: f64,
+    input: &super::PlanInput,
 ) -> Usage {
+    let mut sizes = PutSizes::default();
+    for s in input.planned_sizes() {
+        sizes.add(super::shards::record_size(path, s).record_bytes);
+    }
     Usage {
-        records_per_sec: rate,
-        sizes: PutSizes::of(plan.record.record_bytes, 1),
-        consumers,
-        efo_consumers,
+        records_per_sec: input.records_per_sec,
+        sizes,
+        consumers: input.consumers,
+        efo_consumers: input.efo_consumers,
         kms: KmsUsage {
             requests_per_month: Some(plan.kms.requests_per_month),
             keys: plan.kms.customer_managed_keys,
@@ -104,14 +107,7 @@ pub fn bills(
         .iter()
         .zip(measured)
         .map(|(plan, p)| {
-            let u = usage(
-                plan,
-                p,
-                result,
-                input.consumers,
-                input.efo_consumers,
-                input.records_per_sec,
-            );
+            let u = usage(plan, p, result, input);
             bill::modes(p.kind, &u, prices)
         })
         .collect();
@@ -122,13 +118,24 @@ pub fn bills(
             Some(j) => (
                 Some(paths[j].name.clone()),
                 bill::differences(&modes[i], &modes[j]),
-                boundaries(
-                    paths[i].kind,
-                    paths[i].record.plaintext_bytes,
-                    paths[i].record.record_bytes,
-                    &paths[j].name,
-                    paths[j].record.record_bytes,
-                ),
+                {
+                    let mut all: Vec<String> = Vec::new();
+                    for size in input.planned_sizes() {
+                        let at = |q: &PathResult| super::shards::record_size(q, size).record_bytes;
+                        for b in boundaries(
+                            paths[i].kind,
+                            size,
+                            at(measured[i]),
+                            &paths[j].name,
+                            at(measured[j]),
+                        ) {
+                            if !all.contains(&b) {
+                                all.push(b);
+                            }
+                        }
+                    }
+                    all
+                },
             ),
             None => (None, Vec::new(), Vec::new()),
         };

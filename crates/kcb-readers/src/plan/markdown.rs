@@ -17,11 +17,20 @@ pub fn markdown(plan: &Plan) -> String {
         format!("{} consumers", i.consumers)
     };
     let region = i.region.as_deref().unwrap_or("default region");
+    let sizes = if i.record_sizes.is_empty() {
+        format!("{} B", count(i.record_bytes))
+    } else {
+        let each: Vec<String> = i.record_sizes.iter().map(|s| count(*s)).collect();
+        format!(
+            "{} B in equal shares (mean {} B)",
+            each.join(" / "),
+            count(i.record_bytes)
+        )
+    };
     let _ = writeln!(
         out,
-        "# Capacity plan: {} records/s of {} B, {consumers}, {region}\n",
-        number(i.records_per_sec),
-        count(i.record_bytes)
+        "# Capacity plan: {} records/s of {sizes}, {consumers}, {region}\n",
+        number(i.records_per_sec)
     );
     let s = &plan.source;
     let _ = writeln!(

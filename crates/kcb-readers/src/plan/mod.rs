@@ -49,8 +49,13 @@ pub enum PlanError {
 pub struct PlanInput {
     /// Records per second each path must carry, > 0.
     pub records_per_sec: f64,
-    /// Plaintext bytes per record, >= 1.
+    /// Plaintext bytes per record, >= 1 (with `record_sizes`, their mean, rounded).
     pub record_bytes: u64,
+    /// A spread of plaintext sizes, as many records of each (empty: every record
+    /// `record_bytes`). The bill rounds each size on its own; shards, KMS and CPU, which grow
+    /// with the bytes, use the mean.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub record_sizes: Vec<u64>,
     /// AWS region whose KMS request quota applies (`None`: the default quota, 10,000/s).
     pub region: Option<String>,
     /// Consumer applications, each reading every record, >= 1.
@@ -73,6 +78,32 @@ pub struct PlanInput {
 pub const MAX_EFO_CONSUMERS: u32 = 20;
 
 impl PlanInput {
+    /// `sizes` as the plan takes them: one size, or a spread whose mean (rounded) stands for
+    /// it where bytes add up and each of which the bill rounds on its own.
+    pub fn sizes(sizes: &[u64]) -> (u64, Vec<u64>) {
+        match sizes {
+            [] => (0, Vec::new()),
+            [one] => (*one, Vec::new()),
+            many => {
+                let sum: u128 = many.iter().map(|s| u128::from(*s)).sum();
+                let n = many.len() as u128;
+                (
+                    u64::try_from((sum + n / 2) / n).unwrap_or(u64::MAX),
+                    many.to_vec(),
+                )
+            }
+        }
+    }
+
+    /// The plaintext sizes planned: `record_sizes`, else `record_bytes` alone.
+    pub fn planned_sizes(&self) -> Vec<u64> {
+        if self.record_sizes.is_empty() {
+            vec![self.record_bytes]
+        } else {
+            self.record_sizes.clone()
+        }
+    }
+
     /// Check every field; the error names the flag.
     pub fn validate(&self) -> Result<(), PlanError> {
         let bad = |field, message: String| Err(PlanError::Invalid { field, message });
@@ -82,7 +113,7 @@ impl PlanInput {
                 format!("must be a number > 0 (got {})", self.records_per_sec),
             );
         }
-        if self.record_bytes == 0 {
+        if self.record_bytes == 0 || self.record_sizes.contains(&0) {
             return bad("--record-bytes", "must be >= 1 byte (got 0)".to_owned());
         }
         if self.consumers == 0 {

@@ -160,6 +160,7 @@ pub(super) fn input(n: f64, b: u64, c: u32, region: Option<&str>) -> PlanInput {
     PlanInput {
         records_per_sec: n,
         record_bytes: b,
+        record_sizes: Vec::new(),
         region: region.map(str::to_owned),
         consumers: c,
         kms_quota_per_sec: None,
