@@ -4,6 +4,8 @@
 //!   SDK message), with [`format::seal`], [`format::open`] and the overhead formula
 //!   [`format::overhead_bytes`]. The layout is documented in `docs/envelope-format.md`.
 //! - [`aead`]: the compact format's AEAD from aws-lc-rs or RustCrypto ([`AeadBackend`]).
+//! - [`kpl`]: the Kinesis Producer Library's aggregated record (many user records in one Kinesis
+//!   record), its aggregator and its reader.
 //! - [`cache`]: data-key caching with the AWS Encryption SDK caching CMM's limits (max age, max
 //!   messages, max bytes, LRU capacity), driven by an injected clock.
 
@@ -12,6 +14,7 @@ mod bytes;
 pub mod cache;
 pub mod esdk;
 pub mod format;
+pub mod kpl;
 
 pub use aead::AeadBackend;
 pub use cache::{CacheLimits, DecryptCache, EncryptCache};

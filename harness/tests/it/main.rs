@@ -28,6 +28,7 @@ mod hlog_peer;
 mod interrupt;
 mod kinesis_ops;
 mod kms_ops;
+mod kpl_peer;
 mod limits;
 mod manifests;
 mod moto_peer;
