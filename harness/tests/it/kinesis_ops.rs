@@ -593,3 +593,94 @@ async fn stream_tags_with_aws_limits() {
         "ResourceNotFoundException",
     );
 }
+
+/// Enhanced fan-out consumers through the real SDK, as AWS answers them: CREATING then ACTIVE
+/// over the service's update delay, a name once per stream, 20 a stream, DELETING then gone,
+/// a stream with consumers deleted only with EnforceConsumerDeletion, and the consumer role's
+/// actions (not the producer's).
+#[tokio::test]
+async fn enhanced_fan_out_consumers_register_list_describe_and_deregister() {
+    let w = World::with_config(kcb::emulator::ServiceConfig {
+        encryption_update_delay: Duration::from_secs(5),
+        ..test_config()
+    });
+    w.admin
+        .kinesis
+        .create_stream("efo", 1, false)
+        .await
+        .unwrap();
+    let arn = w
+        .admin
+        .kinesis
+        .describe("efo")
+        .await
+        .unwrap()
+        .arn
+        .expect("arn");
+    let k = &w.consumer.kinesis;
+    let c = k.register_consumer(&arn, "app-1").await.unwrap();
+    assert_eq!(c.status, "CREATING");
+    assert!(
+        c.arn.starts_with(&format!("{arn}/consumer/app-1:")),
+        "{}",
+        c.arn
+    );
+    w.advance(Duration::from_secs(5));
+    assert_eq!(k.describe_consumer(&c.arn).await.unwrap().status, "ACTIVE");
+    assert_code(
+        k.register_consumer(&arn, "app-1").await,
+        "ResourceInUseException",
+    );
+    for i in 2..=20 {
+        k.register_consumer(&arn, &format!("app-{i}"))
+            .await
+            .unwrap();
+    }
+    assert_code(
+        k.register_consumer(&arn, "app-21").await,
+        "LimitExceededException",
+    );
+    let listed = k.list_consumers(&arn).await.unwrap();
+    assert_eq!(listed.len(), 20);
+    assert_eq!(listed[0], k.describe_consumer(&c.arn).await.unwrap());
+    // A stream with consumers is deleted only with EnforceConsumerDeletion.
+    let (status, body) = raw(
+        &w.svc,
+        ADMIN,
+        "Kinesis_20131202.DeleteStream",
+        &serde_json::json!({"StreamName": "efo"}),
+    );
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("ResourceInUseException"))
+    );
+    // Deregistered: DELETING for the delay, then gone, and its place free again.
+    k.deregister_consumer(&c.arn).await.unwrap();
+    assert_eq!(
+        k.describe_consumer(&c.arn).await.unwrap().status,
+        "DELETING"
+    );
+    w.advance(Duration::from_secs(5));
+    assert_code(
+        k.describe_consumer(&c.arn).await,
+        "ResourceNotFoundException",
+    );
+    assert_eq!(k.list_consumers(&arn).await.unwrap().len(), 19);
+    k.register_consumer(&arn, "app-21").await.unwrap();
+    // Not the producer's to do; not a stream that is not there; not a name AWS refuses.
+    assert_code(
+        w.producer.kinesis.register_consumer(&arn, "mine").await,
+        "AccessDeniedException",
+    );
+    let missing = arn.replace(":stream/efo", ":stream/nope");
+    assert_code(
+        k.register_consumer(&missing, "x").await,
+        "ResourceNotFoundException",
+    );
+    assert_code(
+        k.register_consumer(&arn, "no spaces").await,
+        "ValidationException",
+    );
+    // The harness's own DeleteStream enforces consumer deletion.
+    w.admin.kinesis.delete_stream("efo").await.unwrap();
+}

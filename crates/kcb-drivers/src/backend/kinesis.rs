@@ -66,6 +66,17 @@ pub struct StreamInfo {
     pub arn: Option<String>,
 }
 
+/// An enhanced fan-out consumer, as DescribeStreamConsumer or ListStreamConsumers gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerInfo {
+    /// Its name.
+    pub name: String,
+    /// Its ARN (what SubscribeToShard names).
+    pub arn: String,
+    /// `CREATING`, `ACTIVE` or `DELETING`.
+    pub status: String,
+}
+
 /// Kinesis, for one principal.
 #[derive(Debug, Clone)]
 pub struct KinesisApi {
@@ -100,6 +111,91 @@ impl KinesisApi {
         req.send()
             .await
             .map_err(|e| BackendError::from_sdk("CreateStream", e))?;
+        Ok(())
+    }
+
+    /// RegisterStreamConsumer: an enhanced fan-out consumer `name` of the stream `stream_arn`.
+    pub async fn register_consumer(
+        &self,
+        stream_arn: &str,
+        name: &str,
+    ) -> Result<ConsumerInfo, BackendError> {
+        let op = "RegisterStreamConsumer";
+        let out = self
+            .client
+            .register_stream_consumer()
+            .stream_arn(stream_arn)
+            .consumer_name(name)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk(op, e))?;
+        let c = out
+            .consumer()
+            .ok_or_else(|| BackendError::new(op, "ResponseError", "no consumer"))?;
+        Ok(ConsumerInfo {
+            name: c.consumer_name().to_owned(),
+            arn: c.consumer_arn().to_owned(),
+            status: c.consumer_status().as_str().to_owned(),
+        })
+    }
+
+    /// DescribeStreamConsumer, by the consumer's ARN.
+    pub async fn describe_consumer(&self, arn: &str) -> Result<ConsumerInfo, BackendError> {
+        let op = "DescribeStreamConsumer";
+        let out = self
+            .client
+            .describe_stream_consumer()
+            .consumer_arn(arn)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk(op, e))?;
+        let c = out
+            .consumer_description()
+            .ok_or_else(|| BackendError::new(op, "ResponseError", "no description"))?;
+        Ok(ConsumerInfo {
+            name: c.consumer_name().to_owned(),
+            arn: c.consumer_arn().to_owned(),
+            status: c.consumer_status().as_str().to_owned(),
+        })
+    }
+
+    /// ListStreamConsumers: every consumer of the stream `stream_arn`, page by page.
+    pub async fn list_consumers(
+        &self,
+        stream_arn: &str,
+    ) -> Result<Vec<ConsumerInfo>, BackendError> {
+        let op = "ListStreamConsumers";
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_stream_consumers()
+                .stream_arn(stream_arn)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| BackendError::from_sdk(op, e))?;
+            out.extend(page.consumers().iter().map(|c| ConsumerInfo {
+                name: c.consumer_name().to_owned(),
+                arn: c.consumer_arn().to_owned(),
+                status: c.consumer_status().as_str().to_owned(),
+            }));
+            match page.next_token() {
+                Some(t) => token = Some(t.to_owned()),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// DeregisterStreamConsumer, by the consumer's ARN.
+    pub async fn deregister_consumer(&self, arn: &str) -> Result<(), BackendError> {
+        self.client
+            .deregister_stream_consumer()
+            .consumer_arn(arn)
+            .send()
+            .await
+            .map_err(|e| BackendError::from_sdk("DeregisterStreamConsumer", e))?;
         Ok(())
     }
 

@@ -1,5 +1,6 @@
 //! The embedded Kinesis: streams, shards, records, iterators, limits and SSE-KMS.
 
+pub mod consumers;
 pub mod iterator;
 pub mod ops;
 pub mod records;
@@ -75,6 +76,8 @@ pub struct Stream {
     pub tags: std::collections::BTreeMap<String, String>,
     /// A reshard in progress: the stream is UPDATING until then.
     pub resharding_until: Option<Duration>,
+    /// Enhanced fan-out consumers registered (and those still being deregistered).
+    pub consumers: Vec<consumers::Consumer>,
 }
 
 impl Stream {
@@ -89,6 +92,7 @@ impl Stream {
         if self.resharding_until.is_some_and(|t| t <= now) {
             self.resharding_until = None;
         }
+        consumers::refresh(self, now);
     }
 
     /// The retention in whole hours, as DescribeStream reports it (at least 1).

@@ -22,7 +22,6 @@ struct StreamIn {
     stream_mode_details: Option<ModeIn>,
     encryption_type: Option<String>,
     key_id: Option<String>,
-    #[allow(dead_code)]
     enforce_consumer_deletion: Option<bool>,
     limit: Option<i64>,
     max_results: Option<i64>,
@@ -61,6 +60,10 @@ pub fn handle(op: &str, body: &[u8], ctx: &Ctx<'_>) -> OpResult {
         "SplitShard" => super::reshard::split(&wire::parse(body)?, ctx),
         "MergeShards" => super::reshard::merge(&wire::parse(body)?, ctx),
         "UpdateShardCount" => super::reshard::update_count(&wire::parse(body)?, ctx),
+        "RegisterStreamConsumer"
+        | "DescribeStreamConsumer"
+        | "ListStreamConsumers"
+        | "DeregisterStreamConsumer" => super::consumers::handle(op, body, ctx),
         _ => Err(ApiError::new(
             "UnknownOperationException",
             format!("Kinesis_20131202.{op}"),
@@ -134,6 +137,7 @@ fn create_stream(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
         epoch: 0,
         tags: tagged,
         resharding_until: None,
+        consumers: Vec::new(),
     };
     if !ctx.svc.streams.insert(stream) {
         return Err(ApiError::new(
@@ -154,7 +158,18 @@ fn delete_stream(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
         "DeleteStream",
     )?;
     let (name, arn) = {
-        let s = stream.lock();
+        let mut s = stream.lock();
+        s.refresh(ctx.now);
+        if !s.consumers.is_empty() && input.enforce_consumer_deletion != Some(true) {
+            return Err(ApiError::new(
+                "ResourceInUseException",
+                format!(
+                    "Stream {} has {} registered consumer(s): deregister them, or delete it with EnforceConsumerDeletion",
+                    s.name,
+                    s.consumers.len()
+                ),
+            ));
+        }
         (s.name.clone(), s.arn.clone())
     };
     ctx.svc.streams.remove(&name);
@@ -229,7 +244,8 @@ fn describe_summary(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
         "RetentionPeriodHours": s.retention_hours(),
         "StreamCreationTimestamp": epoch_seconds(s.created),
         "EnhancedMonitoring": [{ "ShardLevelMetrics": [] }],
-        "EncryptionType": enc, "OpenShardCount": s.open_shards(), "ConsumerCount": 0,
+        "EncryptionType": enc, "OpenShardCount": s.open_shards(),
+        "ConsumerCount": s.consumers.iter().filter(|c| c.gone_at.is_none()).count(),
     });
     if let Some(k) = key {
         d["KeyId"] = json!(k);
