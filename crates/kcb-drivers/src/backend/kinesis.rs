@@ -77,6 +77,16 @@ pub struct ConsumerInfo {
     pub status: String,
 }
 
+impl ConsumerInfo {
+    fn of(name: &str, arn: &str, status: &aws_sdk_kinesis::types::ConsumerStatus) -> Self {
+        Self {
+            name: name.to_owned(),
+            arn: arn.to_owned(),
+            status: status.as_str().to_owned(),
+        }
+    }
+}
+
 /// Kinesis, for one principal.
 #[derive(Debug, Clone)]
 pub struct KinesisApi {
@@ -132,11 +142,11 @@ impl KinesisApi {
         let c = out
             .consumer()
             .ok_or_else(|| BackendError::new(op, "ResponseError", "no consumer"))?;
-        Ok(ConsumerInfo {
-            name: c.consumer_name().to_owned(),
-            arn: c.consumer_arn().to_owned(),
-            status: c.consumer_status().as_str().to_owned(),
-        })
+        Ok(ConsumerInfo::of(
+            c.consumer_name(),
+            c.consumer_arn(),
+            c.consumer_status(),
+        ))
     }
 
     /// DescribeStreamConsumer, by the consumer's ARN.
@@ -152,11 +162,11 @@ impl KinesisApi {
         let c = out
             .consumer_description()
             .ok_or_else(|| BackendError::new(op, "ResponseError", "no description"))?;
-        Ok(ConsumerInfo {
-            name: c.consumer_name().to_owned(),
-            arn: c.consumer_arn().to_owned(),
-            status: c.consumer_status().as_str().to_owned(),
-        })
+        Ok(ConsumerInfo::of(
+            c.consumer_name(),
+            c.consumer_arn(),
+            c.consumer_status(),
+        ))
     }
 
     /// ListStreamConsumers: every consumer of the stream `stream_arn`, page by page.
@@ -176,10 +186,8 @@ impl KinesisApi {
                 .send()
                 .await
                 .map_err(|e| BackendError::from_sdk(op, e))?;
-            out.extend(page.consumers().iter().map(|c| ConsumerInfo {
-                name: c.consumer_name().to_owned(),
-                arn: c.consumer_arn().to_owned(),
-                status: c.consumer_status().as_str().to_owned(),
+            out.extend(page.consumers().iter().map(|c| {
+                ConsumerInfo::of(c.consumer_name(), c.consumer_arn(), c.consumer_status())
             }));
             match page.next_token() {
                 Some(t) => token = Some(t.to_owned()),

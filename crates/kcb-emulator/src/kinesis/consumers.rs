@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::Stream;
 use crate::service::Ctx;
-use crate::wire::{self, check_len, epoch_seconds, required, ApiError, OpResult};
+use crate::wire::{self, epoch_seconds, required, ApiError, OpResult};
 
 /// Consumers one stream may have registered at once (facts file, "Enhanced fan-out": 20, 50
 /// with On-demand Advantage, which the embedded service does not model).
@@ -161,15 +161,7 @@ fn not_found(what: &str) -> ApiError {
 
 fn register(input: &ConsumerIn, ctx: &Ctx<'_>) -> OpResult {
     let name = required(input.consumer_name.clone(), "consumerName")?;
-    check_len(&name, "consumerName", 1, 128)?;
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-    {
-        return Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{name}' at 'consumerName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
-        )));
-    }
+    super::ops::check_name(&name, "consumerName")?;
     let stream = stream_of(
         input.stream_arn.as_deref(),
         "kinesis:RegisterStreamConsumer",

@@ -71,17 +71,24 @@ pub fn handle(op: &str, body: &[u8], ctx: &Ctx<'_>) -> OpResult {
     }
 }
 
-fn create_stream(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
-    let name = required(input.stream_name.clone(), "streamName")?;
-    check_len(&name, "streamName", 1, 128)?;
+/// A stream's or consumer's name as Kinesis takes it: 1 to 128 of `[a-zA-Z0-9_.-]`; `member`
+/// names the field in the ValidationException.
+pub(super) fn check_name(name: &str, member: &str) -> Result<(), ApiError> {
+    check_len(name, member, 1, 128)?;
     if !name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
     {
         return Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{name}' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+            "1 validation error detected: Value '{name}' at '{member}' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
         )));
     }
+    Ok(())
+}
+
+fn create_stream(input: &StreamIn, ctx: &Ctx<'_>) -> OpResult {
+    let name = required(input.stream_name.clone(), "streamName")?;
+    check_name(&name, "streamName")?;
     let arn = ctx.svc.stream_arn(&name);
     ctx.authorize("kinesis:CreateStream", &arn)?;
     let mode = match input

@@ -154,7 +154,7 @@ pub fn shards_needed(u: &Usage) -> u64 {
     .needed
 }
 
-/// A stream path in `mode` (provisioned or on-demand).
+/// A stream path in `mode`: provisioned, else on-demand (a stream has no Firehose mode).
 pub fn stream_bill(mode: BillMode, u: &Usage, p: &PriceTable) -> ModeBill {
     let (bytes, kb, units, _) = u.sizes.per_record();
     let records = u.records_per_month();
@@ -206,6 +206,7 @@ pub fn stream_bill(mode: BillMode, u: &Usage, p: &PriceTable) -> ModeBill {
             }
         }
         BillMode::OnDemand | BillMode::Firehose => {
+            // On-demand.
             let k = &p.kinesis_on_demand;
             items.push(line(
                 BillService::Kinesis,

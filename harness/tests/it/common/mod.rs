@@ -354,3 +354,23 @@ pub fn raw(svc: &Service, principal: &str, target: &str, body: &Value) -> (u16, 
     let body = serde_json::from_slice(response.body()).expect("the service always answers JSON");
     (status, body)
 }
+
+/// A run's exit status, with a run that failed nothing but `schedule_kept` taken as passed: a
+/// real-clock scenario run while the other tests load the machine can fall behind its schedule,
+/// and then says so (its generator's verdict, exit 1). The tests that use this judge what the
+/// run did to its records and faults, not the generator (tests/it/generator.rs does that); any
+/// other failed expectation keeps its exit 1.
+pub fn code_on_a_busy_machine(code: Option<i32>, r: &kcb::result::RunResult) -> Option<i32> {
+    let failed: Vec<&kcb::result::ExpectationResult> =
+        r.expectations.iter().filter(|e| !e.passed).collect();
+    let only_schedule =
+        !failed.is_empty() && failed.iter().all(|e| e.text.starts_with("schedule_kept"));
+    if code == Some(1) && only_schedule {
+        eprintln!(
+            "note: {} fell behind its schedule on this busy machine and said so; judged on the rest",
+            r.scenario.name
+        );
+        return Some(0);
+    }
+    code
+}
