@@ -392,7 +392,10 @@ pub fn differences(bill: &[ModeBill], baseline: &[ModeBill]) -> Vec<ModeDifferen
 /// The path a path's bill is compared with: for a stream path, the plaintext path (of the same
 /// tenant); for a Firehose path, a Firehose path encrypting nothing. `None` for the baseline
 /// itself and when the run has none.
-pub fn baseline_of<'a>(path: &PathResult, paths: &'a [PathResult]) -> Option<&'a PathResult> {
+pub fn baseline_of<'a>(
+    path: &PathResult,
+    paths: impl IntoIterator<Item = &'a PathResult>,
+) -> Option<&'a PathResult> {
     let same_tenant = |q: &PathResult| {
         path.tenant.as_ref().map(|t| t.index) == q.tenant.as_ref().map(|t| t.index)
     };
@@ -407,7 +410,7 @@ pub fn baseline_of<'a>(path: &PathResult, paths: &'a [PathResult]) -> Option<&'a
         return None;
     }
     paths
-        .iter()
+        .into_iter()
         .find(|q| q.name != crate::result::TWIN && same_tenant(q) && unencrypted(q))
 }
 

@@ -102,7 +102,6 @@ pub fn bills(
     input: &super::PlanInput,
     prices: &PriceTable,
 ) {
-    let all: Vec<PathResult> = measured.iter().map(|p| (*p).clone()).collect();
     let modes: Vec<Vec<ModeBill>> = paths
         .iter()
         .zip(measured)
@@ -112,7 +111,7 @@ pub fn bills(
         })
         .collect();
     for i in 0..paths.len() {
-        let base = bill::baseline_of(measured[i], &all)
+        let base = bill::baseline_of(measured[i], measured.iter().copied())
             .and_then(|b| measured.iter().position(|q| q.name == b.name));
         let (baseline, differences, boundaries) = match base {
             Some(j) => (

@@ -188,7 +188,7 @@ pub fn markdown(r: &RunResult) -> String {
     let Some(title) = title(r) else {
         return out;
     };
-    let md = |s: &str| s.replace('|', "\\|");
+    let md = super::summary::md;
     let _ = writeln!(out, "{}\n", md(&title));
     let rows = rows(r);
     if rows.is_empty() {

@@ -97,7 +97,7 @@ pub fn render_result(r: &RunResult) -> String {
 }
 
 /// Text for a Markdown table cell: pipes escaped, line breaks removed.
-fn md(s: &str) -> String {
+pub(crate) fn md(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
